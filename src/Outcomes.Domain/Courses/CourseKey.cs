@@ -1,0 +1,23 @@
+using System.Text.RegularExpressions;
+
+namespace Outcomes.Domain.Courses;
+
+/// A patient's treatment course at one clinic: the identity of one event stream.
+public sealed partial record CourseKey(string ClinicId, string PatientKey, int Course)
+{
+    public const int FirstCourse = 1;
+
+    /// The stream key; the separator cannot occur in either identifier because both are validated tokens.
+    public override string ToString() => $"{ClinicId}/{PatientKey}/{Course}";
+
+    public static CourseKey Parse(string streamKey)
+    {
+        var parts = streamKey.Split('/');
+        if (parts.Length != 3 || !int.TryParse(parts[2], out var course))
+            throw new FormatException($"'{streamKey}' is not a course stream key (clinic/patientKey/course)");
+        return new CourseKey(parts[0], parts[1], course);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,39}$")]
+    public static partial Regex ClinicIdPattern();
+}

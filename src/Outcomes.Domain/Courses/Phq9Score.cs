@@ -1,0 +1,60 @@
+namespace Outcomes.Domain.Courses;
+
+public enum Phq9Severity { Minimal, Mild, Moderate, ModeratelySevere, Severe }
+
+/// A PHQ-9 result: a total 0-27 and, when all nine were answered, the item scores 0-3 (item 9 last).
+/// A total without items is kept and flagged "total only" (PCORnet allows it); Kroenke et al. 2001.
+public sealed record Phq9Score
+{
+    public const int ItemCount = 9;
+    public const int MaxItem = 3;
+    public const int MaxTotal = 27;
+
+    public int Total { get; }
+    public IReadOnlyList<int>? Items { get; }
+
+    public bool IsTotalOnly => Items is null;
+
+    /// Item 9 (thoughts of being better off dead or of self-harm); unknown for total-only scores.
+    public int? Item9 => Items?[ItemCount - 1];
+
+    public Phq9Severity Severity => Total switch
+    {
+        <= 4 => Phq9Severity.Minimal,
+        <= 9 => Phq9Severity.Mild,
+        <= 14 => Phq9Severity.Moderate,
+        <= 19 => Phq9Severity.ModeratelySevere,
+        _ => Phq9Severity.Severe,
+    };
+
+    // Public for the serializer; Create is the validating way in.
+    public Phq9Score(int total, IReadOnlyList<int>? items)
+    {
+        Total = total;
+        Items = items;
+    }
+
+    /// Builds a score from items and/or a total, or says which rule the input breaks.
+    public static (Phq9Score? Score, Phq9Violation? Violation) Create(IReadOnlyList<int>? items, int? total)
+    {
+        if (items is null && total is null)
+            return (null, new Phq9Violation("items", "items or total is required"));
+        if (items is not null)
+        {
+            if (items.Count != ItemCount)
+                return (null, new Phq9Violation("items", $"must have exactly {ItemCount} item scores (item 9 last), got {items.Count}"));
+            for (var i = 0; i < items.Count; i++)
+                if (items[i] is < 0 or > MaxItem)
+                    return (null, new Phq9Violation($"items[{i}]", $"item {i + 1} must be 0-{MaxItem}, got {items[i]}"));
+            var sum = items.Sum();
+            if (total is not null && total != sum)
+                return (null, new Phq9Violation("total", $"must equal the sum of the items ({sum}), got {total}"));
+            return (new Phq9Score(sum, items.ToArray()), null);
+        }
+        if (total is < 0 or > MaxTotal)
+            return (null, new Phq9Violation("total", $"must be 0-{MaxTotal}, got {total}"));
+        return (new Phq9Score(total!.Value, null), null);
+    }
+}
+
+public sealed record Phq9Violation(string Field, string Rule);
