@@ -31,14 +31,14 @@ public sealed record PatientEnrolled(
     Guid EventId,
     string ClinicId,
     string PatientKey,
-    int? Course,
     DateTimeOffset OccurredAt,
     AgeBand AgeBand,
     Sex Sex,
     DiagnosisGroup DiagnosisGroup,
     int PriorFailedTrials,
     Modality Modality,
-    int EnrolmentYear) : IClinicEvent;
+    int EnrolmentYear,
+    int? Course = null) : IClinicEvent;
 
 /// <summary>A treatment session (one infusion, injection, nasal or oral dose) was given.</summary>
 [Description("A treatment session (one infusion, injection, nasal or oral dose) was given.")]
@@ -46,12 +46,12 @@ public sealed record TreatmentSessionGiven(
     Guid EventId,
     string ClinicId,
     string PatientKey,
-    int? Course,
     DateTimeOffset OccurredAt,
     Modality Modality,
     decimal Dose,
     DoseUnit DoseUnit,
-    Route Route) : IClinicEvent;
+    Route Route,
+    int? Course = null) : IClinicEvent;
 
 /// <summary>
 /// A PHQ-9 questionnaire was completed. Give the nine item scores (0-3 each, item 9 last), or a total
@@ -62,10 +62,10 @@ public sealed record Phq9Completed(
     Guid EventId,
     string ClinicId,
     string PatientKey,
-    int? Course,
     DateTimeOffset OccurredAt,
-    int[]? Items,
-    int? Total) : IClinicEvent;
+    int[]? Items = null,
+    int? Total = null,
+    int? Course = null) : IClinicEvent;
 
 /// <summary>The treatment course ended.</summary>
 [Description("The treatment course ended.")]
@@ -73,9 +73,9 @@ public sealed record CourseEnded(
     Guid EventId,
     string ClinicId,
     string PatientKey,
-    int? Course,
     DateTimeOffset OccurredAt,
-    CourseEndReason Reason) : IClinicEvent;
+    CourseEndReason Reason,
+    int? Course = null) : IClinicEvent;
 
 /// <summary>Age at enrolment in bands; ages over 89 are grouped as 90+ (HIPAA Safe Harbor).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<AgeBand>))]
