@@ -1,6 +1,22 @@
+using System.Text.Json.Serialization;
+using Outcomes.Service.Hosting;
+using Outcomes.Service.Ingestion;
+using Outcomes.Service.Patients;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.ClearProviders().AddJsonConsole();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.AddOpenApi();
+builder.Services.AddProblemDetails();
+builder.Services.AddOutcomesEventStore(builder.Configuration);
+builder.Services.AddOutcomesMessaging(builder.Configuration);
+builder.Services.AddOutcomesHealth(builder.Configuration);
+
 var app = builder.Build();
-
-app.MapGet("/", () => "Hello World!");
-
+app.MapOpenApi();
+app.MapOutcomesHealth();
+app.MapIngestionApi();
+app.MapPatientsApi();
 app.Run();
+
+public partial class Program;

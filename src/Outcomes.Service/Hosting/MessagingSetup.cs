@@ -1,0 +1,82 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Outcomes.Contracts;
+using Outcomes.Service.Ingestion;
+
+namespace Outcomes.Service.Hosting;
+
+public static class MessagingSetup
+{
+    public static IServiceCollection AddOutcomesMessaging(this IServiceCollection services, IConfiguration configuration)
+    {
+        var rabbitMq = configuration.GetConnectionString("RabbitMq")
+            ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured (environment ConnectionStrings__RabbitMq, an amqp:// URI)");
+
+        services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CourseAppender>();
+        services.AddHostedService(sp => sp.GetRequiredService<CourseAppender>());
+        services.AddSingleton<RejectionLog>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddMassTransit(bus =>
+        {
+            // A health-data backend makes no calls home.
+            bus.DisableUsageTelemetry();
+            bus.AddConsumer<ClinicEventConsumer>();
+            bus.AddConsumer<ClinicEnvelopeConsumer>();
+
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                var ingestion = context.GetRequiredService<IOptions<IngestionOptions>>().Value;
+                cfg.Host(new Uri(rabbitMq));
+                // Plain JSON (content type application/json, or none) is read as any message type: the
+                // ingestion consumer reads the body itself. The MassTransit envelope keeps its own content type.
+                cfg.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+                cfg.ConnectReceiveObserver(new UnreadableMessageObserver(context.GetRequiredService<RejectionLog>()));
+
+                cfg.ReceiveEndpoint(ingestion.Queue, endpoint =>
+                {
+                    // Plain JSON from any AMQP client, routed by the contract's routing key.
+                    endpoint.ConfigureConsumeTopology = false;
+                    endpoint.Bind(ingestion.Exchange, binding =>
+                    {
+                        binding.ExchangeType = WireContract.ExchangeType;
+                        binding.Durable = true;
+                        // Every routing key, so an unknown version or type is rejected with a reason, not dropped unroutable.
+                        binding.RoutingKey = "#";
+                    });
+                    ConfigureIngestion(endpoint, ingestion);
+                    endpoint.ConfigureConsumer<ClinicEventConsumer>(context);
+                });
+
+                cfg.ReceiveEndpoint(ingestion.EnvelopeQueue, endpoint =>
+                {
+                    ConfigureIngestion(endpoint, ingestion);
+                    endpoint.ConfigureConsumer<ClinicEnvelopeConsumer>(context);
+                });
+            });
+        });
+
+        // Declare durable topology before anything is published to it, and fail start-up loudly if the broker is absent.
+        services.Configure<MassTransitHostOptions>(options =>
+        {
+            options.WaitUntilStarted = true;
+            options.StartTimeout = TimeSpan.FromSeconds(60);
+            options.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        return services;
+    }
+
+    private static void ConfigureIngestion(IRabbitMqReceiveEndpointConfigurator endpoint, IngestionOptions ingestion)
+    {
+        endpoint.PrefetchCount = ingestion.PrefetchCount;
+        endpoint.ConcurrentMessageLimit = ingestion.PrefetchCount;
+        endpoint.PublishFaults = false;
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Ignore<ClinicEventRejectedException>();
+            // Outages of the database are retried for minutes before a valid message is parked in the error queue.
+            retry.Exponential(12, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        });
+    }
+}

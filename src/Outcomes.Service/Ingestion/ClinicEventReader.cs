@@ -1,0 +1,240 @@
+using System.Text.Json;
+using Outcomes.Contracts;
+using Outcomes.Domain.Courses;
+
+namespace Outcomes.Service.Ingestion;
+
+/// A valid fact ready to append: its stream, the stored event, and the publisher's metadata.
+public sealed record CourseFact(CourseKey Course, Guid EventId, string MessageType, object Event);
+
+/// Why a message was refused. Deliberately holds no patient data: the patient key may itself be
+/// the identifier that should never have been sent.
+public sealed record Rejection(string MessageType, Guid? EventId, string? ClinicId, string Field, string Rule)
+{
+    public string Reason => $"{Field}: {Rule}";
+}
+
+/// Reads one wire message (routing key + JSON body), validates it against contract v1 and
+/// domain.md's rules, and translates it into a stored course event. Pure: the clock is an argument.
+public static class ClinicEventReader
+{
+    /// Clocks at clinics drift; anything further ahead than this is a bad timestamp, not skew.
+    public static readonly TimeSpan AllowedClockSkew = TimeSpan.FromMinutes(5);
+    public static readonly DateTimeOffset EarliestFact = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public const int MaxCourse = 99;
+    public const int MaxPriorFailedTrials = 30;
+    public const decimal MaxDoseMilligrams = 1000m;
+    public const decimal MaxDoseMilligramsPerKilogram = 5m;
+
+    public static (CourseFact? Fact, Rejection? Rejection) Read(string routingKey, ReadOnlySpan<byte> body, DateTimeOffset now)
+    {
+        var messageType = MessageTypeOf(routingKey, out var routingRule);
+        var (eventId, clinicId) = Peek(body);
+        if (routingRule is not null)
+            return Reject(new Rejection(routingKey, eventId, clinicId, "routingKey", routingRule));
+
+        IClinicEvent message;
+        try
+        {
+            message = (IClinicEvent)(JsonSerializer.Deserialize(body, WireContract.MessageTypes[messageType], WireContract.JsonOptions)
+                ?? throw new JsonException("The body is the JSON literal null.", "$", null, null));
+        }
+        catch (JsonException ex)
+        {
+            var (field, rule) = DescribeJsonError(ex, WireContract.MessageTypes[messageType]);
+            return Reject(new Rejection(messageType, eventId, clinicId, field, rule));
+        }
+
+        return Validate(messageType, message, now);
+    }
+
+    /// Validates an already-typed message (the MassTransit envelope path) with the same rules.
+    public static (CourseFact? Fact, Rejection? Rejection) Validate(string messageType, IClinicEvent message, DateTimeOffset now)
+    {
+        var clinicId = message.ClinicId is { } c && CourseKey.ClinicIdPattern().IsMatch(c) ? c : null;
+        Rejection Fail(string field, string rule) =>
+            new(messageType, message.EventId == Guid.Empty ? null : message.EventId, clinicId, field, rule);
+
+        if (message.EventId == Guid.Empty)
+            return Reject(Fail("eventId", "is required and must be a non-zero UUID"));
+        if (string.IsNullOrEmpty(message.ClinicId))
+            return Reject(Fail("clinicId", "is required"));
+        if (clinicId is null)
+            return Reject(Fail("clinicId", "must be 2-40 lower-case letters, digits or '-', starting with a letter or digit"));
+        if (string.IsNullOrEmpty(message.PatientKey))
+            return Reject(Fail("patientKey", "is required"));
+        if (PatientKeyRule.Check(message.PatientKey) is { } keyRule)
+            return Reject(Fail("patientKey", keyRule));
+        if (message.Course is < CourseKey.FirstCourse or > MaxCourse)
+            return Reject(Fail("course", $"must be {CourseKey.FirstCourse}-{MaxCourse} when given"));
+        if (message.OccurredAt == default)
+            return Reject(Fail("occurredAt", "is required (ISO 8601 date-time with offset)"));
+        if (message.OccurredAt > now + AllowedClockSkew)
+            return Reject(Fail("occurredAt", $"must not be in the future (more than {AllowedClockSkew.TotalMinutes:0} minutes ahead of the server clock)"));
+        if (message.OccurredAt < EarliestFact)
+            return Reject(Fail("occurredAt", $"must not be before {EarliestFact:yyyy-MM-dd}"));
+
+        var (stored, violation) = message switch
+        {
+            Contracts.PatientEnrolled m => Enrolment(m, now),
+            Contracts.TreatmentSessionGiven m => Session(m),
+            Contracts.Phq9Completed m => Phq9(m),
+            Contracts.CourseEnded m => Ended(m),
+            _ => (null, ("messageType", $"is not a v1 message type")),
+        };
+        if (violation is { } v)
+            return Reject(Fail(v.Field, v.Rule));
+
+        var course = new CourseKey(message.ClinicId, message.PatientKey, message.Course ?? CourseKey.FirstCourse);
+        return (new CourseFact(course, message.EventId, messageType, stored!), null);
+    }
+
+    private static (object?, (string Field, string Rule)?) Enrolment(Contracts.PatientEnrolled m, DateTimeOffset now)
+    {
+        if (!Enum.IsDefined(m.AgeBand)) return (null, ("ageBand", OneOf<Contracts.AgeBand>()));
+        if (!Enum.IsDefined(m.Sex)) return (null, ("sex", OneOf<Contracts.Sex>()));
+        if (!Enum.IsDefined(m.DiagnosisGroup)) return (null, ("diagnosisGroup", OneOf<Contracts.DiagnosisGroup>()));
+        if (!Enum.IsDefined(m.Modality)) return (null, ("modality", OneOf<Contracts.Modality>()));
+        if (m.PriorFailedTrials is < 0 or > MaxPriorFailedTrials)
+            return (null, ("priorFailedTrials", $"must be 0-{MaxPriorFailedTrials}"));
+        if (m.EnrolmentYear < EarliestFact.Year || m.EnrolmentYear > now.Year)
+            return (null, ("enrolmentYear", $"must be {EarliestFact.Year}-{now.Year}"));
+        if (Math.Abs(m.EnrolmentYear - m.OccurredAt.Year) > 1)
+            return (null, ("enrolmentYear", $"must match the year of occurredAt ({m.OccurredAt.Year})"));
+        return (new Domain.Courses.PatientEnrolled(m.OccurredAt.ToUniversalTime(), Translate<Domain.Courses.AgeBand>(m.AgeBand),
+            Translate<Domain.Courses.Sex>(m.Sex), Translate<Domain.Courses.DiagnosisGroup>(m.DiagnosisGroup),
+            m.PriorFailedTrials, Translate<Domain.Courses.Modality>(m.Modality), m.EnrolmentYear), null);
+    }
+
+    private static (object?, (string Field, string Rule)?) Session(Contracts.TreatmentSessionGiven m)
+    {
+        if (!Enum.IsDefined(m.Modality)) return (null, ("modality", OneOf<Contracts.Modality>()));
+        if (!Enum.IsDefined(m.DoseUnit)) return (null, ("doseUnit", OneOf<Contracts.DoseUnit>()));
+        if (!Enum.IsDefined(m.Route)) return (null, ("route", OneOf<Contracts.Route>()));
+        var max = m.DoseUnit == Contracts.DoseUnit.Milligrams ? MaxDoseMilligrams : MaxDoseMilligramsPerKilogram;
+        if (m.Dose <= 0 || m.Dose > max)
+            return (null, ("dose", $"must be greater than 0 and at most {max} {Wire(m.DoseUnit)}"));
+        if (!RouteFits(m.Modality, m.Route))
+            return (null, ("route", $"'{Wire(m.Route)}' does not fit modality '{Wire(m.Modality)}'"));
+        return (new Domain.Courses.TreatmentSessionGiven(m.OccurredAt.ToUniversalTime(), Translate<Domain.Courses.Modality>(m.Modality),
+            m.Dose, Translate<Domain.Courses.DoseUnit>(m.DoseUnit), Translate<Domain.Courses.Route>(m.Route)), null);
+    }
+
+    private static (object?, (string Field, string Rule)?) Phq9(Contracts.Phq9Completed m)
+    {
+        var (score, violation) = Phq9Score.Create(m.Items, m.Total);
+        if (violation is not null)
+            return (null, (violation.Field, violation.Rule));
+        return (new Domain.Courses.Phq9Completed(m.OccurredAt.ToUniversalTime(), score!), null);
+    }
+
+    private static (object?, (string Field, string Rule)?) Ended(Contracts.CourseEnded m)
+    {
+        if (!Enum.IsDefined(m.Reason)) return (null, ("reason", OneOf<Contracts.CourseEndReason>()));
+        return (new Domain.Courses.CourseEnded(m.OccurredAt.ToUniversalTime(), Translate<Domain.Courses.CourseEndReason>(m.Reason)), null);
+    }
+
+    // Ketamine-assisted psychotherapy may use any route; the other modalities name their route.
+    private static bool RouteFits(Contracts.Modality modality, Contracts.Route route) => modality switch
+    {
+        Contracts.Modality.IvKetamine => route == Contracts.Route.Intravenous,
+        Contracts.Modality.ImKetamine => route == Contracts.Route.Intramuscular,
+        Contracts.Modality.IntranasalEsketamine => route == Contracts.Route.Intranasal,
+        Contracts.Modality.OralKetamine => route is Contracts.Route.Oral or Contracts.Route.Sublingual,
+        _ => true,
+    };
+
+    private static string MessageTypeOf(string routingKey, out string? rule)
+    {
+        rule = null;
+        var known = string.Join(", ", WireContract.MessageTypes.Keys.Select(WireContract.RoutingKey));
+        var dot = routingKey.IndexOf('.');
+        if (dot < 0)
+        {
+            rule = $"must be '<version>.<message-type>', one of {known}";
+            return routingKey;
+        }
+        var version = routingKey[..dot];
+        var type = routingKey[(dot + 1)..];
+        if (version != WireContract.Version)
+            rule = $"contract version '{version}' is not supported; use one of {known}";
+        else if (!WireContract.MessageTypes.ContainsKey(type))
+            rule = $"unknown message type '{type}'; use one of {known}";
+        return type;
+    }
+
+    /// Best effort: the event id and clinic id for the rejection record, even when the body is invalid.
+    private static (Guid? EventId, string? ClinicId) Peek(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, null);
+            Guid? eventId = doc.RootElement.TryGetProperty("eventId", out var e) && e.ValueKind == JsonValueKind.String && e.TryGetGuid(out var g) ? g : null;
+            string? clinicId = doc.RootElement.TryGetProperty("clinicId", out var c) && c.ValueKind == JsonValueKind.String
+                && CourseKey.ClinicIdPattern().IsMatch(c.GetString()!) ? c.GetString() : null;
+            return (eventId, clinicId);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+
+    private static (string Field, string Rule) DescribeJsonError(JsonException ex, Type contract)
+    {
+        var message = ex.Message;
+        var path = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+
+        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        {
+            var name = Quoted(message) ?? path ?? "body";
+            return (name, "unknown property is not allowed in contract v1 (no free text may ride along)");
+        }
+        if (message.Contains("missing required properties", StringComparison.Ordinal))
+        {
+            var including = message.IndexOf("including:", StringComparison.Ordinal);
+            var name = (including < 0 ? null : Quoted(message[including..])) ?? "body";
+            return (name, "is required");
+        }
+        if (message.Contains("doesn't allow null values", StringComparison.Ordinal) || message.Contains("does not allow null", StringComparison.Ordinal))
+            return (Quoted(message) ?? path ?? "body", "must not be null");
+        if (path is not null)
+        {
+            var property = contract.GetProperties().FirstOrDefault(pr => string.Equals(pr.Name, path.Split('[', '.')[0], StringComparison.OrdinalIgnoreCase));
+            var type = property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var rule = type switch
+            {
+                { IsEnum: true } => OneOf(type),
+                _ when type == typeof(Guid) => "must be a UUID string",
+                _ when type == typeof(DateTimeOffset) => "must be an ISO 8601 date-time with offset, e.g. 2026-03-01T14:30:00Z",
+                _ when type == typeof(int) || type == typeof(int[]) => "must be a whole number" + (type == typeof(int[]) ? " in an array" : ""),
+                _ when type == typeof(decimal) => "must be a number",
+                _ when type == typeof(string) => "must be a string",
+                _ => "has the wrong JSON type",
+            };
+            return (path, rule);
+        }
+        return ("body", "must be a single JSON object (UTF-8) matching the contract v1 schema");
+    }
+
+    private static string? Quoted(string message)
+    {
+        var start = message.IndexOf('\'');
+        var end = start < 0 ? -1 : message.IndexOf('\'', start + 1);
+        return end > start ? message[(start + 1)..end] : null;
+    }
+
+    private static (CourseFact?, Rejection?) Reject(Rejection rejection) => (null, rejection);
+
+    private static TTo Translate<TTo>(Enum wire) where TTo : struct, Enum => Enum.Parse<TTo>(wire.ToString());
+
+    private static string Wire<T>(T value) where T : struct, Enum => JsonSerializer.Serialize(value, WireContract.JsonOptions).Trim('"');
+
+    private static string OneOf<T>() where T : struct, Enum => OneOf(typeof(T));
+
+    private static string OneOf(Type enumType) =>
+        "must be one of " + string.Join(", ", Enum.GetValues(enumType).Cast<object>()
+            .Select(v => JsonSerializer.Serialize(v, enumType, WireContract.JsonOptions)));
+}

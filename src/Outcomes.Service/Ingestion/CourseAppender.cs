@@ -1,0 +1,120 @@
+using System.Threading.Channels;
+using JasperFx.Events;
+using Marten;
+using Microsoft.Extensions.Options;
+
+namespace Outcomes.Service.Ingestion;
+
+public enum AppendOutcome { Stored, Duplicate }
+
+/// Appends validated facts to their course streams in batches. Each course hashes to one partition
+/// whose single writer appends one batch at a time: concurrent appends to one stream corrupt inline
+/// projections (stack-notes.md), while different courses proceed in parallel on other partitions.
+/// A message is acknowledged only after its batch commits, so a crash loses nothing.
+public sealed class CourseAppender : BackgroundService
+{
+    private sealed record Pending(CourseFact Fact, FactMetadata Metadata, TaskCompletionSource<AppendOutcome> Done);
+
+    private readonly IDocumentStore _store;
+    private readonly ILogger<CourseAppender> _logger;
+    private readonly IngestionOptions _options;
+    private readonly Channel<Pending>[] _partitions;
+
+    public CourseAppender(IDocumentStore store, IOptions<IngestionOptions> options, ILogger<CourseAppender> logger)
+    {
+        _store = store;
+        _logger = logger;
+        _options = options.Value;
+        _partitions = Enumerable.Range(0, _options.Partitions)
+            .Select(_ => Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true }))
+            .ToArray();
+    }
+
+    public Task<AppendOutcome> Append(CourseFact fact, FactMetadata metadata, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<AppendOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var partition = (int)((uint)StableHash(fact.Course.ToString()) % (uint)_partitions.Length);
+        if (!_partitions[partition].Writer.TryWrite(new Pending(fact, metadata, done)))
+            done.SetException(new InvalidOperationException("The course appender is stopping"));
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(_partitions.Select(p => Task.Run(() => Write(p.Reader, stoppingToken), stoppingToken)));
+
+    private async Task Write(ChannelReader<Pending> reader, CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(_options.MaxBatch);
+        while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var next))
+                batch.Add(next);
+            try
+            {
+                var outcomes = await AppendBatch(batch, stoppingToken).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
+                    batch[i].Done.TrySetResult(outcomes[i]);
+            }
+            catch (Exception ex)
+            {
+                // Every message of the batch is retried by its consumer; de-duplication makes that safe.
+                _logger.LogWarning(ex, "Appending a batch of {Count} facts failed; their messages will be retried", batch.Count);
+                foreach (var pending in batch)
+                    pending.Done.TrySetException(ex);
+            }
+        }
+    }
+
+    private async Task<AppendOutcome[]> AppendBatch(List<Pending> batch, CancellationToken cancellationToken)
+    {
+        var outcomes = new AppendOutcome[batch.Count];
+        await using var session = _store.LightweightSession();
+
+        var ids = batch.Select(p => p.Fact.EventId).Distinct().ToArray();
+        var stored = new HashSet<Guid>(await session.AdvancedSql
+            .QueryAsync<Guid>($"select id from {_store.Options.Events.DatabaseSchemaName}.mt_events where id = any(?)", cancellationToken, ids)
+            .ConfigureAwait(false));
+
+        var byStream = new Dictionary<string, List<IEvent>>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (fact, metadata, _) = batch[i];
+            if (!stored.Add(fact.EventId))
+            {
+                outcomes[i] = AppendOutcome.Duplicate;
+                continue;
+            }
+            var e = session.Events.BuildEvent(fact.Event);
+            e.Id = fact.EventId;
+            e.CorrelationId = metadata.CorrelationId;
+            e.CausationId = metadata.CausationId;
+            e.SetHeader("messageType", fact.MessageType);
+            e.SetHeader("receivedVia", metadata.ReceivedVia);
+            var key = fact.Course.ToString();
+            if (!byStream.TryGetValue(key, out var events))
+                byStream[key] = events = [];
+            events.Add(e);
+            outcomes[i] = AppendOutcome.Stored;
+        }
+
+        if (byStream.Count == 0)
+            return outcomes;
+        foreach (var (stream, events) in byStream)
+            session.Events.Append(stream, events.ToArray<object>());
+        await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    // string.GetHashCode is randomised per process; partitions must not depend on that.
+    private static int StableHash(string value)
+    {
+        var hash = unchecked((int)2166136261);
+        foreach (var c in value)
+            hash = unchecked((hash ^ c) * 16777619);
+        return hash;
+    }
+}
+
+/// Tracing metadata kept on each stored event.
+public sealed record FactMetadata(string? CorrelationId, string? CausationId, string ReceivedVia);

@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Outcomes.Service.Ingestion;
+
+public sealed class IngestionOptions
+{
+    public const string Section = "Ingestion";
+
+    /// Contract exchange the ingestion queue binds to; configurable so that test runs do not share it.
+    [Required] public string Exchange { get; set; } = Outcomes.Contracts.WireContract.Exchange;
+
+    /// Queue that receives every raw JSON clinic event bound from the contract exchange.
+    [Required] public string Queue { get; set; } = "outcomes-ingestion";
+
+    /// Queue for .NET publishers that send the MassTransit envelope.
+    [Required] public string EnvelopeQueue { get; set; } = "outcomes-ingestion-envelope";
+
+    /// Independent writers; a course always goes to the same one, so its facts are appended one batch at a time.
+    [Range(1, 64)] public int Partitions { get; set; } = 4;
+
+    /// Most facts appended in one transaction.
+    [Range(1, 10_000)] public int MaxBatch { get; set; } = 500;
+
+    /// Messages held unacknowledged per endpoint; they wait for their batch to commit before the ack.
+    [Range(1, 65_535)] public int PrefetchCount { get; set; } = 2000;
+}

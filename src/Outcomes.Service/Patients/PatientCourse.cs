@@ -1,0 +1,96 @@
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+using Outcomes.Domain.Courses;
+using Route = Outcomes.Domain.Courses.Route;
+
+namespace Outcomes.Service.Patients;
+
+/// One patient's treatment course as the clinic sent it: attributes, sessions and PHQ-9 series in
+/// clinical (OccurredAt) order, whatever order the facts arrived in.
+public sealed class PatientCourse
+{
+    /// The stream key: clinic/patientKey/course.
+    public string Id { get; set; } = "";
+    public string ClinicId { get; set; } = "";
+    public string PatientKey { get; set; } = "";
+    public int Course { get; set; }
+    public CourseEnrolment? Enrolment { get; set; }
+    public List<CourseSession> Sessions { get; set; } = [];
+    public List<CoursePhq9> Phq9Scores { get; set; } = [];
+    public CourseEnding? Ended { get; set; }
+    /// Number of facts stored for this course.
+    public int FactCount { get; set; }
+    public DateTimeOffset LastFactAt { get; set; }
+}
+
+public sealed record CourseEnrolment(DateTimeOffset EnrolledAt, AgeBand AgeBand, Sex Sex, DiagnosisGroup DiagnosisGroup,
+    int PriorFailedTrials, Modality Modality, int EnrolmentYear);
+
+public sealed record CourseSession(Guid EventId, DateTimeOffset GivenAt, Modality Modality, decimal Dose, DoseUnit DoseUnit, Route Route);
+
+public sealed record CoursePhq9(Guid EventId, DateTimeOffset CompletedAt, int Total, IReadOnlyList<int>? Items, bool TotalOnly,
+    Phq9Severity Severity, int? Item9);
+
+public sealed record CourseEnding(DateTimeOffset EndedAt, CourseEndReason Reason);
+
+/// Inline projection: updated in the same transaction that appends the facts, so the read model is
+/// never behind the event store.
+public sealed class PatientCourseProjection : SingleStreamProjection<PatientCourse, string>
+{
+    public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e)
+    {
+        var course = snapshot ?? Open(id);
+        course.FactCount++;
+        switch (e.Data)
+        {
+            case PatientEnrolled enrolled:
+                // A re-sent enrolment with corrected attributes replaces the earlier one.
+                course.Enrolment = new CourseEnrolment(enrolled.OccurredAt, enrolled.AgeBand, enrolled.Sex, enrolled.DiagnosisGroup,
+                    enrolled.PriorFailedTrials, enrolled.Modality, enrolled.EnrolmentYear);
+                Touch(course, enrolled.OccurredAt);
+                break;
+            case TreatmentSessionGiven session:
+                InsertInOrder(course.Sessions, new CourseSession(e.Id, session.OccurredAt, session.Modality, session.Dose, session.DoseUnit, session.Route),
+                    s => (s.GivenAt, s.EventId));
+                Touch(course, session.OccurredAt);
+                break;
+            case Phq9Completed phq9:
+                var score = phq9.Score;
+                InsertInOrder(course.Phq9Scores, new CoursePhq9(e.Id, phq9.OccurredAt, score.Total, score.Items, score.IsTotalOnly, score.Severity, score.Item9),
+                    s => (s.CompletedAt, s.EventId));
+                Touch(course, phq9.OccurredAt);
+                break;
+            case CourseEnded ended:
+                course.Ended = new CourseEnding(ended.OccurredAt, ended.Reason);
+                Touch(course, ended.OccurredAt);
+                break;
+        }
+        return course;
+    }
+
+    private static PatientCourse Open(string id)
+    {
+        var key = CourseKey.Parse(id);
+        return new PatientCourse { Id = id, ClinicId = key.ClinicId, PatientKey = key.PatientKey, Course = key.Course };
+    }
+
+    private static void Touch(PatientCourse course, DateTimeOffset at)
+    {
+        if (at > course.LastFactAt) course.LastFactAt = at;
+    }
+
+    // Ordered by time, then event id, so arrival order never changes the stored series.
+    private static void InsertInOrder<T>(List<T> list, T item, Func<T, (DateTimeOffset, Guid)> key)
+    {
+        var k = key(item);
+        var i = list.Count;
+        while (i > 0 && Compare(key(list[i - 1]), k) > 0) i--;
+        list.Insert(i, item);
+    }
+
+    private static int Compare((DateTimeOffset At, Guid Id) a, (DateTimeOffset At, Guid Id) b)
+    {
+        var byTime = a.At.CompareTo(b.At);
+        return byTime != 0 ? byTime : a.Id.CompareTo(b.Id);
+    }
+}

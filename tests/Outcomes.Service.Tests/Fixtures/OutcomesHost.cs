@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using RabbitMQ.Client;
+
+namespace Outcomes.Service.Tests.Fixtures;
+
+/// Names that keep one test class's broker topology and database schema apart from every other's.
+public sealed record IsolatedNames(string Exchange, string Queue, string EnvelopeQueue, string Schema)
+{
+    public static IsolatedNames New()
+    {
+        var id = Guid.NewGuid().ToString("N")[..10];
+        return new($"outcomes.test-{id}", $"outcomes-ingestion-{id}", $"outcomes-ingestion-envelope-{id}", $"test_{id}");
+    }
+
+    /// Deletes the queues (and their error queues) and the exchange: publishing fans out to every queue
+    /// ever bound, so leftovers would collect messages for ever.
+    public async Task DeleteTopology(Uri rabbitMq)
+    {
+        var factory = new ConnectionFactory { Uri = rabbitMq };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var queue in new[] { Queue, EnvelopeQueue })
+        foreach (var suffix in new[] { "", "_error", "_skipped" })
+            await channel.QueueDeleteAsync(queue + suffix);
+        await channel.ExchangeDeleteAsync(Exchange);
+        foreach (var queue in new[] { Queue, EnvelopeQueue })
+        foreach (var suffix in new[] { "", "_error", "_skipped" })
+            await channel.ExchangeDeleteAsync(queue + suffix);
+    }
+}
+
+/// The real service, in process, over the real broker and database.
+public sealed class OutcomesHost : WebApplicationFactory<Program>
+{
+    private readonly ServicesFixture _services;
+    private readonly IsolatedNames _names;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    public OutcomesHost(ServicesFixture services, IsolatedNames names, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        _services = services;
+        _names = names;
+        _settings = settings ?? new Dictionary<string, string>();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Outcomes", _services.PostgresConnection);
+        builder.UseSetting("ConnectionStrings:RabbitMq", _services.RabbitMqUri.ToString());
+        builder.UseSetting("EventStore:Schema", _names.Schema);
+        builder.UseSetting("Ingestion:Exchange", _names.Exchange);
+        builder.UseSetting("Ingestion:Queue", _names.Queue);
+        builder.UseSetting("Ingestion:EnvelopeQueue", _names.EnvelopeQueue);
+        foreach (var (key, value) in _settings)
+            builder.UseSetting(key, value);
+    }
+
+    /// Starts the host (and with it the bus and its topology) and returns a client.
+    public HttpClient Start() => CreateClient();
+}
