@@ -6,7 +6,23 @@ namespace Outcomes.Service.Ingestion;
 
 /// Stands for any raw JSON body on the ingestion queue: the consumer reads the body itself, so it
 /// can name the field and rule that a bad message breaks instead of failing in the deserializer.
-public sealed record ClinicEventReceived;
+[System.Text.Json.Serialization.JsonConverter(typeof(AnyJsonValue))]
+public sealed record ClinicEventReceived
+{
+    /// Accepts any JSON value (object, array, literal) so that the consumer, not the deserializer,
+    /// decides what is wrong with it and says so in the field-and-rule form.
+    private sealed class AnyJsonValue : System.Text.Json.Serialization.JsonConverter<ClinicEventReceived>
+    {
+        public override ClinicEventReceived Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options)
+        {
+            reader.Skip();
+            return new ClinicEventReceived();
+        }
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, ClinicEventReceived value, System.Text.Json.JsonSerializerOptions options) =>
+            writer.WriteNullValue();
+    }
+}
 
 /// Consumes plain JSON published by any AMQP client to the contract exchange.
 public sealed class ClinicEventConsumer(CourseAppender appender, RejectionLog rejections, TimeProvider clock,
