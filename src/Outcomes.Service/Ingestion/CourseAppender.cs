@@ -33,7 +33,7 @@ public sealed class CourseAppender : BackgroundService
     public Task<AppendOutcome> Append(CourseFact fact, FactMetadata metadata, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<AppendOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var partition = (int)((uint)StableHash(fact.Course.ToString()) % (uint)_partitions.Length);
+        var partition = (int)((ulong)StableHash(fact.Course.ToString()) % (ulong)_partitions.Length);
         if (!_partitions[partition].Writer.TryWrite(new Pending(fact, metadata, done)))
             done.SetException(new InvalidOperationException("The course appender is stopping"));
         return done.Task.WaitAsync(cancellationToken);
@@ -52,7 +52,7 @@ public sealed class CourseAppender : BackgroundService
                 batch.Add(next);
             try
             {
-                var outcomes = await AppendBatch(batch, stoppingToken).ConfigureAwait(false);
+                var outcomes = await AppendWithRetries(batch, stoppingToken).ConfigureAwait(false);
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(outcomes[i]);
             }
@@ -66,10 +66,41 @@ public sealed class CourseAppender : BackgroundService
         }
     }
 
+    /// Another instance appending to the same course at the same moment makes a batch fail on the
+    /// stream version or the event id; trying again at once almost always succeeds, because the
+    /// other transaction has committed by then and de-duplication skips what it stored.
+    private async Task<AppendOutcome[]> AppendWithRetries(List<Pending> batch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await AppendBatch(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < ImmediateAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                _logger.LogInformation("Appending a batch of {Count} facts failed on attempt {Attempt} ({Error}); trying again",
+                    batch.Count, attempt, ex.GetType().Name);
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private const int ImmediateAttempts = 5;
+
     private async Task<AppendOutcome[]> AppendBatch(List<Pending> batch, CancellationToken cancellationToken)
     {
         var outcomes = new AppendOutcome[batch.Count];
         await using var session = _store.LightweightSession();
+        await session.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // Another service instance may hold facts for the same courses. A transaction-scoped advisory
+        // lock per course, taken in key order (no deadlocks), makes the event-id check, the stream
+        // version and the inline projection's read of the course document all see the same state.
+        var courseLocks = batch.Select(p => StableHash(p.Fact.Course.ToString())).Distinct().Order().ToArray();
+        await session.AdvancedSql.QueryAsync<int>(
+            "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest(?) as k order by k) locked",
+            cancellationToken, courseLocks).ConfigureAwait(false);
 
         var ids = batch.Select(p => p.Fact.EventId).Distinct().ToArray();
         var stored = new HashSet<Guid>(await session.AdvancedSql
@@ -103,16 +134,18 @@ public sealed class CourseAppender : BackgroundService
         foreach (var (stream, events) in byStream)
             session.Events.Append(stream, events.ToArray<object>());
         await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        _logger.LogDebug("Appended {Facts} facts to {Courses} courses ({Duplicates} duplicates skipped)",
+            byStream.Values.Sum(e => e.Count), byStream.Count, outcomes.Count(o => o == AppendOutcome.Duplicate));
         return outcomes;
     }
 
-    // string.GetHashCode is randomised per process; partitions must not depend on that.
-    private static int StableHash(string value)
+    // string.GetHashCode is randomised per process; partitions and locks are shared across processes.
+    private static long StableHash(string value)
     {
-        var hash = unchecked((int)2166136261);
+        var hash = 14695981039346656037UL;
         foreach (var c in value)
-            hash = unchecked((hash ^ c) * 16777619);
-        return hash;
+            hash = unchecked((hash ^ c) * 1099511628211UL);
+        return unchecked((long)hash);
     }
 }
 

@@ -12,7 +12,10 @@ public sealed class CourseFeed(string clinicId, string patientKey)
     public string PatientKey { get; } = patientKey;
 
     public static CourseFeed ForNewPatient(string clinicId = "clinic-t") =>
-        new(clinicId, "pk" + Guid.NewGuid().ToString("N")[..14]);
+        new(clinicId, NewPatientKey());
+
+    // Letters after the digits: a key of a prefix and digits only would (rightly) be refused as record-number-like.
+    public static string NewPatientKey() => "pk" + Guid.NewGuid().ToString("N")[..12] + "x9";
 
     public JsonObject Envelope(DateTimeOffset at, Guid? eventId = null) => new()
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 
 namespace Outcomes.Service.Tests.Fixtures;
@@ -54,6 +55,12 @@ public sealed class OutcomesHost : WebApplicationFactory<Program>
         builder.UseSetting("Ingestion:EnvelopeQueue", _names.EnvelopeQueue);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        if (Environment.GetEnvironmentVariable("OUTCOMES_TEST_LOG_DIR") is { Length: > 0 } logs)
+        {
+            Directory.CreateDirectory(logs);
+            builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Debug).AddFilter("Microsoft", LogLevel.Information).AddFilter("MassTransit", LogLevel.Information).AddFilter("Marten", LogLevel.Information).AddFilter("Npgsql", LogLevel.Information).AddProvider(
+                new FileLoggerProvider(Path.Combine(logs, $"{_names.Queue}-{Guid.NewGuid():N}.log"))));
+        }
     }
 
     /// Starts the host (and with it the bus and its topology) and returns a client.
