@@ -239,8 +239,9 @@ public static class KaplanMeier
         {
             case SurvivalIntervalType.Log when survival > 0:
                 var halfWidth = z * sigma;
-                lower = Math.Exp(Math.Log(survival) - halfWidth);
-                upper = Math.Min(Math.Exp(Math.Log(survival) + halfWidth), 1);
+                var log = Math.Log(survival);
+                lower = Math.Exp(log - halfWidth);
+                upper = Math.Min(Math.Exp(log + halfWidth), 1);
                 break;
             case SurvivalIntervalType.LogLog when survival > 0 && survival < 1:
                 var logSurvival = Math.Log(survival);

@@ -52,12 +52,13 @@ public sealed class SurvivalSample
         ArgumentNullException.ThrowIfNull(status);
         RequireSameLength(time.Length, status.Length, nameof(status));
         var code = new int[time.Length];
+        var range = new TimeRange();
         for (var i = 0; i < time.Length; i++)
         {
-            RequireValid(time, status, i);
+            range.Add(RequireValid(time, status, i));
             code[i] = status[i];
         }
-        return Sorted(time, code, [null], [time.Length]);
+        return Sorted(time, code, range, [null], [time.Length]);
     }
 
     /// <summary>
@@ -84,9 +85,10 @@ public sealed class SurvivalSample
         var firstSeen = new Dictionary<TGroup, int>();
         var labels = new List<TGroup>();
         var provisional = new int[time.Length];
+        var range = new TimeRange();
         for (var i = 0; i < time.Length; i++)
         {
-            RequireValid(time, status, i);
+            range.Add(RequireValid(time, status, i));
             var label = group[i];
             if (label is null)
                 throw new ArgumentException($"group[{i}] is null: every subject needs a group label", nameof(group));
@@ -121,38 +123,51 @@ public sealed class SurvivalSample
         var names = new string?[sortedLabels.Length];
         for (var g = 0; g < names.Length; g++)
             names[g] = Convert.ToString(sortedLabels[g], CultureInfo.InvariantCulture) ?? string.Empty;
-        return Sorted(time, code, names, sizes);
+        return Sorted(time, code, range, names, sizes);
     }
 
-    private static SurvivalSample Sorted(double[] time, int[] code, string?[] groups, int[] sizes)
+    private static SurvivalSample Sorted(double[] time, int[] code, TimeRange range, string?[] groups, int[] sizes)
     {
         var n = time.Length;
-        var keys = new ulong[n];
-        // Adding +0.0 turns -0.0 into +0.0, whose bit pattern sorts first.
-        for (var i = 0; i < n; i++) keys[i] = BitConverter.DoubleToUInt64Bits(time[i] + 0.0);
-        TimeOrder.Sort(keys, code);
-
         var sorted = new double[n];
-        for (var i = 0; i < n; i++) sorted[i] = BitConverter.UInt64BitsToDouble(keys[i]);
+        if (range.AllWholeNumbers && range.Max <= Math.Min(Math.Max(4.0 * n, 1 << 16), 1 << 24))
+        {
+            // Whole days, the usual case: one counting pass instead of a comparison or radix sort.
+            var sortedCode = new int[n];
+            TimeOrder.SortWholeNumbers(time, code, (int)range.Max, sorted, sortedCode);
+            code = sortedCode;
+        }
+        else
+        {
+            var keys = new ulong[n];
+            // Adding +0.0 turns -0.0 into +0.0, whose bit pattern sorts first.
+            for (var i = 0; i < n; i++) keys[i] = BitConverter.DoubleToUInt64Bits(time[i] + 0.0);
+            TimeOrder.Sort(keys, code);
+            for (var i = 0; i < n; i++) sorted[i] = BitConverter.UInt64BitsToDouble(keys[i]);
+        }
         MergeNearTies(sorted);
         return new SurvivalSample(sorted, code, groups, sizes);
     }
 
     private static void MergeNearTies(double[] sorted)
     {
-        if (sorted.Length < 2) return;
+        // First pass: the mean of the distinct times and the smallest gap between them; the second pass,
+        // which rewrites times, runs only when some gap is within the tolerance.
         var sum = 0.0;
         var distinct = 0;
+        var smallestGap = double.PositiveInfinity;
         var previous = double.NaN;
         foreach (var t in sorted)
         {
             if (t == previous) continue;
+            if (distinct > 0) smallestGap = Math.Min(smallestGap, t - previous);
             sum += t;
             distinct++;
             previous = t;
         }
         if (distinct < 2) return;
         var mean = sum / distinct;
+        if (!IsNearTie(smallestGap, mean)) return;
 
         var cut = sorted[0];
         previous = sorted[0];
@@ -161,13 +176,14 @@ public sealed class SurvivalSample
             var t = sorted[i];
             if (t != previous)
             {
-                var gap = t - previous;
-                if (!(gap <= TieTolerance || gap / mean <= TieTolerance)) cut = t;
+                if (!IsNearTie(t - previous, mean)) cut = t;
                 previous = t;
             }
             sorted[i] = cut;
         }
     }
+
+    private static bool IsNearTie(double gap, double meanTime) => gap <= TieTolerance || gap / meanTime <= TieTolerance;
 
     private static void RequireSameLength(int timeLength, int otherLength, string other)
     {
@@ -176,7 +192,7 @@ public sealed class SurvivalSample
                 $"time has {timeLength} values but {other} has {otherLength}: both need one value per subject", other);
     }
 
-    private static void RequireValid(double[] time, int[] status, int i)
+    private static double RequireValid(double[] time, int[] status, int i)
     {
         var t = time[i];
         if (!(t >= 0) || double.IsPositiveInfinity(t))
@@ -186,5 +202,19 @@ public sealed class SurvivalSample
         if (s is not (0 or 1))
             throw new ArgumentException(
                 $"status[{i}] is {s}: status must be 1 (event) or 0 (censored)", nameof(status));
+        return t;
+    }
+
+    private struct TimeRange()
+    {
+        public bool AllWholeNumbers { get; private set; } = true;
+
+        public double Max { get; private set; }
+
+        public void Add(double t)
+        {
+            if (t > Max) Max = t;
+            if (t != Math.Floor(t)) AllWholeNumbers = false;
+        }
     }
 }

@@ -1,9 +1,9 @@
 namespace Outcomes.Statistics;
 
 /// <summary>
-/// Sorts survival times (as the bit patterns of non-negative doubles, which order like the doubles) with a
-/// payload, by least-significant-digit radix for large inputs: O(n) per digit, and digits that every key
-/// shares (the low mantissa bits of whole-day times) cost one histogram read only.
+/// Sorts survival times with a payload in O(n): whole numbers in a modest range (days) by one counting
+/// pass; other times as the bit patterns of non-negative doubles (which order like the doubles) by
+/// least-significant-digit radix, where digits that every key shares cost one histogram read only.
 /// </summary>
 internal static class TimeOrder
 {
@@ -12,6 +12,19 @@ internal static class TimeOrder
     private const int Buckets = 1 << DigitBits;
     private const ulong DigitMask = Buckets - 1;
     private const int Digits = (64 + DigitBits - 1) / DigitBits;
+
+    /// <summary>Counting sort for whole-number times in [0, max]: times and payload written in time order.</summary>
+    public static void SortWholeNumbers(double[] time, int[] items, int max, double[] sortedTime, int[] sortedItems)
+    {
+        var start = new int[max + 2];
+        foreach (var t in time) start[(int)t + 1]++;
+        for (var v = 1; v < start.Length; v++) start[v] += start[v - 1];
+        for (var v = 0; v <= max; v++)
+        {
+            if (start[v + 1] > start[v]) sortedTime.AsSpan(start[v], start[v + 1] - start[v]).Fill(v);
+        }
+        for (var i = 0; i < time.Length; i++) sortedItems[start[(int)time[i]]++] = items[i];
+    }
 
     public static void Sort(ulong[] keys, int[] items)
     {
