@@ -73,7 +73,7 @@ curve_values <- function(prefix, fit, times) {
     put(paste0(qk, ".lower"), q$lower[j])
     put(paste0(qk, ".upper"), q$upper[j])
   }
-  for (extend in c(FALSE, TRUE)) {
+  for (extend in if (is.null(times)) logical(0) else c(FALSE, TRUE)) {
     a <- summary(fit, times = times, extend = extend)
     ak <- paste0(prefix, ".at.", tolower(as.character(extend)))
     put(paste0(ak, ".rows"), length(a$time))
@@ -106,6 +106,21 @@ for (name in names(sets)) {
         curve_values(paste0(base, ".", levels(d$group)[g]), fit[g], at_times[[name]])
       }
     }
+  }
+}
+
+# Many small curves with tied whole-day times: the median's midpoint and NA rules get exercised often.
+set.seed(11)
+fuzz_d <- do.call(rbind, lapply(1:40, function(i) {
+  n <- sample(3:14, 1)
+  data.frame(time = sample(0:6, n, replace = TRUE), status = rbinom(n, 1, 0.6), group = paste0("s", i))
+}))
+write_data(fuzz_d, "fuzz")
+for (set in unique(fuzz_d$group)) {
+  d <- fuzz_d[fuzz_d$group == set, ]
+  for (ct in c("log", "log-log", "plain")) {
+    fit <- survfit(Surv(time, status) ~ 1, data = d, conf.type = ct)
+    curve_values(paste0("fuzz.", set, ".", ct), fit, if (ct == "log") c(0, 1, 2, 3.5, 6, 7) else NULL)
   }
 }
 

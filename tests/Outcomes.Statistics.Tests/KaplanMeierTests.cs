@@ -54,6 +54,30 @@ public class KaplanMeierTests
         AssertCurve($"km.{data}.{type}.{level}.all", curve, AtTimes[data]);
     }
 
+    public static TheoryData<string> SmallCurves()
+    {
+        var sets = new TheoryData<string>();
+        foreach (var set in SurvivalData.Load("fuzz").Group.Distinct()) sets.Add(set);
+        return sets;
+    }
+
+    [Theory]
+    [MemberData(nameof(SmallCurves))]
+    public void SmallTiedCurves_MatchSurvfitInEveryIntervalType(string set)
+    {
+        var (time, status, group) = SurvivalData.Load("fuzz");
+        var mine = Enumerable.Range(0, time.Length).Where(i => group[i] == set).ToArray();
+
+        foreach (var type in new[] { "log", "log-log", "plain" })
+        {
+            var curve = KaplanMeier.Estimate(
+                mine.Select(i => time[i]).ToArray(), mine.Select(i => status[i]).ToArray(),
+                intervalType: SurvivalIntervalTypes.Parse(type));
+
+            AssertCurve($"fuzz.{set}.{type}", curve, type == "log" ? [0, 1, 2, 3.5, 6, 7] : null);
+        }
+    }
+
     [Fact]
     public void NumericGroups_SortNumericallyAsFactorLevels()
     {
@@ -187,7 +211,7 @@ public class KaplanMeierTests
         Assert.Contains("log-log", error.Message);
     }
 
-    private static void AssertCurve(string prefix, KaplanMeierCurve curve, double[] atTimes)
+    private static void AssertCurve(string prefix, KaplanMeierCurve curve, double[]? atTimes)
     {
         Assert.Equal((int)R[$"{prefix}.n"]!.Value, curve.N);
         Assert.Equal((int)R[$"{prefix}.events"]!.Value, curve.Events);
@@ -198,9 +222,9 @@ public class KaplanMeierTests
         foreach (var (p, name) in new[] { (0.25, "q25"), (0.5, "q50"), (0.75, "q75") })
             AssertTime($"{prefix}.{name}", KaplanMeier.Quantile(curve, p));
 
-        foreach (var extend in new[] { false, true })
+        foreach (var extend in atTimes is null ? [] : new[] { false, true })
         {
-            var at = KaplanMeier.At(curve, atTimes, extend);
+            var at = KaplanMeier.At(curve, atTimes!, extend);
             var key = $"{prefix}.at.{(extend ? "true" : "false")}";
             Assert.Equal((int)R[$"{key}.rows"]!.Value, at.Count);
             AssertRows($"{key}.row", at);
