@@ -82,8 +82,10 @@ public static class LogRank
         for (var g = 0; g < k; g++)
             if (expected[g] > 0) tested.Add(g);
         var chiSquare = tested.Count < 2 ? 0 : Quadratic(observed, expected, variance, tested);
+        // As survdiff: with one group expected to have events, df = 0 and p = P(χ²₀ > 0) = 1; with none,
+        // R's df is −1 and its p NaN, reported here as df 0 and p null.
         var df = Math.Max(tested.Count - 1, 0);
-        double? p = df > 0 ? ChiSquaredTail.UpperTail(chiSquare, df) : null;
+        double? p = tested.Count == 0 ? null : df == 0 ? 1 : ChiSquaredTail.UpperTail(chiSquare, df);
 
         var groups = new LogRankGroup[k];
         var matrix = new double[k][];
@@ -151,7 +153,7 @@ public static class LogRank
 /// <summary>Result of the log-rank test.</summary>
 /// <param name="ChiSquare">The log-rank statistic (0 when fewer than two groups have expected events).</param>
 /// <param name="Df">Degrees of freedom: groups with expected events &gt; 0, minus one (never below 0).</param>
-/// <param name="P">P(χ²_df &gt; ChiSquare); null when df = 0 (nothing to compare).</param>
+/// <param name="P">P(χ²_df &gt; ChiSquare); 1 when df = 0 (as R); null when no group has expected events (R: NaN).</param>
 /// <param name="Groups">Per group, in R's factor-level order.</param>
 /// <param name="Variance">Variance-covariance matrix of O − E, rows and columns in the order of <paramref name="Groups"/>.</param>
 public sealed record LogRankTest(

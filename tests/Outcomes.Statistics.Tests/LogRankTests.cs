@@ -69,11 +69,11 @@ public class LogRankTests
     }
 
     [Fact]
-    public void OneGroup_NothingToTest()
+    public void OneGroup_ZeroDegreesOfFreedomAndPOne()
     {
         var test = LogRank.Test([1, 2, 3], [1, 0, 1], ["a", "a", "a"]);
 
-        Assert.Equal((0.0, 0, (double?)null), (test.ChiSquare, test.Df, test.P));
+        Assert.Equal((0.0, 0, (double?)1.0), (test.ChiSquare, test.Df, test.P));
         Assert.Equal(new LogRankGroup("a", 3, 2, 2), Assert.Single(test.Groups));
     }
 
@@ -109,11 +109,21 @@ public class LogRankTests
     [Fact]
     public void GroupCensoredBeforeFirstEvent_LeftOutOfDegreesOfFreedomAsInSurvdiff()
     {
+        // R: survdiff gives chisq 0.486, df 1 (group c has E = 0), p 0.486.
         var test = LogRank.Test([1, 2, 3, 4, 5, 6], [0, 1, 1, 0, 1, 0], ["c", "a", "b", "a", "b", "a"]);
 
         Assert.Equal(1, test.Df);
         Assert.Equal(0, test.Groups.Single(g => g.Group == "c").Expected);
-        Assert.NotNull(test.P);
+        Assert.InRange(test.P!.Value, 0.48, 0.49);
+    }
+
+    [Fact]
+    public void OnlyOneGroupExpectsEvents_ZeroDegreesOfFreedomAndPOneAsInSurvdiff()
+    {
+        // R: survdiff(Surv(c(1,2), c(0,1)) ~ c("b","a")) gives chisq 0, df 0, pchisq(0, 0, lower.tail = FALSE) = 1.
+        var test = LogRank.Test([1, 2], [0, 1], ["b", "a"]);
+
+        Assert.Equal((0.0, 0, (double?)1.0), (test.ChiSquare, test.Df, test.P));
     }
 
     [Fact]
