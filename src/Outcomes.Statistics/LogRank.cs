@@ -1,0 +1,171 @@
+namespace Outcomes.Statistics;
+
+/// <summary>
+/// The log-rank test of equal survival in k groups, reproducing R's <c>survival::survdiff</c> with rho = 0
+/// (Mantel 1966; Peto &amp; Peto 1972).
+/// </summary>
+/// <remarks>
+/// At each distinct event time with d events among n at risk (n_g in group g):
+/// E_g += d·n_g/n and, when n &gt; 1, V_gh += d·n_g(n − d)/(n(n − 1))·(δ_gh − n_h/n).
+/// χ² = (O − E)ᵀ V⁻ (O − E) over the groups with E &gt; 0, first of them dropped; df = (groups with E &gt; 0) − 1;
+/// p = P(χ²_df &gt; χ²). V⁻ is a generalized inverse (Cholesky with singular pivots set to zero), equal to
+/// V⁻¹ whenever V is invertible; R's solve() would stop on an exactly singular V instead.
+/// </remarks>
+public static class LogRank
+{
+    private static readonly double SingularTolerance = Math.Pow(Math.Pow(2, -52), 0.75);
+
+    /// <summary>Tests equal survival across the groups given by one label per subject.</summary>
+    /// <exception cref="ArgumentException">See <see cref="SurvivalSample.Create{TGroup}"/>.</exception>
+    public static LogRankTest Test<TGroup>(double[] time, int[] status, TGroup[] group, IComparer<TGroup>? groupOrder = null)
+        where TGroup : notnull =>
+        Test(SurvivalSample.Create(time, status, group, groupOrder));
+
+    /// <summary>Tests equal survival across the groups of an already sorted sample.</summary>
+    public static LogRankTest Test(SurvivalSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var k = sample.GroupLabels.Length;
+        var time = sample.Time;
+        var code = sample.Code;
+        var n = time.Length;
+
+        var observed = new int[k];
+        var expected = new double[k];
+        var variance = new double[k, k];
+        var atRisk = (int[])sample.GroupSizes.Clone();
+        var leaving = new int[k];
+        var totalAtRisk = n;
+
+        for (var i = 0; i < n;)
+        {
+            var t = time[i];
+            var deaths = 0;
+            var j = i;
+            for (; j < n && time[j] == t; j++)
+            {
+                var c = code[j];
+                var g = c >> 1;
+                leaving[g]++;
+                if ((c & 1) == 1)
+                {
+                    observed[g]++;
+                    deaths++;
+                }
+            }
+
+            if (deaths > 0)
+            {
+                double d = deaths, nRisk = totalAtRisk;
+                for (var g = 0; g < k; g++) expected[g] += d * atRisk[g] / nRisk;
+                if (totalAtRisk > 1)
+                {
+                    for (var g = 0; g < k; g++)
+                    {
+                        var term = d * atRisk[g] * (nRisk - d) / (nRisk * (nRisk - 1));
+                        variance[g, g] += term;
+                        for (var h = 0; h < k; h++) variance[g, h] -= term * atRisk[h] / nRisk;
+                    }
+                }
+            }
+
+            for (var g = 0; g < k; g++)
+            {
+                atRisk[g] -= leaving[g];
+                leaving[g] = 0;
+            }
+            totalAtRisk -= j - i;
+            i = j;
+        }
+
+        var tested = new List<int>(k);
+        for (var g = 0; g < k; g++)
+            if (expected[g] > 0) tested.Add(g);
+        var chiSquare = tested.Count < 2 ? 0 : Quadratic(observed, expected, variance, tested);
+        // As survdiff: with one group expected to have events, df = 0 and p = P(χ²₀ > 0) = 1; with none,
+        // R's df is −1 and its p NaN, reported here as df 0 and p null.
+        var df = Math.Max(tested.Count - 1, 0);
+        double? p = tested.Count == 0 ? null : df == 0 ? 1 : ChiSquaredTail.UpperTail(chiSquare, df);
+
+        var groups = new LogRankGroup[k];
+        var matrix = new double[k][];
+        for (var g = 0; g < k; g++)
+        {
+            groups[g] = new LogRankGroup(sample.GroupLabels[g], sample.GroupSizes[g], observed[g], expected[g]);
+            matrix[g] = new double[k];
+            for (var h = 0; h < k; h++) matrix[g][h] = variance[g, h];
+        }
+        return new LogRankTest(chiSquare, df, p, groups, matrix);
+    }
+
+    /// <summary>(O − E)ᵀ V⁻ (O − E) over the tested groups after the first, by an LDLᵀ factorisation whose
+    /// near-zero pivots (relative to the largest diagonal) are dropped, as survival's cholesky2 does.</summary>
+    private static double Quadratic(int[] observed, double[] expected, double[,] variance, List<int> tested)
+    {
+        var m = tested.Count - 1;
+        var a = new double[m, m];
+        var b = new double[m];
+        var largest = 0.0;
+        for (var r = 0; r < m; r++)
+        {
+            var g = tested[r + 1];
+            b[r] = observed[g] - expected[g];
+            for (var c = 0; c < m; c++) a[r, c] = variance[g, tested[c + 1]];
+            largest = Math.Max(largest, Math.Abs(a[r, r]));
+        }
+
+        var threshold = largest * SingularTolerance;
+        var lower = new double[m, m];
+        var pivot = new double[m];
+        for (var c = 0; c < m; c++)
+        {
+            var diagonal = a[c, c];
+            for (var s = 0; s < c; s++) diagonal -= lower[c, s] * lower[c, s] * pivot[s];
+            if (!(diagonal > threshold))
+            {
+                pivot[c] = 0;
+                continue;
+            }
+            pivot[c] = diagonal;
+            lower[c, c] = 1;
+            for (var r = c + 1; r < m; r++)
+            {
+                var value = a[r, c];
+                for (var s = 0; s < c; s++) value -= lower[r, s] * lower[c, s] * pivot[s];
+                lower[r, c] = value / diagonal;
+            }
+        }
+
+        // With V = L D Lᵀ: bᵀ V⁻ b = Σ (L⁻¹ b)_c² / D_c over the kept pivots.
+        var solved = new double[m];
+        var chiSquare = 0.0;
+        for (var r = 0; r < m; r++)
+        {
+            var value = b[r];
+            for (var s = 0; s < r; s++) value -= lower[r, s] * solved[s];
+            solved[r] = pivot[r] > 0 ? value : 0;
+            if (pivot[r] > 0) chiSquare += value * value / pivot[r];
+        }
+        return chiSquare;
+    }
+}
+
+/// <summary>Result of the log-rank test.</summary>
+/// <param name="ChiSquare">The log-rank statistic (0 when fewer than two groups have expected events).</param>
+/// <param name="Df">Degrees of freedom: groups with expected events &gt; 0, minus one (never below 0).</param>
+/// <param name="P">P(χ²_df &gt; ChiSquare); 1 when df = 0 (as R); null when no group has expected events (R: NaN).</param>
+/// <param name="Groups">Per group, in R's factor-level order.</param>
+/// <param name="Variance">Variance-covariance matrix of O − E, rows and columns in the order of <paramref name="Groups"/>.</param>
+public sealed record LogRankTest(
+    double ChiSquare,
+    int Df,
+    double? P,
+    IReadOnlyList<LogRankGroup> Groups,
+    IReadOnlyList<IReadOnlyList<double>> Variance);
+
+/// <summary>One group's counts in the log-rank test.</summary>
+/// <param name="Group">The group label.</param>
+/// <param name="N">Subjects in the group.</param>
+/// <param name="Observed">Events observed.</param>
+/// <param name="Expected">Events expected under equal hazards: Σ d·n_g/n over event times.</param>
+public sealed record LogRankGroup(string? Group, int N, int Observed, double Expected);

@@ -1,0 +1,141 @@
+using System.Globalization;
+using Outcomes.Statistics.Tests.Validation;
+
+namespace Outcomes.Statistics.Tests;
+
+public class LogRankTests
+{
+    private const double Tolerance = 1e-9;
+    private static readonly IReadOnlyDictionary<string, double?> R = RReference.Expected("km-expected.csv");
+
+    [Theory]
+    [InlineData("aml")]
+    [InlineData("lung")]
+    [InlineData("ties")]
+    [InlineData("half")]
+    public void Groups_MatchSurvdiff(string data)
+    {
+        var (time, status, group) = SurvivalData.Load(data);
+
+        var test = LogRank.Test(time, status, group);
+
+        var prefix = $"lr.{data}";
+        RReference.Close(R[$"{prefix}.chisq"], test.ChiSquare, Tolerance, "chisq");
+        Assert.Equal((int)R[$"{prefix}.df"]!.Value, test.Df);
+        RReference.Close(R[$"{prefix}.p"], test.P, Tolerance, "p");
+        for (var g = 0; g < test.Groups.Count; g++)
+        {
+            var result = test.Groups[g];
+            var key = $"{prefix}.{result.Group}";
+            Assert.Equal((int)R[$"{key}.n"]!.Value, result.N);
+            Assert.Equal((int)R[$"{key}.observed"]!.Value, result.Observed);
+            RReference.Close(R[$"{key}.expected"], result.Expected, Tolerance, $"{key}.expected");
+            for (var h = 0; h < test.Groups.Count; h++)
+                RReference.Close(R[$"{prefix}.var.{g + 1}.{h + 1}"], test.Variance[g][h], Tolerance, $"var[{g},{h}]");
+        }
+    }
+
+    [Fact]
+    public void ThreeGroups_HaveTwoDegreesOfFreedomInLevelOrder()
+    {
+        var (time, status, group) = SurvivalData.Load("ties");
+
+        var test = LogRank.Test(time, status, group);
+
+        Assert.Equal(2, test.Df);
+        Assert.Equal(["A", "B", "C"], test.Groups.Select(g => g.Group));
+    }
+
+    [Fact]
+    public void SortedSampleShared_SameResultAsFromArrays()
+    {
+        var (time, status, group) = SurvivalData.Load("lung");
+        var sample = SurvivalSample.Create(time, status, group);
+
+        var shared = LogRank.Test(sample);
+        var curves = KaplanMeier.EstimateByGroup(sample);
+
+        Assert.Equal(LogRank.Test(time, status, group).ChiSquare, shared.ChiSquare);
+        Assert.Equal(KaplanMeier.EstimateByGroup(time, status, group)[0].Table, curves[0].Table);
+    }
+
+    [Fact]
+    public void NoSubjects_NothingToTest()
+    {
+        var test = LogRank.Test([], [], Array.Empty<string>());
+
+        Assert.Equal((0.0, 0, (double?)null), (test.ChiSquare, test.Df, test.P));
+        Assert.Empty(test.Groups);
+    }
+
+    [Fact]
+    public void OneGroup_ZeroDegreesOfFreedomAndPOne()
+    {
+        var test = LogRank.Test([1, 2, 3], [1, 0, 1], ["a", "a", "a"]);
+
+        Assert.Equal((0.0, 0, (double?)1.0), (test.ChiSquare, test.Df, test.P));
+        Assert.Equal(new LogRankGroup("a", 3, 2, 2), Assert.Single(test.Groups));
+    }
+
+    [Fact]
+    public void NoEvents_NothingToTest()
+    {
+        var test = LogRank.Test([1, 2, 3, 4], [0, 0, 0, 0], ["a", "b", "a", "b"]);
+
+        Assert.Equal((0.0, 0, (double?)null), (test.ChiSquare, test.Df, test.P));
+        Assert.All(test.Groups, g => Assert.Equal(0, g.Expected));
+    }
+
+    [Fact]
+    public void AllTimesTied_MatchesSurvdiff()
+    {
+        // R: survdiff(Surv(rep(3, 6), c(1,0,1,1,0,0)) ~ c(1,1,1,2,2,2)): chisq 0.5555..., var 0.45.
+        var test = LogRank.Test([3, 3, 3, 3, 3, 3], [1, 0, 1, 1, 0, 0], [1, 1, 1, 2, 2, 2]);
+
+        RReference.Close(0.55555555555555558, test.ChiSquare, Tolerance, "chisq");
+        RReference.Close(0.45000000000000001, test.Variance[0][0], Tolerance, "var");
+        Assert.Equal(1, test.Df);
+    }
+
+    [Fact]
+    public void SingularVariance_GeneralizedInverseGivesZero()
+    {
+        // Both subjects die at the only time: V = 0, where R's solve() stops; the g-inverse gives 0.
+        var test = LogRank.Test([1, 1], [1, 1], ["a", "b"]);
+
+        Assert.Equal((0.0, 1, (double?)1.0), (test.ChiSquare, test.Df, test.P));
+    }
+
+    [Fact]
+    public void GroupCensoredBeforeFirstEvent_LeftOutOfDegreesOfFreedomAsInSurvdiff()
+    {
+        // R: survdiff gives chisq 0.486, df 1 (group c has E = 0), p 0.486.
+        var test = LogRank.Test([1, 2, 3, 4, 5, 6], [0, 1, 1, 0, 1, 0], ["c", "a", "b", "a", "b", "a"]);
+
+        Assert.Equal(1, test.Df);
+        Assert.Equal(0, test.Groups.Single(g => g.Group == "c").Expected);
+        Assert.InRange(test.P!.Value, 0.48, 0.49);
+    }
+
+    [Fact]
+    public void OnlyOneGroupExpectsEvents_ZeroDegreesOfFreedomAndPOneAsInSurvdiff()
+    {
+        // R: survdiff(Surv(c(1,2), c(0,1)) ~ c("b","a")) gives chisq 0, df 0, pchisq(0, 0, lower.tail = FALSE) = 1.
+        var test = LogRank.Test([1, 2], [0, 1], ["b", "a"]);
+
+        Assert.Equal((0.0, 0, (double?)1.0), (test.ChiSquare, test.Df, test.P));
+    }
+
+    [Fact]
+    public void SmallPValue_KeepsItsDigits()
+    {
+        var n = 400;
+        var time = Enumerable.Range(0, n).Select(i => (double)(i % 2 == 0 ? i : i + 1000)).ToArray();
+        var status = Enumerable.Repeat(1, n).ToArray();
+        var group = Enumerable.Range(0, n).Select(i => (i % 2).ToString(CultureInfo.InvariantCulture)).ToArray();
+
+        var test = LogRank.Test(time, status, group);
+
+        Assert.InRange(test.P!.Value, double.Epsilon, 1e-20);
+    }
+}
