@@ -38,6 +38,9 @@ emit <- function(model, fit, conf.level = 0.95) {
     put(paste0(p, "lower.", nm), exp(beta[i] - q * se[i]))
     put(paste0(p, "upper.", nm), exp(beta[i] + q * se[i]))
   }
+  for (i in seq_along(beta)) for (j in seq_along(beta))
+    put(paste0(p, "var.", names(beta)[i], ".", names(beta)[j]),
+        if (is.na(beta[i]) || is.na(beta[j])) NA else fit$var[i, j])
   # summary() rounds the printed Wald statistic to 2 decimals; the fit keeps it exact.
   put(paste0(p, "wald.chisq"), fit$wald.test)
   put(paste0(p, "wald.df"), df)

@@ -90,6 +90,11 @@ public class CoxRegressionValidationTests
             Close($"{prefix}lower.{c.Name}", c.Lower);
             Close($"{prefix}upper.{c.Name}", c.Upper);
         }
+        for (var i = 0; i < fit.Coefficients.Count; i++)
+        {
+            for (var j = 0; j < fit.Coefficients.Count; j++)
+                Close($"{prefix}var.{fit.Coefficients[i].Name}.{fit.Coefficients[j].Name}", fit.Covariance[i][j]);
+        }
         Assert.Equal(fit.Coefficients.Any(c => c.Coef is null), fit.Singular);
         AssertTest(prefix + "wald.", fit.Tests.Wald);
         AssertTest(prefix + "lr.", fit.Tests.LikelihoodRatio);
