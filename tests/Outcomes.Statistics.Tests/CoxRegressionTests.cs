@@ -159,6 +159,41 @@ public class CoxRegressionTests
     }
 
     [Fact]
+    public void ReorderingSubjects_LeavesTheFitUnchanged()
+    {
+        var random = new Random(7);
+        var n = 500;
+        var time = new double[n];
+        var events = new bool[n];
+        var x = new double[n, 2];
+        for (var i = 0; i < n; i++)
+        {
+            time[i] = random.Next(1, 30);
+            events[i] = random.NextDouble() < 0.7;
+            x[i, 0] = random.NextDouble() * 10;
+            x[i, 1] = random.Next(0, 2);
+        }
+        var permutation = Enumerable.Range(0, n).OrderBy(_ => random.Next()).ToArray();
+        var shuffledX = new double[n, 2];
+        for (var i = 0; i < n; i++)
+        {
+            shuffledX[i, 0] = x[permutation[i], 0];
+            shuffledX[i, 1] = x[permutation[i], 1];
+        }
+
+        var original = CoxRegression.Fit(time, events, x, ["a", "b"]);
+        var shuffled = CoxRegression.Fit(
+            permutation.Select(i => time[i]).ToArray(), permutation.Select(i => events[i]).ToArray(), shuffledX, ["a", "b"]);
+
+        for (var j = 0; j < 2; j++)
+        {
+            Assert.Equal(original.Coefficients[j].Coef!.Value, shuffled.Coefficients[j].Coef!.Value, 12);
+            Assert.Equal(original.Coefficients[j].Se!.Value, shuffled.Coefficients[j].Se!.Value, 12);
+        }
+        Assert.Equal(original.Tests.Score.ChiSquare!.Value, shuffled.Tests.Score.ChiSquare!.Value, 10);
+    }
+
+    [Fact]
     public void NearlyEqualTimes_TieUnderTimeFixOnly()
     {
         double[] nearly = [1, 1 + 1e-12, 3, 4, 5, 6];
