@@ -94,8 +94,10 @@ public static class MixedModel
             return ExactFit(term, names, ordinary, n, m, keys, criterion.ObservationsPerSubject, q);
 
         double[] start = q == 1 ? [1.0] : [1.0, 0.0, 1.0];
-        var optimum = ThetaOptimizer.Minimize(t => criterion.Deviance(t), start);
+        var optimum = ThetaOptimizer.Minimize(t => criterion.Deviance(t), t => criterion.Gradient(t), start);
         var theta = Canonical(optimum.Theta);
+        if (theta.Any(t => Math.Abs(t) > ThetaOptimizer.DivergenceBound))
+            return Failure("The random effects fit every outcome exactly (each subject's outcomes lie on the subject's own line): the residual variance is 0 and the REML criterion is unbounded, so the model cannot be fitted.");
         var solution = criterion.Solve(theta);
 
         var sigma2 = solution.PenalisedResidualSumOfSquares / (n - p);
@@ -115,16 +117,11 @@ public static class MixedModel
                 sigma2 * theta[0] * theta[1], sigma2);
 
         var singular = q == 1 ? theta[0] < SingularityTolerance : theta[0] < SingularityTolerance || theta[2] < SingularityTolerance;
-        var diverged = theta.Any(t => Math.Abs(t) > ThetaOptimizer.DivergenceBound);
-        var logLikelihood = double.IsFinite(solution.Deviance) ? -solution.Deviance / 2 : (double?)null;
         return new MixedModelFit<TSubject>(
-            term, fixedEffects, covariance, variance, logLikelihood,
-            double.IsFinite(solution.Deviance) ? solution.Deviance : null,
-            n, m, optimum.Converged && !diverged, singular, theta,
+            term, fixedEffects, covariance, variance, -solution.Deviance / 2, solution.Deviance,
+            n, m, optimum.Converged, singular, theta,
             RandomEffectsOf(keys, criterion.ObservationsPerSubject, solution.RandomEffects, q),
-            diverged
-                ? "The random effects fit the outcomes almost exactly: the residual variance is not identifiable and the REML criterion decreases without bound."
-                : optimum.Converged ? null : "The optimiser did not reach a stationary point of the REML criterion.");
+            optimum.Converged ? null : "The optimiser did not reach a stationary point of the REML criterion; the estimates may be inaccurate.");
     }
 
     private static void Validate<TSubject>(IReadOnlyList<TSubject> subject, IReadOnlyList<double> time,

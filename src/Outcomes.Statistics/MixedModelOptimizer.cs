@@ -5,8 +5,8 @@ namespace Outcomes.Statistics;
 // T T' unchanged, so every unconstrained minimum maps onto a minimum of lme4's bounded problem
 // (diagonal of theta >= 0); a boundary optimum becomes an interior stationary point where the criterion is
 // even in that diagonal entry, which Newton's method handles without an active set.
-// Nelder-Mead brings theta close (robust far from the optimum); a damped Newton iteration on central
-// finite differences then polishes it to ~1e-9, well inside what lme4's own optimiser reaches.
+// Nelder-Mead brings theta close (robust far from the optimum); a damped Newton iteration on the analytic
+// gradient then polishes it to ~1e-10, well inside what lme4's own optimiser reaches.
 internal static class ThetaOptimizer
 {
     private const int MaxSimplexEvaluations = 4000;
@@ -17,10 +17,10 @@ internal static class ThetaOptimizer
 
     internal sealed record Result(double[] Theta, double Deviance, bool Converged);
 
-    public static Result Minimize(Func<double[], double> deviance, double[] start)
+    public static Result Minimize(Func<double[], double> deviance, Func<double[], double[]> gradient, double[] start)
     {
         var (x, fx) = NelderMead(deviance, start);
-        return Polish(deviance, x, fx);
+        return Polish(deviance, gradient, x, fx);
     }
 
     private static (double[] X, double F) NelderMead(Func<double[], double> f, double[] start)
@@ -51,7 +51,7 @@ internal static class ThetaOptimizer
             for (var i = 0; i <= k; i++)
                 for (var j = 0; j < k; j++)
                     diameter = Math.Max(diameter, Math.Abs(simplex[i][j] - simplex[best][j]));
-            if (spread <= 1e-10 * (1 + Math.Abs(values[best])) && diameter <= 1e-6) break;
+            if (spread <= 1e-7 * (1 + Math.Abs(values[best])) && diameter <= 1e-3) break;
 
             var centroid = new double[k];
             for (var i = 0; i <= k; i++)
@@ -107,80 +107,90 @@ internal static class ThetaOptimizer
         return (simplex[argmin], values[argmin]);
     }
 
-    // Levenberg-damped Newton steps: (H + mu I) delta = -g, mu raised until the criterion decreases.
-    private static Result Polish(Func<double[], double> f, double[] x, double fx)
+    // Levenberg-damped Newton steps (H + mu I) delta = -g on the analytic gradient, H from central differences
+    // of the gradient; mu is raised until the step is acceptable. Close to the optimum the criterion's changes
+    // fall below its rounding noise, so a step that leaves d_R unchanged within 1e-12 (relative) is still taken
+    // when it shrinks the gradient.
+    private static Result Polish(Func<double[], double> f, Func<double[], double[]> gradientOf, double[] x, double fx)
     {
         var k = x.Length;
+        var gradient = gradientOf(x);
         for (var iteration = 0; iteration < MaxNewtonIterations; iteration++)
         {
-            if (MaxAbs(x) > DivergenceBound) return new Result(x, fx, false);
-            var (gradient, hessian) = Derivatives(f, x, fx);
+            if (MaxAbs(x) > DivergenceBound || !AllFinite(gradient)) return new Result(x, fx, false);
+            if (MaxAbs(gradient) == 0) break;
+            var hessian = Hessian(gradientOf, x);
             var damping = 0.0;
-            var scale = 1e-8 * Math.Max(1, MaxDiagonal(hessian, k));
-            var accepted = false;
-            double[]? step = null;
-            for (var attempt = 0; attempt < 40; attempt++)
+            var ridge = 1e-8 * Math.Max(1, MaxDiagonal(hessian, k));
+            double[]? accepted = null;
+            for (var attempt = 0; attempt < 40 && accepted is null; attempt++)
             {
-                step = DampedStep(hessian, gradient, damping, k);
-                if (step is not null)
+                var step = DampedStep(hessian, gradient, damping, k);
+                damping = damping == 0 ? ridge : damping * 10;
+                if (step is null) continue;
+                if (MaxAbs(step) <= 1e-14 * (1 + MaxAbs(x))) break;
+                var candidate = new double[k];
+                for (var j = 0; j < k; j++) candidate[j] = x[j] + step[j];
+                var fc = f(candidate);
+                if (fc < fx)
                 {
-                    if (MaxAbs(step) <= 1e-13 * (1 + MaxAbs(x))) break;
-                    var candidate = new double[k];
-                    for (var j = 0; j < k; j++) candidate[j] = x[j] + step[j];
-                    var fc = f(candidate);
-                    if (fc < fx)
+                    accepted = candidate;
+                    fx = fc;
+                    gradient = gradientOf(candidate);
+                }
+                else if (fc <= fx + 1e-12 * (1 + Math.Abs(fx)))
+                {
+                    var candidateGradient = gradientOf(candidate);
+                    if (MaxAbs(candidateGradient) < MaxAbs(gradient))
                     {
-                        x = candidate;
-                        fx = fc;
-                        accepted = true;
-                        break;
+                        accepted = candidate;
+                        fx = Math.Min(fx, fc);
+                        gradient = candidateGradient;
                     }
                 }
-                damping = damping == 0 ? scale : damping * 10;
             }
-            if (!accepted || step is null || MaxAbs(step) <= 1e-11 * (1 + MaxAbs(x))) break;
+            if (accepted is null) break;
+            var moved = 0.0;
+            for (var j = 0; j < k; j++) moved = Math.Max(moved, Math.Abs(accepted[j] - x[j]));
+            x = accepted;
+            if (moved <= 1e-12 * (1 + MaxAbs(x))) break;
         }
-        return new Result(x, fx, IsStationaryMinimum(f, x, fx));
+        return new Result(x, fx, IsStationaryMinimum(gradientOf, x, fx));
     }
 
     // At a minimum the undamped Newton step is negligible and the Hessian has no clearly negative curvature;
-    // a small ridge admits the flat directions of a singular fit (e.g. theta_1 = 0 makes theta_2, theta_3 enter
+    // a small ridge admits the flat directions of a singular fit (theta_1 = 0 makes theta_2, theta_3 enter
     // only through theta_2^2 + theta_3^2).
-    private static bool IsStationaryMinimum(Func<double[], double> f, double[] x, double fx)
+    private static bool IsStationaryMinimum(Func<double[], double[]> gradientOf, double[] x, double fx)
     {
         if (!double.IsFinite(fx) || MaxAbs(x) > DivergenceBound) return false;
-        var (gradient, hessian) = Derivatives(f, x, fx);
+        var gradient = gradientOf(x);
+        if (!AllFinite(gradient)) return false;
+        var hessian = Hessian(gradientOf, x);
         var step = DampedStep(hessian, gradient, 1e-6 * Math.Max(1, MaxDiagonal(hessian, x.Length)), x.Length);
         return step is not null && MaxAbs(step) <= 1e-6 * (1 + MaxAbs(x));
     }
 
-    // Central differences: 1 + 2k + k(k-1) evaluations.
-    private static (double[] Gradient, double[] Hessian) Derivatives(Func<double[], double> f, double[] x, double fx)
+    // Central differences of the analytic gradient, symmetrised: 2k gradient evaluations.
+    private static double[] Hessian(Func<double[], double[]> gradientOf, double[] x)
     {
         var k = x.Length;
-        var h = new double[k];
-        var plus = new double[k];
-        var minus = new double[k];
-        var gradient = new double[k];
         var hessian = new double[k * k];
         for (var j = 0; j < k; j++)
         {
-            h[j] = 1e-5 * Math.Max(1, Math.Abs(x[j]));
-            plus[j] = f(Shift(x, j, h[j]));
-            minus[j] = f(Shift(x, j, -h[j]));
-            gradient[j] = (plus[j] - minus[j]) / (2 * h[j]);
-            hessian[j * k + j] = (plus[j] - 2 * fx + minus[j]) / (h[j] * h[j]);
+            var h = 1e-5 * Math.Max(1, Math.Abs(x[j]));
+            var up = gradientOf(Shift(x, j, h));
+            var down = gradientOf(Shift(x, j, -h));
+            for (var i = 0; i < k; i++) hessian[i * k + j] = (up[i] - down[i]) / (2 * h);
         }
         for (var i = 0; i < k; i++)
             for (var j = i + 1; j < k; j++)
             {
-                var up = f(Shift(Shift(x, i, h[i]), j, h[j]));
-                var down = f(Shift(Shift(x, i, -h[i]), j, -h[j]));
-                var value = (up - plus[i] - plus[j] + 2 * fx - minus[i] - minus[j] + down) / (2 * h[i] * h[j]);
-                hessian[i * k + j] = value;
-                hessian[j * k + i] = value;
+                var mean = 0.5 * (hessian[i * k + j] + hessian[j * k + i]);
+                hessian[i * k + j] = mean;
+                hessian[j * k + i] = mean;
             }
-        return (gradient, hessian);
+        return hessian;
     }
 
     private static double[]? DampedStep(double[] hessian, double[] gradient, double damping, int k)
@@ -212,6 +222,8 @@ internal static class ThetaOptimizer
         shifted[j] += by;
         return shifted;
     }
+
+    private static bool AllFinite(double[] v) => v.All(double.IsFinite);
 
     private static double MaxAbs(double[] v)
     {

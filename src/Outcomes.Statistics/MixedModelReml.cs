@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("Outcomes.Statistics.Tests")]
+
 namespace Outcomes.Statistics;
 
 // The profiled REML criterion of Bates, Maechler, Bolker and Walker (2015, eq. 41) for a model whose
@@ -142,9 +146,113 @@ internal sealed class RemlCriterion
         return new RemlSolution(beta, inverse, Math.Max(r2, 0), deviance, randomEffects);
     }
 
+    // Gradient of d_R with respect to theta. Writing d_R = log|V| + log|X'V^-1 X| + (n - p) log(y'P y) + const
+    // with V = I + Z D Z', D = T T' (per subject), P y = V^-1 (y - X beta), a symmetric change dD gives
+    // d d_R = tr(G dD), G = sum_i [M_i - K_i C K_i' - (n - p)/r^2 s_i s_i'] where M_i = Z_i'V_i^-1 Z_i,
+    // K_i = Z_i'V_i^-1 X_i, s_i = Z_i'V_i^-1 (y_i - X_i beta), C = (X'V^-1 X)^-1; and dD = dT T' + T dT'
+    // gives d d_R / dT = 2 G T on the lower triangle. Z_i'V_i^-1 = (I + S_i D)^-1 Z_i' (S_i = Z_i'Z_i) needs
+    // no inverse of D, so the gradient is exact on the boundary too. Being free of finite-difference noise,
+    // it lets Newton's method reach the optimum far below the precision at which d_R itself can be compared.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public double[] Gradient(ReadOnlySpan<double> theta)
+    {
+        var a = new double[p * p];
+        var beta = new double[p];
+        Absorb(theta, a, beta, out var yyAdjusted);
+        if (!CholeskyInPlace(a, p)) return Enumerable.Repeat(double.NaN, theta.Length).ToArray();
+        ForwardSolve(a, p, beta);
+        var r2 = yyAdjusted;
+        for (var k = 0; k < p; k++) r2 -= beta[k] * beta[k];
+        BackSolve(a, p, beta);
+        var c = new double[p * p];
+        for (var j = 0; j < p; j++)
+        {
+            var column = new double[p];
+            column[j] = 1;
+            ForwardSolve(a, p, column);
+            BackSolve(a, p, column);
+            for (var k = 0; k < p; k++) c[k * p + j] = column[k];
+        }
+        var residualWeight = (Observations - p) / r2;
+
+        if (q == 1)
+        {
+            var t = theta[0];
+            var g = 0.0;
+            var kc = new double[p];
+            for (var s = 0; s < subjects; s++)
+            {
+                var o = s * p;
+                var n = 1 / (1 + zx[o] * t * t);
+                var zr = zy[s];
+                for (var k = 0; k < p; k++) zr -= zx[o + k] * beta[k];
+                var kck = 0.0;
+                for (var j = 0; j < p; j++)
+                {
+                    var sum = 0.0;
+                    for (var k = 0; k < p; k++) sum += zx[o + k] * c[k * p + j];
+                    kck += sum * zx[o + j];
+                }
+                g += n * zx[o] - n * n * kck - residualWeight * n * n * zr * zr;
+            }
+            return [2 * g * t];
+        }
+
+        double t1 = theta[0], t2 = theta[1], t3 = theta[2];
+        double d11 = t1 * t1, d12 = t1 * t2, d22 = t2 * t2 + t3 * t3;
+        double g11 = 0, g12 = 0, g22 = 0;
+        var k1 = new double[p];
+        var k2 = new double[p];
+        for (var s = 0; s < subjects; s++)
+        {
+            var o = s * 2 * p;
+            double s11 = zx[o], s12 = zx[o + 1], s22 = zx[o + p + 1];
+            // N = (I + S D)^-1; its determinant is >= 1 because S D is similar to a positive semi-definite matrix.
+            var i11 = 1 + s11 * d11 + s12 * d12;
+            var i12 = s11 * d12 + s12 * d22;
+            var i21 = s12 * d11 + s22 * d12;
+            var i22 = 1 + s12 * d12 + s22 * d22;
+            var det = i11 * i22 - i12 * i21;
+            double n11 = i22 / det, n12 = -i12 / det, n21 = -i21 / det, n22 = i11 / det;
+            var m11 = n11 * s11 + n12 * s12;
+            var m12 = 0.5 * (n11 * s12 + n12 * s22 + n21 * s11 + n22 * s12);
+            var m22 = n21 * s12 + n22 * s22;
+            var zr1 = zy[2 * s];
+            var zr2 = zy[2 * s + 1];
+            for (var k = 0; k < p; k++)
+            {
+                double zx1 = zx[o + k], zx2 = zx[o + p + k];
+                k1[k] = n11 * zx1 + n12 * zx2;
+                k2[k] = n21 * zx1 + n22 * zx2;
+                zr1 -= zx1 * beta[k];
+                zr2 -= zx2 * beta[k];
+            }
+            var sv1 = n11 * zr1 + n12 * zr2;
+            var sv2 = n21 * zr1 + n22 * zr2;
+            double kck11 = 0, kck12 = 0, kck22 = 0;
+            for (var j = 0; j < p; j++)
+            {
+                double kc1 = 0, kc2 = 0;
+                for (var k = 0; k < p; k++)
+                {
+                    kc1 += k1[k] * c[k * p + j];
+                    kc2 += k2[k] * c[k * p + j];
+                }
+                kck11 += kc1 * k1[j];
+                kck12 += kc1 * k2[j];
+                kck22 += kc2 * k2[j];
+            }
+            g11 += m11 - kck11 - residualWeight * sv1 * sv1;
+            g12 += m12 - kck12 - residualWeight * sv1 * sv2;
+            g22 += m22 - kck22 - residualWeight * sv2 * sv2;
+        }
+        return [2 * (g11 * t1 + g12 * t2), 2 * (g12 * t1 + g22 * t2), 2 * g22 * t3];
+    }
+
     // Adds the subjects' blocks into the Schur complement: a = X'X - sum_i W_i'W_i, b = X'y - sum_i W_i'v_i,
     // y'y - sum_i v_i'v_i, with L_i L_i' = T'Z_i'Z_i T + I, W_i = L_i^-1 T'Z_i'X_i, v_i = L_i^-1 T'Z_i'y_i.
     // Returns log|L_theta|^2 = sum_i log|L_i|^2.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Absorb(ReadOnlySpan<double> theta, double[] a, double[] b, out double yyAdjusted)
     {
         Array.Copy(xx, a, a.Length);

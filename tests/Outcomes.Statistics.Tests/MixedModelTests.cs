@@ -168,6 +168,58 @@ public class MixedModelTests
         RReference.Close(ols.SlopeSe, fit.FixedEffects[1].Se, 1e-6, "slope se");
     }
 
+    [Theory]
+    [InlineData("sleepstudy", 1, new[] { 0.7 })]
+    [InlineData("sleepstudy", 2, new[] { 0.9, 0.1, 0.3 })]
+    [InlineData("sleepstudy", 2, new[] { 0.0, 0.1, 0.3 })]
+    [InlineData("sleepstudy", 2, new[] { 0.9, -0.2, 0.0 })]
+    [InlineData("phq9_missing", 1, new[] { 1.3 })]
+    [InlineData("phq9_missing", 2, new[] { 1.3, -0.2, 0.4 })]
+    public void RemlGradient_MatchesFiniteDifferencesOfTheCriterion(string dataset, int randomEffectsPerSubject, double[] theta)
+    {
+        var data = Load(dataset);
+        var keys = data.Subject.Distinct().ToList();
+        var index = data.Subject.Select(s => keys.IndexOf(s)).ToArray();
+        IReadOnlyList<double>[] covariates = data.Group is null ? [] : [data.Group];
+        var criterion = new RemlCriterion(index, keys.Count, data.Time, data.Outcome, covariates, randomEffectsPerSubject);
+
+        var gradient = criterion.Gradient(theta);
+        for (var j = 0; j < theta.Length; j++)
+        {
+            // Fourth-order central difference, so truncation error stays far below the tolerance.
+            const double h = 1e-4;
+            double At(double shift)
+            {
+                var shifted = (double[])theta.Clone();
+                shifted[j] += shift;
+                return criterion.Deviance(shifted);
+            }
+            var numeric = (8 * (At(h) - At(-h)) - (At(2 * h) - At(-2 * h))) / (12 * h);
+            Assert.True(Math.Abs(numeric - gradient[j]) <= 1e-6 * Math.Max(1, Math.Abs(numeric)),
+                $"d/dtheta_{j + 1}: finite differences {numeric:R}, analytic {gradient[j]:R}");
+        }
+    }
+
+    [Fact]
+    public void EachSubjectOnItsOwnExactLine_FailureResultBecauseResidualVarianceIsZero()
+    {
+        var subjects = new List<int>();
+        var times = new List<double>();
+        var outcomes = new List<double>();
+        for (var s = 0; s < 6; s++)
+            for (var t = 0; t < 4; t++)
+            {
+                subjects.Add(s);
+                times.Add(t);
+                outcomes.Add(10 + 2 * s - (0.5 + 0.3 * s) * t);
+            }
+        var fit = MixedModel.Fit(subjects, times, outcomes);
+        Assert.Empty(fit.FixedEffects);
+        Assert.False(fit.Converged);
+        Assert.Null(fit.LogLikelihood);
+        Assert.Contains("residual variance is 0", fit.Problem);
+    }
+
     [Fact]
     public void AllOutcomesEqual_ExactFitWithZeroVariancesAndNoLikelihood()
     {
@@ -292,6 +344,23 @@ public class MixedModelTests
             RandomEffectsTerm.Intercept, [new Covariate("group", [0, 1])]));
         Assert.Equal("covariates", exception.ParamName);
         Assert.Contains("group", exception.Message);
+    }
+
+    [Fact]
+    public void NaNCovariate_ArgumentExceptionNamesTheCovariate()
+    {
+        var exception = Assert.Throws<ArgumentException>(() => MixedModel.Fit(new[] { 1, 1, 2 }, [0, 1, 0], [1, 2, 3],
+            RandomEffectsTerm.Intercept, [new Covariate("group", [0, double.NaN, 1])]));
+        Assert.Equal("covariates", exception.ParamName);
+        Assert.Contains("'group'[1]", exception.Message);
+    }
+
+    [Fact]
+    public void RandomEffects_FollowSubjectsFirstAppearance()
+    {
+        var data = Load("sleepstudy");
+        var fit = MixedModel.Fit(data.Subject, data.Time, data.Outcome);
+        Assert.Equal(data.Subject.Distinct(), fit.RandomEffects.Select(e => e.Subject));
     }
 
     private static MixedModelFit<string> FitReference(string dataset, string model)
