@@ -80,7 +80,7 @@ public static class MixedModel
         if (n <= q * m)
             return Failure(q == 1
                 ? $"The number of observations ({n}) must exceed the number of subjects ({m}) for a random intercept."
-                : $"The number of observations ({n}) must exceed the number of random effects ({q * m}: an intercept and a slope for each of {m} subjects); with about one observation per subject fit the random-intercept model.");
+                : $"The number of observations ({n}) must exceed the number of random effects ({q * m}: an intercept and a slope for each of {m} subjects): a random slope cannot be separated from the residual; fit the random-intercept model.");
         if (n <= p) return Failure($"The number of observations ({n}) must exceed the number of fixed effects ({p}).");
 
         var criterion = new RemlCriterion(subjectIndex, m, time, outcome, covariates.Select(c => c.Values).ToArray(), q);

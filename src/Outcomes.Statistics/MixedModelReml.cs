@@ -22,11 +22,9 @@ internal sealed class RemlCriterion
 
     // The outcome is centred on its mean before the sums are taken: X contains the intercept, so this
     // only shifts beta_0 and keeps y'y - (its fitted part) from losing digits to cancellation.
-    public double OutcomeCentre { get; }
+    private double OutcomeCentre { get; }
 
     public int Observations { get; }
-
-    public int FixedEffectCount => p;
 
     public int[] ObservationsPerSubject { get; }
 
@@ -93,57 +91,58 @@ internal sealed class RemlCriterion
     // +infinity where it is undefined (a non-positive definite R_X or r^2 <= 0), which steers the optimiser away.
     public double Deviance(ReadOnlySpan<double> theta)
     {
-        var a = new double[p * p];
-        var b = new double[p];
-        var ldL2 = Absorb(theta, a, b, out var yyAdjusted);
-        if (!CholeskyInPlace(a, p)) return double.PositiveInfinity;
-        ForwardSolve(a, p, b);
-        var r2 = yyAdjusted;
-        var ldRX2 = 0.0;
-        for (var k = 0; k < p; k++)
-        {
-            r2 -= b[k] * b[k];
-            ldRX2 += Math.Log(a[k * p + k]);
-        }
-        if (!(r2 > 0)) return double.PositiveInfinity;
-        var nmp = Observations - p;
-        return ldL2 + 2 * ldRX2 + nmp * (1 + Math.Log(2 * Math.PI * r2 / nmp));
+        var profile = Profile(theta);
+        return profile is null || !(profile.R2 > 0) ? double.PositiveInfinity : DevianceOf(profile);
     }
 
     // Everything the fit reports at theta: beta, r^2, the REML criterion, (R_X'R_X)^-1 and each subject's b_i = T u_i.
     public RemlSolution Solve(ReadOnlySpan<double> theta)
     {
-        var a = new double[p * p];
-        var b = new double[p];
-        var ldL2 = Absorb(theta, a, b, out var yyAdjusted);
-        if (!CholeskyInPlace(a, p)) throw new InvalidOperationException("R_X is not positive definite at the optimum.");
-        var c = (double[])b.Clone();
-        ForwardSolve(a, p, c);
-        var r2 = yyAdjusted;
-        var ldRX2 = 0.0;
-        for (var k = 0; k < p; k++)
-        {
-            r2 -= c[k] * c[k];
-            ldRX2 += 2 * Math.Log(a[k * p + k]);
-        }
-        var beta = (double[])c.Clone();
-        BackSolve(a, p, beta);
-        var nmp = Observations - p;
-        var deviance = r2 > 0 ? ldL2 + ldRX2 + nmp * (1 + Math.Log(2 * Math.PI * r2 / nmp)) : double.NegativeInfinity;
+        var profile = Profile(theta) ?? throw new InvalidOperationException("R_X is not positive definite at the optimum.");
+        var beta = (double[])profile.Beta.Clone();
+        var randomEffects = SubjectRandomEffects(theta, beta);
+        beta[0] += OutcomeCentre;
+        var deviance = profile.R2 > 0 ? DevianceOf(profile) : double.NegativeInfinity;
+        return new RemlSolution(beta, Inverse(profile.RX), Math.Max(profile.R2, 0), deviance, randomEffects);
+    }
 
+    private sealed record Profiled(double[] RX, double[] Beta, double R2, double LdL2);
+
+    // The penalised least-squares solution at theta: R_X (lower, row-major) with R_X R_X' = X'V^-1 X,
+    // beta for the centred outcome, r^2 and log|L_theta|^2; null when R_X is not positive definite.
+    private Profiled? Profile(ReadOnlySpan<double> theta)
+    {
+        var a = new double[p * p];
+        var beta = new double[p];
+        var ldL2 = Absorb(theta, a, beta, out var r2);
+        if (!CholeskyInPlace(a, p)) return null;
+        ForwardSolve(a, p, beta);
+        for (var k = 0; k < p; k++) r2 -= beta[k] * beta[k];
+        BackSolve(a, p, beta);
+        return new Profiled(a, beta, r2, ldL2);
+    }
+
+    private double DevianceOf(Profiled profile)
+    {
+        var ldRX2 = 0.0;
+        for (var k = 0; k < p; k++) ldRX2 += 2 * Math.Log(profile.RX[k * p + k]);
+        var nmp = Observations - p;
+        return profile.LdL2 + ldRX2 + nmp * (1 + Math.Log(2 * Math.PI * profile.R2 / nmp));
+    }
+
+    // (R_X R_X')^-1 = (X'V^-1 X)^-1, column by column.
+    private double[] Inverse(double[] rx)
+    {
         var inverse = new double[p * p];
         for (var j = 0; j < p; j++)
         {
             var column = new double[p];
             column[j] = 1;
-            ForwardSolve(a, p, column);
-            BackSolve(a, p, column);
+            ForwardSolve(rx, p, column);
+            BackSolve(rx, p, column);
             for (var k = 0; k < p; k++) inverse[k * p + j] = column[k];
         }
-
-        var randomEffects = SubjectRandomEffects(theta, beta);
-        beta[0] += OutcomeCentre;
-        return new RemlSolution(beta, inverse, Math.Max(r2, 0), deviance, randomEffects);
+        return inverse;
     }
 
     // Gradient of d_R with respect to theta. Writing d_R = log|V| + log|X'V^-1 X| + (n - p) log(y'P y) + const
@@ -156,23 +155,11 @@ internal sealed class RemlCriterion
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double[] Gradient(ReadOnlySpan<double> theta)
     {
-        var a = new double[p * p];
-        var beta = new double[p];
-        Absorb(theta, a, beta, out var yyAdjusted);
-        if (!CholeskyInPlace(a, p)) return Enumerable.Repeat(double.NaN, theta.Length).ToArray();
-        ForwardSolve(a, p, beta);
-        var r2 = yyAdjusted;
-        for (var k = 0; k < p; k++) r2 -= beta[k] * beta[k];
-        BackSolve(a, p, beta);
-        var c = new double[p * p];
-        for (var j = 0; j < p; j++)
-        {
-            var column = new double[p];
-            column[j] = 1;
-            ForwardSolve(a, p, column);
-            BackSolve(a, p, column);
-            for (var k = 0; k < p; k++) c[k * p + j] = column[k];
-        }
+        var profile = Profile(theta);
+        if (profile is null || !(profile.R2 > 0)) return Enumerable.Repeat(double.NaN, theta.Length).ToArray();
+        var beta = profile.Beta;
+        var r2 = profile.R2;
+        var c = Inverse(profile.RX);
         var residualWeight = (Observations - p) / r2;
 
         if (q == 1)
