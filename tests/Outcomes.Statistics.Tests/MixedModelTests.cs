@@ -127,6 +127,28 @@ public class MixedModelTests
         Assert.Equal(RandomEffectsTerm.Intercept, fit.Term);
     }
 
+    [Theory]
+    [InlineData(7.0)]
+    [InlineData(1.0 / 52)]
+    [InlineData(30.0)]
+    public void TimeRescaled_SlopeAndItsVarianceRescaleAndTheFitStaysConverged(double daysPerUnit)
+    {
+        // Weeks -> days (or years): beta_time scales by 1/c, the slope variance by 1/c^2, the covariance by 1/c;
+        // the intercept, its variance and the residual variance do not move. This checks that the optimiser
+        // finds the same optimum when theta's slope entries are orders of magnitude smaller or larger.
+        var data = Load("phq9_missing");
+        var weeks = MixedModel.Fit(data.Subject, data.Time, data.Outcome);
+        var rescaled = MixedModel.Fit(data.Subject, data.Time.Select(t => t * daysPerUnit).ToArray(), data.Outcome);
+        Assert.True(rescaled.Converged);
+        RReference.Close(weeks.FixedEffects[0].Estimate, rescaled.FixedEffects[0].Estimate, 1e-8, "intercept");
+        RReference.Close(weeks.FixedEffects[1].Estimate / daysPerUnit, rescaled.FixedEffects[1].Estimate, 1e-8, "time");
+        RReference.Close(weeks.FixedEffects[1].Se / daysPerUnit, rescaled.FixedEffects[1].Se, 1e-6, "time se");
+        RReference.Close(weeks.Variance.Intercept, rescaled.Variance.Intercept, 1e-6, "intercept variance");
+        RReference.Close(weeks.Variance.Slope / (daysPerUnit * daysPerUnit), rescaled.Variance.Slope, 1e-6, "slope variance");
+        RReference.Close(weeks.Variance.Covariance / daysPerUnit, rescaled.Variance.Covariance, 1e-6, "covariance");
+        RReference.Close(weeks.Variance.Residual, rescaled.Variance.Residual, 1e-6, "residual variance");
+    }
+
     [Fact]
     public void ShuffledRows_GiveTheSameFit()
     {
