@@ -9,8 +9,6 @@ public sealed record CourseFacts(
     IReadOnlyList<Phq9Completed> Scores,
     CourseEnded? Ended)
 {
-    public static CourseFacts Empty { get; } = new(null, [], [], null);
-
     /// Gathers a course's stored events in any order. Several enrolments keep the earliest; several ends keep the
     /// latest (a later end supersedes). Objects of other types are ignored, so a stream may carry events this
     /// engine does not read.

@@ -243,7 +243,7 @@ internal static class OutcomeDerivation
     /// [minTotal, maxTotal], spanning at least `count` assessments and a gap between minGap and maxGap days to a later
     /// member of the run; -1 if none. Reading "two consecutive assessments N days apart" as a run, not a strict pair,
     /// keeps frequent assessment (every 2 days, say) from hiding a sustained change.
-    internal static int FirstQualifyingRun(
+    private static int FirstQualifyingRun(
         ReadOnlySpan<Phq9Assessment> series, int start, int minTotal, int maxTotal, int count, int minGap, int maxGap)
     {
         var i = start;
