@@ -84,7 +84,7 @@ services_mode() {
     case "${OUTCOMES_SERVICES:-}" in
         local|docker) echo "$OUTCOMES_SERVICES"; return ;;
     esac
-    if command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1; then
+    if command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1 && compose_cmd >/dev/null; then
         echo docker
     else
         echo local
@@ -359,11 +359,19 @@ rmq_down_local() {
 
 # ---------------------------------------------------------------- Docker
 
-compose() { docker compose -f "$COMPOSE_FILE" "$@"; }
+compose_cmd() {
+    if docker compose version >/dev/null 2>&1; then echo "docker compose"
+    elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose
+    else return 1
+    fi
+}
+
+compose() { $(compose_cmd) -f "$COMPOSE_FILE" "$@"; }
 
 docker_up() {
     local t0 wanted=()
     t0="$(now)"
+    compose_cmd >/dev/null || die "Docker mode needs docker compose (or docker-compose)"
     if port_open "$PG_PORT"; then say "postgres: reusing the server on 127.0.0.1:$PG_PORT"; else wanted+=(postgres); fi
     if port_open "$AMQP_PORT"; then say "rabbitmq: reusing the broker on 127.0.0.1:$AMQP_PORT"; else wanted+=(rabbitmq); fi
     if [ ${#wanted[@]} -gt 0 ]; then
