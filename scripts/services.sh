@@ -120,7 +120,10 @@ live_leases() { # one line per live hold: NAME (CHECKOUT)
 # ---------------------------------------------------------------- PostgreSQL
 
 pg_datadir() {
-    if [ -s "$RUN/pg.location" ]; then cat "$RUN/pg.location"; return; fi
+    local recorded
+    recorded="$(cat "$RUN/pg.location" 2>/dev/null || true)"
+    # Trust the record only if it names this checkout's place (a copied .run/ names another's).
+    if [ "$recorded" = "$RUN/pg" ] || [ "$recorded" = "$PG_FALLBACK/data" ]; then echo "$recorded"; return; fi
     local dir="$RUN/pg"
     # The postmaster runs as postgres; it must reach the data dir through every parent
     # (a checkout under /root is not traversable by other users).
@@ -264,7 +267,7 @@ EOF
     : >"$RUN/rabbitmq/rabbitmq-env.conf"
 }
 
-rmq_ctl() { (cd "$RUN" && rmq_env && exec timeout 120 rabbitmqctl -n "$NODE" "$@"); }
+rmq_ctl() { (cd "$RUN" && rmq_env && exec timeout "${CTL_TIMEOUT:-90}" rabbitmqctl -n "$NODE" "$@"); }
 
 epmd_running() { command -v epmd >/dev/null 2>&1 && epmd -names >/dev/null 2>&1; }
 
@@ -288,7 +291,7 @@ rmq_start_local() {
     rmq_files
     local pidfile="$RUN/rabbitmq/rabbitmq.pid" pid epmd_started=0
     pid="$(cat "$pidfile" 2>/dev/null || true)"
-    if pid_alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = beam.smp ]; then
+    if environ_has "$pid" "RABBITMQ_MNESIA_BASE=$RUN/rabbitmq/mnesia"; then
         kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$pidfile"
@@ -324,10 +327,16 @@ rmq_wait_local() {
     say "rabbitmq: started on 127.0.0.1:$AMQP_PORT in $(since "$RMQ_T0") (management http://127.0.0.1:$MGMT_PORT, node $NODE)"
 }
 
+environ_has() { # environ_has PID VAR=VALUE: the process is still the one we recorded, not a reused pid
+    [ -n "${1:-}" ] && tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF -- "$2"
+}
+
 rmq_kill() { # last resort for a node that does not answer rabbitmqctl
     local state="$1" run pid wrapper
     run="$(kv "$state" run)"; wrapper="$(kv "$state" wrapper)"
     pid="$(cat "$run/rabbitmq/rabbitmq.pid" 2>/dev/null || true)"
+    environ_has "$pid" "RABBITMQ_NODENAME=$NODE" || pid=""
+    environ_has "$wrapper" "RABBITMQ_NODENAME=$NODE" || wrapper=""
     for p in $pid $wrapper; do kill -TERM "$p" 2>/dev/null || true; done
     for _ in $(seq 1 20); do
         pid_alive "$pid" || pid_alive "$wrapper" || return 0
@@ -342,7 +351,7 @@ rmq_down_local() {
     run="$(kv "$state" run)"
     pidfile="$run/rabbitmq/rabbitmq.pid"
     # `stop PIDFILE` returns once the Erlang VM has exited.
-    if ! rmq_ctl stop "$pidfile" >/dev/null 2>&1; then
+    if ! CTL_TIMEOUT=45 rmq_ctl stop "$pidfile" >/dev/null 2>&1; then
         rmq_kill "$state"
     fi
     local wrapper; wrapper="$(kv "$state" wrapper)"
