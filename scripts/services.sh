@@ -74,8 +74,6 @@ install_packages() {
         tail -n 30 "$LOGS/apt.log" >&2
         die "apt-get install ${missing[*]} failed"
     fi
-    # The Debian packages would start system-wide servers under systemd; here there is none,
-    # and if one did start it would hold neither of our ports.
 }
 
 # ---------------------------------------------------------------- mode
@@ -153,6 +151,15 @@ pg_ensure_db() {
     fi
 }
 
+pg_postmaster() { # the pid in DATA/postmaster.pid, if that process is the postmaster of DATA
+    local pid
+    pid="$(head -n1 "$1/postmaster.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] || return 0
+    case "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" in
+        *" -D $1 "*) echo "$pid" ;;
+    esac
+}
+
 pg_up_local() {
     local t0 data sock log pidfile pid
     t0="$(now)"
@@ -195,8 +202,8 @@ pg_up_local() {
     # another process; a live postmaster of ours that does not answer on the port is stopped.
     pidfile="$data/postmaster.pid"
     if [ -f "$pidfile" ]; then
-        pid="$(head -n1 "$pidfile")"
-        if pid_alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ]; then
+        pid="$(pg_postmaster "$data")"
+        if [ -n "$pid" ]; then
             as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
         fi
         rm -f "$pidfile"
@@ -217,7 +224,7 @@ pg_down_local() {
     local data t0
     t0="$(now)"
     data="$(kv "$STATE/postgres" data)"
-    if [ -n "$data" ] && [ -f "$data/postmaster.pid" ]; then
+    if [ -n "$data" ] && [ -n "$(pg_postmaster "$data")" ]; then
         as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
             as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
@@ -328,7 +335,10 @@ rmq_wait_local() {
 }
 
 environ_has() { # environ_has PID VAR=VALUE: the process is still the one we recorded, not a reused pid
-    [ -n "${1:-}" ] && tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF -- "$2"
+    [ -n "${1:-}" ] || return 1
+    local env
+    env="$(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ")" || return 1
+    printf '%s\n' "$env" | grep -qxF -- "$2"
 }
 
 rmq_kill() { # last resort for a node that does not answer rabbitmqctl
