@@ -1,0 +1,528 @@
+#!/usr/bin/env bash
+# PostgreSQL and RabbitMQ for development, tests and the quick start.
+#
+#   scripts/services.sh up      start both (or reuse ones already listening), write .run/services.env
+#   scripts/services.sh down    release this checkout's hold; stop what these scripts started once nobody holds it
+#   scripts/services.sh status  what runs, who started it, who holds it
+#   scripts/services.sh install install the Debian packages the private instances need (root)
+#
+# Options: --lease NAME [--pid PID] (up/down: name the hold; a hold with a pid ends with that
+# process), --force (down: stop even while other checkouts hold the services).
+#
+# Without a Docker engine the services are private instances of the distribution's packages,
+# their files under .run/. The ports are machine-wide, so every checkout on the machine shares
+# one instance: the shared bookkeeping (who started it, who holds it, the Erlang cookie) lives in
+# $OUTCOMES_SERVICES_STATE (default /tmp/outcomes-services) and a lock there serialises up/down.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+RUN="$REPO/.run"
+LOGS="$RUN/logs"
+ENV_FILE="$RUN/services.env"
+COMPOSE_FILE="$REPO/docker-compose.yml"
+
+PG_PORT=54329
+AMQP_PORT=56729
+DIST_PORT=56730
+MGMT_PORT=56731
+NODE=outcomes@localhost
+PGBIN=/usr/lib/postgresql/15/bin
+RMQBIN=/usr/lib/rabbitmq/bin
+
+STATE="${OUTCOMES_SERVICES_STATE:-/tmp/outcomes-services}"
+REPO_ID="$(printf '%s' "$REPO" | sha1sum | cut -c1-12)"
+CHECKOUT="$(basename "$REPO" | tr -c "A-Za-z0-9._\n-" _)-$REPO_ID"
+PG_FALLBACK="/tmp/outcomes-pg-$REPO_ID"
+
+# Output may go to a pipe whose reader is gone (Ctrl-C on `... | tee`): keep going regardless.
+say() { printf '%s\n' "$*" 2>/dev/null || true; }
+die() { printf 'services: %s\n' "$*" >&2 2>/dev/null || true; exit 1; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+port_open() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# initdb and the postmaster refuse to run as root.
+as_pg() {
+    if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+kv() { # kv FILE KEY: the value of KEY=... in FILE
+    sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n1
+}
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------- packages
+
+install_packages() {
+    local missing=()
+    [ -x "$RMQBIN/rabbitmq-server" ] || missing+=(rabbitmq-server)
+    [ -x "$PGBIN/initdb" ] || missing+=(postgresql-15)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    is_root || die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
+    say "installing ${missing[*]} (apt-get; log in .run/logs/apt.log)"
+    mkdir -p "$LOGS"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get -o DPkg::Lock::Timeout=900 update &&
+           apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=900 "${missing[@]}"; } \
+           >>"$LOGS/apt.log" 2>&1; then
+        tail -n 30 "$LOGS/apt.log" >&2
+        die "apt-get install ${missing[*]} failed"
+    fi
+}
+
+# ---------------------------------------------------------------- mode
+
+services_mode() {
+    case "${OUTCOMES_SERVICES:-}" in
+        local|docker) echo "$OUTCOMES_SERVICES"; return ;;
+    esac
+    if command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1 && compose_cmd >/dev/null; then
+        echo docker
+    else
+        echo local
+    fi
+}
+
+# ---------------------------------------------------------------- holds (leases)
+
+lease_path() { echo "$STATE/leases/$1"; }
+
+lease_take() { # lease_take NAME PID
+    mkdir -p "$STATE/leases"
+    printf 'repo=%s\npid=%s\n' "$REPO" "$2" >"$(lease_path "$1")"
+}
+
+lease_drop() { rm -f "$(lease_path "$1")"; }
+
+lease_stale() { # a hold whose process ended, or whose checkout is gone, holds nothing
+    local f="$1" pid repo
+    pid="$(kv "$f" pid)"; repo="$(kv "$f" repo)"
+    if [ -n "$pid" ] && ! pid_alive "$pid"; then return 0; fi
+    [ -n "$repo" ] && [ ! -d "$repo" ]
+}
+
+live_leases() { # one line per live hold: NAME (CHECKOUT)
+    local f
+    for f in "$STATE"/leases/*; do
+        [ -e "$f" ] || continue
+        if lease_stale "$f"; then rm -f "$f"; else printf '%s (%s)\n' "$(basename "$f")" "$(kv "$f" repo)"; fi
+    done
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_datadir() {
+    local recorded
+    recorded="$(cat "$RUN/pg.location" 2>/dev/null || true)"
+    # Trust the record only if it names this checkout's place (a copied .run/ names another's).
+    if [ "$recorded" = "$RUN/pg" ] || [ "$recorded" = "$PG_FALLBACK/data" ]; then echo "$recorded"; return; fi
+    local dir="$RUN/pg"
+    # The postmaster runs as postgres; it must reach the data dir through every parent
+    # (a checkout under /root is not traversable by other users).
+    if is_root && ! runuser -u postgres -- sh -c 'cd "$1"' _ "$RUN" 2>/dev/null; then
+        dir="$PG_FALLBACK/data"
+    fi
+    echo "$dir" >"$RUN/pg.location"
+    echo "$dir"
+}
+
+pg_psql() {
+    local psql=psql
+    [ -x "$PGBIN/psql" ] && psql="$PGBIN/psql"
+    "$psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"
+}
+
+pg_ensure_db() {
+    local i
+    for i in $(seq 1 30); do
+        pg_psql -d postgres -c 'select 1' >/dev/null 2>&1 && break
+        sleep 1
+    done
+    if [ "$(pg_psql -d postgres -c "select 1 from pg_database where datname = 'outcomes'")" != 1 ]; then
+        pg_psql -d postgres -c 'create database outcomes' >/dev/null 2>&1 ||
+            [ "$(pg_psql -d postgres -c "select 1 from pg_database where datname = 'outcomes'")" = 1 ] ||
+            die "could not create database outcomes"
+    fi
+}
+
+pg_postmaster() { # the pid in DATA/postmaster.pid, if that process is the postmaster of DATA
+    local pid
+    pid="$(head -n1 "$1/postmaster.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] || return 0
+    case "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" in
+        *" -D $1 "*) echo "$pid" ;;
+    esac
+}
+
+pg_up_local() {
+    local t0 data sock log pidfile pid
+    t0="$(now)"
+    if port_open "$PG_PORT"; then
+        if [ -f "$STATE/postgres" ]; then
+            say "postgres: already running on 127.0.0.1:$PG_PORT (started from $(kv "$STATE/postgres" repo))"
+        else
+            say "postgres: reusing the server already listening on 127.0.0.1:$PG_PORT (not started by these scripts; down leaves it)"
+        fi
+        pg_ensure_db
+        return
+    fi
+    rm -f "$STATE/postgres"
+    [ -x "$PGBIN/initdb" ] || install_packages
+    data="$(pg_datadir)"
+    sock="$data"
+    # A Unix socket path must stay under ~107 bytes.
+    [ ${#sock} -gt 80 ] && sock="$PG_FALLBACK/sock"
+    if [ "${data#"$PG_FALLBACK"}" != "$data" ]; then
+        log="$PG_FALLBACK/postgres.log"
+        ln -sfn "$data" "$RUN/pg"
+    else
+        log="$LOGS/postgres.log"
+    fi
+    mkdir -p "$data" "$sock" "$(dirname "$log")"
+    touch "$log"
+    if is_root; then
+        [ "${data#"$PG_FALLBACK"}" != "$data" ] && chown postgres: "$PG_FALLBACK"
+        chown postgres: "$data" "$sock" "$log"
+    fi
+    chmod 700 "$data"
+    [ "$log" = "$LOGS/postgres.log" ] || ln -sfn "$log" "$LOGS/postgres.log"
+
+    if [ ! -s "$data/PG_VERSION" ]; then
+        as_pg "$PGBIN/initdb" -D "$data" --auth=trust -U postgres -E UTF8 --no-locale \
+            >"$LOGS/initdb.log" 2>&1 || { cat "$LOGS/initdb.log" >&2; die "initdb failed"; }
+    fi
+
+    # A postmaster.pid left by a killed server blocks the start when its pid now belongs to
+    # another process; a live postmaster of ours that does not answer on the port is stopped.
+    pidfile="$data/postmaster.pid"
+    if [ -f "$pidfile" ]; then
+        pid="$(pg_postmaster "$data")"
+        if [ -n "$pid" ]; then
+            as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
+        fi
+        rm -f "$pidfile"
+    fi
+
+    if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+        -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200" \
+        start >/dev/null 2>&1 9>&-; then
+        tail -n 20 "$log" >&2
+        die "postgres did not start (log: $log)"
+    fi
+    printf 'mode=local\nrepo=%s\ndata=%s\n' "$REPO" "$data" >"$STATE/postgres"
+    pg_ensure_db
+    say "postgres: started on 127.0.0.1:$PG_PORT in $(since "$t0") (data $data)"
+}
+
+pg_down_local() {
+    local data t0
+    t0="$(now)"
+    data="$(kv "$STATE/postgres" data)"
+    if [ -n "$data" ] && [ -n "$(pg_postmaster "$data")" ]; then
+        as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
+            as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -f "$STATE/postgres"
+    say "postgres: stopped in $(since "$t0")"
+}
+
+# ---------------------------------------------------------------- RabbitMQ
+
+rmq_env() {
+    export PATH="$RMQBIN:$PATH"
+    # One cookie for every checkout's scripts, so any of them can stop the shared node.
+    export HOME="$STATE/erlang"
+    export RABBITMQ_NODENAME="$NODE"
+    export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    export RABBITMQ_NODE_PORT="$AMQP_PORT"
+    export RABBITMQ_DIST_PORT="$DIST_PORT"
+    export RABBITMQ_MNESIA_BASE="$RUN/rabbitmq/mnesia"
+    export RABBITMQ_LOG_BASE="$LOGS/rabbitmq"
+    export RABBITMQ_PID_FILE="$RUN/rabbitmq/rabbitmq.pid"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$RUN/rabbitmq/enabled_plugins"
+    export RABBITMQ_CONFIG_FILE="$RUN/rabbitmq/rabbitmq.conf"
+    export RABBITMQ_CONF_ENV_FILE="$RUN/rabbitmq/rabbitmq-env.conf"
+    # Erlang distribution and epmd on loopback only.
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    export ERL_EPMD_ADDRESS=127.0.0.1
+}
+
+rmq_cookie() {
+    mkdir -p "$STATE/erlang"
+    chmod 700 "$STATE/erlang"
+    local c="$STATE/erlang/.erlang.cookie"
+    if [ ! -s "$c" ]; then
+        (umask 077; head -c 30 /dev/urandom | sha1sum | cut -c1-32 | tr a-f A-F >"$c")
+    fi
+    chmod 400 "$c"
+}
+
+rmq_files() {
+    mkdir -p "$RUN/rabbitmq/mnesia" "$LOGS/rabbitmq"
+    cat >"$RUN/rabbitmq/rabbitmq.conf" <<EOF
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $MGMT_PORT
+loopback_users.guest = true
+EOF
+    echo '[rabbitmq_management].' >"$RUN/rabbitmq/enabled_plugins"
+    : >"$RUN/rabbitmq/rabbitmq-env.conf"
+}
+
+rmq_ctl() { (cd "$RUN" && rmq_env && exec timeout "${CTL_TIMEOUT:-90}" rabbitmqctl -n "$NODE" "$@"); }
+
+epmd_running() { command -v epmd >/dev/null 2>&1 && epmd -names >/dev/null 2>&1; }
+
+# Starts the node in the background; rmq_wait finishes the job, so PostgreSQL starts meanwhile.
+RMQ_T0=""
+rmq_start_local() {
+    RMQ_T0="$(now)"
+    if port_open "$AMQP_PORT"; then
+        if [ -f "$STATE/rabbitmq" ]; then
+            say "rabbitmq: already running on 127.0.0.1:$AMQP_PORT (started from $(kv "$STATE/rabbitmq" repo))"
+        else
+            say "rabbitmq: reusing the broker already listening on 127.0.0.1:$AMQP_PORT (not started by these scripts; down leaves it)"
+        fi
+        RMQ_T0=""
+        return
+    fi
+    # Whatever is recorded does not answer: a node killed or wedged in an earlier run.
+    if [ -f "$STATE/rabbitmq" ]; then rmq_kill "$STATE/rabbitmq"; rm -f "$STATE/rabbitmq"; fi
+    [ -x "$RMQBIN/rabbitmq-server" ] || install_packages
+    rmq_cookie
+    rmq_files
+    local pidfile="$RUN/rabbitmq/rabbitmq.pid" pid epmd_started=0
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    if environ_has "$pid" "RABBITMQ_MNESIA_BASE=$RUN/rabbitmq/mnesia"; then
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+    epmd_running || epmd_started=1
+    (
+        cd "$RUN"
+        rmq_env
+        exec setsid rabbitmq-server </dev/null >"$LOGS/rabbitmq.out" 2>&1 9>&-
+    ) &
+    printf 'mode=local\nrepo=%s\nrun=%s\nwrapper=%s\nepmd_started=%s\n' \
+        "$REPO" "$RUN" "$!" "$epmd_started" >"$STATE/rabbitmq"
+}
+
+rmq_wait_local() {
+    [ -n "$RMQ_T0" ] || return 0
+    local wrapper deadline
+    wrapper="$(kv "$STATE/rabbitmq" wrapper)"
+    deadline=$(( $(date +%s) + 120 ))
+    # await_startup fails at once while the node is not yet registered with epmd: wait for AMQP first.
+    until port_open "$AMQP_PORT"; do
+        if ! pid_alive "$wrapper" || [ "$(date +%s)" -ge "$deadline" ]; then
+            tail -n 30 "$LOGS/rabbitmq.out" >&2
+            rmq_kill "$STATE/rabbitmq"; rm -f "$STATE/rabbitmq"
+            die "rabbitmq did not start (logs: $LOGS/rabbitmq.out, $LOGS/rabbitmq/)"
+        fi
+        sleep 0.5
+    done
+    rmq_ctl await_startup --timeout 60 >/dev/null 2>&1 || die "rabbitmq answered on AMQP but await_startup failed"
+    until port_open "$MGMT_PORT"; do
+        [ "$(date +%s)" -ge "$deadline" ] && die "rabbitmq management did not answer on $MGMT_PORT"
+        sleep 0.5
+    done
+    say "rabbitmq: started on 127.0.0.1:$AMQP_PORT in $(since "$RMQ_T0") (management http://127.0.0.1:$MGMT_PORT, node $NODE)"
+}
+
+environ_has() { # environ_has PID VAR=VALUE: the process is still the one we recorded, not a reused pid
+    [ -n "${1:-}" ] || return 1
+    local env
+    env="$(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ")" || return 1
+    printf '%s\n' "$env" | grep -qxF -- "$2"
+}
+
+rmq_kill() { # last resort for a node that does not answer rabbitmqctl
+    local state="$1" run pid wrapper
+    run="$(kv "$state" run)"; wrapper="$(kv "$state" wrapper)"
+    pid="$(cat "$run/rabbitmq/rabbitmq.pid" 2>/dev/null || true)"
+    environ_has "$pid" "RABBITMQ_NODENAME=$NODE" || pid=""
+    environ_has "$wrapper" "RABBITMQ_NODENAME=$NODE" || wrapper=""
+    for p in $pid $wrapper; do kill -TERM "$p" 2>/dev/null || true; done
+    for _ in $(seq 1 20); do
+        pid_alive "$pid" || pid_alive "$wrapper" || return 0
+        sleep 0.5
+    done
+    for p in $pid $wrapper; do kill -KILL "$p" 2>/dev/null || true; done
+}
+
+rmq_down_local() {
+    local state="$STATE/rabbitmq" run pidfile t0
+    t0="$(now)"
+    run="$(kv "$state" run)"
+    pidfile="$run/rabbitmq/rabbitmq.pid"
+    # `stop PIDFILE` returns once the Erlang VM has exited.
+    if ! CTL_TIMEOUT=45 rmq_ctl stop "$pidfile" >/dev/null 2>&1; then
+        rmq_kill "$state"
+    fi
+    local wrapper; wrapper="$(kv "$state" wrapper)"
+    for _ in $(seq 1 20); do pid_alive "$wrapper" || break; sleep 0.25; done
+    if [ "$(kv "$state" epmd_started)" = 1 ] && epmd_running; then
+        # epmd outlives the node; it goes only if no other node is registered with it.
+        if [ -z "$(epmd -names 2>/dev/null | sed -n 's/^name \([^ ]*\) at port.*/\1/p')" ]; then
+            epmd -kill >/dev/null 2>&1 || true
+        fi
+    fi
+    rm -f "$state"
+    say "rabbitmq: stopped in $(since "$t0")"
+}
+
+# ---------------------------------------------------------------- Docker
+
+compose_cmd() {
+    if docker compose version >/dev/null 2>&1; then echo "docker compose"
+    elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose
+    else return 1
+    fi
+}
+
+compose() { $(compose_cmd) -f "$COMPOSE_FILE" "$@"; }
+
+docker_up() {
+    local t0 wanted=()
+    t0="$(now)"
+    compose_cmd >/dev/null || die "Docker mode needs docker compose (or docker-compose)"
+    if port_open "$PG_PORT"; then say "postgres: reusing the server on 127.0.0.1:$PG_PORT"; else wanted+=(postgres); fi
+    if port_open "$AMQP_PORT"; then say "rabbitmq: reusing the broker on 127.0.0.1:$AMQP_PORT"; else wanted+=(rabbitmq); fi
+    if [ ${#wanted[@]} -gt 0 ]; then
+        compose up -d "${wanted[@]}" 9>&-
+        local s
+        for s in "${wanted[@]}"; do printf 'mode=docker\nrepo=%s\n' "$REPO" >"$STATE/$s"; done
+    fi
+    local deadline=$(( $(date +%s) + 180 ))
+    until port_open "$PG_PORT" && port_open "$AMQP_PORT" && port_open "$MGMT_PORT"; do
+        [ "$(date +%s)" -ge "$deadline" ] && die "containers did not answer on $PG_PORT/$AMQP_PORT/$MGMT_PORT"
+        sleep 1
+    done
+    pg_ensure_db
+    say "docker: postgres and rabbitmq ready in $(since "$t0")"
+}
+
+docker_down() {
+    local s stop=()
+    for s in postgres rabbitmq; do
+        [ "$(kv "$STATE/$s" mode)" = docker ] && stop+=("$s")
+    done
+    [ ${#stop[@]} -gt 0 ] && compose rm -s -f -v "${stop[@]}"
+    for s in "${stop[@]}"; do rm -f "$STATE/$s"; done
+    say "docker: stopped ${stop[*]:-nothing}"
+}
+
+# ---------------------------------------------------------------- commands
+
+write_env() {
+    local mode="$1"
+    cat >"$ENV_FILE" <<EOF
+# Written by scripts/services.sh up; source it: . .run/services.env
+export ConnectionStrings__Outcomes="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=outcomes"
+export ConnectionStrings__RabbitMq="amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
+export OUTCOMES_RABBITMQ_MANAGEMENT="http://127.0.0.1:$MGMT_PORT"
+export OUTCOMES_SERVICES=$mode
+EOF
+}
+
+with_lock() {
+    mkdir -p "$STATE"
+    exec 9>"$STATE/lock"
+    flock -w 600 9 || die "another services.sh held $STATE/lock for 10 minutes"
+}
+
+cmd_up() {
+    local lease="$1" pid="$2" mode
+    mkdir -p "$RUN" "$LOGS"
+    with_lock
+    mode="$(services_mode)"
+    # Holds belong to a running instance: when neither service runs, old holds are void.
+    if ! port_open "$PG_PORT" && ! port_open "$AMQP_PORT"; then rm -rf "$STATE/leases"; fi
+    if [ "$mode" = docker ]; then
+        docker_up
+    else
+        rmq_start_local
+        pg_up_local
+        rmq_wait_local
+    fi
+    lease_take "$lease" "$pid"
+    write_env "$mode"
+    say "env: $ENV_FILE"
+}
+
+cmd_down() {
+    local lease="$1" force="$2" others
+    # Half a stop is worse than a slow one: finish even on Ctrl-C or a closed output pipe.
+    trap '' INT TERM PIPE
+    with_lock
+    lease_drop "$lease"
+    others="$(live_leases | paste -sd, - | sed 's/,/, /g')"
+    if [ -n "$others" ] && [ "$force" != 1 ]; then
+        say "services: left running, still held by $others (down --force stops them)"
+        return
+    fi
+    [ "$force" = 1 ] && rm -rf "$STATE/leases"
+    local stopped=0
+    if [ "$(kv "$STATE/postgres" mode)" = docker ] || [ "$(kv "$STATE/rabbitmq" mode)" = docker ]; then
+        docker_down; stopped=1
+    fi
+    if [ "$(kv "$STATE/postgres" mode)" = local ]; then pg_down_local; stopped=1; fi
+    if [ "$(kv "$STATE/rabbitmq" mode)" = local ]; then rmq_down_local; stopped=1; fi
+    if [ "$stopped" = 0 ]; then
+        if port_open "$PG_PORT" || port_open "$AMQP_PORT"; then
+            say "services: what listens on $PG_PORT/$AMQP_PORT was not started by these scripts: left running"
+        else
+            say "services: already down"
+        fi
+    fi
+}
+
+cmd_status() {
+    local s port rc=0
+    for s in postgres rabbitmq; do
+        [ "$s" = postgres ] && port=$PG_PORT || port=$AMQP_PORT
+        if port_open "$port"; then
+            if [ -f "$STATE/$s" ]; then
+                say "$s: running on 127.0.0.1:$port ($(kv "$STATE/$s" mode), started from $(kv "$STATE/$s" repo))"
+            else
+                say "$s: running on 127.0.0.1:$port (not started by these scripts)"
+            fi
+        else
+            say "$s: stopped"; rc=3
+        fi
+    done
+    if [ "$rc" = 0 ]; then
+        port_open "$MGMT_PORT" && say "rabbitmq management: http://127.0.0.1:$MGMT_PORT" || say "rabbitmq management: not answering"
+    fi
+    local held; held="$(live_leases 2>/dev/null | paste -sd, - | sed 's/,/, /g')"
+    say "held by: ${held:-nobody}"
+    [ -f "$ENV_FILE" ] && say "env: $ENV_FILE"
+    return "$rc"
+}
+
+main() {
+    local cmd="${1:-}" lease="manual-$CHECKOUT" pid="" force=0
+    [ $# -gt 0 ] && shift
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --lease) lease="$2"; shift 2 ;;
+            --pid) pid="$2"; shift 2 ;;
+            --force) force=1; shift ;;
+            *) die "unknown option $1" ;;
+        esac
+    done
+    case "$cmd" in
+        up) cmd_up "$lease" "$pid" ;;
+        down) cmd_down "$lease" "$force" ;;
+        status) cmd_status ;;
+        install) install_packages ;;
+        *) say "usage: scripts/services.sh up|down|status|install [--lease NAME [--pid PID]] [--force]"; exit 2 ;;
+    esac
+}
+
+main "$@"
