@@ -41,6 +41,13 @@ public static class DemoCommand
         var amqp = new Option<Uri?>("--amqp")
         {
             Description = $"AMQP URI of the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (default: the {ConnectionStringVariable} environment variable)",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (AmqpUri(text) is { } uri) return uri;
+                result.AddError($"--amqp must be an amqp:// or amqps:// URI, got '{text}'");
+                return null;
+            },
         };
         var window = new Option<int>("--window")
         {
@@ -54,6 +61,7 @@ public static class DemoCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var console = new Writers(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             var settings = new DemoSettings
             {
                 Patients = parse.GetValue(patients),
@@ -71,32 +79,34 @@ public static class DemoCommand
                 problems.Add($"--window must be at least 1, got {parse.GetValue(window)}");
             if (problems.Count > 0)
             {
-                foreach (var problem in problems) Console.Error.WriteLine(problem);
+                foreach (var problem in problems) console.Error.WriteLine(problem);
                 return 1;
             }
 
             var messages = DemoFeed.Messages(settings);
             if (parse.GetValue(dryRun))
-                return WriteDryRun(messages, parse.GetValue(output)!);
+                return WriteDryRun(messages, parse.GetValue(output)!, console);
 
-            var uri = parse.GetValue(amqp) ?? FromEnvironment();
+            var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
+            var uri = parse.GetValue(amqp) ?? AmqpUri(configured);
             if (uri is null)
             {
-                Console.Error.WriteLine($"No broker given: pass --amqp amqp://user:password@host:port/ or set {ConnectionStringVariable}.");
+                console.Error.WriteLine(string.IsNullOrEmpty(configured)
+                    ? $"No broker given: pass --amqp amqp://user:password@host:port/ or set {ConnectionStringVariable}."
+                    : $"{ConnectionStringVariable} is not an amqp:// or amqps:// URI.");
                 return 1;
             }
-            return await PublishAsync(messages, uri, parse.GetValue(window), cancellationToken);
+            return await PublishAsync(messages, uri, parse.GetValue(window), console, cancellationToken);
         });
         return command;
     }
 
-    private static Uri? FromEnvironment() =>
-        Environment.GetEnvironmentVariable(ConnectionStringVariable) is { Length: > 0 } value &&
-        Uri.TryCreate(value, UriKind.Absolute, out var uri)
-            ? uri
-            : null;
+    private static Uri? AmqpUri(string? text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" ? uri : null;
 
-    private static int WriteDryRun(IReadOnlyList<DemoMessage> messages, string path)
+    private sealed record Writers(TextWriter Output, TextWriter Error);
+
+    private static int WriteDryRun(IReadOnlyList<DemoMessage> messages, string path, Writers console)
     {
         if (path == "-")
         {
@@ -108,23 +118,27 @@ public static class DemoCommand
             using var file = File.Create(path);
             DryRunFile.Write(file, messages);
         }
-        var status = Console.Out;
-        if (path == "-") status = Console.Error;
+        // With the feed on standard output, the status line must not mix into it.
+        var status = path == "-" ? console.Error : console.Output;
         status.WriteLine($"dry run: {messages.Count} messages ({Describe(messages)}) written to {(path == "-" ? "standard output" : path)}");
         return 0;
     }
 
-    private static async Task<int> PublishAsync(IReadOnlyList<DemoMessage> messages, Uri uri, int window, CancellationToken cancellationToken)
+    private static async Task<int> PublishAsync(IReadOnlyList<DemoMessage> messages, Uri uri, int window, Writers console,
+        CancellationToken cancellationToken)
     {
         var broker = $"{uri.Host}:{uri.Port}{uri.AbsolutePath}";
-        Console.WriteLine($"publishing {messages.Count} messages ({Describe(messages)}) to {WireContract.Exchange} on {broker}");
+        console.Output.WriteLine($"publishing {messages.Count} messages ({Describe(messages)}) to {WireContract.Exchange} on {broker}");
         PublishSummary summary;
         try
         {
             await using var publisher = await ClinicEventPublisher.ConnectAsync(uri, window, cancellationToken);
             await publisher.EnsureQueueExistsAsync(cancellationToken: cancellationToken);
             var outgoing = messages.Select(m => m.ToOutgoing());
-            summary = Console.IsOutputRedirected
+            // Spectre draws a bar only on a terminal; redirected, it prints little and never 100%, so the
+            // final status line below is what a log or a script reads.
+            var terminal = !Console.IsOutputRedirected && ReferenceEquals(console.Output, Console.Out);
+            summary = !terminal
                 ? await publisher.PublishAsync(outgoing, cancellationToken: cancellationToken)
                 : await AnsiConsole.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(),
@@ -137,33 +151,33 @@ public static class DemoCommand
         }
         catch (BrokerUnreachableException e)
         {
-            Console.Error.WriteLine($"Cannot connect to RabbitMQ at {broker}: {e.InnerException?.Message ?? e.Message}");
+            console.Error.WriteLine($"Cannot connect to RabbitMQ at {broker}: {e.InnerException?.Message ?? e.Message}");
             return 1;
         }
         catch (IngestionTopologyMissingException e)
         {
-            Console.Error.WriteLine(e.Message);
+            console.Error.WriteLine(e.Message);
             return 1;
         }
         catch (OperationInterruptedException e)
         {
-            Console.Error.WriteLine($"The broker closed the channel: {e.ShutdownReason?.ReplyText ?? e.Message}");
+            console.Error.WriteLine($"The broker closed the channel: {e.ShutdownReason?.ReplyText ?? e.Message}");
             return 1;
         }
 
-        Console.WriteLine(
+        console.Output.WriteLine(
             $"sent {summary.Sent}, confirmed {summary.Confirmed}, returned {summary.Returned}, nacked {summary.Nacked}, " +
             $"{summary.ConfirmedPerSecond:F0} msg/s, elapsed {summary.Elapsed.TotalSeconds:F2} s");
         if (summary.Returned > 0)
         {
-            Console.Error.WriteLine(
+            console.Error.WriteLine(
                 $"{summary.Returned} messages were unroutable ({summary.FirstReturn}): no queue is bound to {WireContract.Exchange} " +
                 "for them. Start the Outcomes service once so that it declares its topology.");
             return 1;
         }
         if (summary.Nacked > 0)
         {
-            Console.Error.WriteLine($"The broker refused {summary.Nacked} messages (negative acknowledgement); they were not stored.");
+            console.Error.WriteLine($"The broker refused {summary.Nacked} messages (negative acknowledgement); they were not stored.");
             return 1;
         }
         return 0;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Outcomes.Cli.Demo;
+using Outcomes.Contracts;
 
 namespace Outcomes.Cli.Tests.Demo;
 
@@ -9,8 +10,12 @@ public sealed class DemoCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static Task<int> Run(params string[] args) =>
-        new RootCommand { DemoCommand.Create() }.Parse(["demo", .. args]).InvokeAsync();
+    private readonly StringWriter _output = new();
+    private readonly StringWriter _error = new();
+
+    private Task<int> Run(params string[] args) =>
+        new RootCommand { DemoCommand.Create() }.Parse(["demo", .. args])
+            .InvokeAsync(new InvocationConfiguration { Output = _output, Error = _error });
 
     [Fact]
     public async Task DryRun_WritesTheFeedForTheSettingsAsJsonLines()
@@ -21,6 +26,7 @@ public sealed class DemoCommandTests : IDisposable
             "--shuffle", "--until", "2025-06-30", "--dry-run", "--out", path);
 
         Assert.Equal(0, exit);
+        Assert.StartsWith("dry run: ", _output.ToString());
         using var expected = new MemoryStream();
         DryRunFile.Write(expected, DemoFeed.Messages(new DemoSettings
         {
@@ -50,17 +56,24 @@ public sealed class DemoCommandTests : IDisposable
     [InlineData("--until", "2999-01-01", "--dry-run", "--out", "x.jsonl")]
     [InlineData("--until", "01/02/2025", "--dry-run", "--out", "x.jsonl")]
     [InlineData("--window", "0", "--amqp", "amqp://guest:guest@127.0.0.1:1/")]
-    public async Task BadOptions_FailWithoutWriting(params string[] args)
+    [InlineData("--amqp", "http://127.0.0.1:15672/")]
+    public async Task BadOptions_FailWithoutWritingOrConnecting(params string[] args)
     {
         var exit = await Run(args);
 
         Assert.Equal(1, exit);
+        Assert.NotEqual("", _error.ToString());
+        Assert.DoesNotContain($"to {WireContract.Exchange} on", _output.ToString());
         Assert.False(File.Exists("x.jsonl"));
     }
 
     [Fact]
-    public async Task UnreachableBroker_Fails()
+    public async Task UnreachableBroker_FailsNamingTheBrokerButNotThePassword()
     {
-        Assert.Equal(1, await Run("--patients", "5", "--amqp", "amqp://guest:guest@127.0.0.1:1/"));
+        var exit = await Run("--patients", "5", "--amqp", "amqp://guest:secret@127.0.0.1:1/");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Cannot connect to RabbitMQ at 127.0.0.1:1/", _error.ToString());
+        Assert.DoesNotContain("secret", _error.ToString() + _output.ToString());
     }
 }
