@@ -93,7 +93,7 @@ internal sealed class PatientCourse
         assessments.Sort();
 
         Add(id => new PatientEnrolled(id, _clinic.ClinicId, _patientKey, Utc(enrolledAt), ageBand, sex,
-            diagnosis, trials, _modality, enrolledAt.Year));
+            diagnosis, trials, _modality, Utc(enrolledAt).Year));
 
         var route = RouteFor(_modality);
         for (var k = 0; k < allSessions.Count; k++)
