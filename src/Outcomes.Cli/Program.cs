@@ -1,4 +1,8 @@
 using System.CommandLine;
+using Outcomes.Cli.Demo;
 
-var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics from the command line");
-return root.Parse(args).Invoke();
+var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics from the command line")
+{
+    DemoCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
