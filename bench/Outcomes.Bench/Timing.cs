@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Outcomes.Bench;
 
 /// <summary>Wall-clock times, in milliseconds, of repeated runs of one computation.</summary>
@@ -15,17 +17,29 @@ internal sealed record Timing(IReadOnlyList<double> Milliseconds)
     {
         for (var w = 0; w < warmups; w++) GC.KeepAlive(compute());
         var samples = new double[repetitions];
+        for (var r = 0; r < repetitions; r++) samples[r] = Sample(compute);
+        return new Timing(samples);
+    }
+
+    /// <summary>
+    /// Times two computations alternately, so that a change in the machine's load falls on both alike:
+    /// what a ratio of their times (n against 2n) needs on a shared machine.
+    /// </summary>
+    public static (Timing First, Timing Second) Interleaved<T, TOther>(Func<T> first, Func<TOther> second, int warmups, int repetitions)
+    {
+        for (var w = 0; w < warmups; w++)
+        {
+            GC.KeepAlive(first());
+            GC.KeepAlive(second());
+        }
+        var a = new double[repetitions];
+        var b = new double[repetitions];
         for (var r = 0; r < repetitions; r++)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
-            var start = System.Diagnostics.Stopwatch.GetTimestamp();
-            var result = compute();
-            samples[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            GC.KeepAlive(result);
+            a[r] = Sample(first);
+            b[r] = Sample(second);
         }
-        return new Timing(samples);
+        return (new Timing(a), new Timing(b));
     }
 
     public static double MedianOf(IReadOnlyList<double> values)
@@ -34,5 +48,17 @@ internal sealed record Timing(IReadOnlyList<double> Milliseconds)
         var sorted = values.Order().ToArray();
         var middle = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static double Sample<T>(Func<T> compute)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var start = Stopwatch.GetTimestamp();
+        var result = compute();
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        GC.KeepAlive(result);
+        return elapsed;
     }
 }

@@ -28,8 +28,9 @@ time_compute <- function(compute, repetitions) {
   result
 }
 
-bench_args <- function() {
+# The benchmark data (not timed) and the number of timed repetitions, from the command line.
+bench_input <- function() {
   args <- commandArgs(trailingOnly = TRUE)
   if (length(args) != 2) stop("usage: Rscript <script> <csv> <repetitions>")
-  list(csv = args[1], repetitions = as.integer(args[2]))
+  list(data = read_bench_csv(args[1]), repetitions = as.integer(args[2]))
 }

@@ -1,14 +1,12 @@
 # Cox proportional hazards (coxph, Efron ties) on a cox-*.csv of the benchmark.
-here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
-source(file.path(here, "common.R"))
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "common.R"))
 suppressPackageStartupMessages(library(survival))
 
-args <- bench_args()
-data <- read_bench_csv(args$csv)
+input <- bench_input()
 
 fit <- time_compute(function() {
-  coxph(Surv(time, status) ~ age + female + baseline_phq9 + esketamine + prior_trials, data = data)
-}, args$repetitions)
+  coxph(Surv(time, status) ~ age + female + baseline_phq9 + esketamine + prior_trials, data = input$data)
+}, input$repetitions)
 
 se <- sqrt(diag(vcov(fit)))
 for (name in names(coef(fit))) {

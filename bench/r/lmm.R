@@ -1,14 +1,12 @@
 # Linear mixed model with correlated random intercept and slope (lme4::lmer, REML) on an lmm-*.csv of the benchmark.
-here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
-source(file.path(here, "common.R"))
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "common.R"))
 suppressPackageStartupMessages(library(lme4))
 
-args <- bench_args()
-data <- read_bench_csv(args$csv)
+input <- bench_input()
 
 fit <- time_compute(function() {
-  lmer(phq9 ~ week + (1 + week | patient), data = data, REML = TRUE)
-}, args$repetitions)
+  lmer(phq9 ~ week + (1 + week | patient), data = input$data, REML = TRUE)
+}, input$repetitions)
 
 se <- sqrt(diag(as.matrix(vcov(fit))))
 for (name in names(fixef(fit))) {

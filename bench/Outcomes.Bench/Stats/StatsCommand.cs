@@ -13,6 +13,7 @@ internal static class StatsCommand
     {
         var defaults = new StatsSettings();
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Timed runs per measurement, after the warm-up", DefaultValueFactory = _ => defaults.Repetitions };
+        var doublingRepetitions = new Option<int>("--doubling-repetitions") { Description = "Timed (n, 2n) pairs, run alternately, for the doubling check", DefaultValueFactory = _ => defaults.DoublingRepetitions };
         var warmups = new Option<int>("--warmups") { Description = "Untimed runs before the timed ones", DefaultValueFactory = _ => defaults.Warmups };
         var scale = new Option<double>("--scale") { Description = "Multiplies every size (1 = the goals' sizes; e.g. 0.01 for a smoke run)", DefaultValueFactory = _ => defaults.Scale };
         var seed = new Option<int>("--seed") { Description = "Seed of the generated data", DefaultValueFactory = _ => defaults.Seed };
@@ -21,7 +22,7 @@ internal static class StatsCommand
 
         var command = new Command("stats", "Time the statistics library against R (survival, lme4) on the same seeded data")
         {
-            repetitions, warmups, scale, seed, maxLoad, maxWait,
+            repetitions, doublingRepetitions, warmups, scale, seed, maxLoad, maxWait,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -29,6 +30,7 @@ internal static class StatsCommand
             var settings = new StatsSettings
             {
                 Repetitions = parse.GetValue(repetitions),
+                DoublingRepetitions = parse.GetValue(doublingRepetitions),
                 Warmups = parse.GetValue(warmups),
                 Scale = parse.GetValue(scale),
                 Seed = parse.GetValue(seed),

@@ -16,7 +16,7 @@ internal static class StatsReport
         Line($"- Command: `{command}` (took {run.Duration.TotalMinutes:F1} min)");
         Line($"- Machine: {run.Machine}");
         Line($"- Compared with: {run.Versions}");
-        Line($"- Timing: wall clock of the computation only (CSV reading excluded on both sides), {settings.Warmups} untimed warm-up then {settings.Repetitions} timed runs, each after a full garbage collection; seed {settings.Seed}");
+        Line($"- Timing: wall clock of the computation only (CSV reading excluded on both sides), {settings.Warmups} untimed warm-up then {settings.Repetitions} timed runs, each after a full garbage collection (doubling check: {settings.DoublingRepetitions} timed runs at n and at 2n, alternating); the 2n data extend the n data (same seed, {settings.Seed})");
         Line($"- Load average (1/5/15 min): {Describe(run.LoadAtStart)} at start, {Describe(run.LoadAtEnd)} at end");
 #if DEBUG
         Line($"- **Debug build: these times are not representative; run with -c Release.**");

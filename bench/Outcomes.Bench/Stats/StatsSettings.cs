@@ -11,6 +11,9 @@ internal sealed record StatsSettings
 
     public int Warmups { get; init; } = 1;
 
+    /// <summary>Timed (n, 2n) pairs for the doubling check: our runs are short, and a ratio needs more of them.</summary>
+    public int DoublingRepetitions { get; init; } = 15;
+
     public int Seed { get; init; } = 20240917;
 
     public double MaxLoad { get; init; } = 1.0;
@@ -26,6 +29,7 @@ internal sealed record StatsSettings
     public IEnumerable<string> Violations()
     {
         if (Repetitions < 1) yield return $"--repetitions must be at least 1, got {Repetitions}";
+        if (DoublingRepetitions < 1) yield return $"--doubling-repetitions must be at least 1, got {DoublingRepetitions}";
         if (Warmups < 0) yield return $"--warmups must not be negative, got {Warmups}";
         if (!(Scale is > 0 and <= 4)) yield return $"--scale must be in (0, 4], got {Scale}";
         if (!(MaxLoad > 0)) yield return $"--max-load must be positive, got {MaxLoad}";
