@@ -18,10 +18,14 @@ emit <- function(key, value) {
 time_compute <- function(compute, repetitions) {
   result <- compute()
   elapsed <- numeric(repetitions)
+  cpu <- numeric(repetitions)
   for (r in seq_len(repetitions)) {
-    elapsed[r] <- system.time(result <- compute())[["elapsed"]] * 1000
+    times <- system.time(result <- compute())
+    elapsed[r] <- times[["elapsed"]] * 1000
+    cpu[r] <- (times[["user.self"]] + times[["sys.self"]]) * 1000
   }
   for (ms in elapsed) emit("elapsed_ms", ms)
+  for (ms in cpu) emit("cpu_ms", ms)
   emit("median_ms", median(elapsed))
   emit("min_ms", min(elapsed))
   emit("r_version", paste(R.version$major, R.version$minor, sep = "."))

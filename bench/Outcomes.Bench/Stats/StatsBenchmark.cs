@@ -159,10 +159,10 @@ internal sealed class StatsBenchmark(StatsSettings settings, BenchDirectories di
         return r;
     }
 
-    private static Timing RTiming(RScript r) => new(r.Numbers("elapsed_ms"));
+    private static Timing RTiming(RScript r) => new(r.Numbers("elapsed_ms"), r.Numbers("cpu_ms"));
 
     private void Report(string who, Timing timing) =>
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {who}: median {timing.Median:F1} ms, min {timing.Min:F1} ms"));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {who}: median {timing.Median:F1} ms, min {timing.Min:F1} ms, CPU median {timing.CpuMedian:F1} ms"));
 
     private Task<LoadAverage?> QuietAsync(CancellationToken cancellationToken) =>
         Machine.WaitForQuietAsync(settings.MaxLoad, settings.MaxWait, log, cancellationToken);

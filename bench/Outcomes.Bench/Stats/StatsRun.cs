@@ -17,6 +17,8 @@ internal sealed record Comparison(string Case, string Size, Timing Ours, Timing 
 {
     public double Ratio => R.Median / Ours.Median;
 
+    public double CpuRatio => R.CpuMedian / Ours.CpuMedian;
+
     public bool Met => Goal.IsMet(Ratio);
 }
 
@@ -26,6 +28,8 @@ internal sealed record Doubling(string Computation, int N, Timing AtN, Timing At
     public const double MaximumGrowth = 2.3;
 
     public double Growth => AtTwiceN.Median / AtN.Median;
+
+    public double CpuGrowth => AtTwiceN.CpuMedian / AtN.CpuMedian;
 
     public bool Met => Growth <= MaximumGrowth;
 }
