@@ -16,9 +16,10 @@ internal sealed record StatsSettings
 
     public int Seed { get; init; } = 20240917;
 
-    public double MaxLoad { get; init; } = 1.0;
+    /// <summary>On 2 cores our own previous measurement alone leaves a 1-minute load near 0.8.</summary>
+    public double MaxLoad { get; init; } = 1.2;
 
-    public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(90);
+    public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(600);
 
     public int SurvivalSubjects => Scaled(1_000_000);
 
