@@ -5,10 +5,12 @@ using RabbitMQ.Client;
 
 namespace Outcomes.Bench.Ingestion;
 
-/// The service's ingestion settings a run measures (appsettings.json section "Ingestion").
-public sealed record IngestionSettings(int Partitions, int MaxBatch, int PrefetchCount)
+/// The service's ingestion settings a run measures (appsettings.json section "Ingestion"), and which
+/// build of the service runs them: null for this checkout's, else a label and the path of another build.
+public sealed record IngestionSettings(int Partitions, int MaxBatch, int PrefetchCount, string? Build = null, string? ServiceDll = null)
 {
-    public override string ToString() => $"partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
+    public override string ToString() =>
+        $"{(Build is null ? "" : $"{Build}: ")}partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
 }
 
 /// A confirmed publish into the real service, timed until every fact is stored and projected.
@@ -43,7 +45,7 @@ public static class EndToEnd
         try
         {
             RunResult result;
-            await using (var service = await ServiceProcess.StartAsync(env.ServiceDll, configuration, logFile, cancellationToken))
+            await using (var service = await ServiceProcess.StartAsync(settings.ServiceDll ?? env.ServiceDll, configuration, logFile, cancellationToken))
             {
                 await using var publisher = await ClinicEventPublisher.ConnectAsync(env.RabbitMq, window, exchange, cancellationToken);
                 await publisher.EnsureQueueExistsAsync(queue, cancellationToken);

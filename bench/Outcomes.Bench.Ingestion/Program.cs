@@ -12,10 +12,12 @@ var window = new Option<int>("--window") { Description = "Publishes awaiting a c
 var warmupPatients = new Option<int>("--warmup-patients") { Description = "Patients of the untimed warm-up before each run (JIT tiering settles after some 20,000 messages)", DefaultValueFactory = _ => 2_000, Recursive = true };
 var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)", Recursive = true };
 var set = new Option<string[]>("--set") { Description = "Extra service setting KEY=VALUE (environment form, e.g. Logging__LogLevel__Default=Debug)", Recursive = true };
+var compare = new Option<string?>("--compare-service") { Description = "Another build's Outcomes.Service.dll, timed in every round too (e.g. the main branch's, for before/after)", Recursive = true };
+var compareSettings = new Option<string>("--compare-settings") { Description = "Partitions,MaxBatch,PrefetchCount for --compare-service", DefaultValueFactory = _ => "4,500,2000", Recursive = true };
 var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the service only", Recursive = true };
 var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
 
-var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, skipCeiling, keep };
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, skipCeiling, keep };
 var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
 root.Subcommands.Add(ingest);
 
@@ -26,6 +28,11 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
         from b in Ints(parse.GetValue(maxBatch)!)
         from f in Ints(parse.GetValue(prefetch)!)
         select new IngestionSettings(p, b, f)).ToList();
+    if (parse.GetValue(compare) is { } other)
+    {
+        var c = Ints(parse.GetValue(compareSettings)!).ToArray();
+        settings.Add(new IngestionSettings(c[0], c[1], c[2], "compared build", Path.GetFullPath(other)));
+    }
     var extra = (parse.GetValue(set) ?? []).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
     var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), extra);
     var count = parse.GetValue(runs);
@@ -40,6 +47,8 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     Console.WriteLine($"- workload: {workload.Count:N0} PHQ-9 messages over {workload.Patients:N0} patients ({workload.AssessmentsPerPatient} each), " +
         $"{workload.Messages.Average(m => m.Body.Length):0} B average body, clinical order; warm-up {warmup.Count} messages before each timed run");
     Console.WriteLine($"- publish window {windowSize}; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+    foreach (var compared in settings.Where(s => s.ServiceDll is not null))
+        Console.WriteLine($"- compared build: {compared.ServiceDll}");
     if (extra.Count > 0) Console.WriteLine($"- extra service settings: {string.Join(", ", extra.Select(kv => $"{kv.Key}={kv.Value}"))}");
     Console.WriteLine();
     Console.WriteLine(IngestionReport.RunHeader);
