@@ -37,7 +37,8 @@ internal static class KaplanMeierCommand
                 columns.Survival(timeColumn, eventColumn, groupColumn),
                 parse.GetValue(level),
                 SurvivalIntervalTypes.Parse(parse.GetRequiredValue(intervalType)));
-            if (parse.GetValue(at) is { } times)
+            // An absent array option reads as empty, not null; --at always names at least one time.
+            if (parse.GetValue(at) is { Length: > 0 } times)
                 curves = [.. curves.Select(curve => curve with { Table = KaplanMeier.At(curve, times) })];
             return new KaplanMeierReport(curves);
         });
