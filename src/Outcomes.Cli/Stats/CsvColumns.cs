@@ -21,9 +21,6 @@ internal sealed class CsvColumns
         _lines = lines;
     }
 
-    /// <summary>Number of data rows.</summary>
-    public int Rows => _lines.Length;
-
     /// <summary>Reads only <paramref name="columns"/> (by exact header name) from every data row.</summary>
     /// <exception cref="StatsInputException">The file is missing, empty, malformed, lacks a column, or has no data rows.</exception>
     public static CsvColumns Read(string path, IReadOnlyCollection<string> columns)

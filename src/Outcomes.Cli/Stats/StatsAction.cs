@@ -16,7 +16,7 @@ internal sealed class StatsAction(Func<ParseResult, TextWriter, object> analyse)
     public const int InputError = 2;
 
     /// <summary>Indented camelCase; null values written as null; doubles in System.Text.Json's shortest round-trip form.</summary>
-    internal static JsonSerializerOptions Json { get; } = new()
+    private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
