@@ -1,10 +1,12 @@
 using System.CommandLine;
+using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
 using Outcomes.Cli.Stats;
 
 var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics from the command line")
 {
     DemoCommand.Create(),
+    ContractCommand.Create(),
     StatsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
