@@ -78,7 +78,7 @@ public static class SmallCellSuppression
         PublishedSurvival Survival(SurvivalAnalysis analysis, int total, int events, int[] atRiskNodes)
         {
             var atRisk = atRiskNodes.Select(id => new PublishedAtRisk(n.AtRiskTimes[id], C(id))).ToList();
-            if (graph.IsShown(total))
+            if (graph.IsShown(total) && graph.IsShown(events))
             {
                 var shown = SurvivalDisclosure.Publish(analysis, C(total), C(events), atRisk, threshold);
                 if (shown.CurveEnd is { } end) derived.Add(end);

@@ -4,11 +4,15 @@ namespace Outcomes.Domain.Cohorts;
 
 /// Publishes a Kaplan-Meier curve without revealing small counts through its steps. Each drop of S(t) is
 /// d/n of the courses at risk, and with the Greenwood interval both d and n can be solved for, so:
-/// - the curve stops before the first time with fewer than threshold at risk (FewAtRisk);
-/// - consecutive event times are merged into one published step until it holds at least threshold events
-///   (FewEvents); the survival shown at each step is the exact Kaplan-Meier value there;
-/// - an estimate at a requested time (30, 60, 90 days) is a published value too: shown if no events happened since
-///   the previous step, or by merging that step into one ending at the requested time, else withheld (FewEvents).
+/// - the curve is shown only when its N and its event count are both shown (the caller checks);
+/// - it stops before the first time with fewer than threshold at risk (FewAtRisk);
+/// - consecutive event times are merged into one published step until it holds at least threshold events; the
+///   survival shown at each step is the exact Kaplan-Meier value there;
+/// - the events not in any step (the total is shown) must number 0 or at least threshold: otherwise the last step
+///   is taken back (FewEvents);
+/// - an estimate at a requested time (30, 60, 90 days) shows every event up to it, so it is shown only when all of
+///   them are in steps that end by then; a step is moved to the last event before a requested time when that makes
+///   it so.
 internal static class SurvivalDisclosure
 {
     public static PublishedSurvival Withheld(Cell n, Cell events, SuppressionReason reason) =>
@@ -19,9 +23,8 @@ internal static class SurvivalDisclosure
         var table = analysis.Curve.Table;
         var requested = analysis.SurvivalAt;
         var steps = new List<(int Row, int Events)>();
-        var shownAt = new Dictionary<double, SuppressionReason?>();
+        var fewEventsAt = new HashSet<double>();
         var pending = 0;
-        var firstPendingRow = -1;
         var segmentStart = 0;
         var lastEventRow = -1;
         var next = 0;
@@ -29,31 +32,39 @@ internal static class SurvivalDisclosure
 
         for (var row = 0; row < table.Count; row++)
         {
-            for (; next < requested.Count && requested[next].Time < table[row].Time; next++) Requested(requested[next].Time);
+            for (; next < requested.Count && requested[next].Time < table[row].Time; next++) CloseSegment();
             if (table[row].NRisk < threshold)
             {
                 stoppedAt = row;
                 break;
             }
             if (table[row].NEvent == 0) continue;
-            if (pending == 0) firstPendingRow = row;
             pending += table[row].NEvent;
             lastEventRow = row;
             if (pending < threshold) continue;
             steps.Add((row, pending));
             pending = 0;
         }
-        for (; next < requested.Count; next++)
+        if (stoppedAt < 0)
+            for (; next < requested.Count; next++) CloseSegment();
+
+        var hidden = analysis.Curve.Events - steps.Sum(s => s.Events);
+        while (hidden is > 0 && hidden < threshold && steps.Count > 0)
         {
-            if (stoppedAt >= 0) shownAt[requested[next].Time] = SuppressionReason.FewAtRisk;
-            else Requested(requested[next].Time);
+            hidden += steps[^1].Events;
+            steps.RemoveAt(steps.Count - 1);
         }
 
+        // The curve is exact up to its first event outside a step, or to where too few are at risk.
+        var lastStepRow = steps.Count > 0 ? steps[^1].Row : -1;
+        var firstHidden = -1;
+        for (var row = lastStepRow + 1; row < table.Count && firstHidden < 0; row++)
+            if (table[row].NEvent > 0) firstHidden = row;
         double? shownUntil = null;
         SuppressionReason? curveEnd = null;
-        if (pending > 0)
+        if (firstHidden >= 0 && (stoppedAt < 0 || firstHidden < stoppedAt))
         {
-            shownUntil = table[firstPendingRow].Time;
+            shownUntil = table[firstHidden].Time;
             curveEnd = SuppressionReason.FewEvents;
         }
         else if (stoppedAt >= 0)
@@ -63,33 +74,29 @@ internal static class SurvivalDisclosure
         }
 
         var curve = steps.Select(s => new SurvivalStep(table[s.Row].Time, table[s.Row].Survival, table[s.Row].Lower, table[s.Row].Upper)).ToList();
-        var survivalAt = requested.Select(r => shownAt[r.Time] is { } reason
-                ? new PublishedSurvivalAt(r.Time, null, null, null, reason)
+        var survivalAt = requested.Select(r =>
+                fewEventsAt.Contains(r.Time) ? new PublishedSurvivalAt(r.Time, null, null, null, SuppressionReason.FewEvents)
+                : shownUntil is { } until && r.Time >= until ? new PublishedSurvivalAt(r.Time, null, null, null, curveEnd)
                 : new PublishedSurvivalAt(r.Time, r.Survival, r.Lower, r.Upper, null))
             .ToList();
         return new PublishedSurvival(n, events, null, curve, shownUntil, curveEnd, Median(analysis.Curve.Median, shownUntil, curveEnd), atRisk, survivalAt);
 
-        void Requested(double time)
+        // At a requested time every event so far must be in a step: fold the events since the segment's last step
+        // into it, moving it to the last of them; with no step to fold into, the estimate there is withheld.
+        void CloseSegment()
         {
-            if (pending == 0) shownAt[time] = null;
-            else if (steps.Count > segmentStart)
+            if (pending > 0 && steps.Count > segmentStart)
             {
-                var merged = steps[^1].Events + pending;
-                steps[^1] = (lastEventRow, merged);
+                steps[^1] = (lastEventRow, steps[^1].Events + pending);
                 pending = 0;
-                shownAt[time] = null;
             }
-            else
-            {
-                shownAt[time] = SuppressionReason.FewEvents;
-                return;
-            }
+            if (pending > 0) fewEventsAt.Add(requested[next].Time);
             segmentStart = steps.Count;
         }
     }
 
     /// The median and its limits are times read off the curves; each is shown only inside the part of the curve
-    /// that is shown, since a time beyond it marks an event among fewer than threshold at risk.
+    /// that is shown, since a time beyond it marks an event among fewer than threshold at risk or outside a step.
     private static PublishedMedian Median(SurvivalTimeEstimate median, double? shownUntil, SuppressionReason? curveEnd)
     {
         var hidden = false;
