@@ -32,6 +32,7 @@ internal static class CohortComputation
         var eligible = new EligibleCourses(grouping.Included);
         var weekly = new int[options.TrajectoryWeeks + 1];
         var asOfDay = provenance.AsOf.UtcTicks / TimeSpan.TicksPerDay;
+        var trajectory = options.Includes(ReportSection.Trajectory);
 
         for (var i = 0; i < members.Count; i++)
         {
@@ -39,13 +40,18 @@ internal static class CohortComputation
             if (slot < 0) continue;
             var member = members[i];
             var c = Contribution.Of(member.Outcome, options, asOfDay);
-            var hasWeeks = c.Eligible && WeeklyTotals(member.Outcome, options.TrajectoryWeeks, weekly);
+            var hasWeeks = trajectory && c.Eligible && WeeklyTotals(member.Outcome, options.TrajectoryWeeks, weekly);
             tallies[0].Add(c, hasWeeks ? weekly : null);
             if (slot > 0) tallies[slot].Add(c, hasWeeks ? weekly : null);
             if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
         }
 
         var survival = SurvivalSet.Compute(eligible, grouping, options);
+        // The mixed models are the costliest part and independent of each other; each result goes to its own slot,
+        // so running them side by side changes nothing in the report.
+        var slopes = new TrajectorySlope?[slots];
+        if (trajectory && options.TrajectoryModel)
+            Parallel.For(0, slots, s => slopes[s] = Slope(members, eligible, s, options));
         var reports = new GroupReport[slots];
         for (var s = 0; s < slots; s++)
         {
@@ -56,9 +62,7 @@ internal static class CohortComputation
                 options.Includes(ReportSection.Response) ? tallies[s].Rates(options.InductionWindowDays) : null,
                 survival.TimeToResponse(s),
                 survival.Durability(s),
-                options.Includes(ReportSection.Trajectory)
-                    ? new TrajectoryAnalysis(tallies[s].WeeklyMeans(), Slope(members, eligible, s, options))
-                    : null,
+                trajectory ? new TrajectoryAnalysis(tallies[s].WeeklyMeans(), slopes[s]) : null,
                 options.Includes(ReportSection.Item9) ? tallies[s].Item9() : null);
         }
         return new CohortReport(definition, provenance, reports[0], reports[1..],
@@ -70,33 +74,37 @@ internal static class CohortComputation
     private static bool WeeklyTotals(CourseOutcome outcome, int weeks, int[] totals)
     {
         Array.Fill(totals, -1);
-        var b = BaselineIndex(outcome);
+        var series = SeriesOf(outcome);
+        var b = BaselineIndex(outcome, series);
         if (b < 0) return false;
-        var series = outcome.Series;
         totals[0] = series[b].Total;
-        for (var k = b + 1; k < series.Count; k++)
+        for (var k = b + 1; k < series.Length; k++)
         {
-            var day = series[k].Day.GetValueOrDefault();
+            ref readonly var assessment = ref series[k];
+            var day = assessment.Day.GetValueOrDefault();
             if (day > 7 * weeks) break;
-            totals[WeekOf(day)] = series[k].Total;
+            totals[WeekOf(day)] = assessment.Total;
         }
         return true;
     }
 
     private static int WeekOf(int dayAfterFirstSession) => Math.Max(1, (dayAfterFirstSession + 6) / 7);
 
-    internal static int BaselineIndex(CourseOutcome outcome)
+    /// The series without interface calls or copies: the outcome engine stores it as an array.
+    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) =>
+        outcome.Series as Phq9Assessment[] ?? [.. outcome.Series];
+
+    private static int BaselineIndex(CourseOutcome outcome, ReadOnlySpan<Phq9Assessment> series)
     {
         if (outcome.Baseline is not { } baseline) return -1;
-        var series = outcome.Series;
-        for (var k = 0; k < series.Count; k++)
-            if (series[k].OccurredAt == baseline.OccurredAt) return k;
+        var at = baseline.OccurredAt.UtcTicks;
+        for (var k = 0; k < series.Length; k++)
+            if (series[k].OccurredAt.UtcTicks == at) return k;
         return -1;
     }
 
-    private static TrajectorySlope? Slope(IReadOnlyList<CohortMember> members, EligibleCourses eligible, int slot, ReportOptions options)
+    private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, EligibleCourses eligible, int slot, ReportOptions options)
     {
-        if (!options.TrajectoryModel) return null;
         var (sample, subsampled) = TrajectorySample.Select(members, eligible.MembersOf(slot), options.TrajectoryModelMaxCourses);
         var subjects = new List<int>();
         var time = new List<double>();
@@ -105,9 +113,8 @@ internal static class CohortComputation
         for (var s = 0; s < sample.Length; s++)
         {
             var course = members[sample[s]].Outcome;
-            var b = BaselineIndex(course);
-            var series = course.Series;
-            for (var k = b; k < series.Count; k++)
+            var series = SeriesOf(course);
+            for (var k = BaselineIndex(course, series); k < series.Length; k++)
             {
                 var day = Math.Max(0, series[k].Day.GetValueOrDefault());
                 if (day > maxDay) break;

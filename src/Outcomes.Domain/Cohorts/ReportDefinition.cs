@@ -50,7 +50,7 @@ public sealed record ReportOptions
     public bool TrajectoryModel { get; init; } = true;
 
     /// The mixed model is fitted on at most this many courses per group, a deterministic subsample (null: all).
-    public int? TrajectoryModelMaxCourses { get; init; } = 2000;
+    public int? TrajectoryModelMaxCourses { get; init; } = 1000;
 
     public bool Includes(ReportSection section) => section == ReportSection.Counts || Sections.Contains(section);
 }
