@@ -1,4 +1,5 @@
 using MathNet.Numerics.Distributions;
+using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Statistics;
 
@@ -11,7 +12,7 @@ internal static class CohortComputation
 {
     public const string Ongoing = "ongoing";
     private const double Confidence = 0.95;
-    private static readonly int EndReasonCount = Enum.GetValues<Courses.CourseEndReason>().Length;
+    private static readonly int EndReasonCount = Enum.GetValues<CourseEndReason>().Length;
 
     public static CohortReport Compute(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance)
     {
@@ -106,6 +107,7 @@ internal static class CohortComputation
     private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, EligibleCourses eligible, int slot, ReportOptions options)
     {
         var (sample, subsampled) = TrajectorySample.Select(members, eligible.MembersOf(slot), options.TrajectoryModelMaxCourses);
+        if (sample.Length == 0) return new TrajectorySlope(0, 0, false, null, "There are no eligible courses.");
         var subjects = new List<int>();
         var time = new List<double>();
         var outcome = new List<double>();
@@ -123,7 +125,6 @@ internal static class CohortComputation
                 outcome.Add(series[k].Total);
             }
         }
-        if (sample.Length == 0) return new TrajectorySlope(0, 0, subsampled, null, "There are no eligible courses.");
         var fit = MixedModel.Fit(subjects, time, outcome, RandomEffectsTerm.InterceptAndSlope);
         var perWeek = fit.FixedEffects.FirstOrDefault(e => e.Name == "time");
         return new TrajectorySlope(sample.Length, outcome.Count, subsampled, perWeek, fit.Problem);
@@ -247,7 +248,7 @@ internal static class CohortComputation
             for (var k = 0; k < funnel.Length; k++) funnel[k] = new FunnelStep(k + 1, k == funnel.Length - 1, _funnel[k]);
             var reasons = new EndReasonCount[_endReasons.Length];
             for (var r = 0; r < reasons.Length; r++)
-                reasons[r] = new EndReasonCount(r < EndReasonCount ? CohortDimensions.EndReasonLabel((Courses.CourseEndReason)r) : Ongoing, _endReasons[r]);
+                reasons[r] = new EndReasonCount(r < EndReasonCount ? CohortDimensions.EndReasonLabel((CourseEndReason)r) : Ongoing, _endReasons[r]);
             return new CohortCounts(_enrolled, _withBaseline, _eligible, funnel, reasons);
         }
 

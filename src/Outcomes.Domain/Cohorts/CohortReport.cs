@@ -18,7 +18,7 @@ public sealed record CohortReport(
     /// Computes the report over the members that pass the definition's filter, overall and per group (groups in
     /// label order, only groups with members). Every member's outcome must come from the provenance's
     /// definitions as of its AsOf. Pure: the same members in the same order give the same report.
-    /// <exception cref="ArgumentException">The definition breaks a rule, or a member's outcome does not match the provenance.</exception>
+    /// Throws ArgumentException when the definition breaks a rule or a member's outcome does not match the provenance.
     public static CohortReport Compute(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance) =>
         CohortComputation.Compute(members, definition, provenance);
 }

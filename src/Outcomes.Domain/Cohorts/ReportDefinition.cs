@@ -122,7 +122,7 @@ public sealed partial record ReportDefinition
             {
                 Check(Enum.IsDefined(o.Sections[i]), $"options.sections[{i}]",
                     $"must be one of {string.Join(", ", CohortDimensions.EnumLabels<ReportSection>())}");
-                Check(o.Sections.IndexOf(o.Sections[i]) == i, $"options.sections[{i}]", "is listed twice");
+                Check(!o.Sections.Take(i).Contains(o.Sections[i]), $"options.sections[{i}]", "is listed twice");
             }
         }
         Check(!o.CoxAdjustedForBaseline || GroupBy is not null, "options.coxAdjustedForBaseline",
@@ -147,18 +147,8 @@ public sealed partial record ReportDefinition
             for (var i = 0; i < times.Count; i++)
             {
                 Check(times[i] >= min && times[i] <= max, $"{field}[{i}]", $"must be {min}-{max}, got {times[i]}");
-                Check(times.IndexOf(times[i]) == i, $"{field}[{i}]", $"{times[i]} is listed twice");
+                Check(!times.Take(i).Contains(times[i]), $"{field}[{i}]", $"{times[i]} is listed twice");
             }
         }
-    }
-}
-
-internal static class ListExtensions
-{
-    public static int IndexOf<T>(this IReadOnlyList<T> list, T value)
-    {
-        for (var i = 0; i < list.Count; i++)
-            if (EqualityComparer<T>.Default.Equals(list[i], value)) return i;
-        return -1;
     }
 }

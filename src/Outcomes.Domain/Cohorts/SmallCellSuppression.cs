@@ -8,7 +8,7 @@ namespace Outcomes.Domain.Cohorts;
 /// analytics/methods/small-cell-suppression.md.
 public static class SmallCellSuppression
 {
-    /// <exception cref="ArgumentOutOfRangeException">The threshold is below 2.</exception>
+    /// The threshold is the smallest count that may be shown (11: no count of 1-10); it must be at least 2.
     public static PublishedCohortReport Apply(CohortReport report, int threshold)
     {
         ArgumentNullException.ThrowIfNull(report);
