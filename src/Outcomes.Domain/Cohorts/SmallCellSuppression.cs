@@ -8,6 +8,13 @@ namespace Outcomes.Domain.Cohorts;
 /// analytics/methods/small-cell-suppression.md.
 public static class SmallCellSuppression
 {
+    /// With the threshold the report's definition states (options.suppressionThreshold).
+    public static PublishedCohortReport Apply(CohortReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return Apply(report, report.Definition.Options.SuppressionThreshold);
+    }
+
     /// The threshold is the smallest count that may be shown (11: no count of 1-10); it must be at least 2.
     public static PublishedCohortReport Apply(CohortReport report, int threshold)
     {
@@ -35,7 +42,8 @@ public static class SmallCellSuppression
 
         var bySlot = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var s = 1; s < slots.Length; s++) bySlot[slots[s].Group!] = s;
-        var comparisons = report.Comparisons is { } c ? Publish(c, nodes, bySlot, graph, withheld, derived) : null;
+        // A cohort below the threshold publishes nothing beyond its withholding, tests included.
+        var comparisons = report.Comparisons is { } c && !withheld[0] ? Publish(c, nodes, bySlot, graph, withheld, derived) : null;
 
         return new PublishedCohortReport
         {

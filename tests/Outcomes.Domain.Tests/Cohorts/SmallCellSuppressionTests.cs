@@ -97,10 +97,12 @@ public class SmallCellSuppressionTests
     [Fact]
     public void WholeCohortBelowThreshold_IsWithheld()
     {
-        var published = Publish([.. Courses(7, 1, "a")]);
+        var published = Publish([.. Courses(7, 1, "a"), .. Courses(2, 1, "b", modality: Modality.OralKetamine)], CohortDimension.Modality);
 
         Assert.Equal(SuppressionReason.SmallGroup, published.Overall.Withheld);
         Assert.Null(published.Overall.Counts);
+        Assert.All(published.Groups, g => Assert.Equal(SuppressionReason.SmallGroup, g.Withheld));
+        Assert.Null(published.Comparisons);
     }
 
     [Fact]
@@ -245,6 +247,18 @@ public class SmallCellSuppressionTests
 
         Assert.False(at11.IsShown);
         Assert.Equal(Cell.Of(7), at6);
+    }
+
+    [Fact]
+    public void WithoutAThreshold_TheDefinitionsIsUsed()
+    {
+        var report = CohortReport.Compute([.. Courses(30, 1, "a", CourseEndReason.Completed), .. Courses(7, 1, "b", CourseEndReason.Other),
+            .. Courses(20, 1, "c")], Definition(options: new ReportOptions { SuppressionThreshold = 6 }), Provenance);
+
+        var published = SmallCellSuppression.Apply(report);
+
+        Assert.Equal(6, published.SuppressionThreshold);
+        Assert.Equal(Cell.Of(7), published.Overall.Counts!.EndReasons.Single(r => r.Reason == "other").Courses);
     }
 
     [Fact]
