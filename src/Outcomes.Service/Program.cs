@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Outcomes.Service.Cohorts;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
@@ -13,6 +14,7 @@ builder.Services.AddOutcomesSecurity();
 builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
+builder.Services.AddCohortReports();
 
 var app = builder.Build();
 app.UseAuthentication();
@@ -21,6 +23,7 @@ app.MapOutcomesOpenApi();
 app.MapOutcomesHealth();
 app.MapIngestionApi();
 app.MapPatientsApi();
+app.MapCohortReportsApi();
 app.Run();
 
 public partial class Program;
