@@ -37,7 +37,7 @@ public static class CohortReportsApi
     public static IEndpointRouteBuilder MapCohortReportsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/reports").WithTags("Cohort reports").RequireAccess(AccessPolicies.QualityResearcherOrAdmin);
-        group.MapGet("/", List).WithSummary("The named report definitions");
+        group.MapGet("/", List).WithSummary("The named report definitions").Produces<IEnumerable<ReportSummary>>();
         group.MapGet("/{name}", Get)
             .WithSummary("A named cohort report over the caller's clinics, small cells suppressed")
             .WithDescription("asOfPosition recomputes the report as of an earlier event-store position; the same position always " +
@@ -48,8 +48,10 @@ public static class CohortReportsApi
         return app;
     }
 
+    public sealed record ReportSummary(string Name, string Version, string Title, string? Description);
+
     private static IResult List(ReportCatalog catalog) =>
-        TypedResults.Ok(catalog.Names.Select(n => catalog.Find(n)!).Select(d => new { d.Name, d.Version, d.Title, d.Description }));
+        TypedResults.Ok(catalog.Names.Select(n => catalog.Find(n)!).Select(d => new ReportSummary(d.Name, d.Version, d.Title, d.Description)));
 
     private static async Task<IResult> Get(string name, long? asOfPosition, string? clinicId, ClinicScope scope,
         ReportCatalog catalog, OutcomeDefinitions definitions, IQuerySession session, CancellationToken cancellationToken)

@@ -79,9 +79,18 @@ public sealed class IngestionFixture : IAsyncLifetime
     {
         var factory = new ConnectionFactory { Uri = Services.RabbitMqUri };
         await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
         return await Eventually.Until(async () =>
         {
+            // MassTransit declares the error queue with the first fault it moves; until then, keep asking.
+            await using var channel = await connection.CreateChannelAsync();
+            try
+            {
+                await channel.QueueDeclarePassiveAsync(Names.Queue + "_error");
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+                return null;
+            }
             // Requeue what isn't ours; the queue is this fixture's alone, so it stays small.
             var seen = new List<ulong>();
             string? reason = null;
