@@ -38,6 +38,8 @@ public static class EndToEnd
             ["Ingestion__Partitions"] = settings.Partitions.ToString(CultureInfo.InvariantCulture),
             ["Ingestion__MaxBatch"] = settings.MaxBatch.ToString(CultureInfo.InvariantCulture),
             ["Ingestion__PrefetchCount"] = settings.PrefetchCount.ToString(CultureInfo.InvariantCulture),
+            // The service refuses to start without a signing key; the benchmark calls no API, so any secret will do.
+            ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
         };
         foreach (var (key, value) in env.ServiceEnvironment)
             configuration[key] = value;

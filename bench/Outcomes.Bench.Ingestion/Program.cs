@@ -14,10 +14,11 @@ var service = new Option<string?>("--service") { Description = "Outcomes.Service
 var set = new Option<string[]>("--set") { Description = "Extra service setting KEY=VALUE (environment form, e.g. Logging__LogLevel__Default=Debug)", Recursive = true };
 var compare = new Option<string?>("--compare-service") { Description = "Another build's Outcomes.Service.dll, timed in every round too (e.g. the main branch's, for before/after)", Recursive = true };
 var compareSettings = new Option<string>("--compare-settings") { Description = "Partitions,MaxBatch,PrefetchCount for --compare-service", DefaultValueFactory = _ => "4,500,2000", Recursive = true };
+var holdVariant = new Option<int>("--ceiling-hold-ms") { Description = "Also time a diagnostic ceiling whose acks are held this long per half-prefetch group, as the service holds them until its batch commits (0: off)", Recursive = true };
 var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the service only", Recursive = true };
 var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
 
-var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, skipCeiling, keep };
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, keep };
 var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
 root.Subcommands.Add(ingest);
 
@@ -57,7 +58,11 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     for (var round = 1; round <= count; round++)
     {
         if (!parse.GetValue(skipCeiling))
-            Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, cancellationToken));
+        {
+            Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, 0, cancellationToken));
+            if (parse.GetValue(holdVariant) is > 0 and var hold)
+                Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, hold, cancellationToken));
+        }
         foreach (var setting in settings)
             Report(round, await EndToEnd.Run(env, setting, warmup, workload, windowSize, parse.GetValue(keep), cancellationToken));
     }
