@@ -6,6 +6,10 @@
 #   scripts/quickstart.sh down       stop what a --no-wait run left running
 #
 # PATIENTS (default 500) sets the size of the demo feed. Logs: .run/logs/.
+#
+# The HTTP API needs a bearer token. In the Development environment (the default here) the service
+# signs with the published development key of src/Outcomes.Service/appsettings.Development.json;
+# the script prints an admin token made with it. Set Auth__SigningKey to use a key of your own.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -129,6 +133,25 @@ if ! dotnet run --project src/Outcomes.Cli -c Release --no-build -- demo --patie
     exit 1
 fi
 
+# The key the service signs with: the caller's own, else the development key it read from its settings.
+signing_key="${Auth__SigningKey:-}"
+if [ -z "$signing_key" ] && [ "$ASPNETCORE_ENVIRONMENT" = Development ]; then
+    signing_key="$(sed -n 's/.*"SigningKey": *"\([^"]*\)".*/\1/p' src/Outcomes.Service/appsettings.Development.json)"
+fi
+if [ -z "$signing_key" ]; then
+    say "no signing key to make a token with: set Auth__SigningKey (the service's Auth:SigningKey)"
+    exit 1
+fi
+outcomes() { dotnet run --project src/Outcomes.Cli -c Release --no-build -- "$@"; }
+TOKEN="$(Auth__SigningKey="$signing_key" outcomes token --sub quickstart-admin --role admin --clinics '*' --minutes 480)"
+if ! curl -fsS -o /dev/null --max-time 10 -H "Authorization: Bearer $TOKEN" "$SERVICE_URL/api/v1/ingestion/rejections?limit=1"; then
+    say "the service refused the admin token: does Auth__SigningKey match the service's Auth:SigningKey?"
+    exit 1
+fi
+# A patient of the feed just sent, for the example: the first enrolment of the same seeded feed.
+outcomes demo --patients "${PATIENTS:-500}" --seed 42 --dry-run --out .run/quickstart-feed.jsonl >/dev/null
+example="$(grep -m1 '"v1.patient-enrolled"' .run/quickstart-feed.jsonl | sed -n 's/.*"clinicId":"\([^"]*\)","patientKey":"\([^"]*\)".*/\1\/\2/p')"
+
 cat <<EOF
 
   Outcomes service      $SERVICE_URL
@@ -138,6 +161,18 @@ cat <<EOF
   RabbitMQ management   $OUTCOMES_RABBITMQ_MANAGEMENT  (guest / guest)
   PostgreSQL            psql -h 127.0.0.1 -p 54329 -U postgres outcomes
   Logs                  $REPO/$LOGS/
+
+  Admin token for every clinic, valid 8 hours (development key; not for production):
+
+    export TOKEN=$TOKEN
+
+    curl -H "Authorization: Bearer \$TOKEN" '$SERVICE_URL/api/v1/patients/$example'
+    curl -H "Authorization: Bearer \$TOKEN" '$SERVICE_URL/api/v1/ingestion/rejections?limit=5'
+
+  Tokens for other roles and clinics (roles: integration, quality, researcher, admin):
+
+    Auth__SigningKey='$signing_key' \\
+      dotnet run --project src/Outcomes.Cli -c Release --no-build -- token --sub ann --role quality --clinics clinic-a
 
 EOF
 

@@ -1,8 +1,14 @@
 using System.CommandLine;
+using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
+using Outcomes.Cli.Stats;
+using Outcomes.Cli.Tokens;
 
 var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics from the command line")
 {
     DemoCommand.Create(),
+    ContractCommand.Create(),
+    StatsCommand.Create(),
+    TokenCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 
 namespace Outcomes.Contracts;
@@ -29,29 +30,29 @@ public interface IClinicEvent
 [Description("A patient was enrolled in a ketamine or esketamine treatment course.")]
 public sealed record PatientEnrolled(
     Guid EventId,
-    string ClinicId,
-    string PatientKey,
+    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
     DateTimeOffset OccurredAt,
     AgeBand AgeBand,
     Sex Sex,
     DiagnosisGroup DiagnosisGroup,
-    int PriorFailedTrials,
+    [property: Range(0, 30)] int PriorFailedTrials,
     Modality Modality,
-    int EnrolmentYear,
-    int? Course = null) : IClinicEvent;
+    [property: Range(2000, 2100)] int EnrolmentYear,
+    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
 
 /// <summary>A treatment session (one infusion, injection, nasal or oral dose) was given.</summary>
 [Description("A treatment session (one infusion, injection, nasal or oral dose) was given.")]
 public sealed record TreatmentSessionGiven(
     Guid EventId,
-    string ClinicId,
-    string PatientKey,
+    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
     DateTimeOffset OccurredAt,
     Modality Modality,
-    decimal Dose,
+    [property: Range(0.0, 1000.0, MinimumIsExclusive = true)] decimal Dose,
     DoseUnit DoseUnit,
     Route Route,
-    int? Course = null) : IClinicEvent;
+    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
 
 /// <summary>
 /// A PHQ-9 questionnaire was completed. Give the nine item scores (0-3 each, item 9 last), or a total
@@ -60,22 +61,22 @@ public sealed record TreatmentSessionGiven(
 [Description("A PHQ-9 was completed: nine item scores (0-3, item 9 last) and/or a total (0-27).")]
 public sealed record Phq9Completed(
     Guid EventId,
-    string ClinicId,
-    string PatientKey,
+    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
     DateTimeOffset OccurredAt,
-    int[]? Items = null,
-    int? Total = null,
-    int? Course = null) : IClinicEvent;
+    [property: Length(9, 9), Range(0, 3)] int[]? Items = null,
+    [property: Range(0, 27)] int? Total = null,
+    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
 
 /// <summary>The treatment course ended.</summary>
 [Description("The treatment course ended.")]
 public sealed record CourseEnded(
     Guid EventId,
-    string ClinicId,
-    string PatientKey,
+    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
     DateTimeOffset OccurredAt,
     CourseEndReason Reason,
-    int? Course = null) : IClinicEvent;
+    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
 
 /// <summary>Age at enrolment in bands; ages over 89 are grouped as 90+ (HIPAA Safe Harbor).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<AgeBand>))]

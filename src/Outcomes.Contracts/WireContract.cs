@@ -18,6 +18,12 @@ public static class WireContract
     /// <summary>Contract version carried in every routing key.</summary>
     public const string Version = "v1";
 
+    /// <summary>Clinic identifiers: lower-case letters, digits and '-', 2-40 characters.</summary>
+    public const string ClinicIdPattern = "^[a-z0-9][a-z0-9-]{1,39}$";
+
+    /// <summary>Patient keys: an opaque token of letters, digits, '-' and '_' (further identifier checks apply).</summary>
+    public const string PatientKeyPattern = "^[A-Za-z0-9_-]{8,64}$";
+
     /// <summary>Content type of a plain JSON body.</summary>
     public const string JsonContentType = "application/json";
 
@@ -48,5 +54,6 @@ public static class WireContract
         RespectRequiredConstructorParameters = true,
         NumberHandling = JsonNumberHandling.Strict,
         AllowTrailingCommas = false,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
 }

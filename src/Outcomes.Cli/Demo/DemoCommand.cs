@@ -132,7 +132,7 @@ public static class DemoCommand
         PublishSummary summary;
         try
         {
-            await using var publisher = await ClinicEventPublisher.ConnectAsync(uri, window, cancellationToken);
+            await using var publisher = await ClinicEventPublisher.ConnectAsync(uri, window, cancellationToken: cancellationToken);
             await publisher.EnsureQueueExistsAsync(cancellationToken: cancellationToken);
             var outgoing = messages.Select(m => m.ToOutgoing());
             // Spectre draws a bar only on a terminal; redirected, it prints little and never 100%, so the

@@ -30,7 +30,8 @@ public sealed class IngestionTopologyMissingException(string queue)
 }
 
 /// <summary>
-/// Publishes clinic events to <see cref="WireContract.Exchange"/> as any AMQP 0-9-1 client would:
+/// Publishes clinic events to <see cref="WireContract.Exchange"/> (or another exchange of the same kind,
+/// so that a benchmark or a test does not feed the real ingestion queue) as any AMQP 0-9-1 client would:
 /// persistent, application/json, message id = event id, mandatory so unroutable messages come back,
 /// with publisher confirms. Up to <c>window</c> publishes stay unconfirmed at once: awaiting each confirm
 /// in turn caps a single channel at about 1,700 msg/s, a window of hundreds reaches the broker's ceiling.
@@ -45,16 +46,19 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     private readonly IConnection _connection;
     private readonly IChannel _channel;
     private readonly int _window;
+    private readonly string _exchange;
 
-    private ClinicEventPublisher(IConnection connection, IChannel channel, int window)
+    private ClinicEventPublisher(IConnection connection, IChannel channel, int window, string exchange)
     {
         _connection = connection;
         _channel = channel;
         _window = window;
+        _exchange = exchange;
     }
 
     /// <summary>Connects, opens a confirming channel and declares the exchange (durable topic; idempotent).</summary>
-    public static async Task<ClinicEventPublisher> ConnectAsync(Uri amqpUri, int window = DefaultWindow, CancellationToken cancellationToken = default)
+    public static async Task<ClinicEventPublisher> ConnectAsync(Uri amqpUri, int window = DefaultWindow,
+        string exchange = WireContract.Exchange, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         var factory = new ConnectionFactory { Uri = amqpUri, ClientProvidedName = "outcomes-cli" };
@@ -66,9 +70,9 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
                     outstandingPublisherConfirmationsRateLimiter: null),
                 cancellationToken);
-            await channel.ExchangeDeclareAsync(WireContract.Exchange, WireContract.ExchangeType, durable: true, autoDelete: false,
+            await channel.ExchangeDeclareAsync(exchange, WireContract.ExchangeType, durable: true, autoDelete: false,
                 cancellationToken: cancellationToken);
-            return new ClinicEventPublisher(connection, channel, window);
+            return new ClinicEventPublisher(connection, channel, window, exchange);
         }
         catch
         {
@@ -145,7 +149,7 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
                 MessageId = message.MessageId,
                 CorrelationId = message.CorrelationId,
             };
-            outstanding.Enqueue(_channel.BasicPublishAsync(WireContract.Exchange, message.RoutingKey, mandatory: true,
+            outstanding.Enqueue(_channel.BasicPublishAsync(_exchange, message.RoutingKey, mandatory: true,
                 properties, message.Body, cancellationToken));
             sent++;
         }

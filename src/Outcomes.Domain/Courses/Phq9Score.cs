@@ -1,6 +1,15 @@
 namespace Outcomes.Domain.Courses;
 
-public enum Phq9Severity { Minimal, Mild, Moderate, ModeratelySevere, Severe }
+/// PHQ-9 severity bands (Kroenke et al. 2001): 0-4, 5-9, 10-14, 15-19, 20-27.
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Phq9Severity>))]
+public enum Phq9Severity
+{
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("minimal")] Minimal,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("mild")] Mild,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("moderate")] Moderate,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("moderately-severe")] ModeratelySevere,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("severe")] Severe,
+}
 
 /// A PHQ-9 result: a total 0-27 and, when all nine were answered, the item scores 0-3 (item 9 last).
 /// A total without items is kept and flagged "total only" (PCORnet allows it); Kroenke et al. 2001.

@@ -15,12 +15,13 @@ public static class HealthSetup
 
     public static IEndpointRouteBuilder MapOutcomesHealth(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        // Anonymous for orchestrators' probes: the answers name dependencies and their status, no data.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = HealthReportWriter.Write,
-        });
+        }).AllowAnonymous();
         return app;
     }
 }

@@ -40,7 +40,7 @@ public sealed class ClinicEventConsumer(CourseAppender appender, RejectionLog re
         }
         var metadata = new FactMetadata(amqp?.Properties.CorrelationId ?? context.CorrelationId?.ToString(),
             Header(amqp, "causation-id"), "amqp-json");
-        await appender.Append(fact!, metadata, context.CancellationToken);
+        await appender.Append(fact!, metadata, CancellationToken.None);
     }
 
     private static string? Header(RabbitMqBasicConsumeContext? amqp, string name) =>
@@ -68,7 +68,7 @@ public sealed class ClinicEnvelopeConsumer(CourseAppender appender, RejectionLog
             throw new ClinicEventRejectedException(rejection);
         }
         var metadata = new FactMetadata(context.CorrelationId?.ToString(), context.InitiatorId?.ToString(), "masstransit-envelope");
-        await appender.Append(fact!, metadata, context.CancellationToken);
+        await appender.Append(fact!, metadata, CancellationToken.None);
     }
 }
 

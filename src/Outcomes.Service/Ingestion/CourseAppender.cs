@@ -30,29 +30,46 @@ public sealed class CourseAppender : BackgroundService
             .ToArray();
     }
 
+    /// Completes when the fact's batch has committed (or failed). Consumers wait without their
+    /// cancellation token: the appender stops only after the bus has stopped, so a fact handed over
+    /// always gets its answer within one batch, and the message is acknowledged after its commit
+    /// rather than left hanging while the bus shuts down.
     public Task<AppendOutcome> Append(CourseFact fact, FactMetadata metadata, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<AppendOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var partition = (int)((ulong)StableHash(fact.Course.ToString()) % (ulong)_partitions.Length);
         if (!_partitions[partition].Writer.TryWrite(new Pending(fact, metadata, done)))
-            done.SetException(new InvalidOperationException("The course appender is stopping"));
+            done.SetException(new OperationCanceledException("The course appender has stopped; the message will be redelivered"));
         return done.Task.WaitAsync(cancellationToken);
     }
 
+    // Batches run without a cancellation token: a batch that has started commits or fails on its own,
+    // so every message handed over gets its answer and none is left unacknowledged at shutdown.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_partitions.Select(p => Task.Run(() => Write(p.Reader, stoppingToken), stoppingToken)));
+        Task.WhenAll(_partitions.Select(p => Task.Run(() => Write(p.Reader), CancellationToken.None)));
 
-    private async Task Write(ChannelReader<Pending> reader, CancellationToken stoppingToken)
+    /// Stops taking facts and drains what was handed over. The bus stops before this service (it is
+    /// registered later), so by now no consumer is still handing facts over.
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var partition in _partitions)
+            partition.Writer.TryComplete();
+        if (ExecuteTask is { } running)
+            await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task Write(ChannelReader<Pending> reader)
     {
         var batch = new List<Pending>(_options.MaxBatch);
-        while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
             while (batch.Count < _options.MaxBatch && reader.TryRead(out var next))
                 batch.Add(next);
             try
             {
-                var outcomes = await AppendWithRetries(batch, stoppingToken).ConfigureAwait(false);
+                var outcomes = await AppendWithRetries(batch).ConfigureAwait(false);
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(outcomes[i]);
             }
@@ -69,30 +86,30 @@ public sealed class CourseAppender : BackgroundService
     /// Another instance appending to the same course at the same moment makes a batch fail on the
     /// stream version or the event id; trying again at once almost always succeeds, because the
     /// other transaction has committed by then and de-duplication skips what it stored.
-    private async Task<AppendOutcome[]> AppendWithRetries(List<Pending> batch, CancellationToken cancellationToken)
+    private async Task<AppendOutcome[]> AppendWithRetries(List<Pending> batch)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await AppendBatch(batch, cancellationToken).ConfigureAwait(false);
+                return await AppendBatch(batch).ConfigureAwait(false);
             }
-            catch (Exception ex) when (attempt < ImmediateAttempts && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (attempt < ImmediateAttempts)
             {
                 _logger.LogInformation("Appending a batch of {Count} facts failed on attempt {Attempt} ({Error}); trying again",
                     batch.Count, attempt, ex.GetType().Name);
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt)).ConfigureAwait(false);
             }
         }
     }
 
     private const int ImmediateAttempts = 5;
 
-    private async Task<AppendOutcome[]> AppendBatch(List<Pending> batch, CancellationToken cancellationToken)
+    private async Task<AppendOutcome[]> AppendBatch(List<Pending> batch)
     {
         var outcomes = new AppendOutcome[batch.Count];
         await using var session = _store.LightweightSession();
-        await session.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await session.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
 
         // Another service instance may hold facts for the same courses. A transaction-scoped advisory
         // lock per course, taken in key order (no deadlocks), makes the event-id check, the stream
@@ -100,11 +117,11 @@ public sealed class CourseAppender : BackgroundService
         var courseLocks = batch.Select(p => StableHash(p.Fact.Course.ToString())).Distinct().Order().ToArray();
         await session.AdvancedSql.QueryAsync<int>(
             "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest(?) as k order by k) locked",
-            cancellationToken, courseLocks).ConfigureAwait(false);
+            CancellationToken.None, courseLocks).ConfigureAwait(false);
 
         var ids = batch.Select(p => p.Fact.EventId).Distinct().ToArray();
         var stored = new HashSet<Guid>(await session.AdvancedSql
-            .QueryAsync<Guid>($"select id from {_store.Options.Events.DatabaseSchemaName}.mt_events where id = any(?)", cancellationToken, ids)
+            .QueryAsync<Guid>($"select id from {_store.Options.Events.DatabaseSchemaName}.mt_events where id = any(?)", CancellationToken.None, ids)
             .ConfigureAwait(false));
 
         var byStream = new Dictionary<string, List<IEvent>>(StringComparer.Ordinal);
@@ -133,7 +150,7 @@ public sealed class CourseAppender : BackgroundService
             return outcomes;
         foreach (var (stream, events) in byStream)
             session.Events.Append(stream, events.ToArray<object>());
-        await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await session.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
         _logger.LogDebug("Appended {Facts} facts to {Courses} courses ({Duplicates} duplicates skipped)",
             byStream.Values.Sum(e => e.Count), byStream.Count, outcomes.Count(o => o == AppendOutcome.Duplicate));
         return outcomes;

@@ -1,4 +1,5 @@
 using Marten;
+using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Ingestion;
 
@@ -42,20 +43,26 @@ public static class IngestionApi
 {
     public static IEndpointRouteBuilder MapIngestionApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/ingestion").WithTags("Ingestion");
+        var group = app.MapGroup("/api/v1/ingestion").WithTags("Ingestion").RequireAccess(AccessPolicies.IntegrationOrAdmin);
         group.MapGet("/rejections", ListRejections)
             .WithSummary("Messages refused by validation, newest first")
-            .WithDescription("Each refused message also sits in the error queue with its reason. No patient data is kept.");
+            .WithDescription("Each refused message also sits in the error queue with its reason. No patient data is kept. " +
+                "Roles integration or admin; only the caller's clinics are listed (clinicId outside them: 403), and messages " +
+                "whose clinic is unknown only for an admin whose token names every clinic (\"*\").")
+            .Produces<List<IngestionRejection>>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 
-    private static async Task<IResult> ListRejections(IQuerySession session, string? clinicId, DateTimeOffset? since,
-        int? limit, CancellationToken cancellationToken)
+    private static async Task<IResult> ListRejections(IQuerySession session, ClinicScope scope, string? clinicId,
+        DateTimeOffset? since, int? limit, CancellationToken cancellationToken)
     {
         var take = limit ?? 100;
         if (take is < 1 or > 1000)
             return TypedResults.Problem(statusCode: 400, title: "limit: must be 1-1000");
-        IQueryable<IngestionRejection> query = session.Query<IngestionRejection>();
+        if (clinicId is not null && !scope.Includes(clinicId))
+            return ClinicScope.OutOfScope(clinicId);
+        var query = scope.Visible(session.Query<IngestionRejection>(), r => r.ClinicId);
         if (clinicId is not null) query = query.Where(r => r.ClinicId == clinicId);
         if (since is not null) query = query.Where(r => r.RejectedAt >= since.Value);
         var rejections = await query.OrderByDescending(r => r.RejectedAt).Take(take).ToListAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using Marten;
 using Outcomes.Domain.Courses;
+using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Patients;
 
@@ -7,15 +8,21 @@ public static class PatientsApi
 {
     public static IEndpointRouteBuilder MapPatientsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/patients").WithTags("Patients");
+        var group = app.MapGroup("/api/v1/patients").WithTags("Patients").RequireAccess(AccessPolicies.QualityResearcherOrAdmin);
         group.MapGet("/{clinicId}/{patientKey}", GetCourse)
-            .WithSummary("One patient's treatment course: attributes, sessions and PHQ-9 series in clinical order");
+            .WithSummary("One patient's treatment course: attributes, sessions and PHQ-9 series in clinical order")
+            .WithDescription("Roles quality, researcher or admin. A clinic outside the caller's token answers 403 whether or not " +
+                "the patient exists there, so the answer never tells whether a patient key is known.")
+            .Produces<PatientCourse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
-    private static async Task<IResult> GetCourse(string clinicId, string patientKey, int? course, IQuerySession session,
-        CancellationToken cancellationToken)
+    private static async Task<IResult> GetCourse(string clinicId, string patientKey, int? course, ClinicScope scope,
+        IQuerySession session, CancellationToken cancellationToken)
     {
+        if (!scope.Includes(clinicId))
+            return ClinicScope.OutOfScope(clinicId);
         var key = new CourseKey(clinicId, patientKey, course ?? CourseKey.FirstCourse);
         var found = await session.LoadAsync<PatientCourse>(key.ToString(), cancellationToken);
         return found is null

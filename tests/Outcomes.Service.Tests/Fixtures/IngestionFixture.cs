@@ -21,6 +21,8 @@ public sealed class IngestionFixture : IAsyncLifetime
     public ServicesFixture Services { get; } = new();
     public IsolatedNames Names { get; } = IsolatedNames.New();
     public OutcomesHost Host { get; private set; } = null!;
+
+    /// An administrator's client that sees every clinic.
     public HttpClient Client { get; private set; } = null!;
     public AmqpPublisher Publisher { get; private set; } = null!;
 
@@ -40,12 +42,18 @@ public sealed class IngestionFixture : IAsyncLifetime
         await Services.DisposeAsync();
     }
 
+    /// A client whose token carries one role and the given clinics.
+    public HttpClient ClientFor(string role, params string[] clinics) => Host.ClientFor(role, clinics);
+
     public Task<PatientCourse?> Course(CourseFeed feed) => CourseOf(Client, feed);
 
     public static async Task<PatientCourse?> CourseOf(HttpClient client, CourseFeed feed)
     {
         var response = await client.GetAsync($"/api/v1/patients/{feed.ClinicId}/{feed.PatientKey}");
-        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<PatientCourse>(ApiJson) : null;
+        // Only "not stored yet" is worth waiting for: a refused token would otherwise look like a slow pipeline.
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<PatientCourse>(ApiJson);
     }
 
     public async Task<PatientCourse> CourseWith(CourseFeed feed, int facts) =>
@@ -71,9 +79,18 @@ public sealed class IngestionFixture : IAsyncLifetime
     {
         var factory = new ConnectionFactory { Uri = Services.RabbitMqUri };
         await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
         return await Eventually.Until(async () =>
         {
+            // MassTransit declares the error queue with the first fault it moves; until then, keep asking.
+            await using var channel = await connection.CreateChannelAsync();
+            try
+            {
+                await channel.QueueDeclarePassiveAsync(Names.Queue + "_error");
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+                return null;
+            }
             // Requeue what isn't ours; the queue is this fixture's alone, so it stays small.
             var seen = new List<ulong>();
             string? reason = null;

@@ -1,6 +1,10 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
+using Outcomes.Cli.Tokens;
+using Outcomes.Contracts;
 using RabbitMQ.Client;
 
 namespace Outcomes.Service.Tests.Fixtures;
@@ -45,8 +49,12 @@ public sealed class OutcomesHost : WebApplicationFactory<Program>
         _settings = settings ?? new Dictionary<string, string>();
     }
 
+    /// This host's signing key: random, so that no test leans on the published development key.
+    public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting("Auth:SigningKey", SigningKey);
         builder.UseSetting("ConnectionStrings:Outcomes", _services.PostgresConnection);
         builder.UseSetting("ConnectionStrings:RabbitMq", _services.RabbitMqUri.ToString());
         builder.UseSetting("EventStore:Schema", _names.Schema);
@@ -63,6 +71,23 @@ public sealed class OutcomesHost : WebApplicationFactory<Program>
         }
     }
 
-    /// Starts the host (and with it the bus and its topology) and returns a client.
-    public HttpClient Start() => CreateClient();
+    /// Starts the host (and with it the bus and its topology) and returns an administrator's client
+    /// that sees every clinic.
+    public HttpClient Start() => ClientFor(AccessToken.Roles.Admin, AccessToken.AllClinics);
+
+    /// A client whose token, signed with this host's key, carries one role and the given clinics.
+    public HttpClient ClientFor(string role, params string[] clinics) => ClientWith(Token([role], clinics));
+
+    /// A client that sends the given bearer token, whatever it is.
+    public HttpClient ClientWith(string token)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// A token as `outcomes token` issues it, by default signed with this host's key and issued now.
+    public string Token(string[] roles, string[] clinics, DateTimeOffset? issuedAt = null, string? signingKey = null) =>
+        new TokenRequest { Subject = "test-" + string.Join('-', roles), Roles = roles, Clinics = clinics }
+            .Issue(signingKey ?? SigningKey, issuedAt ?? DateTimeOffset.UtcNow);
 }

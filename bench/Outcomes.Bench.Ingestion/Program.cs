@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+using Outcomes.Bench.Ingestion;
+
+var runs = new Option<int>("--runs") { Description = "Rounds; each times the raw ceiling once and every setting once", DefaultValueFactory = _ => 3, Recursive = true };
+var patients = new Option<int>("--patients") { Description = "Patients in the workload", DefaultValueFactory = _ => 10_000, Recursive = true };
+var perPatient = new Option<int>("--per-patient") { Description = "PHQ-9 results per patient", DefaultValueFactory = _ => 10, Recursive = true };
+var partitions = new Option<string>("--partitions") { Description = "Ingestion:Partitions values to measure, comma-separated", DefaultValueFactory = _ => "1", Recursive = true };
+var maxBatch = new Option<string>("--max-batch") { Description = "Ingestion:MaxBatch values to measure, comma-separated", DefaultValueFactory = _ => "250", Recursive = true };
+var prefetch = new Option<string>("--prefetch") { Description = "Ingestion:PrefetchCount values to measure, comma-separated (the ceiling uses the first)", DefaultValueFactory = _ => "500", Recursive = true };
+var window = new Option<int>("--window") { Description = "Publishes awaiting a confirm at once (both runs)", DefaultValueFactory = _ => Outcomes.Cli.Publishing.ClinicEventPublisher.DefaultWindow, Recursive = true };
+var warmupPatients = new Option<int>("--warmup-patients") { Description = "Patients of the untimed warm-up before each run (JIT tiering settles after some 20,000 messages)", DefaultValueFactory = _ => 2_000, Recursive = true };
+var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)", Recursive = true };
+var set = new Option<string[]>("--set") { Description = "Extra service setting KEY=VALUE (environment form, e.g. Logging__LogLevel__Default=Debug)", Recursive = true };
+var compare = new Option<string?>("--compare-service") { Description = "Another build's Outcomes.Service.dll, timed in every round too (e.g. the main branch's, for before/after)", Recursive = true };
+var compareSettings = new Option<string>("--compare-settings") { Description = "Partitions,MaxBatch,PrefetchCount for --compare-service", DefaultValueFactory = _ => "4,500,2000", Recursive = true };
+var holdVariant = new Option<int>("--ceiling-hold-ms") { Description = "Also time a diagnostic ceiling whose acks are held this long per half-prefetch group, as the service holds them until its batch commits (0: off)", Recursive = true };
+var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the service only", Recursive = true };
+var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
+
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, keep };
+var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
+root.Subcommands.Add(ingest);
+
+Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellationToken) =>
+{
+    var settings = (
+        from p in Ints(parse.GetValue(partitions)!)
+        from b in Ints(parse.GetValue(maxBatch)!)
+        from f in Ints(parse.GetValue(prefetch)!)
+        select new IngestionSettings(p, b, f)).ToList();
+    if (parse.GetValue(compare) is { } other)
+    {
+        var c = Ints(parse.GetValue(compareSettings)!).ToArray();
+        settings.Add(new IngestionSettings(c[0], c[1], c[2], "compared build", Path.GetFullPath(other)));
+    }
+    var extra = (parse.GetValue(set) ?? []).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), extra);
+    var count = parse.GetValue(runs);
+    var windowSize = parse.GetValue(window);
+    var workload = Phq9Workload.Create("bench", parse.GetValue(patients), parse.GetValue(perPatient), seed: 42);
+    var warmup = Phq9Workload.Create("warmup", parse.GetValue(warmupPatients), parse.GetValue(perPatient), seed: 7);
+
+    Console.WriteLine($"## Ingestion run {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
+    Console.WriteLine();
+    Console.WriteLine($"- machine: {BenchEnvironment.Machine()}");
+    Console.WriteLine($"- build: {BenchEnvironment.Configuration}; service: {env.ServiceDll}");
+    Console.WriteLine($"- workload: {workload.Count:N0} PHQ-9 messages over {workload.Patients:N0} patients ({workload.AssessmentsPerPatient} each), " +
+        $"{workload.Messages.Average(m => m.Body.Length):0} B average body, clinical order; warm-up {warmup.Count} messages before each timed run");
+    Console.WriteLine($"- publish window {windowSize}; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+    foreach (var compared in settings.Where(s => s.ServiceDll is not null))
+        Console.WriteLine($"- compared build: {compared.ServiceDll}");
+    if (extra.Count > 0) Console.WriteLine($"- extra service settings: {string.Join(", ", extra.Select(kv => $"{kv.Key}={kv.Value}"))}");
+    Console.WriteLine();
+    Console.WriteLine(IngestionReport.RunHeader);
+
+    var results = new List<RunResult>();
+    for (var round = 1; round <= count; round++)
+    {
+        if (!parse.GetValue(skipCeiling))
+        {
+            Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, 0, cancellationToken));
+            if (parse.GetValue(holdVariant) is > 0 and var hold)
+                Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, hold, cancellationToken));
+        }
+        foreach (var setting in settings)
+            Report(round, await EndToEnd.Run(env, setting, warmup, workload, windowSize, parse.GetValue(keep), cancellationToken));
+    }
+
+    Console.WriteLine();
+    Console.WriteLine($"- load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+    Console.WriteLine();
+    Console.WriteLine(IngestionReport.Summary(results));
+    return results.All(r => r.Exact) ? 0 : 2;
+
+    void Report(int round, RunResult result)
+    {
+        results.Add(result);
+        Console.WriteLine(IngestionReport.RunRow(round, result));
+        if (!result.Exact) Console.Error.WriteLine($"round {round}, {result.Label}: {result.Check}");
+    }
+};
+root.SetAction(action);
+ingest.SetAction(action);
+return await root.Parse(args).InvokeAsync();
+
+static IEnumerable<int> Ints(string list) =>
+    list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture));

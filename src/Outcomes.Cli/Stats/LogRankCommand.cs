@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Outcomes.Statistics;
+
+namespace Outcomes.Cli.Stats;
+
+/// <summary><c>outcomes stats logrank</c>: the log-rank test of equal survival across groups, as R's survdiff.</summary>
+internal static class LogRankCommand
+{
+    public static Command Create()
+    {
+        var csv = StatsOptions.Csv();
+        var time = StatsOptions.Time();
+        var status = StatsOptions.Event();
+        var group = StatsOptions.Column("--group", "Column of group labels (two or more groups)");
+
+        var command = new Command("logrank", "Log-rank test of equal survival in two or more groups")
+        {
+            csv, time, status, group,
+        };
+        command.Action = new StatsAction((parse, _) =>
+        {
+            var timeColumn = parse.GetRequiredValue(time);
+            var eventColumn = parse.GetRequiredValue(status);
+            var groupColumn = parse.GetRequiredValue(group);
+            var sample = CsvColumns.Read(parse.GetRequiredValue(csv), [timeColumn, eventColumn, groupColumn])
+                .Survival(timeColumn, eventColumn, groupColumn);
+            if (sample.Groups.Count < 2)
+                throw new StatsInputException(
+                    $"column '{groupColumn}' has one group ('{sample.Groups[0]}'): the log-rank test compares two or more");
+
+            var test = LogRank.Test(sample);
+            return new LogRankReport(test.ChiSquare, test.Df, test.P, test.Groups);
+        });
+        return command;
+    }
+}
+
+/// <summary>The JSON of <c>outcomes stats logrank</c>: the test without its variance matrix.</summary>
+internal sealed record LogRankReport(double ChiSquare, int Df, double? P, IReadOnlyList<LogRankGroup> Groups);

@@ -1,0 +1,291 @@
+using MathNet.Numerics.Distributions;
+using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Statistics;
+
+namespace Outcomes.Domain.Cohorts;
+
+// One pass over the members tallies every count for the whole cohort and its group at once and gathers the
+// survival arrays; the statistics library then runs once per analysis (one sort shared by a grouping's curves and
+// its log-rank test). Nothing here allocates per member.
+internal static class CohortComputation
+{
+    public const string Ongoing = "ongoing";
+    private const double Confidence = 0.95;
+    private static readonly int EndReasonCount = Enum.GetValues<CourseEndReason>().Length;
+
+    public static CohortReport Compute(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(provenance);
+        var violations = definition.Validate();
+        if (violations.Count > 0)
+            throw new ArgumentException(
+                $"Report definition '{definition.Name}' breaks rules: {string.Join("; ", violations.Select(v => $"{v.Field} {v.Rule}"))}",
+                nameof(definition));
+        var options = definition.Options;
+        var grouping = Grouping.Of(members, definition, provenance);
+        var slots = grouping.Labels.Length + 1;
+
+        var tallies = new Tally[slots];
+        for (var s = 0; s < slots; s++) tallies[s] = new Tally(options.FunnelSessions, EndReasonCount + 1, options.TrajectoryWeeks);
+        var eligible = new EligibleCourses(grouping.Included);
+        var weekly = new int[options.TrajectoryWeeks + 1];
+        var asOfDay = provenance.AsOf.UtcTicks / TimeSpan.TicksPerDay;
+        var trajectory = options.Includes(ReportSection.Trajectory);
+
+        for (var i = 0; i < members.Count; i++)
+        {
+            var slot = grouping.Slot[i];
+            if (slot < 0) continue;
+            var member = members[i];
+            var c = Contribution.Of(member.Outcome, options, asOfDay);
+            var hasWeeks = trajectory && c.Eligible && WeeklyTotals(member.Outcome, options.TrajectoryWeeks, weekly);
+            tallies[0].Add(c, hasWeeks ? weekly : null);
+            if (slot > 0) tallies[slot].Add(c, hasWeeks ? weekly : null);
+            if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
+        }
+
+        var survival = SurvivalSet.Compute(eligible, grouping, options);
+        // The mixed models are the costliest part and independent of each other; each result goes to its own slot,
+        // so running them side by side changes nothing in the report.
+        var slopes = new TrajectorySlope?[slots];
+        if (trajectory && options.TrajectoryModel)
+            Parallel.For(0, slots, s => slopes[s] = Slope(members, eligible, s, options));
+        var reports = new GroupReport[slots];
+        for (var s = 0; s < slots; s++)
+        {
+            var label = s == 0 ? null : grouping.Labels[s - 1];
+            reports[s] = new GroupReport(
+                label,
+                tallies[s].Counts(),
+                options.Includes(ReportSection.Response) ? tallies[s].Rates(options.InductionWindowDays) : null,
+                survival.TimeToResponse(s),
+                survival.Durability(s),
+                trajectory ? new TrajectoryAnalysis(tallies[s].WeeklyMeans(), slopes[s]) : null,
+                options.Includes(ReportSection.Item9) ? tallies[s].Item9() : null);
+        }
+        return new CohortReport(definition, provenance, reports[0], reports[1..],
+            grouping.IsGrouped ? survival.Comparisons(eligible, grouping, options) : null);
+    }
+
+    /// Each course's last total per week: week 0 the baseline, week k its last assessment on days 7(k-1)+1..7k
+    /// (a same-day post-session score, day 0, counts in week 1). Returns false when there is no baseline.
+    private static bool WeeklyTotals(CourseOutcome outcome, int weeks, int[] totals)
+    {
+        Array.Fill(totals, -1);
+        var series = SeriesOf(outcome);
+        var b = BaselineIndex(outcome, series);
+        if (b < 0) return false;
+        totals[0] = series[b].Total;
+        for (var k = b + 1; k < series.Length; k++)
+        {
+            ref readonly var assessment = ref series[k];
+            var day = assessment.Day.GetValueOrDefault();
+            if (day > 7 * weeks) break;
+            totals[WeekOf(day)] = assessment.Total;
+        }
+        return true;
+    }
+
+    private static int WeekOf(int dayAfterFirstSession) => Math.Max(1, (dayAfterFirstSession + 6) / 7);
+
+    /// The series without interface calls or copies: the outcome engine stores it as an array.
+    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) =>
+        outcome.Series as Phq9Assessment[] ?? [.. outcome.Series];
+
+    private static int BaselineIndex(CourseOutcome outcome, ReadOnlySpan<Phq9Assessment> series)
+    {
+        if (outcome.Baseline is not { } baseline) return -1;
+        var at = baseline.OccurredAt.UtcTicks;
+        for (var k = 0; k < series.Length; k++)
+            if (series[k].OccurredAt.UtcTicks == at) return k;
+        return -1;
+    }
+
+    private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, EligibleCourses eligible, int slot, ReportOptions options)
+    {
+        var (sample, subsampled) = TrajectorySample.Select(members, eligible.MembersOf(slot), options.TrajectoryModelMaxCourses);
+        if (sample.Length == 0) return new TrajectorySlope(0, 0, false, null, "There are no eligible courses.");
+        var subjects = new List<int>();
+        var time = new List<double>();
+        var outcome = new List<double>();
+        var maxDay = 7 * options.TrajectoryWeeks;
+        for (var s = 0; s < sample.Length; s++)
+        {
+            var course = members[sample[s]].Outcome;
+            var series = SeriesOf(course);
+            for (var k = BaselineIndex(course, series); k < series.Length; k++)
+            {
+                var day = Math.Max(0, series[k].Day.GetValueOrDefault());
+                if (day > maxDay) break;
+                subjects.Add(s);
+                time.Add(day / 7.0);
+                outcome.Add(series[k].Total);
+            }
+        }
+        var fit = MixedModel.Fit(subjects, time, outcome, RandomEffectsTerm.InterceptAndSlope);
+        var perWeek = fit.FixedEffects.FirstOrDefault(e => e.Name == "time");
+        return new TrajectorySlope(sample.Length, outcome.Count, subsampled, perWeek, fit.Problem);
+    }
+
+    /// One course's part in every count, worked out once and added to the cohort's and its group's tallies.
+    private readonly record struct Contribution(
+        int Sessions,
+        bool WithBaseline,
+        bool Eligible,
+        int EndReason,
+        sbyte ResponseByInduction,
+        sbyte RemissionByInduction,
+        bool Responder,
+        bool Remitter,
+        bool ChangeKnown,
+        bool Reliable,
+        bool Mcid,
+        sbyte BaselineItem9,
+        sbyte NewItem9,
+        sbyte ResolvedItem9)
+    {
+        public static Contribution Of(CourseOutcome o, ReportOptions options, long asOfDay)
+        {
+            var window = options.InductionWindowDays;
+            var responder = o.Eligible && o.FirstResponse is not null;
+            var remitter = o.Eligible && o.FirstRemission is not null;
+            var elapsed = o.FirstSessionAt is { } first && asOfDay - first.UtcTicks / TimeSpan.TicksPerDay >= window;
+            var item9 = o.Item9;
+            return new Contribution(
+                o.SessionsReceived,
+                o.Baseline is not null,
+                o.Eligible,
+                o.EndReason is { } reason ? (int)reason : EndReasonCount,
+                o.Eligible ? ByEndOfInduction(o.FirstResponse, window, o.CourseEnded, elapsed) : (sbyte)-1,
+                o.Eligible ? ByEndOfInduction(o.FirstRemission, window, o.CourseEnded, elapsed) : (sbyte)-1,
+                responder,
+                remitter,
+                o.ReliableImprovement is not null,
+                o.ReliableImprovement == true,
+                o.MinimalClinicallyImportantImprovement == true,
+                Known(item9.PositiveAtBaseline),
+                Known(item9.NewDuringTreatment),
+                Known(item9.Resolved));
+        }
+
+        /// As the outcome engine's ResponseByEndOfInduction, with the report's window: unknown only while an
+        /// unended course without the milestone is still inside the window.
+        private static sbyte ByEndOfInduction(Milestone? milestone, int window, bool ended, bool elapsed) =>
+            milestone is { } m ? (sbyte)(m.Day <= window ? 1 : 0)
+            : ended || elapsed ? (sbyte)0
+            : (sbyte)-1;
+
+        private static sbyte Known(bool? flag) => flag is { } f ? (sbyte)(f ? 1 : 0) : (sbyte)-1;
+    }
+
+    private sealed class Tally(int funnelSessions, int endReasons, int weeks)
+    {
+        private int _enrolled, _withBaseline, _eligible;
+        private readonly int[] _funnel = new int[funnelSessions];
+        private readonly int[] _endReasons = new int[endReasons];
+        private int _inductionKnown, _respondedByInduction, _remissionKnown, _remittedByInduction;
+        private int _responders, _remitters, _changeKnown, _reliable, _mcid;
+        private int _item9Known, _item9Positive, _newKnown, _new, _resolvedKnown, _resolved;
+        private readonly int[] _weekCourses = new int[weeks + 1];
+        private readonly double[] _weekSum = new double[weeks + 1];
+        private readonly double[] _weekSumOfSquares = new double[weeks + 1];
+
+        public void Add(in Contribution c, int[]? weekly)
+        {
+            _enrolled++;
+            for (var k = 0; k < _funnel.Length && k < c.Sessions; k++) _funnel[k]++;
+            _endReasons[c.EndReason]++;
+            if (c.WithBaseline) _withBaseline++;
+            if (c.ChangeKnown) _changeKnown++;
+            if (c.Reliable) _reliable++;
+            if (c.Mcid) _mcid++;
+            if (c.BaselineItem9 >= 0)
+            {
+                _item9Known++;
+                _item9Positive += c.BaselineItem9;
+            }
+            if (c.NewItem9 >= 0)
+            {
+                _newKnown++;
+                _new += c.NewItem9;
+            }
+            if (c.ResolvedItem9 >= 0)
+            {
+                _resolvedKnown++;
+                _resolved += c.ResolvedItem9;
+            }
+            if (!c.Eligible) return;
+            _eligible++;
+            if (c.Responder) _responders++;
+            if (c.Remitter) _remitters++;
+            if (c.ResponseByInduction >= 0)
+            {
+                _inductionKnown++;
+                _respondedByInduction += c.ResponseByInduction;
+            }
+            if (c.RemissionByInduction >= 0)
+            {
+                _remissionKnown++;
+                _remittedByInduction += c.RemissionByInduction;
+            }
+            if (weekly is null) return;
+            for (var w = 0; w < weekly.Length; w++)
+            {
+                var total = weekly[w];
+                if (total < 0) continue;
+                _weekCourses[w]++;
+                _weekSum[w] += total;
+                _weekSumOfSquares[w] += (double)total * total;
+            }
+        }
+
+        public CohortCounts Counts()
+        {
+            var funnel = new FunnelStep[_funnel.Length];
+            for (var k = 0; k < funnel.Length; k++) funnel[k] = new FunnelStep(k + 1, k == funnel.Length - 1, _funnel[k]);
+            var reasons = new EndReasonCount[_endReasons.Length];
+            for (var r = 0; r < reasons.Length; r++)
+                reasons[r] = new EndReasonCount(r < EndReasonCount ? CohortDimensions.EndReasonLabel((CourseEndReason)r) : Ongoing, _endReasons[r]);
+            return new CohortCounts(_enrolled, _withBaseline, _eligible, funnel, reasons);
+        }
+
+        public ResponseRates Rates(int window) => new(
+            window,
+            RateOf(_respondedByInduction, _inductionKnown),
+            RateOf(_remittedByInduction, _remissionKnown),
+            RateOf(_responders, _eligible),
+            RateOf(_remitters, _eligible),
+            RateOf(_reliable, _changeKnown),
+            RateOf(_mcid, _changeKnown));
+
+        public Item9Summary Item9() => new(
+            _item9Known,
+            RateOf(_item9Positive, _item9Known),
+            _item9Known - _item9Positive,
+            RateOf(_new, _newKnown),
+            RateOf(_resolved, _resolvedKnown));
+
+        public IReadOnlyList<WeeklyMean> WeeklyMeans()
+        {
+            var means = new WeeklyMean[_weekCourses.Length];
+            for (var w = 0; w < means.Length; w++) means[w] = MeanOf(w, _weekCourses[w], _weekSum[w], _weekSumOfSquares[w]);
+            return means;
+        }
+
+        private static Rate RateOf(int events, int n) => new(events, n, Proportion.Wilson(events, n, Confidence));
+
+        /// Mean ± t(0.975, n - 1) · s/√n. Totals are small integers, so the sums are exact in double.
+        private static WeeklyMean MeanOf(int week, int n, double sum, double sumOfSquares)
+        {
+            if (n == 0) return new WeeklyMean(week, 0, null, null, null);
+            var mean = sum / n;
+            if (n == 1) return new WeeklyMean(week, 1, mean, null, null);
+            var variance = Math.Max(0, (sumOfSquares - sum * sum / n) / (n - 1));
+            var half = StudentT.InvCDF(0, 1, n - 1, 1 - (1 - Confidence) / 2) * Math.Sqrt(variance / n);
+            return new WeeklyMean(week, n, mean, mean - half, mean + half);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
+using Outcomes.Contracts;
+
+namespace Outcomes.Service.Security;
+
+/// Authorization policies, each named by the set of roles it admits. Every endpoint without one of
+/// these still needs an authenticated caller (the fallback policy) unless it allows anonymous callers.
+public static class AccessPolicies
+{
+    /// Ingestion diagnostics: a clinic's integration engine, and operators.
+    public const string IntegrationOrAdmin = "integration-or-admin";
+
+    /// Patient courses and cohort reports: quality leads, researchers, and operators.
+    public const string QualityResearcherOrAdmin = "quality-researcher-or-admin";
+
+    internal static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
+    {
+        [IntegrationOrAdmin] = [AccessToken.Roles.Integration, AccessToken.Roles.Admin],
+        [QualityResearcherOrAdmin] = [AccessToken.Roles.Quality, AccessToken.Roles.Researcher, AccessToken.Roles.Admin],
+    };
+}
+
+public static class AccessRequirements
+{
+    /// Admits the policy's roles to every endpoint of the group, and documents the refusals: 401 without
+    /// a valid token, 403 for another role or a clinic outside the token.
+    public static RouteGroupBuilder RequireAccess(this RouteGroupBuilder group, string policy)
+    {
+        group.RequireAuthorization(policy).WithMetadata(
+            new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(void)),
+            new ProducesResponseTypeMetadata(StatusCodes.Status403Forbidden, typeof(ProblemDetails), ["application/problem+json"]));
+        return group;
+    }
+}
