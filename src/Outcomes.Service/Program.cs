@@ -1,9 +1,13 @@
 using System.Text.Json.Serialization;
 using Outcomes.Service.Cohorts;
+using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
 using Outcomes.Service.Security;
+
+if (args is [OutcomeRebuildCommand.Verb, ..])
+    return await OutcomeRebuildCommand.Run(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders().AddJsonConsole();
@@ -24,6 +28,7 @@ app.MapOutcomesHealth();
 app.MapIngestionApi();
 app.MapPatientsApi();
 app.MapCohortReportsApi();
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;
