@@ -91,9 +91,14 @@ internal static class CohortComputation
 
     private static int WeekOf(int dayAfterFirstSession) => Math.Max(1, (dayAfterFirstSession + 6) / 7);
 
-    /// The series without interface calls or copies: the outcome engine stores it as an array.
-    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) =>
-        outcome.Series as Phq9Assessment[] ?? [.. outcome.Series];
+    /// The series without interface calls or copies: the outcome engine stores it as an array, a stored read model
+    /// as a slice of one shared array.
+    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) => outcome.Series switch
+    {
+        Phq9Assessment[] array => array,
+        ArraySegment<Phq9Assessment> slice => slice.AsSpan(),
+        var other => other.ToArray(),
+    };
 
     private static int BaselineIndex(CourseOutcome outcome, ReadOnlySpan<Phq9Assessment> series)
     {

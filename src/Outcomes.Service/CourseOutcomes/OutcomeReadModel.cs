@@ -64,6 +64,8 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         }
 
         var keys = new List<string>();
+        var arena = new CourseOutcomeCodec.SeriesArena();
+        var buffer = new byte[1024];
         var members = new List<CohortMember>();
         await using (var rows = new NpgsqlCommand(
             $"select course_key, outcome from {Table.QualifiedName} where definitions = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
@@ -75,9 +77,12 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
             while (await reader.ReadAsync(cancellationToken))
             {
                 var key = reader.GetString(0);
-                var outcome = reader.GetFieldValue<byte[]>(1);
+                // One reused buffer: the row is decoded at once, nothing keeps it.
+                var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+                if (buffer.Length < length) buffer = new byte[Math.Max(length, 2 * buffer.Length)];
+                reader.GetBytes(1, 0, buffer, 0, length);
                 keys.Add(key);
-                members.Add(CourseOutcomeCodec.Decode(CourseKey.Parse(key), outcome, definitions, storeTime));
+                members.Add(CourseOutcomeCodec.Decode(CourseKey.Parse(key), buffer.AsSpan(0, length), definitions, storeTime, arena));
             }
         }
         await transaction.CommitAsync(cancellationToken);
