@@ -12,6 +12,10 @@ public sealed class ReportsOptions
 
     /// Folder of named report definitions (analytics/reports, copied next to the service).
     public string Folder { get; set; } = Path.Combine(AppContext.BaseDirectory, "reports");
+
+    /// The smallest suppression threshold a caller's own (ad-hoc) definition may ask for: named definitions are
+    /// reviewed when committed, ad-hoc ones are not, so a caller cannot lower suppression below this.
+    public int MinimumAdHocThreshold { get; set; } = 11;
 }
 
 /// Named cohort reports over the caller's clinics, computed from the event store as of a position,
@@ -60,13 +64,26 @@ public static class CohortReportsApi
             return TypedResults.Problem(statusCode: 404, title: $"No report named '{name}'; see GET /api/v1/reports");
         if (clinicId is not null && !scope.Includes(clinicId))
             return ClinicScope.OutOfScope(clinicId);
+        var (report, refusal) = await Publish(definition, asOfPosition, clinicId, scope, definitions, session, cancellationToken);
+        return refusal is not null ? TypedResults.Problem(statusCode: refusal.Status, title: refusal.Title) : TypedResults.Ok(report);
+    }
+
+    /// Why a report cannot be computed as asked: the HTTP status and a title naming the parameter and the rule.
+    internal sealed record ReportRefusal(int Status, string Title);
+
+    /// The published report over the caller's clinics (narrowed to clinicId, which the caller has checked is in scope),
+    /// as of a position. Shared by the JSON API and the dashboard, so both show the same numbers.
+    internal static async Task<(PublishedCohortReport? Report, ReportRefusal? Refusal)> Publish(ReportDefinition definition,
+        long? asOfPosition, string? clinicId, ClinicScope scope, OutcomeDefinitions definitions, IQuerySession session,
+        CancellationToken cancellationToken)
+    {
         if (asOfPosition is < 0)
-            return TypedResults.Problem(statusCode: 400, title: "asOfPosition: must be 0 or greater");
+            return (null, new ReportRefusal(400, "asOfPosition: must be 0 or greater"));
 
         var latest = await LatestPosition(session, cancellationToken);
         var position = asOfPosition ?? latest;
         if (position > latest)
-            return TypedResults.Problem(statusCode: 400, title: $"asOfPosition: must not be beyond the latest position ({latest})");
+            return (null, new ReportRefusal(400, $"asOfPosition: must not be beyond the latest position ({latest})"));
 
         var events = await session.Events.QueryAllRawEvents()
             .Where(e => e.Sequence <= position)
@@ -83,7 +100,7 @@ public static class CohortReportsApi
 
         var report = CohortReport.Compute(members, definition,
             new ReportProvenance(definitions.Id, definitions.Version, position, asOf));
-        return TypedResults.Ok(SmallCellSuppression.Apply(report));
+        return (SmallCellSuppression.Apply(report), null);
     }
 
     private static async Task<long> LatestPosition(IQuerySession session, CancellationToken cancellationToken)
