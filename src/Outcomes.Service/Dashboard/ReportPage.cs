@@ -196,7 +196,7 @@ internal static class ReportPage
 
     private static string Item9(PublishedCohortReport report)
     {
-        var table = new StringBuilder("<table class=\"item9\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">Item 9 known at baseline</th>" +
+        var table = new StringBuilder("<table class=\"item9\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">Item <span class=\"num-label\">9</span> known at baseline</th>" +
                                       "<th scope=\"col\">Positive at baseline</th><th scope=\"col\">New during treatment</th><th scope=\"col\">Resolved</th></tr></thead><tbody>");
         foreach (var group in Rows(report))
         {
@@ -209,9 +209,9 @@ internal static class ReportPage
             table.Append($"<tr data-group=\"{Markup.Text(Markup.GroupName(group.Group))}\">{GroupCell(group)}<td>{Markup.Count(i.BaselineKnown)}</td>" +
                          $"<td>{RateText(i.PositiveAtBaseline)}</td><td>{RateText(i.NewDuringTreatment)}</td><td>{RateText(i.Resolved)}</td></tr>");
         }
-        return Section("item9", "PHQ-9 item 9 (thoughts of self-harm)", table.Append("</tbody></table>").ToString() +
-            "<p class=\"note\">New during treatment: among courses at 0 at baseline with a later item 9. Resolved: among courses positive at " +
-            "baseline with a later item 9, the last one 0.</p>");
+        return Section("item9", "Thoughts of self-harm (PHQ-9 item-9)", table.Append("</tbody></table>").ToString() +
+            "<p class=\"note\">New during treatment: among courses at 0 at baseline with a later item-9 answer. Resolved: among courses positive at " +
+            "baseline with a later item-9 answer, the last one 0.</p>");
     }
 
     private static string RateText(PublishedRate rate) =>
@@ -224,7 +224,7 @@ internal static class ReportPage
         if (report.Suppression.Count == 0) return "";
         var list = new StringBuilder("<section id=\"suppression\"><h2>What is withheld and why</h2><ul>");
         foreach (var note in report.Suppression)
-            list.Append($"<li data-reason=\"{Markup.ReasonLabel(note.Reason)}\"><strong>{Markup.ReasonLabel(note.Reason)}</strong>: {Markup.Text(note.Rule)}</li>");
+            list.Append($"<li data-reason=\"{Markup.ReasonLabel(note.Reason)}\"><strong>{Markup.ReasonLabel(note.Reason)}</strong>: <span class=\"rule\">{Markup.Text(note.Rule)}</span></li>");
         return list.Append("</ul></section>").ToString();
     }
 
