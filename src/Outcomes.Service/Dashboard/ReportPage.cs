@@ -62,7 +62,7 @@ internal static class ReportPage
         var table = new StringBuilder("<table class=\"counts\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">Enrolled</th>" +
                                       "<th scope=\"col\">With baseline</th><th scope=\"col\">Eligible</th>");
         foreach (var step in funnel)
-            table.Append($"<th scope=\"col\">Reached <span class=\"num-label\">{step.Sessions}</span>{(step.OrMore ? "+" : "")} sessions</th>");
+            table.Append($"<th scope=\"col\">Reached session <span class=\"num-label\">{step.Sessions}</span>{(step.OrMore ? "+" : "")}</th>");
         table.Append("</tr></thead><tbody>");
         foreach (var group in Rows(report))
         {
