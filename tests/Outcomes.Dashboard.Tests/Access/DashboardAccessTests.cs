@@ -190,6 +190,16 @@ public sealed partial class DashboardAccessTests(IngestionFixture fixture)
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Fact]
+    public async Task OpenApiDocument_HasTheCohortPostAndNoDashboardPage()
+    {
+        var document = JsonNode.Parse(await fixture.Host.CreateClient().GetStringAsync("/openapi/v1.json"))!;
+        var paths = document["paths"]!.AsObject();
+
+        Assert.NotNull(paths["/api/v1/reports/cohort"]?["post"]?["requestBody"]);
+        Assert.DoesNotContain(paths, p => p.Key.StartsWith("/dashboard", StringComparison.Ordinal));
+    }
+
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">")]
     private static partial Regex AntiforgeryField();
 }

@@ -40,6 +40,14 @@ public sealed class ReportPageTests
     }
 
     [Fact]
+    public void CountScan_FindsACountOutsideALabel()
+    {
+        var html = $"<p>week <span class=\"num-label\">3</span>: {Markup.Count(Cell.Of(7))} of 0.5 and v1</p>";
+
+        Assert.Equal([7], PageText.NumbersReadAsCounts(html));
+    }
+
+    [Fact]
     public void CountsAreThePublishedOnes()
     {
         var report = Report();
