@@ -2,9 +2,10 @@ using Outcomes.Service.Tests.Fixtures;
 
 namespace Outcomes.Dashboard.Tests;
 
-/// Demo-like courses for one clinic, sent as an integration engine sends them: per modality, a third of the courses
-/// respond by day 7 (after 3 sessions), a third by day 14 (after 5), a third do not respond; all complete 6 sessions.
-/// Every group, responders and non-responders alike, is large enough to pass suppression at 11 when there are 33 or more.
+/// Demo-like courses for one clinic, sent as an integration engine sends them. Courses respond by day 7 (after 3
+/// sessions), by day 14 (after 5) or not at all, in thirds that differ by modality so the curves differ: iv-ketamine
+/// a third each, intranasal-esketamine one early third and two non-responding thirds, im-ketamine two late thirds and
+/// one non-responding. All complete 6 sessions. With 33 or more per modality every such count passes suppression at 11.
 internal static class DemoClinic
 {
     public static readonly string[] Modalities = ["iv-ketamine", "intranasal-esketamine", "im-ketamine"];
@@ -15,7 +16,15 @@ internal static class DemoClinic
     };
 
     public static IReadOnlyList<WireMessage> Courses(string clinic, int perModality) =>
-        Modalities.SelectMany(modality => Enumerable.Range(0, perModality).SelectMany(i => Course(clinic, modality, i % 3))).ToList();
+        Modalities.SelectMany(modality => Enumerable.Range(0, perModality).SelectMany(i => Course(clinic, modality, Pace(modality, 3 * i / perModality)))).ToList();
+
+    /// 0: responds by day 7, 1: by day 14, 2: does not respond; by modality and third of its courses.
+    private static int Pace(string modality, int third) => modality switch
+    {
+        "iv-ketamine" => third,
+        "intranasal-esketamine" => third == 0 ? 0 : 2,
+        _ => third < 2 ? 1 : 2,
+    };
 
     private static IEnumerable<WireMessage> Course(string clinic, string modality, int pace)
     {

@@ -89,6 +89,25 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IAsyncLife
         output.WriteLine($"screenshot: {screenshot}");
         Console.WriteLine($"dashboard screenshot: {screenshot}");
 
+        // Printed: no navigation, and an A4 PDF beside the screenshot.
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Print });
+        Assert.False(await page.Locator("header.site").IsVisibleAsync());
+        var pdf = Path.Combine(artifacts, "dashboard-onset-by-modality.pdf");
+        await page.PdfAsync(new PagePdfOptions { Path = pdf, Format = "A4" });
+        output.WriteLine($"print: {pdf}");
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Screen });
+
+        // Building a cohort through the form: grouped by modality, iv and im only.
+        await page.GotoAsync($"{_baseUrl}/dashboard");
+        await page.CheckAsync("input[name=modality][value=iv-ketamine]");
+        await page.CheckAsync("input[name=modality][value=im-ketamine]");
+        await page.SelectOptionAsync("select[name=groupBy]", "modality");
+        await page.ClickAsync("form.cohort-form button[type=submit]");
+        await page.WaitForURLAsync("**/dashboard/cohort?**");
+        var cohortCurves = await page.Locator("#km-onset-days path.km-curve").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-group'))");
+        Assert.Equal(["im-ketamine", "iv-ketamine"], cohortCurves.Order(StringComparer.Ordinal));
+        Assert.Equal("66", await page.Locator("tr[data-group='All courses'] td.enrolled").TextContentAsync());
+
         // The same report as the JSON API gives this caller.
         var api = _host.ClientFor(AccessToken.Roles.Quality, clinic);
         var json = JsonNode.Parse(await api.GetStringAsync("/api/v1/reports/onset-by-modality"))!;
