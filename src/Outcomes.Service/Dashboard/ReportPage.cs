@@ -152,7 +152,7 @@ internal static class ReportPage
         foreach (var (s, group) in series)
         {
             table.Append($"<tr data-group=\"{Markup.Text(s.Name)}\"><th scope=\"row\" class=\"group\">{Markup.Text(s.Name)}</th>");
-            if (group.Withheld is { } reason || group.Durability is null)
+            if (group.Withheld is not null || group.Durability is null)
                 table.Append($"<td colspan=\"{Math.Max(1, times.Count)}\">{Markup.Withheld(group.Withheld ?? SuppressionReason.SmallGroup)}</td>");
             else
                 foreach (var at in group.Durability.Days.SurvivalAt)

@@ -49,7 +49,7 @@ internal static class SurvivalChart
             var y = Markup.C(atRiskTop + RowHeight * (row + 1) - 4);
             svg.Append($"<g class=\"at-risk-row\" data-group=\"{Markup.Text(curve.Series.Name)}\">");
             svg.Append($"<text class=\"group\" x=\"{Markup.C(plot.Left - 8)}\" y=\"{y}\" text-anchor=\"end\" fill=\"{curve.Series.Colour}\">{Markup.Text(curve.Series.Name)}</text>");
-            if (curve.Withheld is { } reason || curve.Survival is null)
+            if (curve.Withheld is not null || curve.Survival is null)
                 svg.Append($"<text x=\"{Markup.C(plot.Left)}\" y=\"{y}\">{Markup.SvgCount(Cell.Hidden(curve.Withheld ?? SuppressionReason.SmallGroup))}</text>");
             else
                 foreach (var a in curve.Survival.AtRisk.Where(a => a.Time <= xMax))

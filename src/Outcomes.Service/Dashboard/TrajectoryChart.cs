@@ -40,7 +40,7 @@ internal static class TrajectoryChart
         foreach (var line in lines)
         {
             legend.Append($"<li data-group=\"{Markup.Text(line.Series.Name)}\">{line.Series.Swatch} <span class=\"group\">{Markup.Text(line.Series.Name)}</span>: ");
-            if (line.Withheld is { } reason || line.Trajectory is null) legend.Append(Markup.Withheld(line.Withheld ?? SuppressionReason.SmallGroup));
+            if (line.Withheld is not null || line.Trajectory is null) legend.Append(Markup.Withheld(line.Withheld ?? SuppressionReason.SmallGroup));
             else legend.Append(Slope(line.Trajectory.Slope));
             legend.Append("</li>");
         }
