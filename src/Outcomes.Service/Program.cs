@@ -1,10 +1,14 @@
 using System.Text.Json.Serialization;
 using Outcomes.Service.Cohorts;
+using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Dashboard;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
 using Outcomes.Service.Security;
+
+if (args is [OutcomeRebuildCommand.Verb, ..])
+    return await OutcomeRebuildCommand.Run(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders().AddJsonConsole();
@@ -29,6 +33,7 @@ app.MapPatientsApi();
 app.MapCohortReportsApi();
 app.MapAdHocCohortApi();
 app.MapDashboard();
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

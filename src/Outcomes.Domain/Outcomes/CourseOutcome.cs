@@ -62,6 +62,22 @@ public sealed record CourseOutcome
     public static CourseOutcome Derive(IEnumerable<object> facts, OutcomeDefinitions definitions, DateTimeOffset asOf) =>
         OutcomeDerivation.Derive(CourseFacts.From(facts), definitions, asOf);
 
+    /// This outcome as known at a later moment when no fact has arrived since: only the clock-bound answer changes
+    /// (whether an ongoing, unanswered course has passed its induction window). A stored outcome derived from every
+    /// fact of a course (asOf = DateTimeOffset.MaxValue) and stamped with the report's moment equals the outcome
+    /// derived as of that moment whenever no fact of the course is stamped later than it.
+    public CourseOutcome KnownAt(DateTimeOffset asOf, OutcomeDefinitions definitions)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        var byEndOfInduction = ResponseByEndOfInduction;
+        if (Eligible && FirstResponse is null && FirstSessionAt is { } first)
+        {
+            var asOfDay = asOf.UtcTicks / TimeSpan.TicksPerDay - first.UtcTicks / TimeSpan.TicksPerDay;
+            byEndOfInduction = CourseEnded || asOfDay >= definitions.InductionWindowDays ? false : null;
+        }
+        return this with { AsOf = asOf, ResponseByEndOfInduction = byEndOfInduction };
+    }
+
     public required string DefinitionsId { get; init; }
     public required string DefinitionsVersion { get; init; }
     public required DateTimeOffset AsOf { get; init; }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Marten;
 using Microsoft.Extensions.Options;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Outcomes;
@@ -44,7 +43,7 @@ public static class AdHocCohortApi
         definition.Filter?.Clinic?.FirstOrDefault(clinic => !scope.Includes(clinic));
 
     private static async Task<IResult> Post(HttpRequest request, long? asOfPosition, string? clinicId, ClinicScope scope,
-        IOptions<ReportsOptions> reports, OutcomeDefinitions definitions, IQuerySession session, CancellationToken cancellationToken)
+        IOptions<ReportsOptions> options, CohortReportService reports, CancellationToken cancellationToken)
     {
         ReportDefinition definition;
         try
@@ -58,7 +57,7 @@ public static class AdHocCohortApi
                 title: "The body is not a readable report definition");
         }
 
-        var violations = Violations(definition, reports.Value.MinimumAdHocThreshold);
+        var violations = Violations(definition, options.Value.MinimumAdHocThreshold);
         if (violations.Count > 0)
             return TypedResults.ValidationProblem(
                 violations.GroupBy(v => v.Field).ToDictionary(g => g.Key, g => g.Select(v => v.Rule).ToArray()),
@@ -68,7 +67,9 @@ public static class AdHocCohortApi
         if (ClinicOutsideScope(definition, scope) is { } outside)
             return ClinicScope.OutOfScope(outside);
 
-        var (report, refusal) = await CohortReportsApi.Publish(definition, asOfPosition, clinicId, scope, definitions, session, cancellationToken);
-        return refusal is not null ? TypedResults.Problem(statusCode: refusal.Status, title: refusal.Title) : TypedResults.Ok(report);
+        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        return answer.Report is { } report
+            ? TypedResults.Ok(report)
+            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);
     }
 }

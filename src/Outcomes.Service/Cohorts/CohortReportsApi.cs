@@ -1,4 +1,3 @@
-using Marten;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
@@ -34,7 +33,7 @@ public static class CohortReportsApi
                     string.Join("; ", problems.Select(p => $"{p.File}: {p.Field}: {p.Rule}")));
             return catalog;
         });
-        services.AddSingleton(OutcomeDefinitions.Default);
+        services.AddSingleton<CohortReportService>();
         return services;
     }
 
@@ -58,54 +57,15 @@ public static class CohortReportsApi
         TypedResults.Ok(catalog.Names.Select(n => catalog.Find(n)!).Select(d => new ReportSummary(d.Name, d.Version, d.Title, d.Description)));
 
     private static async Task<IResult> Get(string name, long? asOfPosition, string? clinicId, ClinicScope scope,
-        ReportCatalog catalog, OutcomeDefinitions definitions, IQuerySession session, CancellationToken cancellationToken)
+        ReportCatalog catalog, CohortReportService reports, CancellationToken cancellationToken)
     {
         if (catalog.Find(name) is not { } definition)
             return TypedResults.Problem(statusCode: 404, title: $"No report named '{name}'; see GET /api/v1/reports");
         if (clinicId is not null && !scope.Includes(clinicId))
             return ClinicScope.OutOfScope(clinicId);
-        var (report, refusal) = await Publish(definition, asOfPosition, clinicId, scope, definitions, session, cancellationToken);
-        return refusal is not null ? TypedResults.Problem(statusCode: refusal.Status, title: refusal.Title) : TypedResults.Ok(report);
-    }
-
-    /// Why a report cannot be computed as asked: the HTTP status and a title naming the parameter and the rule.
-    internal sealed record ReportRefusal(int Status, string Title);
-
-    /// The published report over the caller's clinics (narrowed to clinicId, which the caller has checked is in scope),
-    /// as of a position. Shared by the JSON API and the dashboard, so both show the same numbers.
-    internal static async Task<(PublishedCohortReport? Report, ReportRefusal? Refusal)> Publish(ReportDefinition definition,
-        long? asOfPosition, string? clinicId, ClinicScope scope, OutcomeDefinitions definitions, IQuerySession session,
-        CancellationToken cancellationToken)
-    {
-        if (asOfPosition is < 0)
-            return (null, new ReportRefusal(400, "asOfPosition: must be 0 or greater"));
-
-        var latest = await LatestPosition(session, cancellationToken);
-        var position = asOfPosition ?? latest;
-        if (position > latest)
-            return (null, new ReportRefusal(400, $"asOfPosition: must not be beyond the latest position ({latest})"));
-
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.Sequence <= position)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(cancellationToken);
-        // The report's clock is the store's own time at that position, so asking again gives the same answer.
-        var asOf = events.Count == 0 ? DateTimeOffset.UnixEpoch : events.Max(e => e.Timestamp);
-        var members = events
-            .GroupBy(e => e.StreamKey!)
-            .Select(stream => (Key: CourseKey.Parse(stream.Key), Facts: stream.Select(e => e.Data)))
-            .Where(c => scope.Includes(c.Key.ClinicId) && (clinicId is null || c.Key.ClinicId == clinicId))
-            .Select(c => CohortMember.From(c.Key, CourseFacts.From(c.Facts), definitions, asOf))
-            .ToList();
-
-        var report = CohortReport.Compute(members, definition,
-            new ReportProvenance(definitions.Id, definitions.Version, position, asOf));
-        return (SmallCellSuppression.Apply(report), null);
-    }
-
-    private static async Task<long> LatestPosition(IQuerySession session, CancellationToken cancellationToken)
-    {
-        var stats = await session.DocumentStore.Advanced.FetchEventStoreStatistics(token: cancellationToken);
-        return stats.EventSequenceNumber;
+        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        return answer.Report is { } report
+            ? TypedResults.Ok(report)
+            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);
     }
 }

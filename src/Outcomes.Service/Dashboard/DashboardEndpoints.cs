@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Marten;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -10,7 +9,6 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
-using Outcomes.Domain.Outcomes;
 using Outcomes.Service.Cohorts;
 using Outcomes.Service.Security;
 
@@ -65,37 +63,37 @@ public static class DashboardEndpoints
             scope.AllClinics ? null : scope.Clinics));
 
     private static async Task<IResult> NamedReport(string name, long? asOfPosition, string? clinicId, HttpContext http, ClinicScope scope,
-        ReportCatalog catalog, OutcomeDefinitions definitions, IQuerySession session, CancellationToken cancellationToken)
+        ReportCatalog catalog, CohortReportService reports, CancellationToken cancellationToken)
     {
         if (catalog.Find(name) is not { } definition)
             return Problem(http, 404, "No such report", $"There is no report named '{name}'.");
-        return await Show(http, definition, asOfPosition, clinicId, scope, definitions, session, cancellationToken);
+        return await Show(http, definition, asOfPosition, clinicId, scope, reports, cancellationToken);
     }
 
     private static async Task<IResult> Cohort(long? asOfPosition, string? clinicId, HttpContext http, ClinicScope scope,
-        IOptions<ReportsOptions> reports, OutcomeDefinitions definitions, IQuerySession session, CancellationToken cancellationToken)
+        IOptions<ReportsOptions> options, CohortReportService reports, CancellationToken cancellationToken)
     {
         var query = http.Request.Query.ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
         var (definition, queryViolations) = CohortQuery.Parse(query);
-        var violations = queryViolations.Concat(AdHocCohortApi.Violations(definition, reports.Value.MinimumAdHocThreshold)).ToList();
+        var violations = queryViolations.Concat(AdHocCohortApi.Violations(definition, options.Value.MinimumAdHocThreshold)).ToList();
         if (violations.Count > 0)
             return Problem(http, 400, "The cohort cannot be built",
                 string.Join("; ", violations.Select(v => $"{v.Field}: {v.Rule}")));
         if (AdHocCohortApi.ClinicOutsideScope(definition, scope) is { } outside)
             return OutOfScope(http, outside);
-        return await Show(http, definition, asOfPosition, clinicId, scope, definitions, session, cancellationToken);
+        return await Show(http, definition, asOfPosition, clinicId, scope, reports, cancellationToken);
     }
 
     private static async Task<IResult> Show(HttpContext http, ReportDefinition definition, long? asOfPosition, string? clinicId,
-        ClinicScope scope, OutcomeDefinitions definitions, IQuerySession session, CancellationToken cancellationToken)
+        ClinicScope scope, CohortReportService reports, CancellationToken cancellationToken)
     {
         if (clinicId is not null && !scope.Includes(clinicId))
             return OutOfScope(http, clinicId);
-        var (report, refusal) = await CohortReportsApi.Publish(definition, asOfPosition, clinicId, scope, definitions, session, cancellationToken);
-        if (refusal is not null)
-            return Problem(http, refusal.Status, "The report cannot be computed", refusal.Title);
+        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        if (answer.Report is not { } report)
+            return Problem(http, answer.Status, "The report cannot be computed", answer.Problem ?? "");
         var scopeText = clinicId ?? (scope.AllClinics ? "every clinic" : string.Join(", ", scope.Clinics.Order(StringComparer.Ordinal)));
-        return Page(http, 200, definition.Title, ReportPage.Body(report!, scopeText));
+        return Page(http, 200, definition.Title, ReportPage.Body(report, scopeText));
     }
 
     private static IResult OutOfScope(HttpContext http, string clinicId) =>

@@ -2,6 +2,9 @@ using System.Threading.Channels;
 using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Options;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Patients;
 
 namespace Outcomes.Service.Ingestion;
 
@@ -16,13 +19,19 @@ public sealed class CourseAppender : BackgroundService
     private sealed record Pending(CourseFact Fact, FactMetadata Metadata, TaskCompletionSource<AppendOutcome> Done);
 
     private readonly IDocumentStore _store;
+    private readonly OutcomeReadModel _outcomes;
+    private readonly OutcomeDefinitions _definitions;
+    private static readonly PatientCourseProjection Projection = new();
     private readonly ILogger<CourseAppender> _logger;
     private readonly IngestionOptions _options;
     private readonly Channel<Pending>[] _partitions;
 
-    public CourseAppender(IDocumentStore store, IOptions<IngestionOptions> options, ILogger<CourseAppender> logger)
+    public CourseAppender(IDocumentStore store, OutcomeReadModel outcomes, OutcomeDefinitions definitions,
+        IOptions<IngestionOptions> options, ILogger<CourseAppender> logger)
     {
         _store = store;
+        _outcomes = outcomes;
+        _definitions = definitions;
         _logger = logger;
         _options = options.Value;
         _partitions = Enumerable.Range(0, _options.Partitions)
@@ -150,10 +159,28 @@ public sealed class CourseAppender : BackgroundService
             return outcomes;
         foreach (var (stream, events) in byStream)
             session.Events.Append(stream, events.ToArray<object>());
+        await QueueOutcomeRows(session, byStream).ConfigureAwait(false);
         await session.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
         _logger.LogDebug("Appended {Facts} facts to {Courses} courses ({Duplicates} duplicates skipped)",
             byStream.Values.Sum(e => e.Count), byStream.Count, outcomes.Count(o => o == AppendOutcome.Duplicate));
         return outcomes;
+    }
+
+    /// The outcome read model commits with the facts: each changed course's state after this batch (its stored
+    /// state, locked above, plus the batch's facts, applied as the inline projection applies them) is derived again.
+    private async Task QueueOutcomeRows(IDocumentSession session, Dictionary<string, List<IEvent>> byStream)
+    {
+        var stored = (await session.LoadManyAsync<PatientCourse>(CancellationToken.None, byStream.Keys).ConfigureAwait(false))
+            .ToDictionary(c => c.Id, StringComparer.Ordinal);
+        var rows = new List<CourseOutcomeRow>(byStream.Count);
+        foreach (var (stream, events) in byStream)
+        {
+            var course = stored.GetValueOrDefault(stream);
+            foreach (var e in events)
+                course = Projection.Evolve(course, stream, e);
+            rows.Add(CourseOutcomeRow.From(course!, _definitions));
+        }
+        _outcomes.Table.QueueUpsert(session, rows, _definitions);
     }
 
     // string.GetHashCode is randomised per process; partitions and locks are shared across processes.
