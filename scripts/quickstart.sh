@@ -155,6 +155,7 @@ example="$(grep -m1 '"v1.patient-enrolled"' .run/quickstart-feed.jsonl | sed -n 
 cat <<EOF
 
   Outcomes service      $SERVICE_URL
+  Dashboard             $SERVICE_URL/dashboard  (sign in by pasting the token below)
   OpenAPI document      $SERVICE_URL/openapi/v1.json
   Ingestion rejections  $SERVICE_URL/api/v1/ingestion/rejections
   Health                $SERVICE_URL/health/ready
@@ -165,6 +166,8 @@ cat <<EOF
   Admin token for every clinic, valid 8 hours (development key; not for production):
 
     export TOKEN=$TOKEN
+
+  Dashboard: open $SERVICE_URL/dashboard, paste the token at "Sign in".
 
     curl -H "Authorization: Bearer \$TOKEN" '$SERVICE_URL/api/v1/patients/$example'
     curl -H "Authorization: Bearer \$TOKEN" '$SERVICE_URL/api/v1/ingestion/rejections?limit=5'

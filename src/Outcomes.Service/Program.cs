@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Outcomes.Service.Cohorts;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Dashboard;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
@@ -19,15 +20,19 @@ builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
 builder.Services.AddCohortReports();
+builder.Services.AddOutcomesDashboard();
 
 var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseAntiforgery();
 app.MapOutcomesOpenApi();
 app.MapOutcomesHealth();
 app.MapIngestionApi();
 app.MapPatientsApi();
 app.MapCohortReportsApi();
+app.MapAdHocCohortApi();
+app.MapDashboard();
 await app.RunAsync();
 return 0;
 
