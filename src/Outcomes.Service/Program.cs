@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Outcomes.Service.Cohorts;
+using Outcomes.Service.Exports;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
@@ -15,6 +16,7 @@ builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
 builder.Services.AddCohortReports();
+builder.Services.AddResearchExports();
 
 var app = builder.Build();
 app.UseAuthentication();
@@ -24,6 +26,7 @@ app.MapOutcomesHealth();
 app.MapIngestionApi();
 app.MapPatientsApi();
 app.MapCohortReportsApi();
+app.MapExportsApi();
 app.Run();
 
 public partial class Program;

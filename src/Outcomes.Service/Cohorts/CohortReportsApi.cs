@@ -75,6 +75,7 @@ public static class CohortReportsApi
         // The report's clock is the store's own time at that position, so asking again gives the same answer.
         var asOf = events.Count == 0 ? DateTimeOffset.UnixEpoch : events.Max(e => e.Timestamp);
         var members = events
+            .Where(e => CourseKey.TryParse(e.StreamKey, out _))
             .GroupBy(e => e.StreamKey!)
             .Select(stream => (Key: CourseKey.Parse(stream.Key), Facts: stream.Select(e => e.Data)))
             .Where(c => scope.Includes(c.Key.ClinicId) && (clinicId is null || c.Key.ClinicId == clinicId))
