@@ -48,7 +48,7 @@ public sealed class EventStoreCourses(IDocumentStore store)
             "where seq_id <= @p and stream_id like @clinic order by stream_id, version", connection);
         command.Parameters.AddWithValue("p", position);
         command.Parameters.AddWithValue("clinic", clinic + "/%");
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? stream = null;
         var facts = new List<object>();
         while (await reader.ReadAsync(cancellationToken))

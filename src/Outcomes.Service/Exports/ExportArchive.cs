@@ -228,7 +228,9 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
-        public string Hash() => Convert.ToHexStringLower(_hash.GetCurrentHash());
+        private string? _final;
+
+        public string Hash() => _final ?? Convert.ToHexStringLower(_hash.GetCurrentHash());
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -259,7 +261,12 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _hash.Dispose();
+            if (disposing && _final is null)
+            {
+                // A BufferedStream in front disposes this one before the caller asks for the hash.
+                _final = Hash();
+                _hash.Dispose();
+            }
             base.Dispose(disposing);
         }
     }

@@ -86,15 +86,18 @@ internal sealed class ParquetDatasetWriter : IDatasetWriter
     private readonly int _rowGroupRows;
     private int _row, _column;
 
-    private ParquetDatasetWriter(ParquetWriter writer, DataField[] fields, int rowGroupRows)
+    private ParquetDatasetWriter(ParquetWriter writer, ExportDataset dataset, DataField[] fields, int rowGroupRows)
     {
         _writer = writer;
         _fields = fields;
         _rowGroupRows = rowGroupRows;
-        _columns = fields.Select(f => f.ClrType == typeof(string) ? new string?[rowGroupRows]
-            : f.ClrType == typeof(int) ? new int?[rowGroupRows]
-            : f.ClrType == typeof(bool) ? new bool?[rowGroupRows]
-            : (Array)new decimal?[rowGroupRows]).ToArray();
+        _columns = dataset.Columns.Select(c => c.Type switch
+        {
+            ColumnType.Text => new string?[rowGroupRows],
+            ColumnType.Integer => new int?[rowGroupRows],
+            ColumnType.Boolean => new bool?[rowGroupRows],
+            _ => (Array)new decimal?[rowGroupRows],
+        }).ToArray();
     }
 
     public static async Task<ParquetDatasetWriter> CreateAsync(Stream seekableOutput, ExportDataset dataset, int rowGroupRows,
@@ -103,7 +106,7 @@ internal sealed class ParquetDatasetWriter : IDatasetWriter
         var fields = dataset.Columns.Select(Field).ToArray();
         var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), seekableOutput,
             new ParquetOptions { CompressionMethod = CompressionMethod.Snappy }, cancellationToken: cancellationToken);
-        return new ParquetDatasetWriter(writer, fields, rowGroupRows);
+        return new ParquetDatasetWriter(writer, dataset, fields, rowGroupRows);
     }
 
     private static DataField Field(ExportColumn column) => column.Type switch
