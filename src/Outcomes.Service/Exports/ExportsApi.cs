@@ -32,7 +32,7 @@ public static class ExportsApi
             .WithDescription("Body: {\"report\": name} or {\"filter\": {...}}, with \"format\": \"csv\" or \"parquet\"; or " +
                 "{\"manifest\": <manifest.json of an earlier export>} to reproduce it byte for byte. The zip holds subjects, " +
                 "assessments and sessions, data-dictionary.json/.md and manifest.json. Every export is recorded for audit.")
-            .Produces(StatusCodes.Status200OK, contentType: "application/zip")
+            .Produces<byte[]>(StatusCodes.Status200OK, "application/zip")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGroup("/api/v1/exports").WithTags("Research exports").RequireAccess(AccessPolicies.Admin)
