@@ -108,7 +108,7 @@ public sealed class ExportsTests(IngestionFixture fixture)
 
         Assert.Equal(0, manifest.Deidentification.SuppressedSubjects);
         Assert.All(manifest.Deidentification.Generalisations, g => Assert.Equal(0, g.Subjects));
-        ReportJsonAssert.Equivalent(service, offline);
+        Outcomes.Domain.Tests.Exports.ReportJson.AssertEquivalent(service, offline);
         Directory.Delete(folder, true);
     }
 
@@ -159,38 +159,5 @@ public sealed class ExportsTests(IngestionFixture fixture)
             .PostAsJsonAsync("/api/v1/exports", new { manifest = JsonNode.Parse(entries["manifest.json"]) });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-    }
-}
-
-/// Report JSON compared value by value; doubles to 1e-9 relative (the export's member order differs from the
-/// service's, and floating-point sums depend on order).
-internal static class ReportJsonAssert
-{
-    public static void Equivalent(string expected, string actual)
-    {
-        var differences = new List<string>();
-        Compare(JsonNode.Parse(expected), JsonNode.Parse(actual), "$", differences);
-        Assert.True(differences.Count == 0, string.Join("\n", differences.Take(20)));
-    }
-
-    private static void Compare(JsonNode? a, JsonNode? b, string path, List<string> differences)
-    {
-        switch (a, b)
-        {
-            case (null, null):
-                return;
-            case (JsonObject x, JsonObject y):
-                foreach (var name in x.Select(p => p.Key).Union(y.Select(p => p.Key))) Compare(x[name], y[name], $"{path}.{name}", differences);
-                return;
-            case (JsonArray x, JsonArray y) when x.Count == y.Count:
-                for (var i = 0; i < x.Count; i++) Compare(x[i], y[i], $"{path}[{i}]", differences);
-                return;
-            case (JsonValue x, JsonValue y) when x.TryGetValue<double>(out var p) && y.TryGetValue<double>(out var q):
-                if (p != q && Math.Abs(p - q) > 1e-9 * Math.Max(Math.Abs(p), Math.Abs(q))) differences.Add($"{path}: {p:R} != {q:R}");
-                return;
-            default:
-                if (a?.ToJsonString() != b?.ToJsonString()) differences.Add($"{path}: {a?.ToJsonString()} != {b?.ToJsonString()}");
-                return;
-        }
     }
 }
