@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
+using Outcomes.Cli.Exports;
 using Outcomes.Cli.Stats;
 using Outcomes.Cli.Tokens;
 
@@ -10,5 +11,7 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     ContractCommand.Create(),
     StatsCommand.Create(),
     TokenCommand.Create(),
+    ExportCommands.Export(),
+    ExportCommands.Report(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Outcomes.Service.Cohorts;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Dashboard;
+using Outcomes.Service.Exports;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
@@ -21,6 +22,7 @@ builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
 builder.Services.AddCohortReports();
 builder.Services.AddOutcomesDashboard();
+builder.Services.AddResearchExports();
 
 var app = builder.Build();
 app.UseAuthentication();
@@ -33,6 +35,7 @@ app.MapPatientsApi();
 app.MapCohortReportsApi();
 app.MapAdHocCohortApi();
 app.MapDashboard();
+app.MapExportsApi();
 await app.RunAsync();
 return 0;
 

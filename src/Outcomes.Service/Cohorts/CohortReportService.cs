@@ -71,6 +71,7 @@ public sealed class CohortReportService(
             .ToListAsync(cancellationToken);
         var storeTime = events.Count == 0 ? DateTimeOffset.UnixEpoch : events[^1].Timestamp;
         var members = events
+            .Where(e => CourseKey.TryParse(e.StreamKey, out _))
             .GroupBy(e => e.StreamKey!)
             .Select(stream => (Key: stream.Key, Course: CourseKey.Parse(stream.Key), Facts: stream.Select(e => e.Data)))
             .Where(c => clinics is null || clinics.Contains(c.Course.ClinicId))

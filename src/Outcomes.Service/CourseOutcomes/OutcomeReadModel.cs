@@ -29,11 +29,14 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
     private string Schema => Table.Schema;
 
+    /// Course streams are keyed clinic/patientKey/course; other streams (the export audit) have no outcome.
+    private const string CourseStreams = "id like '%/%/%'";
+
     public async Task<OutcomeReadModelState> State(CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand(
             $"""
-            select (select count(*) from {Schema}.mt_streams),
+            select (select count(*) from {Schema}.mt_streams where {CourseStreams}),
                    count(*) filter (where definitions = $1 and get_byte(outcome, 0) = $2),
                    count(*)
             from {Table.QualifiedName}
@@ -99,8 +102,9 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
     {
         var clock = Stopwatch.StartNew();
         long total;
-        await using (var count = database.CreateCommand($"select count(*) from {Schema}.mt_streams"))
+        await using (var count = database.CreateCommand($"select count(*) from {Schema}.mt_streams where {CourseStreams}"))
             total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+
 
         long done = 0, facts = 0;
         var pending = new List<CourseOutcomeRow>(RebuildBatch);
@@ -134,6 +138,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         var stream = session.Events.QueryAllRawEvents().OrderBy(e => e.StreamKey).ThenBy(e => e.Version).ToAsyncEnumerable(cancellationToken);
         await foreach (var e in stream)
         {
+            if (!CourseKey.TryParse(e.StreamKey, out _)) continue;
             if (!string.Equals(e.StreamKey, current, StringComparison.Ordinal))
             {
                 Close();

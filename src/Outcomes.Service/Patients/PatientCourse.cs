@@ -54,6 +54,8 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
 {
     public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e)
     {
+        // Streams that are not courses (the export audit) share the store; their events are no course's facts.
+        if (e.Data is not (PatientEnrolled or TreatmentSessionGiven or Phq9Completed or CourseEnded)) return snapshot;
         var course = snapshot ?? Open(id);
         course.FactCount++;
         switch (e.Data)
