@@ -52,7 +52,11 @@ internal static class CohortComputation
         // so running them side by side changes nothing in the report.
         var slopes = new TrajectorySlope?[slots];
         if (trajectory && options.TrajectoryModel)
-            Parallel.For(0, slots, s => slopes[s] = Slope(members, eligible, s, options));
+        {
+            var hashes = new ulong[members.Count];
+            foreach (var m in eligible.MembersOf(0)) hashes[m] = TrajectorySample.Hash(members[m].Course);
+            Parallel.For(0, slots, s => slopes[s] = Slope(members, hashes, eligible, s, options));
+        }
         var reports = new GroupReport[slots];
         for (var s = 0; s < slots; s++)
         {
@@ -109,9 +113,10 @@ internal static class CohortComputation
         return -1;
     }
 
-    private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, EligibleCourses eligible, int slot, ReportOptions options)
+    private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, ulong[] hashes, EligibleCourses eligible, int slot,
+        ReportOptions options)
     {
-        var (sample, subsampled) = TrajectorySample.Select(members, eligible.MembersOf(slot), options.TrajectoryModelMaxCourses);
+        var (sample, subsampled) = TrajectorySample.Select(members, hashes, eligible.MembersOf(slot), options.TrajectoryModelMaxCourses);
         if (sample.Length == 0) return new TrajectorySlope(0, 0, false, null, "There are no eligible courses.");
         var subjects = new List<int>();
         var time = new List<double>();
