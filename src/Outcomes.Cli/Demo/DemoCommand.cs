@@ -37,7 +37,11 @@ public static class DemoCommand
         var duplicates = new Option<double>("--duplicates") { Description = "Fraction of messages re-sent later with the same event id (0-1)" };
         var invalid = new Option<double>("--invalid") { Description = "Approximate fraction of deliberately invalid messages, of various kinds (0-1)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Write the messages as JSON lines with their routing keys instead of publishing" };
-        var output = new Option<string?>("--out", "-o") { Description = "File for --dry-run ('-' for standard output)" };
+        var output = new Option<string?>("--out", "-o")
+        {
+            Description = "Write the feed to this file instead of publishing it ('-' for standard output): NDJSON for `outcomes load` " +
+                "(POST /api/v1/ingestion/batches), or with --dry-run the annotated JSON lines",
+        };
         var amqp = new Option<Uri?>("--amqp")
         {
             Description = $"AMQP URI of the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (default: the {ConnectionStringVariable} environment variable)",
@@ -83,6 +87,8 @@ public static class DemoCommand
                 return 1;
             }
 
+            if (!parse.GetValue(dryRun) && parse.GetValue(output) is { Length: > 0 } bulkFile)
+                return WriteForBulkLoad(settings, bulkFile, console);
             var messages = DemoFeed.Messages(settings);
             if (parse.GetValue(dryRun))
                 return WriteDryRun(messages, parse.GetValue(output)!, console);
@@ -121,6 +127,18 @@ public static class DemoCommand
         // With the feed on standard output, the status line must not mix into it.
         var status = path == "-" ? console.Error : console.Output;
         status.WriteLine($"dry run: {messages.Count} messages ({Describe(messages)}) written to {(path == "-" ? "standard output" : path)}");
+        return 0;
+    }
+
+    private static int WriteForBulkLoad(DemoSettings settings, string path, Writers console)
+    {
+        long written;
+        using (var stream = path == "-" ? Console.OpenStandardOutput() : File.Create(path))
+        using (var buffered = new BufferedStream(stream, 1 << 16))
+            written = DryRunFile.WriteForBulkLoad(buffered, DemoFeed.ForBulkLoad(settings));
+        var status = path == "-" ? console.Error : console.Output;
+        status.WriteLine($"wrote {written} messages for {settings.Patients} patients to {(path == "-" ? "standard output" : path)}; " +
+            "load them with: outcomes load FILE --url http://HOST:PORT --token TOKEN");
         return 0;
     }
 

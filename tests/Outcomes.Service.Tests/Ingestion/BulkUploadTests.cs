@@ -135,4 +135,32 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
         Assert.Equal(inBulk.Count, summary.Stored + summary.Duplicates);
         Assert.Equal([18, 13, 7, 4], course.Phq9Scores.Select(s => s.Total));
     }
+
+    [Fact]
+    public async Task DemoFileThroughLoadCommand_EveryValidFactStoredInvalidOnesRejected()
+    {
+        var settings = new Cli.Demo.DemoSettings { Patients = 30, Seed = 77, Invalid = 0.05 };
+        var messages = Cli.Demo.DemoFeed.Messages(settings);
+        var file = new FileInfo(Path.GetTempFileName());
+        try
+        {
+            await using (var stream = file.Create())
+                Cli.Demo.DryRunFile.WriteForBulkLoad(stream, Cli.Demo.DemoFeed.ForBulkLoad(settings));
+            var client = fixture.Host.CreateClient();
+            long lastProgress = 0;
+
+            var (summary, failure) = await Cli.Loading.LoadCommand.Upload(client, file, fixture.Host.Token(["integration"], ["clinic-a", "clinic-b", "clinic-c", "clinic-d"]),
+                sent => lastProgress = sent, CancellationToken.None);
+
+            Assert.Null(failure);
+            Assert.Equal(file.Length, lastProgress);
+            Assert.Equal(messages.Count(m => m.Invalid is null), summary!.Stored);
+            Assert.Equal(messages.Count(m => m.Invalid is not null), summary.Rejected);
+            Assert.Equal(messages.Count, summary.Lines);
+        }
+        finally
+        {
+            file.Delete();
+        }
+    }
 }
