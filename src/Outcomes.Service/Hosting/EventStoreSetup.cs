@@ -36,6 +36,8 @@ public static class EventStoreSetup
         })
         .ApplyAllDatabaseChangesOnStartup()
         .UseLightweightSessions();
+        // The ingestion writer's own connections to the same database (CourseBatchWriter writes Marten's tables set-based).
+        services.AddSingleton(_ => NpgsqlDataSource.Create(WithPreparedStatements(connectionString)));
         return services;
     }
 

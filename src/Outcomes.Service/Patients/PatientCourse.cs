@@ -37,11 +37,15 @@ public sealed record CourseEnding(DateTimeOffset EndedAt, CourseEndReason Reason
 /// never behind the event store.
 public sealed class PatientCourseProjection : SingleStreamProjection<PatientCourse, string>
 {
-    public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e)
+    public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e) => Apply(snapshot, id, e.Id, e.Data);
+
+    /// One stored fact applied to the course (a new course when <paramref name="snapshot"/> is null). Shared by
+    /// Marten's inline projection and the set-based CourseBatchWriter, so both keep exactly the same read model.
+    public static PatientCourse Apply(PatientCourse? snapshot, string id, Guid eventId, object fact)
     {
         var course = snapshot ?? Open(id);
         course.FactCount++;
-        switch (e.Data)
+        switch (fact)
         {
             case PatientEnrolled enrolled:
                 // A re-sent enrolment with corrected attributes replaces the earlier one.
@@ -50,13 +54,13 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
                 Touch(course, enrolled.OccurredAt);
                 break;
             case TreatmentSessionGiven session:
-                InsertInOrder(course.Sessions, new CourseSession(e.Id, session.OccurredAt, session.Modality, session.Dose, session.DoseUnit, session.Route),
+                InsertInOrder(course.Sessions, new CourseSession(eventId, session.OccurredAt, session.Modality, session.Dose, session.DoseUnit, session.Route),
                     s => (s.GivenAt, s.EventId));
                 Touch(course, session.OccurredAt);
                 break;
             case Phq9Completed phq9:
                 var score = phq9.Score;
-                InsertInOrder(course.Phq9Scores, new CoursePhq9(e.Id, phq9.OccurredAt, score.Total, score.Items, score.IsTotalOnly, score.Severity, score.Item9),
+                InsertInOrder(course.Phq9Scores, new CoursePhq9(eventId, phq9.OccurredAt, score.Total, score.Items, score.IsTotalOnly, score.Severity, score.Item9),
                     s => (s.CompletedAt, s.EventId));
                 Touch(course, phq9.OccurredAt);
                 break;
