@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Outcomes.Cli.Options;
 using Outcomes.Cli.Publishing;
 using Outcomes.Contracts;
 using RabbitMQ.Client.Exceptions;
@@ -42,17 +43,9 @@ public static class DemoCommand
             Description = "Write the feed to this file instead of publishing it ('-' for standard output): NDJSON for `outcomes load` " +
                 "(POST /api/v1/ingestion/batches), or with --dry-run the annotated JSON lines",
         };
-        var amqp = new Option<Uri?>("--amqp")
-        {
-            Description = $"AMQP URI of the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (default: the {ConnectionStringVariable} environment variable)",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Single().Value;
-                if (AmqpUri(text) is { } uri) return uri;
-                result.AddError($"--amqp must be an amqp:// or amqps:// URI, got '{text}'");
-                return null;
-            },
-        };
+        var amqp = UriOption.Create("--amqp",
+            $"AMQP URI of the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (default: the {ConnectionStringVariable} environment variable)",
+            "an amqp:// or amqps:// URI", AmqpSchemes);
         var window = new Option<int>("--window")
         {
             Description = "Publishes awaiting a broker confirm at once",
@@ -107,8 +100,9 @@ public static class DemoCommand
         return command;
     }
 
-    private static Uri? AmqpUri(string? text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" ? uri : null;
+    private static readonly string[] AmqpSchemes = ["amqp", "amqps"];
+
+    private static Uri? AmqpUri(string? text) => UriOption.Parse(text, AmqpSchemes);
 
     private sealed record Writers(TextWriter Output, TextWriter Error);
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Outcomes.Cli.Options;
 using Spectre.Console;
 
 namespace Outcomes.Cli.Loading;
@@ -29,17 +30,9 @@ public static class LoadCommand
     public static Command Create()
     {
         var file = new Argument<FileInfo>("file") { Description = "NDJSON file: one {\"routingKey\":...,\"body\":{...}} per line" };
-        var url = new Option<Uri?>("--url")
-        {
-            Description = $"Base URL of the Outcomes service, e.g. http://127.0.0.1:5000 (default: the {UrlVariable} environment variable)",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Single().Value;
-                if (HttpUri(text) is { } uri) return uri;
-                result.AddError($"--url must be an http:// or https:// URL, got '{text}'");
-                return null;
-            },
-        };
+        var url = UriOption.Create("--url",
+            $"Base URL of the Outcomes service, e.g. http://127.0.0.1:5000 (default: the {UrlVariable} environment variable)",
+            "an http:// or https:// URL", HttpSchemes);
         var token = new Option<string?>("--token")
         {
             Description = $"Bearer token with role integration or admin, e.g. from `outcomes token` (default: the {TokenVariable} environment variable)",
@@ -133,8 +126,9 @@ public static class LoadCommand
         return (await response.Content.ReadFromJsonAsync<LoadSummary>(Json, cancellationToken), null);
     }
 
-    private static Uri? HttpUri(string? text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
+    private static readonly string[] HttpSchemes = ["http", "https"];
+
+    private static Uri? HttpUri(string? text) => UriOption.Parse(text, HttpSchemes);
 
     private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
 
