@@ -82,6 +82,24 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
 };
 root.SetAction(action);
 ingest.SetAction(action);
+
+var courses = new Option<int>("--courses") { Description = "Courses (one per patient)", DefaultValueFactory = _ => 300_000 };
+var seed = new Option<long>("--seed") { Description = "Seed of the demo cohort", DefaultValueFactory = _ => 42 };
+var output = new Option<string>("--out") { Description = "NDJSON file for `outcomes load`", Required = true };
+var mTier = new Command("m-tier", "Write the report benchmark's M tier (demo cohort, about 10 PHQ-9 per course) as a bulk-upload file")
+{
+    courses, seed, output,
+};
+mTier.SetAction(parse =>
+{
+    var started = System.Diagnostics.Stopwatch.StartNew();
+    long lines;
+    using (var file = new BufferedStream(File.Create(parse.GetValue(output)!), 1 << 16))
+        lines = Outcomes.Cli.Demo.DryRunFile.WriteForBulkLoad(file, MTierFeed.Messages(parse.GetValue(courses), parse.GetValue(seed)));
+    Console.WriteLine($"wrote {lines:N0} messages for {parse.GetValue(courses):N0} courses to {parse.GetValue(output)} in {started.Elapsed.TotalSeconds:F0} s");
+    return 0;
+});
+root.Subcommands.Add(mTier);
 return await root.Parse(args).InvokeAsync();
 
 static IEnumerable<int> Ints(string list) =>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
 using Outcomes.Cli.Exports;
+using Outcomes.Cli.Loading;
 using Outcomes.Cli.Stats;
 using Outcomes.Cli.Tokens;
 
@@ -13,5 +14,6 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     TokenCommand.Create(),
     ExportCommands.Export(),
     ExportCommands.Report(),
+    LoadCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Outcomes.Cli.Options;
 using Outcomes.Cli.Publishing;
 using Outcomes.Contracts;
 using RabbitMQ.Client.Exceptions;
@@ -37,18 +38,14 @@ public static class DemoCommand
         var duplicates = new Option<double>("--duplicates") { Description = "Fraction of messages re-sent later with the same event id (0-1)" };
         var invalid = new Option<double>("--invalid") { Description = "Approximate fraction of deliberately invalid messages, of various kinds (0-1)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Write the messages as JSON lines with their routing keys instead of publishing" };
-        var output = new Option<string?>("--out", "-o") { Description = "File for --dry-run ('-' for standard output)" };
-        var amqp = new Option<Uri?>("--amqp")
+        var output = new Option<string?>("--out", "-o")
         {
-            Description = $"AMQP URI of the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (default: the {ConnectionStringVariable} environment variable)",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Single().Value;
-                if (AmqpUri(text) is { } uri) return uri;
-                result.AddError($"--amqp must be an amqp:// or amqps:// URI, got '{text}'");
-                return null;
-            },
+            Description = "Write the feed to this file instead of publishing it ('-' for standard output): NDJSON for `outcomes load` " +
+                "(POST /api/v1/ingestion/batches), or with --dry-run the annotated JSON lines",
         };
+        var amqp = UriOption.Create("--amqp",
+            $"AMQP URI of the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (default: the {ConnectionStringVariable} environment variable)",
+            "an amqp:// or amqps:// URI", AmqpSchemes);
         var window = new Option<int>("--window")
         {
             Description = "Publishes awaiting a broker confirm at once",
@@ -83,6 +80,8 @@ public static class DemoCommand
                 return 1;
             }
 
+            if (!parse.GetValue(dryRun) && parse.GetValue(output) is { Length: > 0 } bulkFile)
+                return WriteForBulkLoad(settings, bulkFile, console);
             var messages = DemoFeed.Messages(settings);
             if (parse.GetValue(dryRun))
                 return WriteDryRun(messages, parse.GetValue(output)!, console);
@@ -101,8 +100,9 @@ public static class DemoCommand
         return command;
     }
 
-    private static Uri? AmqpUri(string? text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" ? uri : null;
+    private static readonly string[] AmqpSchemes = ["amqp", "amqps"];
+
+    private static Uri? AmqpUri(string? text) => UriOption.Parse(text, AmqpSchemes);
 
     private sealed record Writers(TextWriter Output, TextWriter Error);
 
@@ -121,6 +121,18 @@ public static class DemoCommand
         // With the feed on standard output, the status line must not mix into it.
         var status = path == "-" ? console.Error : console.Output;
         status.WriteLine($"dry run: {messages.Count} messages ({Describe(messages)}) written to {(path == "-" ? "standard output" : path)}");
+        return 0;
+    }
+
+    private static int WriteForBulkLoad(DemoSettings settings, string path, Writers console)
+    {
+        long written;
+        using (var stream = path == "-" ? Console.OpenStandardOutput() : File.Create(path))
+        using (var buffered = new BufferedStream(stream, 1 << 16))
+            written = DryRunFile.WriteForBulkLoad(buffered, DemoFeed.ForBulkLoad(settings));
+        var status = path == "-" ? console.Error : console.Output;
+        status.WriteLine($"wrote {written} messages for {settings.Patients} patients to {(path == "-" ? "standard output" : path)}; " +
+            "load them with: outcomes load FILE --url http://HOST:PORT --token TOKEN");
         return 0;
     }
 

@@ -76,6 +76,23 @@ public static class DemoFeed
         return feed;
     }
 
+    /// <summary>
+    /// The same messages as <see cref="Messages"/>, for a bulk load: without --shuffle, --duplicates or
+    /// --invalid they come patient by patient (each patient's facts in time order) and are generated as
+    /// they are written, so any cohort size fits in memory, and a bulk load's batches touch few courses.
+    /// With those options the feed is the published order, which needs the whole feed in memory.
+    /// </summary>
+    public static IEnumerable<DemoMessage> ForBulkLoad(DemoSettings settings)
+    {
+        if (settings.Shuffle || settings.Duplicates > 0 || settings.Invalid > 0)
+            return Messages(settings);
+        return DemoCohort.Generate(settings).SelectMany(patient =>
+        {
+            var correlationId = patient.CorrelationId.ToString();
+            return patient.Facts.Select(fact => Serialize(fact, correlationId));
+        });
+    }
+
     public static DemoMessage Serialize(IClinicEvent fact, string? correlationId) => new(
         WireContract.RoutingKey(fact.GetType()),
         fact.EventId.ToString(),

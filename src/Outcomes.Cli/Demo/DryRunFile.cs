@@ -9,13 +9,22 @@ namespace Outcomes.Cli.Demo;
 /// plus <c>"invalid":"&lt;rule&gt;"</c> and <c>"duplicate":true</c> where they apply. A body that is not
 /// JSON (the malformed-json variant) is written as the string <c>"bodyText"</c> instead of <c>"body"</c>.
 /// Bodies are written verbatim, so reading the file back gives the exact bytes that would be published.
+/// Without annotations (<see cref="WriteForBulkLoad"/>) the lines are what the service's bulk upload
+/// takes: routing key, message id, correlation id and body, with a non-JSON body as a JSON string
+/// (which the service refuses, as it would refuse the message).
 /// </summary>
 public static class DryRunFile
 {
     private static readonly JsonWriterOptions LineOptions = new() { Indented = false };
 
-    public static void Write(Stream stream, IEnumerable<DemoMessage> messages)
+    public static void Write(Stream stream, IEnumerable<DemoMessage> messages) => Write(stream, messages, annotated: true);
+
+    /// <summary>The lines of <c>POST /api/v1/ingestion/batches</c>; returns the number written.</summary>
+    public static long WriteForBulkLoad(Stream stream, IEnumerable<DemoMessage> messages) => Write(stream, messages, annotated: false);
+
+    private static long Write(Stream stream, IEnumerable<DemoMessage> messages, bool annotated)
     {
+        long written = 0;
         using var writer = new Utf8JsonWriter(stream, LineOptions);
         foreach (var message in messages)
         {
@@ -23,8 +32,8 @@ public static class DryRunFile
             writer.WriteString("routingKey", message.RoutingKey);
             writer.WriteString("messageId", message.MessageId);
             if (message.CorrelationId is not null) writer.WriteString("correlationId", message.CorrelationId);
-            if (message.Invalid is not null) writer.WriteString("invalid", message.Invalid);
-            if (message.Duplicate) writer.WriteBoolean("duplicate", true);
+            if (annotated && message.Invalid is not null) writer.WriteString("invalid", message.Invalid);
+            if (annotated && message.Duplicate) writer.WriteBoolean("duplicate", true);
             if (IsJson(message.Body))
             {
                 writer.WritePropertyName("body");
@@ -32,13 +41,15 @@ public static class DryRunFile
             }
             else
             {
-                writer.WriteString("bodyText", Encoding.UTF8.GetString(message.Body));
+                writer.WriteString(annotated ? "bodyText" : "body", Encoding.UTF8.GetString(message.Body));
             }
             writer.WriteEndObject();
             writer.Flush();
             writer.Reset();
             stream.WriteByte((byte)'\n');
+            written++;
         }
+        return written;
     }
 
     public static IEnumerable<DemoMessage> Read(TextReader reader)

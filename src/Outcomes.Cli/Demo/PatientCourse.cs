@@ -54,10 +54,18 @@ internal sealed class PatientCourse
         _untilInstant = new DateTimeOffset(settings.Until.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     }
 
+    // About one hex key in 1,900 has no letter, and "pk-" + digits reads like a record number, which the
+    // service rightly refuses; a letter at the end keeps such a key opaque and leaves every other key as it was.
+    internal static string OpaqueKey(ulong draw)
+    {
+        var hex = draw.ToString("x16");
+        return hex.All(char.IsAsciiDigit) ? $"pk-{hex}x" : $"pk-{hex}";
+    }
+
     public DemoPatient Simulate()
     {
         var correlationId = _random.NextGuid();
-        _patientKey = $"pk-{_random.NextUInt64():x16}";
+        _patientKey = OpaqueKey(_random.NextUInt64());
         _clinic = _clinics[_random.Pick(_clinics.Select(c => c.Size).ToArray())];
         _modality = _clinic.PickModality(_random);
         var ageBand = (AgeBand)_random.Pick(AgeWeights);

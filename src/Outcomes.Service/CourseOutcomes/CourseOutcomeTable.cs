@@ -1,4 +1,3 @@
-using Marten;
 using Npgsql;
 using NpgsqlTypes;
 using Outcomes.Domain.Cohorts;
@@ -68,16 +67,6 @@ public sealed class CourseOutcomeTable(string schema)
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = rows.Select(r => r.Outcome).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = DefinitionsKey(definitions) });
         return command;
-    }
-
-    /// Queues the upsert on a Marten session, so it commits with the session's facts.
-    public void QueueUpsert(IDocumentSession session, IReadOnlyCollection<CourseOutcomeRow> rows, OutcomeDefinitions definitions)
-    {
-        if (rows.Count == 0) return;
-        // Positional: the definitions come first in the statement's text.
-        session.QueueSqlCommand(UpsertSql("?", "?", "?", "?", "?"), DefinitionsKey(definitions),
-            rows.Select(r => r.Course).ToArray(), rows.Select(r => r.ClinicId).ToArray(),
-            rows.Select(r => r.Facts).ToArray(), rows.Select(r => r.Outcome).ToArray());
     }
 
     public static string DefinitionsKey(OutcomeDefinitions definitions) => $"{definitions.Id}/{definitions.Version}";

@@ -40,11 +40,13 @@ public static class EventStoreSetup
         .ApplyAllDatabaseChangesOnStartup()
         .UseLightweightSessions();
 
-        // Plain Npgsql for the reads and writes that bypass Marten's document and LINQ layers (the outcome read model).
+        // Plain Npgsql for the reads and writes that bypass Marten's append, document and LINQ layers: the ingestion
+        // writer (CourseBatchWriter writes Marten's tables set-based) and the outcome read model.
         services.AddSingleton(_ => NpgsqlDataSource.Create(WithPreparedStatements(connectionString)));
         services.AddSingleton(OutcomeDefinitions.Default);
         services.AddSingleton<OutcomeReadModel>();
         services.AddSingleton<OutcomeReadModelStatus>();
+        services.AddSingleton<ICourseChangeObserver, OutcomeReadModelWriter>();
         services.AddHostedService<OutcomeReadModelStartup>();
         return services;
     }

@@ -13,7 +13,9 @@ public static class MessagingSetup
             ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured (environment ConnectionStrings__RabbitMq, an amqp:// URI)");
 
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CourseBatchWriter>();
         services.AddSingleton<CourseAppender>();
+        services.AddTransient<BulkUpload>();
         services.AddHostedService(sp => sp.GetRequiredService<CourseAppender>());
         services.AddSingleton<RejectionLog>();
         services.AddSingleton(TimeProvider.System);

@@ -26,4 +26,8 @@ public sealed class IngestionOptions
     /// Messages held unacknowledged per endpoint; they wait for their batch to commit before the ack.
     /// Two batches per writer keep the next batch ready; more only lengthens the broker's unacknowledged list.
     [Range(1, 65_535)] public int PrefetchCount { get; set; } = 500;
+
+    /// Most facts of a bulk upload appended in one transaction. Large batches amortise the per-transaction
+    /// cost; the upload holds at most one batch in memory, whatever the file's size.
+    [Range(1, 50_000)] public int BulkBatch { get; set; } = 5_000;
 }

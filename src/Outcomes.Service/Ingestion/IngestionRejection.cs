@@ -14,7 +14,20 @@ public sealed record IngestionRejection(
     string Rule,
     string Reason,
     string Queue,
-    DateTimeOffset RejectedAt);
+    DateTimeOffset RejectedAt,
+    string? ReceivedVia = null,
+    long? Line = null,
+    Guid? UploadId = null);
+
+/// Where a refused message came from: an AMQP queue, or a line of a bulk upload.
+public sealed record RejectionSource(string Queue, string ReceivedVia, long? Line = null, Guid? UploadId = null)
+{
+    public const string Bulk = "bulk";
+
+    public static RejectionSource Amqp(string queue) => new(queue, "amqp");
+
+    public static RejectionSource BulkLine(Guid uploadId, long line) => new(Bulk, Bulk, line, uploadId);
+}
 
 public sealed class RejectionLog(IDocumentStore store, TimeProvider clock, ILogger<RejectionLog> logger)
 {
@@ -22,14 +35,28 @@ public sealed class RejectionLog(IDocumentStore store, TimeProvider clock, ILogg
     /// bad message is recorded once.
     public async Task Record(Rejection rejection, string queue, CancellationToken cancellationToken)
     {
-        var record = new IngestionRejection(rejection.EventId ?? Guid.NewGuid(), rejection.MessageType, rejection.EventId,
-            rejection.ClinicId, rejection.Field, rejection.Rule, rejection.Reason, queue, clock.GetUtcNow());
         await using var session = store.LightweightSession();
-        session.Store(record);
+        session.Store(ToRecord(rejection, RejectionSource.Amqp(queue)));
         await session.SaveChangesAsync(cancellationToken);
         logger.LogWarning("Rejected {MessageType} {EventId} from clinic {ClinicId}: {Reason}",
             rejection.MessageType, rejection.EventId, rejection.ClinicId, rejection.Reason);
     }
+
+    /// Records the rejections of a bulk upload's lines in one transaction; one log line for all of them,
+    /// since a bad file may hold thousands.
+    public async Task RecordMany(IReadOnlyList<(Rejection Rejection, RejectionSource Source)> rejections, CancellationToken cancellationToken)
+    {
+        if (rejections.Count == 0) return;
+        await using var session = store.LightweightSession();
+        // The same event id twice in one upload is one record, as with a redelivered message; the last line wins.
+        session.Store(rejections.Select(r => ToRecord(r.Rejection, r.Source)).Reverse().DistinctBy(r => r.Id).ToArray());
+        await session.SaveChangesAsync(cancellationToken);
+        logger.LogWarning("Rejected {Count} lines of a bulk upload", rejections.Count);
+    }
+
+    private IngestionRejection ToRecord(Rejection rejection, RejectionSource source) =>
+        new(rejection.EventId ?? Guid.NewGuid(), rejection.MessageType, rejection.EventId, rejection.ClinicId, rejection.Field,
+            rejection.Rule, rejection.Reason, source.Queue, clock.GetUtcNow(), source.ReceivedVia, source.Line, source.UploadId);
 }
 
 /// Thrown to hand a refused message to MassTransit's error queue; its message is the reason,
@@ -51,7 +78,44 @@ public static class IngestionApi
                 "whose clinic is unknown only for an admin whose token names every clinic (\"*\").")
             .Produces<List<IngestionRejection>>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapPost("/batches", UploadBatch)
+            .WithSummary("Bulk load: contract v1 facts as NDJSON, one line per message, validated and de-duplicated as over AMQP")
+            .WithDescription("Body application/x-ndjson, streamed: one JSON object per line, {\"routingKey\":\"v1.phq9-completed\"," +
+                "\"body\":{...the exact AMQP body...},\"correlationId\":\"...\"} (correlationId and messageId optional). Each line is " +
+                "validated with the same rules as an AMQP message; a line for a clinic outside the caller's token is rejected like a " +
+                "validation failure. Rejected lines go to the rejection log (receivedVia \"bulk\", with the line number and upload id); " +
+                "valid facts are appended in large batches, and an event id already stored is counted as a duplicate, so sending a file " +
+                "again stores nothing twice. Lines longer than 64 KiB are rejected. Roles integration or admin.")
+            .Accepts<BulkLine>(BulkNdjson)
+            .Produces<BulkUploadSummary>()
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
+    }
+
+    public const string BulkNdjson = "application/x-ndjson";
+
+    private static async Task<IResult> UploadBatch(HttpContext context, ClinicScope scope, BulkUpload upload,
+        ILogger<BulkUpload> logger, CancellationToken cancellationToken)
+    {
+        var contentType = context.Request.ContentType?.Split(';')[0].Trim();
+        if (contentType is not (BulkNdjson or "application/jsonl" or "application/ndjson"))
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: $"Content-Type must be {BulkNdjson} (one JSON object per line)");
+        // Uploads are as large as a clinic's history: memory is bounded by the batch, not by the body.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = null;
+        try
+        {
+            return TypedResults.Ok(await upload.Run(context.Request.BodyReader, scope, cancellationToken));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "A bulk upload stopped");
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The upload stopped before its end; what was appended stays stored. Send the file again: " +
+                    "facts already stored are skipped as duplicates.");
+        }
     }
 
     private static async Task<IResult> ListRejections(IQuerySession session, ClinicScope scope, string? clinicId,

@@ -52,13 +52,17 @@ public sealed record CourseEnding(DateTimeOffset EndedAt, CourseEndReason Reason
 /// never behind the event store.
 public sealed class PatientCourseProjection : SingleStreamProjection<PatientCourse, string>
 {
-    public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e)
+    // Streams that are not courses (the export audit) share the store; their events are no course's facts.
+    public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e) =>
+        e.Data is PatientEnrolled or TreatmentSessionGiven or Phq9Completed or CourseEnded ? Apply(snapshot, id, e.Id, e.Data) : snapshot;
+
+    /// One stored fact applied to the course (a new course when <paramref name="snapshot"/> is null). Shared by
+    /// Marten's inline projection and the set-based CourseBatchWriter, so both keep exactly the same read model.
+    public static PatientCourse Apply(PatientCourse? snapshot, string id, Guid eventId, object fact)
     {
-        // Streams that are not courses (the export audit) share the store; their events are no course's facts.
-        if (e.Data is not (PatientEnrolled or TreatmentSessionGiven or Phq9Completed or CourseEnded)) return snapshot;
         var course = snapshot ?? Open(id);
         course.FactCount++;
-        switch (e.Data)
+        switch (fact)
         {
             case PatientEnrolled enrolled:
                 // Several enrolments for one course: the earliest stands, whatever order they arrive in.
@@ -68,13 +72,13 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
                 Touch(course, enrolled.OccurredAt);
                 break;
             case TreatmentSessionGiven session:
-                InsertInOrder(course.Sessions, new CourseSession(e.Id, session.OccurredAt, session.Modality, session.Dose, session.DoseUnit, session.Route),
+                InsertInOrder(course.Sessions, new CourseSession(eventId, session.OccurredAt, session.Modality, session.Dose, session.DoseUnit, session.Route),
                     s => (s.GivenAt, s.EventId));
                 Touch(course, session.OccurredAt);
                 break;
             case Phq9Completed phq9:
                 var score = phq9.Score;
-                InsertInOrder(course.Phq9Scores, new CoursePhq9(e.Id, phq9.OccurredAt, score.Total, score.Items, score.IsTotalOnly, score.Severity, score.Item9),
+                InsertInOrder(course.Phq9Scores, new CoursePhq9(eventId, phq9.OccurredAt, score.Total, score.Items, score.IsTotalOnly, score.Severity, score.Item9),
                     s => (s.CompletedAt, s.EventId));
                 Touch(course, phq9.OccurredAt);
                 break;

@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Outcomes.Cli.Options;
+using Spectre.Console;
+
+namespace Outcomes.Cli.Loading;
+
+/// <summary>What the service answered to a bulk upload (its BulkUploadSummary).</summary>
+public sealed record LoadSummary(Guid UploadId, long Lines, long Stored, long Duplicates, long Rejected,
+    IReadOnlyList<LoadRejection> Rejections, double ElapsedSeconds);
+
+/// <summary>One refused line of a bulk upload.</summary>
+public sealed record LoadRejection(long Line, string MessageType, Guid? EventId, string Field, string Rule);
+
+/// <summary>
+/// <c>outcomes load FILE</c>: streams an NDJSON file (as <c>outcomes demo --out</c> writes it) to the
+/// service's bulk upload, <c>POST /api/v1/ingestion/batches</c>, and prints what was stored.
+/// </summary>
+public static class LoadCommand
+{
+    public const string UrlVariable = "OUTCOMES_URL";
+    public const string TokenVariable = "OUTCOMES_TOKEN";
+    public const string UploadPath = "api/v1/ingestion/batches";
+    private const string Ndjson = "application/x-ndjson";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static Command Create()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "NDJSON file: one {\"routingKey\":...,\"body\":{...}} per line" };
+        var url = UriOption.Create("--url",
+            $"Base URL of the Outcomes service, e.g. http://127.0.0.1:5000 (default: the {UrlVariable} environment variable)",
+            "an http:// or https:// URL", HttpSchemes);
+        var token = new Option<string?>("--token")
+        {
+            Description = $"Bearer token with role integration or admin, e.g. from `outcomes token` (default: the {TokenVariable} environment variable)",
+        };
+        var allowRejections = new Option<bool>("--allow-rejections") { Description = "Exit 0 even if some lines were rejected" };
+        var command = new Command("load", "Bulk-load an NDJSON file of contract v1 messages through the service's bulk upload")
+        {
+            file, url, token, allowRejections,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var path = parse.GetValue(file)!;
+            var baseUrl = parse.GetValue(url) ?? HttpUri(Environment.GetEnvironmentVariable(UrlVariable));
+            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable);
+            var problems = new List<string>();
+            if (!path.Exists) problems.Add($"No such file: {path.FullName}");
+            if (baseUrl is null)
+                problems.Add($"--url must be the service's http:// or https:// base URL (or set {UrlVariable})");
+            if (string.IsNullOrWhiteSpace(bearer))
+                problems.Add($"--token is required (or set {TokenVariable}); `outcomes token --role integration --clinics ...` issues one");
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems) error.WriteLine(problem);
+                return 1;
+            }
+
+            var terminal = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
+            var (summary, failure) = terminal
+                ? await AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(),
+                        new RemainingTimeColumn())
+                    .StartAsync(async context =>
+                    {
+                        var task = context.AddTask("sent", maxValue: path.Length);
+                        return await Upload(path, baseUrl!, bearer!, sent => task.Value = sent, cancellationToken);
+                    })
+                : await Upload(path, baseUrl!, bearer!, EveryTenth(path.Length, output), cancellationToken);
+            if (summary is null)
+            {
+                error.WriteLine(failure);
+                return 1;
+            }
+
+            output.WriteLine($"{summary.Lines} lines: stored {summary.Stored}, duplicates {summary.Duplicates}, rejected {summary.Rejected} " +
+                $"in {summary.ElapsedSeconds:F1} s ({(summary.ElapsedSeconds > 0 ? summary.Lines / summary.ElapsedSeconds : 0):F0} lines/s); upload {summary.UploadId}");
+            foreach (var r in summary.Rejections)
+                error.WriteLine($"line {r.Line}: {r.Field}: {r.Rule}" + (r.EventId is { } id ? $" (event {id})" : ""));
+            if (summary.Rejected > summary.Rejections.Count)
+                error.WriteLine($"... and {summary.Rejected - summary.Rejections.Count} more: GET /api/v1/ingestion/rejections lists them all");
+            return summary.Rejected > 0 && !parse.GetValue(allowRejections) ? 1 : 0;
+        });
+        return command;
+    }
+
+    private static async Task<(LoadSummary? Summary, string? Failure)> Upload(FileInfo file, Uri baseUrl, string token,
+        Action<long> progress, CancellationToken cancellationToken)
+    {
+        // An upload of millions of lines takes minutes; the service answers only at its end.
+        using var client = new HttpClient { Timeout = Timeout.InfiniteTimeSpan, BaseAddress = WithSlash(baseUrl) };
+        try
+        {
+            return await Upload(client, file, token, progress, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, $"Cannot reach the service at {baseUrl}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Streams the file as the request body to <see cref="UploadPath"/> under the client's base address;
+    /// the service reads it line by line as it arrives. A failure answer is returned as text.
+    /// </summary>
+    public static async Task<(LoadSummary? Summary, string? Failure)> Upload(HttpClient client, FileInfo file, string token,
+        Action<long> progress, CancellationToken cancellationToken)
+    {
+        await using var stream = new ProgressStream(file.OpenRead(), progress);
+        using var content = new StreamContent(stream, 1 << 16);
+        content.Headers.ContentType = new MediaTypeHeaderValue(Ndjson);
+        content.Headers.ContentLength = file.Length;
+        using var request = new HttpRequestMessage(HttpMethod.Post, UploadPath) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+            return (null, $"The service answered {(int)response.StatusCode} {response.ReasonPhrase}: {detail}");
+        }
+        return (await response.Content.ReadFromJsonAsync<LoadSummary>(Json, cancellationToken), null);
+    }
+
+    private static readonly string[] HttpSchemes = ["http", "https"];
+
+    private static Uri? HttpUri(string? text) => UriOption.Parse(text, HttpSchemes);
+
+    private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+
+    // Without a terminal, a line per tenth of the file tells a log how far the upload has got.
+    private static Action<long> EveryTenth(long total, TextWriter output)
+    {
+        var next = 1;
+        return sent =>
+        {
+            if (total == 0 || sent * 10 < next * total) return;
+            output.WriteLine($"sent {sent * 100 / total}% ({sent} of {total} bytes)");
+            next = (int)(sent * 10 / total) + 1;
+        };
+    }
+
+    /// <summary>Reports the bytes read so far as the request body goes out.</summary>
+    private sealed class ProgressStream(Stream inner, Action<long> progress) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            progress(_read);
+            return read;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

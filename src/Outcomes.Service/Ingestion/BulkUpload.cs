@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Outcomes.Service.Security;
+
+namespace Outcomes.Service.Ingestion;
+
+/// What a bulk upload did: every line is stored, a duplicate of a stored fact, or rejected.
+/// <param name="Lines">Lines read, blank lines not counted.</param>
+/// <param name="Rejections">The first rejections, in line order (all of them are in the rejection log).</param>
+public sealed record BulkUploadSummary(Guid UploadId, long Lines, long Stored, long Duplicates, long Rejected,
+    IReadOnlyList<BulkLineRejection> Rejections, double ElapsedSeconds);
+
+/// A refused line: where it is, and the field and rule it breaks.
+public sealed record BulkLineRejection(long Line, string MessageType, Guid? EventId, string Field, string Rule);
+
+/// Reads an NDJSON upload line by line, validates each line as ClinicEventReader validates an AMQP
+/// message, and appends the valid facts through the same CourseBatchWriter in large batches. Memory
+/// stays bounded whatever the upload's size: one line, one batch being filled and one being written.
+public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionLog, TimeProvider clock,
+    IOptions<IngestionOptions> options, ILogger<BulkUpload> logger)
+{
+    /// Rejections listed in the response; the rejection log has them all.
+    public const int ListedRejections = 100;
+
+    private sealed class Chunk
+    {
+        public List<PendingFact> Facts { get; } = [];
+        public List<(Rejection Rejection, RejectionSource Source)> Rejections { get; } = [];
+    }
+
+    public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, CancellationToken cancellationToken)
+    {
+        var uploadId = Guid.NewGuid();
+        var started = clock.GetTimestamp();
+        var batchSize = options.Value.BulkBatch;
+        var listed = new List<BulkLineRejection>();
+        long lines = 0, rejected = 0, stored = 0, duplicates = 0;
+
+        // Parsing the next batch overlaps writing the previous one; capacity 1 keeps memory bounded.
+        var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        var writing = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var chunk in chunks.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    // Rejections first: a failed append then still leaves every refused line recorded.
+                    await rejectionLog.RecordMany(chunk.Rejections, CancellationToken.None).ConfigureAwait(false);
+                    if (chunk.Facts.Count == 0) continue;
+                    var outcomes = await writer.Append(chunk.Facts).ConfigureAwait(false);
+                    var added = outcomes.Count(o => o == AppendOutcome.Stored);
+                    stored += added;
+                    duplicates += outcomes.Length - added;
+                }
+            }
+            catch (Exception ex)
+            {
+                // Stops the reading side too: its next hand-over fails instead of waiting for ever.
+                chunks.Writer.TryComplete(ex);
+                throw;
+            }
+        }, CancellationToken.None);
+
+        var current = new Chunk();
+        try
+        {
+            void Reject(long line, Rejection rejection)
+            {
+                rejected++;
+                current.Rejections.Add((rejection, RejectionSource.BulkLine(uploadId, line)));
+                if (listed.Count < ListedRejections)
+                    listed.Add(new BulkLineRejection(line, rejection.MessageType, rejection.EventId, rejection.Field, rejection.Rule));
+            }
+
+            void Take(long line, ReadOnlySpan<byte> text)
+            {
+                lines++;
+                var parsed = BulkLine.Parse(text);
+                if (parsed.Violation is { } broken)
+                {
+                    Reject(line, new Rejection("", null, null, broken.Field, broken.Rule));
+                    return;
+                }
+                var (fact, rejection) = ClinicEventReader.Read(parsed.RoutingKey!, text.Slice(parsed.BodyStart, parsed.BodyLength), clock.GetUtcNow());
+                if (rejection is not null)
+                    Reject(line, rejection);
+                else if (!scope.Includes(fact!.Course.ClinicId))
+                    Reject(line, new Rejection(fact.MessageType, fact.EventId, fact.Course.ClinicId, "clinicId",
+                        "is not among the clinics of the uploader's token"));
+                else
+                    current.Facts.Add(new PendingFact(fact, new FactMetadata(parsed.CorrelationId, null, RejectionSource.Bulk)));
+            }
+
+            async ValueTask Flush()
+            {
+                await chunks.Writer.WriteAsync(current, cancellationToken).ConfigureAwait(false);
+                current = new Chunk();
+            }
+
+            long lineNumber = 0;
+            var skippingLongLine = false;
+            while (true)
+            {
+                var read = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                while (TryTakeLine(ref buffer, out var line))
+                {
+                    lineNumber++;
+                    if (skippingLongLine)
+                    {
+                        // The rest of an over-long line: it was rejected when it passed the limit.
+                        skippingLongLine = false;
+                        continue;
+                    }
+                    if (line.Length > BulkLine.MaxBytes)
+                    {
+                        lines++;
+                        Reject(lineNumber, new Rejection("", null, null, "line", $"is longer than {BulkLine.MaxBytes} bytes"));
+                    }
+                    else if (!IsBlank(line))
+                    {
+                        TakeLine(lineNumber, line, Take);
+                    }
+                    if (current.Facts.Count >= batchSize || current.Rejections.Count >= batchSize)
+                        await Flush().ConfigureAwait(false);
+                }
+                if (!skippingLongLine && buffer.Length > BulkLine.MaxBytes)
+                {
+                    // A line without its end in sight: refuse it now rather than buffer it whole.
+                    lines++;
+                    Reject(lineNumber + 1, new Rejection("", null, null, "line", $"is longer than {BulkLine.MaxBytes} bytes"));
+                    skippingLongLine = true;
+                }
+                if (skippingLongLine)
+                    buffer = buffer.Slice(buffer.End);
+                if (read.IsCompleted)
+                {
+                    if (!skippingLongLine && !buffer.IsEmpty && !IsBlank(buffer))
+                        TakeLine(++lineNumber, buffer, Take);
+                    body.AdvanceTo(read.Buffer.End);
+                    break;
+                }
+                body.AdvanceTo(buffer.Start, buffer.End);
+            }
+            if (current.Facts.Count > 0 || current.Rejections.Count > 0)
+                await Flush().ConfigureAwait(false);
+        }
+        finally
+        {
+            chunks.Writer.TryComplete();
+            await writing.ConfigureAwait(false);
+        }
+
+        var summary = new BulkUploadSummary(uploadId, lines, stored, duplicates, rejected, listed,
+            clock.GetElapsedTime(started).TotalSeconds);
+        logger.LogInformation("Bulk upload {UploadId}: {Lines} lines, {Stored} stored, {Duplicates} duplicates, {Rejected} rejected in {Seconds:F1} s",
+            uploadId, lines, stored, duplicates, rejected, summary.ElapsedSeconds);
+        return summary;
+    }
+
+    private delegate void LineAction(long line, ReadOnlySpan<byte> text);
+
+    private static void TakeLine(long lineNumber, ReadOnlySequence<byte> line, LineAction take)
+    {
+        if (line.IsSingleSegment)
+        {
+            take(lineNumber, Trimmed(line.FirstSpan));
+            return;
+        }
+        var copy = ArrayPool<byte>.Shared.Rent((int)line.Length);
+        try
+        {
+            line.CopyTo(copy);
+            take(lineNumber, Trimmed(copy.AsSpan(0, (int)line.Length)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    // Lines may end in CRLF.
+    private static ReadOnlySpan<byte> Trimmed(ReadOnlySpan<byte> line) =>
+        line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+
+    private static bool TryTakeLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
+    {
+        if (buffer.PositionOf((byte)'\n') is not { } end)
+        {
+            line = default;
+            return false;
+        }
+        line = buffer.Slice(0, end);
+        buffer = buffer.Slice(buffer.GetPosition(1, end));
+        return true;
+    }
+
+    private static bool IsBlank(ReadOnlySequence<byte> line)
+    {
+        foreach (var segment in line)
+            foreach (var b in segment.Span)
+                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
+                    return false;
+        return true;
+    }
+}

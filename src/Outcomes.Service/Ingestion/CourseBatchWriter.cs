@@ -1,0 +1,332 @@
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+using Outcomes.Service.Patients;
+
+namespace Outcomes.Service.Ingestion;
+
+public enum AppendOutcome { Stored, Duplicate }
+
+/// A validated fact with the metadata it is stored with.
+public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
+
+/// Tracing metadata kept on each stored event.
+public sealed record FactMetadata(string? CorrelationId, string? CausationId, string ReceivedVia);
+
+/// A course as it stands after a batch, with the sequence number of its last stored event.
+public sealed record ChangedCourse(PatientCourse Course, long LastSequence);
+
+/// Told, inside the batch's transaction and just before it commits, which courses the batch changed,
+/// so that a read model derived from the courses is written in the same transaction as the facts.
+public interface ICourseChangeObserver
+{
+    Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken cancellationToken);
+}
+
+/// Appends a batch of validated facts in one transaction, skipping event ids already stored. Shared by
+/// the AMQP consumers (through CourseAppender) and the bulk upload, so both keep the same rules.
+///
+/// It writes Marten's tables itself, a few set-based statements per batch instead of Marten's two per
+/// course (its append function and the document upsert): the events into mt_events, the streams into
+/// mt_streams and the PatientCourse documents (applied in memory by PatientCourseProjection.Apply, the
+/// inline projection's own logic) with exactly the columns and values Marten writes, so that Marten
+/// reads everything back as its own (FetchStreamAsync, QueryAllRawEvents, LoadAsync, statistics).
+public sealed class CourseBatchWriter
+{
+    private const string DefaultTenant = "*DEFAULT*";
+
+    private readonly IDocumentStore _store;
+    private readonly NpgsqlDataSource _database;
+    private readonly IReadOnlyList<ICourseChangeObserver> _observers;
+    private readonly ILogger<CourseBatchWriter> _logger;
+    private readonly ISerializer _serializer;
+    private readonly string _courseDotnetType = typeof(PatientCourse).FullName!;
+    private readonly Sql _sql;
+
+    public CourseBatchWriter(IDocumentStore store, NpgsqlDataSource database, IEnumerable<ICourseChangeObserver> observers,
+        ILogger<CourseBatchWriter> logger)
+    {
+        _store = store;
+        _database = database;
+        _observers = observers.ToList();
+        _logger = logger;
+        _serializer = store.Options.Serializer();
+        _sql = new Sql(store.Options.Events.DatabaseSchemaName, store.Options.FindOrResolveDocumentType(typeof(PatientCourse)).TableName.QualifiedName);
+    }
+
+    /// Another writer appending to the same course at the same moment makes a batch fail on the
+    /// stream version or the event id; trying again at once almost always succeeds, because the
+    /// other transaction has committed by then and de-duplication skips what it stored.
+    public async Task<AppendOutcome[]> Append(IReadOnlyList<PendingFact> batch)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await AppendOnce(batch).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < ImmediateAttempts)
+            {
+                _logger.LogInformation("Appending a batch of {Count} facts failed on attempt {Attempt} ({Error}); trying again",
+                    batch.Count, attempt, ex.GetType().Name);
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private const int ImmediateAttempts = 5;
+
+    private sealed record StreamState(long Version, bool Archived);
+
+    private async Task<AppendOutcome[]> AppendOnce(IReadOnlyList<PendingFact> batch)
+    {
+        var outcomes = new AppendOutcome[batch.Count];
+        var ct = CancellationToken.None;
+        await using var connection = await _database.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+
+        var courseIds = batch.Select(p => p.Fact.Course.ToString()).Distinct(StringComparer.Ordinal).ToArray();
+        var eventIds = batch.Select(p => p.Fact.EventId).Distinct().ToArray();
+
+        // Another writer (this process's bulk upload, or another service instance) may hold facts for the
+        // same courses. A transaction-scoped advisory lock per course, taken in key order (no deadlocks),
+        // makes the event-id check, the stream versions and the course documents read below all see the
+        // same state; the unique index on the event id stays the last guard.
+        var stored = new HashSet<Guid>();
+        var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
+        var courses = new Dictionary<string, PatientCourse>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlBatch(connection, transaction))
+        {
+            read.BatchCommands.Add(Command(_sql.LockCourses, Parameter(courseIds.Select(CourseLock).Distinct().Order().ToArray())));
+            read.BatchCommands.Add(Command(_sql.StoredEventIds, Parameter(eventIds)));
+            read.BatchCommands.Add(Command(_sql.StreamVersions, Parameter(courseIds)));
+            read.BatchCommands.Add(Command(_sql.CourseDocuments, Parameter(courseIds)));
+            await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                stored.Add(reader.GetGuid(0));
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                streams[reader.GetString(0)] = new StreamState(reader.IsDBNull(1) ? 0 : reader.GetInt64(1), !reader.IsDBNull(2) && reader.GetBoolean(2));
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                courses[reader.GetString(0)] = _serializer.FromJson<PatientCourse>(reader, 1);
+        }
+
+        // Streams in order of first appearance, each stream's facts in batch order: the order Marten's own
+        // append gives its sequence numbers and versions.
+        var byStream = new Dictionary<string, List<PendingFact>>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var pending = batch[i];
+            if (!stored.Add(pending.Fact.EventId))
+            {
+                outcomes[i] = AppendOutcome.Duplicate;
+                continue;
+            }
+            var key = pending.Fact.Course.ToString();
+            if (!byStream.TryGetValue(key, out var facts))
+                byStream[key] = facts = [];
+            facts.Add(pending);
+            outcomes[i] = AppendOutcome.Stored;
+        }
+        if (byStream.Count == 0)
+            return outcomes;
+        foreach (var stream in byStream.Keys)
+            if (streams.TryGetValue(stream, out var state) && state.Archived)
+                throw new InvalidOperationException($"Attempted to append event to archived stream with Id '{stream}'.");
+
+        var count = byStream.Values.Sum(f => f.Count);
+        var sequences = new List<long>(count);
+        await using (var next = new NpgsqlCommand(_sql.NextSequences, connection, transaction))
+        {
+            next.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
+            await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                sequences.Add(reader.GetInt64(0));
+        }
+        sequences.Sort();
+
+        var events = new EventColumns(count);
+        var streamIds = new string[byStream.Count];
+        var streamVersions = new long[byStream.Count];
+        var documents = new string[byStream.Count];
+        var changed = new List<ChangedCourse>(byStream.Count);
+        var appendedAt = DateTimeOffset.UtcNow;
+        var s = 0;
+        foreach (var (stream, facts) in byStream)
+        {
+            var version = streams.TryGetValue(stream, out var state) ? state.Version : 0;
+            courses.TryGetValue(stream, out var course);
+            foreach (var (fact, metadata) in facts)
+            {
+                version++;
+                var (typeName, dotnetType) = EventTypeNames(fact.Event);
+                events.Add(sequences[events.Count], fact.EventId, stream, version, _serializer.ToJson(fact.Event), typeName,
+                    dotnetType, metadata.CorrelationId, metadata.CausationId, Headers(fact, metadata));
+                course = PatientCourseProjection.Apply(course, stream, fact.EventId, fact.Event);
+            }
+            streamIds[s] = stream;
+            streamVersions[s] = version;
+            documents[s] = _serializer.ToJson(course!);
+            changed.Add(new ChangedCourse(course!, events.Sequences[events.Count - 1]));
+            s++;
+        }
+
+        await using (var write = new NpgsqlBatch(connection, transaction))
+        {
+            write.BatchCommands.Add(Command(_sql.UpsertStreams, Parameter(streamIds), Parameter(streamVersions)));
+            write.BatchCommands.Add(Command(_sql.InsertEvents, Parameter(events.Sequences), Parameter(events.Ids), Parameter(events.Streams),
+                Parameter(events.Versions), Parameter(events.Data), Parameter(events.Types), Parameter(events.DotnetTypes),
+                Parameter(events.CorrelationIds), Parameter(events.CausationIds), Parameter(events.Headers),
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = appendedAt }));
+            write.BatchCommands.Add(Command(_sql.UpsertCourses, Parameter(streamIds), Parameter(documents), Parameter(streamVersions),
+                new NpgsqlParameter<string> { TypedValue = _courseDotnetType }));
+            await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        foreach (var observer in _observers)
+            await observer.OnCoursesChanged(changed, connection, transaction, ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+
+        _logger.LogDebug("Appended {Facts} facts to {Courses} courses ({Duplicates} duplicates skipped)",
+            count, byStream.Count, batch.Count - count);
+        return outcomes;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (string TypeName, string DotnetType)> _eventTypes = new();
+
+    /// The type alias and .NET type name Marten stores for an event, as Marten's own event mapping gives them.
+    private (string TypeName, string DotnetType) EventTypeNames(object data) =>
+        _eventTypes.GetOrAdd(data.GetType(), static (_, arg) =>
+        {
+            using var session = arg.Store.LightweightSession();
+            var e = session.Events.BuildEvent(arg.Data);
+            return (e.EventTypeName, e.DotNetTypeName);
+        }, (Store: _store, Data: data));
+
+    private string Headers(CourseFact fact, FactMetadata metadata) =>
+        _serializer.ToJson(new Dictionary<string, object> { ["messageType"] = fact.MessageType, ["receivedVia"] = metadata.ReceivedVia });
+
+    /// The columns of the events appended in one batch, as arrays for unnest.
+    private sealed class EventColumns(int capacity)
+    {
+        public int Count { get; private set; }
+        public long[] Sequences { get; } = new long[capacity];
+        public Guid[] Ids { get; } = new Guid[capacity];
+        public string[] Streams { get; } = new string[capacity];
+        public long[] Versions { get; } = new long[capacity];
+        public string[] Data { get; } = new string[capacity];
+        public string[] Types { get; } = new string[capacity];
+        public string[] DotnetTypes { get; } = new string[capacity];
+        public string?[] CorrelationIds { get; } = new string?[capacity];
+        public string?[] CausationIds { get; } = new string?[capacity];
+        public string[] Headers { get; } = new string[capacity];
+
+        public void Add(long sequence, Guid id, string stream, long version, string data, string type, string dotnetType,
+            string? correlationId, string? causationId, string headers)
+        {
+            var i = Count++;
+            (Sequences[i], Ids[i], Streams[i], Versions[i], Data[i], Types[i], DotnetTypes[i], CorrelationIds[i], CausationIds[i], Headers[i]) =
+                (sequence, id, stream, version, data, type, dotnetType, correlationId, causationId, headers);
+        }
+    }
+
+    /// The statement texts, fixed per schema so that Npgsql prepares each once per connection.
+    private sealed class Sql(string schema, string courseTable)
+    {
+        public string LockCourses { get; } =
+            "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
+
+        public string StoredEventIds { get; } = $"select id from {schema}.mt_events where id = any($1)";
+
+        public string StreamVersions { get; } = $"select id, version, is_archived from {schema}.mt_streams where id = any($1)";
+
+        public string CourseDocuments { get; } = $"select id, data from {courseTable} where id = any($1)";
+
+        public string NextSequences { get; } = $"select nextval('{schema}.mt_events_sequence') from generate_series(1, $1)";
+
+        // As mt_quick_append_events: a new stream is inserted with its final version, an existing one has
+        // its version and timestamp moved on.
+        public string UpsertStreams { get; } =
+            $"insert into {schema}.mt_streams (id, type, version, timestamp, tenant_id) " +
+            $"select u.id, null, u.version, now(), '{DefaultTenant}' from unnest($1::varchar[], $2::bigint[]) as u(id, version) " +
+            "on conflict (id) do update set version = greatest(mt_streams.version, excluded.version), timestamp = now()";
+
+        public string InsertEvents { get; } =
+            $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, bdata, type, tenant_id, timestamp, mt_dotnet_type, " +
+            "is_archived, causation_id, correlation_id, headers) " +
+            $"select u.seq, u.id, u.stream, u.version, u.data, null, u.type, '{DefaultTenant}', $11, u.dotnet_type, false, u.causation, " +
+            "u.correlation, u.headers " +
+            "from unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::bigint[], $5::jsonb[], $6::varchar[], $7::varchar[], $8::varchar[], " +
+            "$9::varchar[], $10::jsonb[]) as u(seq, id, stream, version, data, type, dotnet_type, correlation, causation, headers)";
+
+        // As Marten's document upsert (no optimistic concurrency configured): the stream's version is the
+        // document's version, as Marten's inline single-stream projection keeps it.
+        public string UpsertCourses { get; } =
+            $"insert into {courseTable} (id, data, mt_last_modified, mt_dotnet_type, mt_version) " +
+            "select u.id, u.data, transaction_timestamp(), $4, u.version from unnest($1::varchar[], $2::jsonb[], $3::bigint[]) as u(id, data, version) " +
+            "on conflict (id) do update set data = excluded.data, mt_last_modified = excluded.mt_last_modified, " +
+            "mt_dotnet_type = excluded.mt_dotnet_type, mt_version = excluded.mt_version";
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static NpgsqlParameter Parameter<T>(T[] values) => new NpgsqlParameter<T[]> { TypedValue = values };
+
+    private static NpgsqlParameter Parameter(string?[] values) =>
+        new NpgsqlParameter<string?[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+
+    /// Marten's own append path, kept for the equivalence test that holds this writer to it.
+    internal async Task<AppendOutcome[]> AppendThroughMarten(IReadOnlyList<PendingFact> batch)
+    {
+        var outcomes = new AppendOutcome[batch.Count];
+        await using var session = _store.LightweightSession();
+        await session.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        var ids = batch.Select(p => p.Fact.EventId).Distinct().ToArray();
+        var stored = new HashSet<Guid>(await session.AdvancedSql
+            .QueryAsync<Guid>($"select id from {_store.Options.Events.DatabaseSchemaName}.mt_events where id = any(?)", CancellationToken.None, ids)
+            .ConfigureAwait(false));
+        var byStream = new Dictionary<string, List<IEvent>>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (fact, metadata) = batch[i];
+            if (!stored.Add(fact.EventId))
+            {
+                outcomes[i] = AppendOutcome.Duplicate;
+                continue;
+            }
+            var e = session.Events.BuildEvent(fact.Event);
+            e.Id = fact.EventId;
+            e.CorrelationId = metadata.CorrelationId;
+            e.CausationId = metadata.CausationId;
+            e.SetHeader("messageType", fact.MessageType);
+            e.SetHeader("receivedVia", metadata.ReceivedVia);
+            var key = fact.Course.ToString();
+            if (!byStream.TryGetValue(key, out var events))
+                byStream[key] = events = [];
+            events.Add(e);
+            outcomes[i] = AppendOutcome.Stored;
+        }
+        foreach (var (stream, events) in byStream)
+            session.Events.Append(stream, events.ToArray<object>());
+        await session.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// The advisory lock key of a course. string.GetHashCode is randomised per process; partitions
+    /// and locks are shared across processes, so this hash is fixed (FNV-1a).
+    public static long CourseLock(string course)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in course)
+            hash = unchecked((hash ^ c) * 1099511628211UL);
+        return unchecked((long)hash);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Outcomes.Contracts;
+using Outcomes.Service.Ingestion;
+using Outcomes.Service.Tests.Fixtures;
+
+namespace Outcomes.Service.Tests.Ingestion;
+
+[Collection(IngestionCollection.Name)]
+public sealed class BulkUploadTests(IngestionFixture fixture)
+{
+    public static string Line(WireMessage message) =>
+        new JsonObject { ["routingKey"] = message.RoutingKey, ["body"] = JsonNode.Parse(message.Json) }.ToJsonString();
+
+    public static HttpContent Ndjson(IEnumerable<string> lines) =>
+        new StringContent(string.Join('\n', lines) + "\n", Encoding.UTF8, IngestionApi.BulkNdjson);
+
+    public static async Task<BulkUploadSummary> Upload(HttpClient client, IEnumerable<string> lines)
+    {
+        var response = await client.PostAsync("/api/v1/ingestion/batches", Ndjson(lines));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<BulkUploadSummary>(IngestionFixture.ApiJson))!;
+    }
+
+    [Fact]
+    public async Task ValidAndInvalidLines_ValidStoredAndProjected_InvalidRejectedWithLineFieldAndRule()
+    {
+        var feed = CourseFeed.ForNewPatient();
+        var messages = feed.Induction();
+        var badItem = CourseFeed.Message("phq9-completed", feed.Phq9(CourseFeed.Start.AddDays(1), 4, 0, 0, 0, 0, 0, 0, 0, 0));
+        var lines = messages.Select(Line).ToList();
+        lines.Insert(2, Line(badItem));
+        lines.Insert(4, "not json at all");
+        lines.Insert(5, """{"body":{}}""");
+        lines.Insert(6, "");
+        lines.Insert(7, new JsonObject { ["routingKey"] = "v1.phq9-completed", ["body"] = JsonNode.Parse(messages[1].Json), ["note"] = "x" }.ToJsonString());
+
+        var summary = await Upload(fixture.Client, lines);
+
+        Assert.Equal(messages.Count, summary.Stored);
+        Assert.Equal(0, summary.Duplicates);
+        Assert.Equal(4, summary.Rejected);
+        Assert.Equal(lines.Count - 1, summary.Lines);
+        Assert.Equal([(3L, "items[0]"), (5L, "line"), (6L, "routingKey"), (8L, "note")], summary.Rejections.Select(r => (r.Line, r.Field)));
+        var course = await fixture.Course(feed);
+        Assert.Equal(messages.Count, course!.FactCount);
+        Assert.Equal([18, 13, 7, 4], course.Phq9Scores.Select(s => s.Total));
+        Assert.Equal(6, course.Sessions.Count);
+        Assert.Equal(messages.Count, await IngestionFixture.StoredEventCount(fixture.Host, feed));
+
+        var logged = (await fixture.Rejections(feed.ClinicId)).Where(r => r.UploadId == summary.UploadId).ToList();
+        var itemRejection = Assert.Single(logged);
+        Assert.Equal(("bulk", 3L, "items[0]"), (itemRejection.ReceivedVia, itemRejection.Line, itemRejection.Field));
+    }
+
+    [Fact]
+    public async Task SameFileTwiceWithRepeatsInside_EveryFactStoredOnce()
+    {
+        var feed = CourseFeed.ForNewPatient();
+        var lines = feed.Induction().Select(Line).ToList();
+        var withRepeats = lines.Concat(lines.Take(3)).ToList();
+
+        var first = await Upload(fixture.Client, withRepeats);
+        var second = await Upload(fixture.Client, withRepeats);
+
+        Assert.Equal((lines.Count, 3L), (first.Stored, first.Duplicates));
+        Assert.Equal((0L, withRepeats.Count), (second.Stored, second.Duplicates));
+        Assert.Equal(lines.Count, await IngestionFixture.StoredEventCount(fixture.Host, feed));
+        Assert.Equal(lines.Count, (await fixture.Course(feed))!.FactCount);
+    }
+
+    [Fact]
+    public async Task LineForClinicOutsideToken_RejectedOthersStored()
+    {
+        var own = CourseFeed.ForNewPatient("clinic-own");
+        var other = CourseFeed.ForNewPatient("clinic-other");
+        var foreign = CourseFeed.Message("phq9-completed", other.Phq9Total(CourseFeed.Start, 12));
+        var lines = own.Induction().Select(Line).Prepend(Line(foreign)).ToList();
+        var integration = fixture.ClientFor(AccessToken.Roles.Integration, "clinic-own");
+
+        var summary = await Upload(integration, lines);
+
+        Assert.Equal(lines.Count - 1, summary.Stored);
+        var rejection = Assert.Single(summary.Rejections);
+        Assert.Equal((1L, "clinicId"), (rejection.Line, rejection.Field));
+        Assert.Null(await fixture.Course(other));
+        Assert.Equal(lines.Count - 1, (await fixture.Course(own))!.FactCount);
+    }
+
+    [Fact]
+    public async Task QualityRoleOrWrongContentType_Refused()
+    {
+        var lines = CourseFeed.ForNewPatient().Induction().Select(Line);
+        var quality = fixture.ClientFor(AccessToken.Roles.Quality, "clinic-t");
+
+        var byRole = await quality.PostAsync("/api/v1/ingestion/batches", Ndjson(lines));
+        var byType = await fixture.Client.PostAsync("/api/v1/ingestion/batches", new StringContent("{}", Encoding.UTF8, "text/csv"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, byRole.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, byType.StatusCode);
+    }
+
+    [Fact]
+    public async Task OverlongLine_RejectedAndNextLineStored()
+    {
+        var feed = CourseFeed.ForNewPatient();
+        var enrolment = feed.Induction()[0];
+        var overlong = "{\"routingKey\":\"v1.phq9-completed\",\"body\":\"" + new string('x', BulkLine.MaxBytes) + "\"}";
+
+        var summary = await Upload(fixture.Client, [overlong, Line(enrolment)]);
+
+        Assert.Equal((1L, 1L), (summary.Stored, summary.Rejected));
+        Assert.Equal((1L, "line"), (summary.Rejections[0].Line, summary.Rejections[0].Field));
+        Assert.Equal(1, (await fixture.Course(feed))!.FactCount);
+    }
+
+    [Fact]
+    public async Task SameCourseOverAmqpAndBulk_EachFactOnceProjectionComplete()
+    {
+        var feed = CourseFeed.ForNewPatient();
+        var messages = feed.Induction();
+        var overAmqp = messages.Where((_, i) => i % 2 == 0).ToList();
+        // Overlapping halves: the first two facts travel both ways.
+        var inBulk = messages.Where((_, i) => i % 2 == 1 || i < 2).Select(Line).ToList();
+
+        var publishing = fixture.Publisher.PublishAll(overAmqp);
+        var summary = await Upload(fixture.Client, inBulk);
+        await publishing;
+
+        var course = await fixture.CourseWith(feed, messages.Count);
+        Assert.Equal(messages.Count, course.FactCount);
+        Assert.Equal(messages.Count, await IngestionFixture.StoredEventCount(fixture.Host, feed));
+        Assert.Equal(inBulk.Count, summary.Stored + summary.Duplicates);
+        Assert.Equal([18, 13, 7, 4], course.Phq9Scores.Select(s => s.Total));
+    }
+
+    [Fact]
+    public async Task DemoFileThroughLoadCommand_EveryValidFactStoredInvalidOnesRejected()
+    {
+        var settings = new Cli.Demo.DemoSettings { Patients = 30, Seed = 77, Invalid = 0.05 };
+        var messages = Cli.Demo.DemoFeed.Messages(settings);
+        var file = new FileInfo(Path.GetTempFileName());
+        try
+        {
+            await using (var stream = file.Create())
+                Cli.Demo.DryRunFile.WriteForBulkLoad(stream, Cli.Demo.DemoFeed.ForBulkLoad(settings));
+            var client = fixture.Host.CreateClient();
+            long lastProgress = 0;
+
+            var (summary, failure) = await Cli.Loading.LoadCommand.Upload(client, file, fixture.Host.Token(["integration"], ["clinic-a", "clinic-b", "clinic-c", "clinic-d"]),
+                sent => lastProgress = sent, CancellationToken.None);
+
+            Assert.Null(failure);
+            Assert.Equal(file.Length, lastProgress);
+            Assert.Equal(messages.Count(m => m.Invalid is null), summary!.Stored);
+            Assert.Equal(messages.Count(m => m.Invalid is not null), summary.Rejected);
+            Assert.Equal(messages.Count, summary.Lines);
+        }
+        finally
+        {
+            file.Delete();
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Outcomes.Service.Ingestion;
+using Outcomes.Service.Patients;
+using Outcomes.Service.Tests.Fixtures;
+
+namespace Outcomes.Service.Tests.Ingestion;
+
+/// Two services, each with a schema of its own: one stores through the set-based writer, the other
+/// through Marten's own append path and inline projection, fed the same batches.
+public sealed class WriterPairFixture : IAsyncLifetime
+{
+    public ServicesFixture Services { get; } = new();
+    public IsolatedNames SetBasedNames { get; } = IsolatedNames.New();
+    public IsolatedNames MartenNames { get; } = IsolatedNames.New();
+    private OutcomesHost _setBasedHost = null!;
+    public WebApplicationFactory<Program> SetBased { get; private set; } = null!;
+    public OutcomesHost Marten { get; private set; } = null!;
+    public RecordingObserver Observer { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await Services.InitializeAsync();
+        Observer.Schema = SetBasedNames.Schema;
+        _setBasedHost = new OutcomesHost(Services, SetBasedNames);
+        SetBased = _setBasedHost.WithWebHostBuilder(builder =>
+            builder.ConfigureTestServices(services => services.AddSingleton<ICourseChangeObserver>(Observer)));
+        Marten = new OutcomesHost(Services, MartenNames);
+        SetBased.CreateClient();
+        Marten.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await SetBased.DisposeAsync();
+        await _setBasedHost.DisposeAsync();
+        await Marten.DisposeAsync();
+        await SetBasedNames.DeleteTopology(Services.RabbitMqUri);
+        await MartenNames.DeleteTopology(Services.RabbitMqUri);
+        await Services.DisposeAsync();
+    }
+}
+
+/// Keeps what the writer reported, and fails the batch's transaction when told to.
+public sealed class RecordingObserver : ICourseChangeObserver
+{
+    public string Schema { get; set; } = "";
+    public List<IReadOnlyList<ChangedCourse>> Calls { get; } = [];
+    /// Per call, the events of the first changed course that the observer's connection sees.
+    public List<long> EventsVisible { get; } = [];
+    public Exception? FailWith { get; set; }
+
+    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"select count(*) from {Schema}.mt_events where stream_id = $1", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = changed[0].Course.Id });
+        EventsVisible.Add((long)(await command.ExecuteScalarAsync(cancellationToken))!);
+        Calls.Add(changed);
+        if (FailWith is { } failure) throw failure;
+    }
+}
+
+public sealed class CourseBatchWriterTests(WriterPairFixture pair) : IClassFixture<WriterPairFixture>
+{
+    private static PendingFact Fact(WireMessage message, string? correlationId, string? causationId, string via = "amqp-json")
+    {
+        var (fact, rejection) = ClinicEventReader.Read(message.RoutingKey, Encoding.UTF8.GetBytes(message.Json), DateTimeOffset.UtcNow);
+        Assert.Null(rejection);
+        return new PendingFact(fact!, new FactMetadata(correlationId, causationId, via));
+    }
+
+    /// Three courses over three batches: facts out of clinical order, a fact repeated inside a batch and
+    /// across batches, a later batch appending to streams that exist, a course that starts in the last batch.
+    private static IReadOnlyList<IReadOnlyList<PendingFact>> Feed()
+    {
+        var a = new CourseFeed("clinic-eq", "pkequiv0001a");
+        var b = new CourseFeed("clinic-eq", "pkequiv0002b");
+        var c = new CourseFeed("clinic-eq2", "pkequiv0003c");
+        var aFacts = a.Induction().Reverse().Select((m, i) => Fact(m, $"corr-a-{i}", i % 2 == 0 ? null : $"cause-{i}")).ToList();
+        var bFacts = b.Induction().Select((m, i) => Fact(m, null, null, "bulk")).ToList();
+        var secondCourse = new JsonObject(b.Enrolment(CourseFeed.Start.AddDays(60)).Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())))
+        {
+            ["course"] = 2,
+        };
+        var bSecondCourse = Fact(CourseFeed.Message("patient-enrolled", secondCourse), "corr-b2", null);
+        var cFacts = c.Induction().Take(4).Select(m => Fact(m, "corr-c", "cause-c", "masstransit-envelope")).ToList();
+
+        IReadOnlyList<PendingFact> first = [.. aFacts.Take(5), .. bFacts.Take(3), aFacts[1]];
+        IReadOnlyList<PendingFact> second = [bFacts[2], .. bFacts.Skip(3), .. aFacts.Skip(5), aFacts[0], bSecondCourse];
+        IReadOnlyList<PendingFact> third = [.. cFacts, bSecondCourse, cFacts[0], .. cFacts.Skip(1)];
+        return [first, second, third];
+    }
+
+    [Fact]
+    public async Task SameFeed_SetBasedWriterStoresExactlyWhatMartensAppendStores()
+    {
+        var setBased = pair.SetBased.Services.GetRequiredService<CourseBatchWriter>();
+        var marten = pair.Marten.Services.GetRequiredService<CourseBatchWriter>();
+        var outcomesSetBased = new List<AppendOutcome>();
+        var outcomesMarten = new List<AppendOutcome>();
+
+        foreach (var batch in Feed())
+        {
+            outcomesSetBased.AddRange(await setBased.Append(batch));
+            outcomesMarten.AddRange(await marten.AppendThroughMarten(batch));
+        }
+
+        Assert.Equal(outcomesMarten, outcomesSetBased);
+        Assert.Equal(8, outcomesSetBased.Count(o => o == AppendOutcome.Duplicate));
+
+        var storeS = pair.SetBased.Services.GetRequiredService<IDocumentStore>();
+        var storeM = pair.Marten.Services.GetRequiredService<IDocumentStore>();
+        await using var s = storeS.QuerySession();
+        await using var m = storeM.QuerySession();
+
+        var eventsS = await s.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync();
+        var eventsM = await m.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync();
+        Assert.Equal(Describe(storeM, eventsM), Describe(storeS, eventsS));
+        Assert.Equal(outcomesSetBased.Count(o => o == AppendOutcome.Stored), eventsS.Count);
+
+        var streams = eventsM.Select(e => e.StreamKey!).Distinct().ToList();
+        Assert.Equal(4, streams.Count);
+        foreach (var stream in streams)
+        {
+            Assert.Equal(Describe(storeM, await m.Events.FetchStreamAsync(stream)), Describe(storeS, await s.Events.FetchStreamAsync(stream)));
+            var stateS = await s.Events.FetchStreamStateAsync(stream);
+            var stateM = await m.Events.FetchStreamStateAsync(stream);
+            Assert.Equal((stateM!.Version, stateM.Key, stateM.IsArchived), (stateS!.Version, stateS.Key, stateS.IsArchived));
+            var courseS = await s.LoadAsync<PatientCourse>(stream);
+            var courseM = await m.LoadAsync<PatientCourse>(stream);
+            Assert.Equal(storeM.Options.Serializer().ToJson(courseM!), storeS.Options.Serializer().ToJson(courseS!));
+        }
+
+        var statisticsS = await storeS.Advanced.FetchEventStoreStatistics();
+        var statisticsM = await storeM.Advanced.FetchEventStoreStatistics();
+        Assert.Equal((statisticsM.EventCount, statisticsM.StreamCount, statisticsM.EventSequenceNumber),
+            (statisticsS.EventCount, statisticsS.StreamCount, statisticsS.EventSequenceNumber));
+        Assert.Equal(await Rows(pair.MartenNames.Schema), await Rows(pair.SetBasedNames.Schema));
+    }
+
+    private static IReadOnlyList<string> Describe(IDocumentStore store, IEnumerable<IEvent> events) =>
+        events.Select(e => string.Join(" | ", e.Sequence, e.Id, e.StreamKey, e.Version, e.EventTypeName, e.DotNetTypeName, e.TenantId,
+            e.CorrelationId, e.CausationId, e.IsArchived, store.Options.Serializer().ToJson(e.Data),
+            string.Join(",", (e.Headers ?? []).OrderBy(h => h.Key).Select(h => $"{h.Key}={h.Value}")))).ToList();
+
+    /// The columns Marten reads back that the APIs above do not show, straight from the tables.
+    private async Task<IReadOnlyList<string>> Rows(string schema)
+    {
+        await using var connection = new NpgsqlConnection(pair.Services.PostgresConnection);
+        await connection.OpenAsync();
+        var rows = new List<string>();
+        foreach (var sql in new[]
+        {
+            $"select id, coalesce(type, '-'), version, tenant_id, compacted_version, is_archived from {schema}.mt_streams order by id",
+            $"select id, mt_dotnet_type, mt_version, data::text from {schema}.mt_doc_patientcourse order by id",
+            $"select seq_id, bdata is null, headers::text, data::text, tenant_id, is_archived from {schema}.mt_events order by seq_id",
+        })
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i).ToString())));
+        }
+        return rows;
+    }
+
+    [Fact]
+    public async Task Observer_SeesPostBatchCoursesAndLastSequences_AndItsFailureRollsTheBatchBack()
+    {
+        var writer = pair.SetBased.Services.GetRequiredService<CourseBatchWriter>();
+        var store = pair.SetBased.Services.GetRequiredService<IDocumentStore>();
+        var feed = new CourseFeed("clinic-obs", "pkobserve01x");
+        var facts = feed.Induction().Select(m => Fact(m, null, null)).ToList();
+
+        await writer.Append(facts.Take(4).ToList());
+        pair.Observer.FailWith = new InvalidOperationException("read model refused");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.Append(facts.Skip(4).ToList()));
+        pair.Observer.FailWith = null;
+        await writer.Append([facts[0], .. facts.Skip(4)]);
+
+        await using var session = store.QuerySession();
+        var stream = await session.Events.FetchStreamAsync("clinic-obs/pkobserve01x/1");
+        var last = pair.Observer.Calls[^1].Single(c => c.Course.Id == "clinic-obs/pkobserve01x/1");
+        Assert.Equal(facts.Count, stream.Count);
+        Assert.Equal(facts.Count, last.Course.FactCount);
+        Assert.Equal(stream[^1].Sequence, last.LastSequence);
+        var calls = pair.Observer.Calls.Select((c, i) => (Changed: c, Visible: pair.Observer.EventsVisible[i]))
+            .Where(c => c.Changed[0].Course.Id == "clinic-obs/pkobserve01x/1").ToList();
+        // The failing batch saw its 12 events inside its transaction on each of the writer's 5 attempts, and each was
+        // rolled back: otherwise the last batch would have stored nothing new and told the observer nothing.
+        Assert.Equal([4L, 12, 12, 12, 12, 12, 12], calls.Select(c => c.Visible));
+        Assert.Equal([4, 12, 12, 12, 12, 12, 12], calls.Select(c => c.Changed[0].Course.FactCount));
+    }
+}
