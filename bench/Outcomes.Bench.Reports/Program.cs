@@ -56,7 +56,7 @@ root.SetAction(async (parse, cancellationToken) =>
             Console.WriteLine($"- {name}: rebuilt {rebuilt.CoursesDone:N0} courses from {rebuilt.Facts:N0} facts in {rebuilt.Elapsed.TotalSeconds:F1} s");
         }
         var facts = await bench.Scalar($"select count(*) from {schema}.mt_events");
-        var scores = await bench.Scalar($"select count(*) from {schema}.mt_events where type = 'phq9_completed'");
+        var scores = await bench.Scalar($"select count(*) from {schema}.mt_events where type = 'phq_9_completed'");
         Console.WriteLine($"- tier {name}: schema {schema}, {state.Courses:N0} courses, {facts:N0} facts, {scores:N0} PHQ-9");
 
         await using var http = parse.GetValue(noHttp) ? null : await HttpReports.Start(parse.GetValue(service), connectionString, schema, repository, cancellationToken);
@@ -231,7 +231,7 @@ namespace Outcomes.Bench.Reports
                 ["EventStore__Schema"] = schema,
                 ["Auth__SigningKey"] = key,
                 // Its own exchange and queues: this service must not take anyone's messages.
-                ["Ingestion__Exchange"] = unique,
+                ["Ingestion__Exchange"] = unique + "-exchange",
                 ["Ingestion__Queue"] = unique,
                 ["Ingestion__EnvelopeQueue"] = unique + "-envelope",
                 ["Logging__LogLevel__Default"] = "Warning",
