@@ -47,16 +47,25 @@ internal static class CohortComputation
             if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
         }
 
-        var survival = SurvivalSet.Compute(eligible, grouping, options);
-        // The mixed models are the costliest part and independent of each other; each result goes to its own slot,
-        // so running them side by side changes nothing in the report.
+        eligible.Complete();
+        // The survival analyses, the Cox model and the mixed models are independent of each other and the costliest
+        // part; each result goes to its own variable or slot, so running them side by side changes nothing in the report.
+        SurvivalSet survival = null!;
+        GroupComparisons? comparisons = null;
         var slopes = new TrajectorySlope?[slots];
-        if (trajectory && options.TrajectoryModel)
-        {
-            var hashes = new ulong[members.Count];
-            foreach (var m in eligible.MembersOf(0)) hashes[m] = TrajectorySample.Hash(members[m].Course);
-            Parallel.For(0, slots, s => slopes[s] = Slope(members, hashes, eligible, s, options));
-        }
+        Parallel.Invoke(
+            () =>
+            {
+                survival = SurvivalSet.Compute(eligible, grouping, options);
+                comparisons = grouping.IsGrouped ? survival.Comparisons(eligible, grouping, options) : null;
+            },
+            () =>
+            {
+                if (!trajectory || !options.TrajectoryModel) return;
+                var hashes = new ulong[members.Count];
+                foreach (var m in eligible.MembersOf(0)) hashes[m] = TrajectorySample.Hash(members[m].Course);
+                Parallel.For(0, slots, s => slopes[s] = Slope(members, hashes, eligible, s, options));
+            });
         var reports = new GroupReport[slots];
         for (var s = 0; s < slots; s++)
         {
@@ -70,8 +79,7 @@ internal static class CohortComputation
                 trajectory ? new TrajectoryAnalysis(tallies[s].WeeklyMeans(), slopes[s]) : null,
                 options.Includes(ReportSection.Item9) ? tallies[s].Item9() : null);
         }
-        return new CohortReport(definition, provenance, reports[0], reports[1..],
-            grouping.IsGrouped ? survival.Comparisons(eligible, grouping, options) : null);
+        return new CohortReport(definition, provenance, reports[0], reports[1..], comparisons);
     }
 
     /// Each course's last total per week: week 0 the baseline, week k its last assessment on days 7(k-1)+1..7k
