@@ -19,7 +19,9 @@ public sealed class EventStoreCourses(IDocumentStore store)
 
     private NpgsqlConnection Connect() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
 
-    /// The latest position, or the given one if not beyond it, and the store's time there (the data cut-off).
+    /// The latest position, or the given one if not beyond it, and the store's time there: the timestamp of the last
+    /// event at or before it by sequence, as CohortReportService takes it, so an export and a report at one position
+    /// are built from identical members.
     public async Task<(long Latest, long Position, DateTimeOffset AsOf)> CutAsync(long? position, CancellationToken cancellationToken)
     {
         await using var connection = Connect();
@@ -27,7 +29,7 @@ public sealed class EventStoreCourses(IDocumentStore store)
         await using var latest = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
         var last = (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
         var at = Math.Min(position ?? last, last);
-        await using var time = new NpgsqlCommand($"select max(timestamp) from {Schema}.mt_events where seq_id <= @p", connection);
+        await using var time = new NpgsqlCommand($"select timestamp from {Schema}.mt_events where seq_id <= @p order by seq_id desc limit 1", connection);
         time.Parameters.AddWithValue("p", at);
         var asOf = await time.ExecuteScalarAsync(cancellationToken) is DateTime t
             ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc))
