@@ -88,7 +88,7 @@ public static class ExportCommands
 
     public static Command Report()
     {
-        var from = new Option<DirectoryInfo>("--from-export") { Description = "An unpacked CSV export", Required = true };
+        var from = new Option<DirectoryInfo>("--from-export") { Description = "An unpacked export (CSV or Parquet)", Required = true };
         var name = new Option<string?>("--name") { Description = "The report the export was made for (the default)" };
         var definition = new Option<FileInfo?>("--definition") { Description = "A report definition JSON file to compute instead" };
         var command = new Command("report", "Recompute a cohort report offline from an export; prints the API's JSON") { from, name, definition };

@@ -4,8 +4,10 @@ using Outcomes.Domain.Outcomes;
 
 namespace Outcomes.Domain.Exports;
 
-/// What an export needs to know before it reads any course: the cohort, the definitions, the data cut-off and the
-/// induction window the induction_window_elapsed column is computed for.
+/// What an export needs to know before it reads any course: the cohort, the definitions, the store's time at the
+/// export's event-store position (AsOf) and the induction window the induction_window_elapsed column is computed for.
+/// The position, not AsOf, decides which facts an export holds: every fact stored at or before it counts, as in a
+/// report (CohortMember.AtPosition); AsOf only decides whether an induction window has elapsed.
 public sealed record ExportScope(CohortFilter Filter, OutcomeDefinitions Definitions, DateTimeOffset AsOf, int InductionWindowDays)
 {
     internal CompiledFilter CompiledFilter { get; } = Filter.Compile();
@@ -28,13 +30,14 @@ public sealed class ExportedCourse
 
     public CohortMember Member { get; }
 
-    /// Known as of the cut-off and inside the cohort filter: the courses a report over the same filter counts.
+    /// Known at the position and inside the cohort filter: the courses a report over the same filter counts.
     public bool Included => Member.IsKnown && _scope.CompiledFilter.Matches(Member);
 
+    /// The course from every fact stored for it at the export's position (the caller reads no later fact).
     public static ExportedCourse From(CourseKey course, CourseFacts facts, ExportScope scope)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        return new ExportedCourse(CohortMember.From(course, facts, scope.Definitions, scope.AsOf), facts, scope);
+        return new ExportedCourse(CohortMember.AtPosition(course, facts, scope.Definitions, scope.AsOf), facts, scope);
     }
 
     public SubjectAttributes Attributes(short clinic) => SubjectAttributes.Of(clinic, Member.Attributes, Member.FirstSessionAt);
@@ -81,14 +84,13 @@ public sealed class ExportedCourse
         row.EndRow();
     }
 
-    /// One row per PHQ-9 up to the cut-off, in the outcome engine's order; returns the number of rows.
+    /// One row per PHQ-9 stored at the position, in the outcome engine's order; returns the number of rows.
     public int WriteAssessments(IRowWriter row, Action<IRowWriter> prefix)
     {
-        var asOfTicks = _scope.AsOf.UtcTicks;
-        var sessions = SessionTicks(asOfTicks);
+        var sessions = SessionTicks();
         var hasSessions = sessions.Length > 0;
         var first = hasSessions ? sessions[0] : 0L;
-        var scores = OutcomeDerivation.SortedScores(_facts.Scores, asOfTicks);
+        var scores = OutcomeDerivation.SortedScores(_facts.Scores, long.MaxValue);
         var baselineTicks = Member.Outcome.Baseline?.OccurredAt.UtcTicks;
         var sessionsBefore = 0;
         for (var i = 0; i < scores.Length; i++)
@@ -111,12 +113,11 @@ public sealed class ExportedCourse
         return scores.Length;
     }
 
-    /// One row per treatment session up to the cut-off, in time order; returns the number of rows. The session
+    /// One row per treatment session stored at the position, in time order; returns the number of rows. The session
     /// columns that follow the modality are written as they were given; the caller withholds them if it must.
     public int WriteSessions(IRowWriter row, Action<IRowWriter> prefix)
     {
-        var asOfTicks = _scope.AsOf.UtcTicks;
-        var given = _facts.Sessions.Where(s => s.OccurredAt.UtcTicks <= asOfTicks).OrderBy(s => s.OccurredAt.UtcTicks)
+        var given = _facts.Sessions.OrderBy(s => s.OccurredAt.UtcTicks)
             .ThenBy(s => s.Modality).ThenBy(s => s.Dose).ThenBy(s => s.Route).ToArray();
         if (given.Length == 0) return 0;
         var first = given[0].OccurredAt.UtcTicks;
@@ -135,9 +136,9 @@ public sealed class ExportedCourse
         return given.Length;
     }
 
-    private long[] SessionTicks(long asOfTicks)
+    private long[] SessionTicks()
     {
-        var ticks = _facts.Sessions.Select(s => s.OccurredAt.UtcTicks).Where(t => t <= asOfTicks).ToArray();
+        var ticks = _facts.Sessions.Select(s => s.OccurredAt.UtcTicks).ToArray();
         Array.Sort(ticks);
         return ticks;
     }

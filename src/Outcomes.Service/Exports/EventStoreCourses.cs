@@ -10,16 +10,19 @@ namespace Outcomes.Service.Exports;
 /// grow with the store: every event up to a position, a clinic's streams in stream order.
 public sealed class EventStoreCourses(IDocumentStore store)
 {
-    private static readonly Dictionary<string, Type> FactTypes = new[]
-    {
-        typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded),
-    }.ToDictionary(t => t.FullName!, StringComparer.Ordinal);
+    private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded)];
+
+    /// Marten's stored type name of each fact type (the mt_events.type column), so the query reads facts only.
+    private Dictionary<string, Type> FactTypeNames() =>
+        FactTypes.ToDictionary(t => ((Marten.Events.EventGraph)((DocumentStore)store).Options.Events).EventMappingFor(t).EventTypeName, StringComparer.Ordinal);
 
     private string Schema => store.Options.Events.DatabaseSchemaName;
 
     private NpgsqlConnection Connect() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
 
-    /// The latest position, or the given one if not beyond it, and the store's time there (the data cut-off).
+    /// The latest position, or the given one if not beyond it, and the store's time there: the timestamp of the last
+    /// event at or before it by sequence, as CohortReportService takes it, so an export and a report at one position
+    /// are built from identical members.
     public async Task<(long Latest, long Position, DateTimeOffset AsOf)> CutAsync(long? position, CancellationToken cancellationToken)
     {
         await using var connection = Connect();
@@ -27,7 +30,7 @@ public sealed class EventStoreCourses(IDocumentStore store)
         await using var latest = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
         var last = (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
         var at = Math.Min(position ?? last, last);
-        await using var time = new NpgsqlCommand($"select max(timestamp) from {Schema}.mt_events where seq_id <= @p", connection);
+        await using var time = new NpgsqlCommand($"select timestamp from {Schema}.mt_events where seq_id <= @p order by seq_id desc limit 1", connection);
         time.Parameters.AddWithValue("p", at);
         var asOf = await time.ExecuteScalarAsync(cancellationToken) is DateTime t
             ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc))
@@ -35,19 +38,26 @@ public sealed class EventStoreCourses(IDocumentStore store)
         return (last, at, asOf);
     }
 
-    /// Each course of the clinic with its facts stored at or before the position, in stream-key order.
+    /// Each course of the clinics with its facts stored at or before the position, in stream-key order. One query for
+    /// all clinics: the table is scanned and sorted once (per clinic, each query scanned the whole table again).
     public async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReadAsync(
-        string clinic, long position, [EnumeratorCancellation] CancellationToken cancellationToken)
+        IReadOnlyCollection<string> clinics, long position, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (clinics.Count == 0) yield break;
         var serializer = store.Options.Serializer();
+        var types = FactTypeNames();
         await using var connection = Connect();
         await connection.OpenAsync(cancellationToken);
-        // A clinic id is [a-z0-9-], so the pattern has no wildcard of its own.
+        // The sort runs in the server; memory enough to keep a mid-sized cohort's sort off the disk.
+        await using (var memory = new NpgsqlCommand($"set work_mem = '{SortMemory}'", connection))
+            await memory.ExecuteNonQueryAsync(cancellationToken);
+        // A clinic id is [a-z0-9-], so the patterns have no wildcard of their own.
         await using var command = new NpgsqlCommand(
-            $"select stream_id, mt_dotnet_type, data from {Schema}.mt_events " +
-            "where seq_id <= @p and stream_id like @clinic order by stream_id, version", connection);
+            $"select stream_id, type, data from {Schema}.mt_events " +
+            "where seq_id <= @p and stream_id like any(@clinics) and type = any(@types) order by stream_id, version", connection);
         command.Parameters.AddWithValue("p", position);
-        command.Parameters.AddWithValue("clinic", clinic + "/%");
+        command.Parameters.AddWithValue("clinics", clinics.Select(c => c + "/%").ToArray());
+        command.Parameters.AddWithValue("types", types.Keys.ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? stream = null;
         var facts = new List<object>();
@@ -60,13 +70,12 @@ public sealed class EventStoreCourses(IDocumentStore store)
                 stream = id;
                 facts = [];
             }
-            var dotnetType = reader.GetString(1);
-            var comma = dotnetType.IndexOf(',');
-            if (!FactTypes.TryGetValue(comma < 0 ? dotnetType : dotnetType[..comma], out var type)) continue;
-            facts.Add(serializer.FromJson(type, reader, 2));
+            facts.Add(serializer.FromJson(types[reader.GetString(1)], reader, 2));
         }
         if (stream is not null && facts.Count > 0) yield return (CourseKey.Parse(stream), CourseFacts.From(facts));
     }
+
+    private const string SortMemory = "64MB";
 
     /// The clinics that have course streams (for a caller who sees every clinic).
     public async Task<IReadOnlyList<string>> ClinicsAsync(CancellationToken cancellationToken)

@@ -62,14 +62,16 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
         var subjects = new List<Subject>();
         var attributes = new List<SubjectAttributes>();
         var clinicsSeen = new bool[clinics.Length];
+        var clinicIndex = clinics.Select((clinic, i) => (clinic, i)).ToDictionary(x => x.clinic, x => (short)x.i, StringComparer.Ordinal);
         long read = 0;
-        for (short c = 0; c < clinics.Length; c++)
         {
-            await foreach (var (key, facts) in courses.ReadAsync(clinics[c], position, cancellationToken))
+            // Pass one's order only lays out the spools: pass two writes in subject-id order whatever it is.
+            await foreach (var (key, facts) in courses.ReadAsync(clinics, position, cancellationToken))
             {
                 if (++read % 10_000 == 0) Progress?.Invoke("courses read", read);
                 var course = ExportedCourse.From(key, facts, scope);
                 if (!course.Included) continue;
+                var c = clinicIndex[key.ClinicId];
                 clinicsSeen[c] = true;
                 var subject = new Subject { Id = keys.SubjectKey(key), Attributes = course.Attributes(c) };
                 subject.SubjectsAt = subjectsSpool.Position;

@@ -93,6 +93,6 @@ internal sealed class TestExport
         return export;
     }
 
-    public static ExportScope Scope(CohortFilter? filter = null, int window = 42) =>
-        new(filter ?? CohortFilter.All, OutcomeDefinitions.Default, Cohorts.CohortTestData.AsOf, window);
+    public static ExportScope Scope(CohortFilter? filter = null, int window = 42, DateTimeOffset? storeTime = null) =>
+        new(filter ?? CohortFilter.All, OutcomeDefinitions.Default, storeTime ?? Cohorts.CohortTestData.AsOf, window);
 }

@@ -17,7 +17,7 @@ public class ExportedCohortTests
         var courses = RandomCourses(400, 31, modalities: 3);
         var definition = Definition(groupBy, new ReportOptions { TrajectoryModelMaxCourses = null });
         var direct = CohortReport.Compute(
-            courses.Select(c => CohortMember.From(c.Key, c.Facts, OutcomeDefinitions.Default, AsOf)).ToList(),
+            courses.Select(c => CohortMember.AtPosition(c.Key, c.Facts, OutcomeDefinitions.Default, AsOf)).ToList(),
             definition, Provenance with { EventStorePosition = 4242 });
 
         var export = TestExport.Of(courses, TestExport.Scope());
@@ -34,7 +34,7 @@ public class ExportedCohortTests
         var filter = new CohortFilter { BaselineSeverity = ["moderate", "moderately-severe", "severe"] };
         var definition = Definition(CohortDimension.BaselineSeverity) with { Filter = filter };
         var direct = CohortReport.Compute(
-            courses.Select(c => CohortMember.From(c.Key, c.Facts, OutcomeDefinitions.Default, AsOf)).ToList(),
+            courses.Select(c => CohortMember.AtPosition(c.Key, c.Facts, OutcomeDefinitions.Default, AsOf)).ToList(),
             definition, Provenance);
 
         var export = TestExport.Of(courses, TestExport.Scope(filter));
@@ -42,6 +42,27 @@ public class ExportedCohortTests
 
         Assert.All(export.Subjects.Rows, r => Assert.Contains(r[Column("baseline_severity")], filter.BaselineSeverity));
         Assert.Equal(direct.Overall.Counts.Enrolled, export.Subjects.Rows.Count);
+        ReportJson.AssertEquivalent(JsonOf(SmallCellSuppression.Apply(direct)), JsonOf(SmallCellSuppression.Apply(offline)));
+    }
+
+    [Fact]
+    public void StoreTimeInsideCourses_FactsStampedLaterStillCount_AsInAReport()
+    {
+        // A store time on day 10: most courses have facts stamped later (clock skew, back-dated feeds), and every
+        // one of them is stored at the position, so the report and the export both count them.
+        var storeTime = Outcomes.TestCourse.DayZero.AddDays(10);
+        var courses = RandomCourses(300, 36);
+        var definition = Definition(CohortDimension.Modality, new ReportOptions { TrajectoryModelMaxCourses = null });
+        var members = courses.Select(c => CohortMember.AtPosition(c.Key, c.Facts, OutcomeDefinitions.Default, storeTime)).ToList();
+        var direct = CohortReport.Compute(members, definition, Provenance with { EventStorePosition = 4242, AsOf = storeTime });
+
+        var export = TestExport.Of(courses, TestExport.Scope(storeTime: storeTime));
+        var offline = ExportedCohort.Report(export.Manifest, definition, export.Subjects.Table(), export.Assessments.Table());
+
+        Assert.Equal(courses.Sum(c => c.Facts.Scores.Count), export.Assessments.Rows.Count);
+        Assert.Equal(courses.Sum(c => c.Facts.Sessions.Count), export.Sessions.Rows.Count);
+        Assert.Contains(export.Subjects.Rows, r => r[Column("induction_window_elapsed")] == "false");
+        Assert.Contains(members, m => m.Outcome.LastAssessmentDay > 10);
         ReportJson.AssertEquivalent(JsonOf(SmallCellSuppression.Apply(direct)), JsonOf(SmallCellSuppression.Apply(offline)));
     }
 

@@ -90,14 +90,16 @@ public sealed class ExportsTests(IngestionFixture fixture)
         Assert.Equal(11, parquet.RowGroups.Sum(g => g.RowCount));
     }
 
-    [Fact]
-    public async Task ExportFromReport_EqualsTheServiceReportAtItsPosition()
+    [Theory]
+    [InlineData("csv")]
+    [InlineData("parquet")]
+    public async Task ExportFromReport_EqualsTheServiceReportAtItsPosition(string format)
     {
         // Every test course shares its attributes, so each clinic's class is at least k: nothing is generalised
         // or suppressed, the one case where equality can hold.
         var clinic = NewClinic();
         await Feed(clinic, 14);
-        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "onset-by-modality", format = "csv" });
+        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "onset-by-modality", format });
         var folder = Directory.CreateTempSubdirectory("outcomes-export-test").FullName;
         foreach (var (name, bytes) in entries) await File.WriteAllBytesAsync(Path.Combine(folder, name), bytes);
         var manifest = ExportManifest.FromJson(await File.ReadAllTextAsync(Path.Combine(folder, "manifest.json")));
@@ -106,6 +108,8 @@ public sealed class ExportsTests(IngestionFixture fixture)
         var service = await fixture.Client.GetStringAsync(
             $"/api/v1/reports/onset-by-modality?clinicId={clinic}&asOfPosition={manifest.EventStorePosition}");
 
+        Assert.Equal(format, manifest.Format);
+        Assert.True(File.Exists(Path.Combine(folder, $"assessments.{format}")));
         Assert.Equal(0, manifest.Deidentification.SuppressedSubjects);
         Assert.All(manifest.Deidentification.Generalisations, g => Assert.Equal(0, g.Subjects));
         Outcomes.Domain.Tests.Exports.ReportJson.AssertEquivalent(service, offline);
