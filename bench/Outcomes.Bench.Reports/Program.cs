@@ -40,6 +40,7 @@ root.SetAction(async (parse, cancellationToken) =>
     Console.WriteLine($"- machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
         $"{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}");
     Console.WriteLine($"- report: {definition.Name} v{definition.Version} (grouped by {definition.GroupBy?.ToString() ?? "nothing"}; sections {string.Join(", ", definition.Options.Sections)})");
+    Console.WriteLine($"- this process's DOTNET_GCgen0size: {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "(not set)"}");
     Console.WriteLine($"- load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine();
 
@@ -78,10 +79,11 @@ root.SetAction(async (parse, cancellationToken) =>
             Add("suppress", inProcess.SuppressMs);
             Add("serialize", inProcess.SerializeMs);
             Add("in-process total", inProcess.TotalMs);
+            Add("of which GC pauses", inProcess.GcPauseMs);
             if (viaHttp is { } h) Add("http", h);
             Console.WriteLine($"  round {round + 1}: raw {raw.Milliseconds:F0} ms ({raw.Rows:N0} rows, {raw.Bytes / 1e6:F0} MB); " +
                 $"in-process {inProcess.TotalMs:F0} ms (read+decode {inProcess.ReadMs:F0}, compute {inProcess.ComputeMs:F0}, " +
-                $"suppress {inProcess.SuppressMs:F0}, serialize {inProcess.SerializeMs:F0}); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
+                $"suppress {inProcess.SuppressMs:F0}, serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
                 $"load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
         var groups = last?.Groups.Count ?? 0;
@@ -118,7 +120,8 @@ namespace Outcomes.Bench.Reports
 
     internal sealed record RawRead(double Milliseconds, long Rows, long Bytes);
 
-    internal sealed record InProcessReport(PublishedCohortReport Report, double ReadMs, double ComputeMs, double SuppressMs, double SerializeMs)
+    internal sealed record InProcessReport(PublishedCohortReport Report, double ReadMs, double ComputeMs, double SuppressMs, double SerializeMs,
+        double GcPauseMs, int Collections)
     {
         public double TotalMs => ReadMs + ComputeMs + SuppressMs + SerializeMs;
     }
@@ -185,6 +188,8 @@ namespace Outcomes.Bench.Reports
         public async Task<InProcessReport> Report(ReportDefinition definition, CancellationToken cancellationToken)
         {
             var definitions = _services.GetRequiredService<OutcomeDefinitions>();
+            var pause = GC.GetTotalPauseDuration();
+            var collections = GC.CollectionCount(0);
             var clock = Stopwatch.StartNew();
             var members = await ReadModel.ReadLatest(null, cancellationToken);
             var read = clock.Elapsed.TotalMilliseconds;
@@ -196,7 +201,8 @@ namespace Outcomes.Bench.Reports
             var json = JsonSerializer.SerializeToUtf8Bytes(published, ApiJson);
             var serialize = clock.Elapsed.TotalMilliseconds - read - compute - suppress;
             GC.KeepAlive(json);
-            return new InProcessReport(published, read, compute, suppress, serialize);
+            return new InProcessReport(published, read, compute, suppress, serialize,
+                (GC.GetTotalPauseDuration() - pause).TotalMilliseconds, GC.CollectionCount(0) - collections);
         }
 
         public async ValueTask DisposeAsync() => await _services.DisposeAsync();
@@ -235,6 +241,8 @@ namespace Outcomes.Bench.Reports
                 ["Ingestion__Queue"] = unique,
                 ["Ingestion__EnvelopeQueue"] = unique + "-envelope",
                 ["Logging__LogLevel__Default"] = "Warning",
+                // As the Dockerfile and the quick start run it.
+                ["DOTNET_GCgen0size"] = Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "0x10000000",
             };
             var log = Path.Combine(repository, ".run", "logs", $"bench-reports-{schema}.log");
             var service = await ServiceProcess.StartAsync(dll, environment, log, cancellationToken);

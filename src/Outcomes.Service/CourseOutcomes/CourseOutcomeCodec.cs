@@ -84,25 +84,25 @@ public static class CourseOutcomeCodec
 
     /// Reads a row back as the report's member, stamped with the report's moment (CourseOutcome.KnownAt).
     /// The definitions must be those the row was derived under (the table keys rows by their version).
-    /// Series are decoded into the arena's shared arrays (a fresh arena per report).
+    /// Series and repeated values go to the context (one per report and thread).
     public static CohortMember Decode(CourseKey course, ReadOnlySpan<byte> row, OutcomeDefinitions definitions, DateTimeOffset asOf,
-        SeriesArena arena)
+        DecodeContext context)
     {
-        ArgumentNullException.ThrowIfNull(arena);
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(definitions);
         var r = new Reader(row);
         if (r.Byte() != Layout)
             throw new InvalidDataException($"Outcome row of {course} has layout {row[0]}, expected {Layout}; rebuild the outcome read model");
         CourseAttributes? attributes = null;
         if (r.Bool())
-            attributes = new CourseAttributes((Modality)r.Byte(), (AgeBand)r.Byte(), (Sex)r.Byte(), (DiagnosisGroup)r.Byte(), r.Int(), r.Int());
+            attributes = context.Shared(new CourseAttributes((Modality)r.Byte(), (AgeBand)r.Byte(), (Sex)r.Byte(), (DiagnosisGroup)r.Byte(), r.Int(), r.Int()));
         var enrolmentKnown = r.Bool();
         var firstSessionTicks = r.Long();
         var sessions = r.Int();
         var ended = r.Bool();
         var endReason = r.NullableInt();
         var endDay = r.NullableInt();
-        var series = arena.Take(r.Int());
+        var series = context.Take(r.Int());
         for (var i = 0; i < series.Count; i++)
         {
             series[i] = new Phq9Assessment(new DateTimeOffset(r.Long(), TimeSpan.Zero), r.NullableInt(), r.Int(), r.Byte(),
@@ -210,13 +210,17 @@ public static class CourseOutcomeCodec
         public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
     }
 
-    /// Hands out slices of large shared arrays for decoded PHQ-9 series: a report over 300,000 courses decodes 3
-    /// million assessments, and one allocation per course would keep the collector busier than the decoding.
-    public sealed class SeriesArena
+    /// What decoding one report's rows shares between them: slices of large arrays for the PHQ-9 series, and one
+    /// instance per clinic id and per attribute combination. A report over 300,000 courses would otherwise allocate
+    /// millions of small objects that all survive until it is done, and collecting them cost more than decoding.
+    /// One context per report and thread.
+    public sealed class DecodeContext
     {
         private const int ChunkSize = 1 << 16;
         private Phq9Assessment[] _chunk = [];
         private int _used;
+        private readonly Dictionary<CourseAttributes, CourseAttributes> _attributes = [];
+        private readonly Dictionary<string, string> _clinics = new(StringComparer.Ordinal);
 
         internal ArraySegment<Phq9Assessment> Take(int count)
         {
@@ -229,6 +233,30 @@ public static class CourseOutcomeCodec
             var slice = new ArraySegment<Phq9Assessment>(_chunk, _used, count);
             _used += count;
             return slice;
+        }
+
+        internal CourseAttributes Shared(CourseAttributes attributes)
+        {
+            if (_attributes.TryGetValue(attributes, out var shared)) return shared;
+            _attributes[attributes] = attributes;
+            return attributes;
+        }
+
+        /// The course key of a stream key, its clinic id shared.
+        public CourseKey Key(string streamKey)
+        {
+            ArgumentNullException.ThrowIfNull(streamKey);
+            var first = streamKey.IndexOf('/', StringComparison.Ordinal);
+            var last = streamKey.LastIndexOf('/');
+            if (first <= 0 || last <= first + 1 || !int.TryParse(streamKey.AsSpan(last + 1), out var course))
+                throw new FormatException($"'{streamKey}' is not a course stream key (clinic/patientKey/course)");
+            var lookup = _clinics.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!lookup.TryGetValue(streamKey.AsSpan(0, first), out var clinic))
+            {
+                clinic = streamKey[..first];
+                _clinics[clinic] = clinic;
+            }
+            return new CourseKey(clinic, streamKey[(first + 1)..last], course);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Marten;
 using Npgsql;
 using Outcomes.Domain.Cohorts;
@@ -66,34 +67,87 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
             }
         }
 
-        var keys = new List<string>();
-        var arena = new CourseOutcomeCodec.SeriesArena();
-        var buffer = new byte[1024];
-        var members = new List<CohortMember>();
-        await using (var rows = new NpgsqlCommand(
-            $"select course_key, outcome from {Table.QualifiedName} where definitions = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
-            connection, transaction))
+        // The connection's thread reads rows into blocks while another decodes the blocks already read: on two cores
+        // decoding then costs little more than reading.
+        var blocks = Channel.CreateBounded<RowBlock>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var decoding = Task.Run(() => Decode(blocks.Reader, storeTime), CancellationToken.None);
+        try
         {
+            await using var rows = new NpgsqlCommand(
+                $"select course_key, outcome from {Table.QualifiedName} where definitions = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
+                connection, transaction);
             rows.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
             if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
             await using var reader = await rows.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+            var block = new RowBlock();
             while (await reader.ReadAsync(cancellationToken))
             {
                 var key = reader.GetString(0);
-                // One reused buffer: the row is decoded at once, nothing keeps it.
                 var length = (int)reader.GetBytes(1, 0, null, 0, 0);
-                if (buffer.Length < length) buffer = new byte[Math.Max(length, 2 * buffer.Length)];
-                reader.GetBytes(1, 0, buffer, 0, length);
-                keys.Add(key);
-                members.Add(CourseOutcomeCodec.Decode(CourseKey.Parse(key), buffer.AsSpan(0, length), definitions, storeTime, arena));
+                if (!block.Fits(length))
+                {
+                    await blocks.Writer.WriteAsync(block, cancellationToken);
+                    block = new RowBlock();
+                }
+                reader.GetBytes(1, 0, block.Reserve(key, length), block.Used - length, length);
             }
+            await blocks.Writer.WriteAsync(block, cancellationToken);
+            blocks.Writer.Complete();
         }
+        catch (Exception ex)
+        {
+            blocks.Writer.TryComplete(ex);
+            // The decoder ends on the same exception; wait for it so that nothing runs on unobserved.
+            await decoding.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        var (keys, members) = await decoding;
         await transaction.CommitAsync(cancellationToken);
         // Rows come in storage order. Course-key order makes floating-point sums (weekly means) add up in the same
         // order as a recomputation from the events, so both give the identical report.
         var ordered = members.ToArray();
         Array.Sort(keys.ToArray(), ordered, StringComparer.Ordinal);
         return new PositionedMembers(position, storeTime, ordered);
+    }
+
+    private async Task<(List<string> Keys, List<CohortMember> Members)> Decode(ChannelReader<RowBlock> blocks, DateTimeOffset storeTime)
+    {
+        var context = new CourseOutcomeCodec.DecodeContext();
+        var keys = new List<string>();
+        var members = new List<CohortMember>();
+        await foreach (var block in blocks.ReadAllAsync())
+        {
+            for (var i = 0; i < block.Keys.Count; i++)
+            {
+                var (offset, length) = block.Rows[i];
+                keys.Add(block.Keys[i]);
+                members.Add(CourseOutcomeCodec.Decode(context.Key(block.Keys[i]), block.Bytes.AsSpan(offset, length), definitions, storeTime, context));
+            }
+        }
+        return (keys, members);
+    }
+
+    /// Rows read but not yet decoded: their keys and their encoded outcomes, back to back in one array.
+    private sealed class RowBlock
+    {
+        private const int Size = 1 << 20;
+
+        public byte[] Bytes { get; private set; } = new byte[Size];
+        public int Used { get; private set; }
+        public List<string> Keys { get; } = new(Size / 256);
+        public List<(int Offset, int Length)> Rows { get; } = new(Size / 256);
+
+        public bool Fits(int length) => Keys.Count == 0 || Used + length <= Bytes.Length;
+
+        /// Room for one row's bytes; returns the array to read them into, at Used - length.
+        public byte[] Reserve(string key, int length)
+        {
+            if (Used + length > Bytes.Length) Bytes = new byte[Math.Max(Size, length)];
+            Keys.Add(key);
+            Rows.Add((Used, length));
+            Used += length;
+            return Bytes;
+        }
     }
 
     /// Derives every course's row again from its events, in batches, reporting progress. Safe beside running
