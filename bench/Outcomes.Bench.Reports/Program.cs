@@ -80,10 +80,11 @@ root.SetAction(async (parse, cancellationToken) =>
             Add("serialize", inProcess.SerializeMs);
             Add("in-process total", inProcess.TotalMs);
             Add("of which GC pauses", inProcess.GcPauseMs);
+            Add("in-process CPU (all threads)", inProcess.CpuMs);
             if (viaHttp is { } h) Add("http", h);
             Console.WriteLine($"  round {round + 1}: raw {raw.Milliseconds:F0} ms ({raw.Rows:N0} rows, {raw.Bytes / 1e6:F0} MB); " +
                 $"in-process {inProcess.TotalMs:F0} ms (read+decode {inProcess.ReadMs:F0}, compute {inProcess.ComputeMs:F0}, " +
-                $"suppress {inProcess.SuppressMs:F0}, serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
+                $"suppress {inProcess.SuppressMs:F0}, serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections; CPU {inProcess.CpuMs:F0} ms); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
                 $"load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
         var groups = last?.Groups.Count ?? 0;
@@ -121,7 +122,7 @@ namespace Outcomes.Bench.Reports
     internal sealed record RawRead(double Milliseconds, long Rows, long Bytes);
 
     internal sealed record InProcessReport(PublishedCohortReport Report, double ReadMs, double ComputeMs, double SuppressMs, double SerializeMs,
-        double GcPauseMs, int Collections)
+        double GcPauseMs, int Collections, double CpuMs)
     {
         public double TotalMs => ReadMs + ComputeMs + SuppressMs + SerializeMs;
     }
@@ -189,6 +190,7 @@ namespace Outcomes.Bench.Reports
         {
             var definitions = _services.GetRequiredService<OutcomeDefinitions>();
             var pause = GC.GetTotalPauseDuration();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var collections = GC.CollectionCount(0);
             var clock = Stopwatch.StartNew();
             var members = await ReadModel.ReadLatest(null, cancellationToken);
@@ -202,7 +204,8 @@ namespace Outcomes.Bench.Reports
             var serialize = clock.Elapsed.TotalMilliseconds - read - compute - suppress;
             GC.KeepAlive(json);
             return new InProcessReport(published, read, compute, suppress, serialize,
-                (GC.GetTotalPauseDuration() - pause).TotalMilliseconds, GC.CollectionCount(0) - collections);
+                (GC.GetTotalPauseDuration() - pause).TotalMilliseconds, GC.CollectionCount(0) - collections,
+                (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
         }
 
         public async ValueTask DisposeAsync() => await _services.DisposeAsync();
