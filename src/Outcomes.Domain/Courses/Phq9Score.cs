@@ -27,7 +27,10 @@ public sealed record Phq9Score
     /// Item 9 (thoughts of being better off dead or of self-harm); unknown for total-only scores.
     public int? Item9 => Items?[ItemCount - 1];
 
-    public Phq9Severity Severity => Total switch
+    public Phq9Severity Severity => SeverityOf(Total);
+
+    /// The severity band of a total (Kroenke 2001 cut-offs 5, 10, 15, 20).
+    public static Phq9Severity SeverityOf(int total) => total switch
     {
         <= 4 => Phq9Severity.Minimal,
         <= 9 => Phq9Severity.Mild,
