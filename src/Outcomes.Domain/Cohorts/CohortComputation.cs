@@ -87,36 +87,38 @@ internal static class CohortComputation
     private static bool WeeklyTotals(CourseOutcome outcome, int weeks, int[] totals)
     {
         Array.Fill(totals, -1);
-        var found = false;
-        foreach (var assessment in FromBaseline(outcome))
+        var series = SeriesOf(outcome);
+        var b = BaselineIndex(outcome, series);
+        if (b < 0) return false;
+        totals[0] = series[b].Total;
+        for (var k = b + 1; k < series.Length; k++)
         {
-            if (!found)
-            {
-                totals[0] = assessment.Total;
-                found = true;
-                continue;
-            }
+            ref readonly var assessment = ref series[k];
             var day = assessment.Day.GetValueOrDefault();
             if (day > 7 * weeks) break;
             totals[WeekOf(day)] = assessment.Total;
         }
-        return found;
+        return true;
     }
 
     private static int WeekOf(int dayAfterFirstSession) => Math.Max(1, (dayAfterFirstSession + 6) / 7);
 
-    /// The series from the baseline on (nothing without a baseline), read once in order: a stored read model decodes
-    /// its series as it is enumerated rather than holding millions of assessments for a report.
-    private static IEnumerable<Phq9Assessment> FromBaseline(CourseOutcome outcome)
+    /// The series without interface calls or copies: the outcome engine stores it as an array, a stored read model
+    /// as a slice of one shared array.
+    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) => outcome.Series switch
     {
-        if (outcome.Baseline is not { } baseline) yield break;
+        Phq9Assessment[] array => array,
+        ArraySegment<Phq9Assessment> slice => slice.AsSpan(),
+        var other => other.ToArray(),
+    };
+
+    private static int BaselineIndex(CourseOutcome outcome, ReadOnlySpan<Phq9Assessment> series)
+    {
+        if (outcome.Baseline is not { } baseline) return -1;
         var at = baseline.OccurredAt.UtcTicks;
-        var found = false;
-        foreach (var assessment in outcome.Series)
-        {
-            found = found || assessment.OccurredAt.UtcTicks == at;
-            if (found) yield return assessment;
-        }
+        for (var k = 0; k < series.Length; k++)
+            if (series[k].OccurredAt.UtcTicks == at) return k;
+        return -1;
     }
 
     private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, ulong[] hashes, EligibleCourses eligible, int slot,
@@ -130,13 +132,15 @@ internal static class CohortComputation
         var maxDay = 7 * options.TrajectoryWeeks;
         for (var s = 0; s < sample.Length; s++)
         {
-            foreach (var assessment in FromBaseline(members[sample[s]].Outcome))
+            var course = members[sample[s]].Outcome;
+            var series = SeriesOf(course);
+            for (var k = BaselineIndex(course, series); k < series.Length; k++)
             {
-                var day = Math.Max(0, assessment.Day.GetValueOrDefault());
+                var day = Math.Max(0, series[k].Day.GetValueOrDefault());
                 if (day > maxDay) break;
                 subjects.Add(s);
                 time.Add(day / 7.0);
-                outcome.Add(assessment.Total);
+                outcome.Add(series[k].Total);
             }
         }
         var fit = MixedModel.Fit(subjects, time, outcome, RandomEffectsTerm.InterceptAndSlope);

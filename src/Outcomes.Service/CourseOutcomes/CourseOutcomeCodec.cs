@@ -84,17 +84,12 @@ public static class CourseOutcomeCodec
 
     /// Reads a row back as the report's member, stamped with the report's moment (CourseOutcome.KnownAt).
     /// The definitions must be those the row was derived under (the table keys rows by their version).
-    /// Repeated values are shared through the context (one per report and thread). The PHQ-9 series stays encoded
-    /// in <paramref name="block"/> (which the member then keeps) and is decoded as it is enumerated: a report reads
-    /// each series once, and 3 million decoded assessments held for the whole report cost more to allocate and
-    /// collect than decoding them on the way.
-    public static CohortMember Decode(CourseKey course, byte[] block, int offset, int length, OutcomeDefinitions definitions,
-        DateTimeOffset asOf, DecodeContext context)
+    /// Series and repeated values go to the context (one per report and thread).
+    public static CohortMember Decode(CourseKey course, ReadOnlySpan<byte> row, OutcomeDefinitions definitions, DateTimeOffset asOf,
+        DecodeContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(definitions);
-        ArgumentNullException.ThrowIfNull(block);
-        var row = block.AsSpan(offset, length);
         var r = new Reader(row);
         if (r.Byte() != Layout)
             throw new InvalidDataException($"Outcome row of {course} has layout {row[0]}, expected {Layout}; rebuild the outcome read model");
@@ -107,10 +102,17 @@ public static class CourseOutcomeCodec
         var ended = r.Bool();
         var endReason = r.NullableInt();
         var endDay = r.NullableInt();
-        var count = r.Int();
-        var series = new EncodedSeries(block, offset + r.Position, count);
-        for (var i = 0; i < count; i++)
-            r.Assessment(0);
+        var series = context.Take(r.Int());
+        var ticks = 0L;
+        for (var i = 0; i < series.Count; i++)
+        {
+            ticks += r.VarLong();
+            var day = r.NullableInt();
+            var received = r.Int();
+            var total = r.Byte();
+            series[i] = new Phq9Assessment(new DateTimeOffset(ticks, TimeSpan.Zero), day, received, total, Phq9Score.SeverityOf(total),
+                r.Bool(), r.NullableInt());
+        }
         var superseded = r.Int();
         var lastDay = r.NullableInt();
         var baseline = r.Int();
@@ -144,7 +146,7 @@ public static class CourseOutcomeCodec
             Series = series,
             SupersededSameDayScores = superseded,
             LastAssessmentDay = lastDay,
-            Baseline = baseline >= 0 ? series.ElementAt(baseline) : null,
+            Baseline = baseline >= 0 ? series[baseline] : null,
             NoBaselineReason = noBaseline is { } n ? (NoBaselineReason)n : null,
             Eligible = eligible,
             FirstResponse = firstResponse,
@@ -233,12 +235,30 @@ public static class CourseOutcomeCodec
         public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
     }
 
-    /// What decoding one report's rows shares between them: one instance per clinic id and per attribute
-    /// combination, instead of 300,000 copies that all live until the report is done. One context per report and thread.
+    /// What decoding one report's rows shares between them: slices of large arrays for the PHQ-9 series, and one
+    /// instance per clinic id and per attribute combination. A report over 300,000 courses would otherwise allocate
+    /// millions of small objects that all survive until it is done, and collecting them cost more than decoding.
+    /// One context per report and thread.
     public sealed class DecodeContext
     {
+        private const int ChunkSize = 1 << 16;
+        private Phq9Assessment[] _chunk = [];
+        private int _used;
         private readonly Dictionary<CourseAttributes, CourseAttributes> _attributes = [];
         private readonly Dictionary<string, string> _clinics = new(StringComparer.Ordinal);
+
+        internal ArraySegment<Phq9Assessment> Take(int count)
+        {
+            if (count == 0) return ArraySegment<Phq9Assessment>.Empty;
+            if (_chunk.Length - _used < count)
+            {
+                _chunk = new Phq9Assessment[Math.Max(ChunkSize, count)];
+                _used = 0;
+            }
+            var slice = new ArraySegment<Phq9Assessment>(_chunk, _used, count);
+            _used += count;
+            return slice;
+        }
 
         internal CourseAttributes Shared(CourseAttributes attributes)
         {
@@ -265,63 +285,8 @@ public static class CourseOutcomeCodec
         }
     }
 
-    /// A row's PHQ-9 series, decoded in order as it is enumerated (layout: see Encode).
-    private sealed class EncodedSeries(byte[] block, int offset, int count) : IReadOnlyList<Phq9Assessment>
-    {
-        public int Count { get; } = count;
-
-        /// Decodes from the start: fine for the one baseline lookup, enumerate for the rest.
-        public Phq9Assessment this[int index] => ElementAt(index);
-
-        public Phq9Assessment ElementAt(int index)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(index);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            var r = new Reader(block.AsSpan(offset));
-            var ticks = 0L;
-            for (var i = 0; i < index; i++) ticks = r.Assessment(ticks).OccurredAt.UtcTicks;
-            return r.Assessment(ticks);
-        }
-
-        public IEnumerator<Phq9Assessment> GetEnumerator()
-        {
-            var at = offset;
-            var ticks = 0L;
-            for (var i = 0; i < Count; i++)
-            {
-                var (assessment, used) = Next(at, ticks);
-                at += used;
-                ticks = assessment.OccurredAt.UtcTicks;
-                yield return assessment;
-            }
-        }
-
-        // A ref struct cannot live across a yield; each step reads one assessment and says how far it went.
-        private (Phq9Assessment Assessment, int Used) Next(int at, long ticks)
-        {
-            var r = new Reader(block.AsSpan(at));
-            var assessment = r.Assessment(ticks);
-            return (assessment, r.Position);
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
-
     private ref struct Reader(ReadOnlySpan<byte> row)
     {
-        public readonly int Position => _at;
-
-        /// One series element, its time stored as the step from <paramref name="previousTicks"/>.
-        public Phq9Assessment Assessment(long previousTicks)
-        {
-            var ticks = previousTicks + VarLong();
-            var day = NullableInt();
-            var received = Int();
-            var total = Byte();
-            return new Phq9Assessment(new DateTimeOffset(ticks, TimeSpan.Zero), day, received, total, Phq9Score.SeverityOf(total),
-                Bool(), NullableInt());
-        }
-
         private readonly ReadOnlySpan<byte> _row = row;
         private int _at;
 

@@ -121,7 +121,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
             {
                 var (offset, length) = block.Rows[i];
                 keys.Add(block.Keys[i]);
-                members.Add(CourseOutcomeCodec.Decode(context.Key(block.Keys[i]), block.Bytes, offset, length, definitions, storeTime, context));
+                members.Add(CourseOutcomeCodec.Decode(context.Key(block.Keys[i]), block.Bytes.AsSpan(offset, length), definitions, storeTime, context));
             }
         }
         return (keys, members);

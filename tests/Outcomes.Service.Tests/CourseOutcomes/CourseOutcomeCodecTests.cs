@@ -27,9 +27,7 @@ public sealed class CourseOutcomeCodecTests
                 var storeTime = DayZero.AddDays(random.Next(0, 120)).AddHours(random.Next(0, 24));
                 var row = CourseOutcomeRow.From(course, facts, 7, definitions);
 
-                var block = new byte[row.Outcome.Length + 7];
-                row.Outcome.CopyTo(block, 5);
-                var decoded = CourseOutcomeCodec.Decode(context.Key(row.Course), block, 5, row.Outcome.Length, definitions, storeTime, context);
+                var decoded = CourseOutcomeCodec.Decode(context.Key(row.Course), row.Outcome, definitions, storeTime, context);
 
                 var expected = CohortMember.AtPosition(course, facts, definitions, storeTime);
                 Assert.Equal(Json(expected), Json(decoded));
@@ -50,8 +48,7 @@ public sealed class CourseOutcomeCodecTests
         row.Outcome[0] = 1;
 
         var error = Assert.Throws<InvalidDataException>(() => CourseOutcomeCodec.Decode(
-            new CourseKey("clinic-a", "pk0000001zz", 1), row.Outcome, 0, row.Outcome.Length, OutcomeDefinitions.Default, DayZero,
-            new CourseOutcomeCodec.DecodeContext()));
+            new CourseKey("clinic-a", "pk0000001zz", 1), row.Outcome, OutcomeDefinitions.Default, DayZero, new CourseOutcomeCodec.DecodeContext()));
         Assert.Contains("rebuild", error.Message, StringComparison.Ordinal);
     }
 
