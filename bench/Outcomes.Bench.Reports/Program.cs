@@ -193,7 +193,7 @@ namespace Outcomes.Bench.Reports
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var collections = GC.CollectionCount(0);
             var clock = Stopwatch.StartNew();
-            var members = await ReadModel.ReadLatest(null, cancellationToken);
+            using var members = await ReadModel.ReadLatest(null, cancellationToken);
             var read = clock.Elapsed.TotalMilliseconds;
             var report = CohortReport.Compute(members.Members, definition,
                 new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime));

@@ -47,9 +47,12 @@ public sealed class CohortReportService(
             members = await Recompute(position, clinics, cancellationToken);
         }
 
-        var report = CohortReport.Compute(members.Members, definition,
-            new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime));
-        return new ReportAnswer(SmallCellSuppression.Apply(report), 200, null);
+        using (members)
+        {
+            var report = CohortReport.Compute(members.Members, definition,
+                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime));
+            return new ReportAnswer(SmallCellSuppression.Apply(report), 200, null);
+        }
     }
 
     private async Task<long> LatestPosition(CancellationToken cancellationToken)

@@ -239,9 +239,13 @@ public static class CourseOutcomeCodec
     /// instance per clinic id and per attribute combination. A report over 300,000 courses would otherwise allocate
     /// millions of small objects that all survive until it is done, and collecting them cost more than decoding.
     /// One context per report and thread.
-    public sealed class DecodeContext
+    public sealed class DecodeContext : IDisposable
     {
         private const int ChunkSize = 1 << 16;
+        // Series chunks are large-object-heap arrays; renting them keeps reports from churning that heap (which
+        // triggers full collections). They go back when the report that used them is computed (Dispose).
+        private static readonly System.Buffers.ArrayPool<Phq9Assessment> Chunks = System.Buffers.ArrayPool<Phq9Assessment>.Create(ChunkSize, 128);
+        private readonly List<Phq9Assessment[]> _rented = [];
         private Phq9Assessment[] _chunk = [];
         private int _used;
         private readonly Dictionary<CourseAttributes, CourseAttributes> _attributes = [];
@@ -252,12 +256,21 @@ public static class CourseOutcomeCodec
             if (count == 0) return ArraySegment<Phq9Assessment>.Empty;
             if (_chunk.Length - _used < count)
             {
-                _chunk = new Phq9Assessment[Math.Max(ChunkSize, count)];
+                _chunk = count <= ChunkSize ? Chunks.Rent(ChunkSize) : new Phq9Assessment[count];
+                if (count <= ChunkSize) _rented.Add(_chunk);
                 _used = 0;
             }
             var slice = new ArraySegment<Phq9Assessment>(_chunk, _used, count);
             _used += count;
             return slice;
+        }
+
+        /// Returns the series arrays: no member decoded with this context may be read afterwards.
+        public void Dispose()
+        {
+            foreach (var chunk in _rented) Chunks.Return(chunk);
+            _rented.Clear();
+            _chunk = [];
         }
 
         internal CourseAttributes Shared(CourseAttributes attributes)

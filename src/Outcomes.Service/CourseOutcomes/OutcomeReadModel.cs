@@ -16,7 +16,13 @@ public sealed record OutcomeReadModelState(long Courses, long CurrentRows, long 
 }
 
 /// The members of a cohort read at one consistent event-store position.
-public sealed record PositionedMembers(long Position, DateTimeOffset StoreTime, IReadOnlyList<CohortMember> Members);
+/// Dispose once the members have been used: read-model members hold pooled arrays that go back then.
+public sealed record PositionedMembers(long Position, DateTimeOffset StoreTime, IReadOnlyList<CohortMember> Members) : IDisposable
+{
+    internal IDisposable? Lease { get; init; }
+
+    public void Dispose() => Lease?.Dispose();
+}
 
 public sealed record RebuildProgress(long CoursesDone, long CoursesTotal, long Facts, TimeSpan Elapsed);
 
@@ -101,16 +107,17 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
             await decoding.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
-        var (keys, members) = await decoding;
+        var (keys, members, context) = await decoding;
         await transaction.CommitAsync(cancellationToken);
         // Rows come in storage order. Course-key order makes floating-point sums (weekly means) add up in the same
         // order as a recomputation from the events, so both give the identical report.
         var ordered = members.ToArray();
         Array.Sort(keys.ToArray(), ordered, StringComparer.Ordinal);
-        return new PositionedMembers(position, storeTime, ordered);
+        return new PositionedMembers(position, storeTime, ordered) { Lease = context };
     }
 
-    private async Task<(List<string> Keys, List<CohortMember> Members)> Decode(ChannelReader<RowBlock> blocks, DateTimeOffset storeTime)
+    private async Task<(List<string> Keys, List<CohortMember> Members, CourseOutcomeCodec.DecodeContext Context)> Decode(
+        ChannelReader<RowBlock> blocks, DateTimeOffset storeTime)
     {
         var context = new CourseOutcomeCodec.DecodeContext();
         var keys = new List<string>();
@@ -123,8 +130,9 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
                 keys.Add(block.Keys[i]);
                 members.Add(CourseOutcomeCodec.Decode(context.Key(block.Keys[i]), block.Bytes.AsSpan(offset, length), definitions, storeTime, context));
             }
+            block.Release();
         }
-        return (keys, members);
+        return (keys, members, context);
     }
 
     /// Rows read but not yet decoded: their keys and their encoded outcomes, back to back in one array.
@@ -132,7 +140,14 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
     {
         private const int Size = 1 << 20;
 
-        public byte[] Bytes { get; private set; } = new byte[Size];
+        // Rented: a report streams some sixty of these through, each decoded at once.
+        public byte[] Bytes { get; private set; } = System.Buffers.ArrayPool<byte>.Shared.Rent(Size);
+
+        public void Release()
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(Bytes);
+            Bytes = [];
+        }
         public int Used { get; private set; }
         public List<string> Keys { get; } = new(Size / 256);
         public List<(int Offset, int Length)> Rows { get; } = new(Size / 256);
@@ -142,7 +157,11 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         /// Room for one row's bytes; returns the array to read them into, at Used - length.
         public byte[] Reserve(string key, int length)
         {
-            if (Used + length > Bytes.Length) Bytes = new byte[Math.Max(Size, length)];
+            if (Used + length > Bytes.Length)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(Bytes);
+                Bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            }
             Keys.Add(key);
             Rows.Add((Used, length));
             Used += length;
