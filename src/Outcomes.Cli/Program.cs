@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
+using Outcomes.Cli.Exports;
 using Outcomes.Cli.Loading;
 using Outcomes.Cli.Stats;
 using Outcomes.Cli.Tokens;
@@ -11,6 +12,8 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     ContractCommand.Create(),
     StatsCommand.Create(),
     TokenCommand.Create(),
+    ExportCommands.Export(),
+    ExportCommands.Report(),
     LoadCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,9 +1,15 @@
 using System.Text.Json.Serialization;
 using Outcomes.Service.Cohorts;
+using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Dashboard;
+using Outcomes.Service.Exports;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
 using Outcomes.Service.Security;
+
+if (args is [OutcomeRebuildCommand.Verb, ..])
+    return await OutcomeRebuildCommand.Run(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders().AddJsonConsole();
@@ -15,15 +21,22 @@ builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
 builder.Services.AddCohortReports();
+builder.Services.AddOutcomesDashboard();
+builder.Services.AddResearchExports();
 
 var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseAntiforgery();
 app.MapOutcomesOpenApi();
 app.MapOutcomesHealth();
 app.MapIngestionApi();
 app.MapPatientsApi();
 app.MapCohortReportsApi();
-app.Run();
+app.MapAdHocCohortApi();
+app.MapDashboard();
+app.MapExportsApi();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -47,12 +47,25 @@ internal static class CohortComputation
             if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
         }
 
-        var survival = SurvivalSet.Compute(eligible, grouping, options);
-        // The mixed models are the costliest part and independent of each other; each result goes to its own slot,
-        // so running them side by side changes nothing in the report.
+        eligible.Complete();
+        // The survival analyses, the Cox model and the mixed models are independent of each other and the costliest
+        // part; each result goes to its own variable or slot, so running them side by side changes nothing in the report.
+        SurvivalSet survival = null!;
+        GroupComparisons? comparisons = null;
         var slopes = new TrajectorySlope?[slots];
-        if (trajectory && options.TrajectoryModel)
-            Parallel.For(0, slots, s => slopes[s] = Slope(members, eligible, s, options));
+        Parallel.Invoke(
+            () =>
+            {
+                survival = SurvivalSet.Compute(eligible, grouping, options);
+                comparisons = grouping.IsGrouped ? survival.Comparisons(eligible, grouping, options) : null;
+            },
+            () =>
+            {
+                if (!trajectory || !options.TrajectoryModel) return;
+                var hashes = new ulong[members.Count];
+                foreach (var m in eligible.MembersOf(0)) hashes[m] = TrajectorySample.Hash(members[m].Course);
+                Parallel.For(0, slots, s => slopes[s] = Slope(members, hashes, eligible, s, options));
+            });
         var reports = new GroupReport[slots];
         for (var s = 0; s < slots; s++)
         {
@@ -66,8 +79,7 @@ internal static class CohortComputation
                 trajectory ? new TrajectoryAnalysis(tallies[s].WeeklyMeans(), slopes[s]) : null,
                 options.Includes(ReportSection.Item9) ? tallies[s].Item9() : null);
         }
-        return new CohortReport(definition, provenance, reports[0], reports[1..],
-            grouping.IsGrouped ? survival.Comparisons(eligible, grouping, options) : null);
+        return new CohortReport(definition, provenance, reports[0], reports[1..], comparisons);
     }
 
     /// Each course's last total per week: week 0 the baseline, week k its last assessment on days 7(k-1)+1..7k
@@ -91,9 +103,14 @@ internal static class CohortComputation
 
     private static int WeekOf(int dayAfterFirstSession) => Math.Max(1, (dayAfterFirstSession + 6) / 7);
 
-    /// The series without interface calls or copies: the outcome engine stores it as an array.
-    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) =>
-        outcome.Series as Phq9Assessment[] ?? [.. outcome.Series];
+    /// The series without interface calls or copies: the outcome engine stores it as an array, a stored read model
+    /// as a slice of one shared array.
+    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) => outcome.Series switch
+    {
+        Phq9Assessment[] array => array,
+        ArraySegment<Phq9Assessment> slice => slice.AsSpan(),
+        var other => other.ToArray(),
+    };
 
     private static int BaselineIndex(CourseOutcome outcome, ReadOnlySpan<Phq9Assessment> series)
     {
@@ -104,9 +121,10 @@ internal static class CohortComputation
         return -1;
     }
 
-    private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, EligibleCourses eligible, int slot, ReportOptions options)
+    private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, ulong[] hashes, EligibleCourses eligible, int slot,
+        ReportOptions options)
     {
-        var (sample, subsampled) = TrajectorySample.Select(members, eligible.MembersOf(slot), options.TrajectoryModelMaxCourses);
+        var (sample, subsampled) = TrajectorySample.Select(members, hashes, eligible.MembersOf(slot), options.TrajectoryModelMaxCourses);
         if (sample.Length == 0) return new TrajectorySlope(0, 0, false, null, "There are no eligible courses.");
         var subjects = new List<int>();
         var time = new List<double>();

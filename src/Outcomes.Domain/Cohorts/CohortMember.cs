@@ -42,6 +42,16 @@ public sealed record CohortMember(CourseKey Course, CourseAttributes? Attributes
         return new CohortMember(course, attributes, outcome);
     }
 
+    /// Builds a member from every fact stored for the course at an event-store position, stamped with the store's
+    /// time at that position. What the store holds, not the facts' own clocks, decides what a report knows: a fact
+    /// stamped a little ahead of the store's clock (allowed skew) still counts. The time only decides whether an
+    /// ongoing course has passed its induction window. This is the rule the stored outcome read model follows.
+    public static CohortMember AtPosition(CourseKey course, CourseFacts facts, OutcomeDefinitions definitions, DateTimeOffset storeTime)
+    {
+        var member = From(course, facts, definitions, DateTimeOffset.MaxValue);
+        return member with { Outcome = member.Outcome.KnownAt(storeTime, definitions) };
+    }
+
     /// Anything at all known about the course as of its outcome's AsOf; a course whose every fact is later than
     /// that does not exist yet for the report.
     internal bool IsKnown =>

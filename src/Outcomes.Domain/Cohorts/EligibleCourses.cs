@@ -52,6 +52,9 @@ internal sealed class EligibleCourses(int capacity)
     public string[] DurabilityLabels => Trimmed()._durabilityLabel;
     public int[] DurabilitySlots => Trimmed()._durabilitySlot;
 
+    /// Ends adding: trims the arrays to their counts. Call before reading from several threads at once.
+    public void Complete() => Trimmed();
+
     /// Member indices of the eligible courses in a slot (0: all).
     public IEnumerable<int> MembersOf(int slot)
     {
@@ -62,7 +65,6 @@ internal sealed class EligibleCourses(int capacity)
     private EligibleCourses Trimmed()
     {
         if (_trimmed) return this;
-        _trimmed = true;
         Array.Resize(ref _member, Count);
         Array.Resize(ref _slot, Count);
         Array.Resize(ref _onsetDays, Count);
@@ -74,6 +76,7 @@ internal sealed class EligibleCourses(int capacity)
         Array.Resize(ref _durabilityEnded, Responders);
         Array.Resize(ref _durabilityLabel, Responders);
         Array.Resize(ref _durabilitySlot, Responders);
+        _trimmed = true;
         return this;
     }
 }

@@ -21,13 +21,23 @@ internal sealed class SurvivalSet
     public static SurvivalSet Compute(EligibleCourses eligible, Grouping grouping, ReportOptions options)
     {
         var set = new SurvivalSet(options, grouping.Labels);
-        if (options.Includes(ReportSection.TimeToResponse))
-        {
-            set._onsetDays = Analysis.Of(eligible.OnsetDays, eligible.Responded, eligible.Labels, grouping);
-            set._onsetSessions = Analysis.Of(eligible.OnsetSessions, eligible.Responded, eligible.Labels, grouping);
-        }
-        if (options.Includes(ReportSection.Durability))
-            set._durability = Analysis.Of(eligible.DurabilityDays, eligible.DurabilityEnded, eligible.DurabilityLabels, grouping);
+        // Three independent estimations, each into its own field.
+        Parallel.Invoke(
+            () =>
+            {
+                if (options.Includes(ReportSection.TimeToResponse))
+                    set._onsetDays = Analysis.Of(eligible.OnsetDays, eligible.Responded, eligible.Labels, grouping);
+            },
+            () =>
+            {
+                if (options.Includes(ReportSection.TimeToResponse))
+                    set._onsetSessions = Analysis.Of(eligible.OnsetSessions, eligible.Responded, eligible.Labels, grouping);
+            },
+            () =>
+            {
+                if (options.Includes(ReportSection.Durability))
+                    set._durability = Analysis.Of(eligible.DurabilityDays, eligible.DurabilityEnded, eligible.DurabilityLabels, grouping);
+            });
         return set;
     }
 

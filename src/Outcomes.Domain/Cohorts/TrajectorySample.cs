@@ -5,7 +5,9 @@ namespace Outcomes.Domain.Cohorts;
 /// every run and machine, whatever order the members come in, and independent of clinic, group or outcome.
 internal static class TrajectorySample
 {
-    public static (int[] Members, bool Subsampled) Select(IReadOnlyList<CohortMember> members, IEnumerable<int> candidates, int? max)
+    /// Hashes: each member's Hash(course), computed once per report by the caller (a report draws a sample per group
+    /// and one overall, so each key would otherwise be hashed twice, and hashing is most of the draw's cost).
+    public static (int[] Members, bool Subsampled) Select(IReadOnlyList<CohortMember> members, ulong[] hashes, IEnumerable<int> candidates, int? max)
     {
         var order = Comparer<(ulong Hash, int Member)>.Create((a, b) => Compare(members, a, b));
         var keep = max ?? int.MaxValue;
@@ -14,7 +16,7 @@ internal static class TrajectorySample
         foreach (var m in candidates)
         {
             seen++;
-            var key = (Hash(members[m].Course), m);
+            var key = (hashes[m], m);
             if (heap.Count < keep) heap.Enqueue(m, key);
             else if (heap.TryPeek(out _, out var largest) && order.Compare(key, largest) < 0) heap.DequeueEnqueue(m, key);
         }

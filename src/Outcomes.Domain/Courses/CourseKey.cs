@@ -18,6 +18,16 @@ public sealed partial record CourseKey(string ClinicId, string PatientKey, int C
         return new CourseKey(parts[0], parts[1], course);
     }
 
+    /// Whether a stream key is a course's (other streams, such as the export audit, share the store).
+    public static bool TryParse(string? streamKey, out CourseKey? course)
+    {
+        course = null;
+        var parts = streamKey?.Split('/');
+        if (parts is not { Length: 3 } || !int.TryParse(parts[2], out var number)) return false;
+        course = new CourseKey(parts[0], parts[1], number);
+        return true;
+    }
+
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,39}$")]
     public static partial Regex ClinicIdPattern();
 }

@@ -29,15 +29,31 @@ public sealed record CourseFacts(
                 case Phq9Completed score:
                     scores.Add(score);
                     break;
-                case PatientEnrolled e when enrolment is null || e.OccurredAt < enrolment.OccurredAt:
+                case PatientEnrolled e when Supersedes(e, enrolment):
                     enrolment = e;
                     break;
-                case CourseEnded e when ended is null || e.OccurredAt > ended.OccurredAt
-                                        || (e.OccurredAt == ended.OccurredAt && e.Reason > ended.Reason):
+                case CourseEnded e when Supersedes(e, ended):
                     ended = e;
                     break;
             }
         }
         return new CourseFacts(enrolment, sessions, scores, ended);
+    }
+
+    /// Whether a course's read model should keep this enrolment instead of the one it holds: the earliest wins,
+    /// so read models fed in any arrival order hold the enrolment CourseFacts.From would pick.
+    public static bool Supersedes(PatientEnrolled candidate, PatientEnrolled? held)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return held is null || candidate.OccurredAt < held.OccurredAt;
+    }
+
+    /// Whether a course's read model should keep this end instead of the one it holds: the latest wins (a later end
+    /// supersedes), ties broken by reason so that arrival order never decides.
+    public static bool Supersedes(CourseEnded candidate, CourseEnded? held)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return held is null || candidate.OccurredAt > held.OccurredAt
+            || (candidate.OccurredAt == held.OccurredAt && candidate.Reason > held.Reason);
     }
 }

@@ -62,6 +62,28 @@ public sealed record CourseOutcome
     public static CourseOutcome Derive(IEnumerable<object> facts, OutcomeDefinitions definitions, DateTimeOffset asOf) =>
         OutcomeDerivation.Derive(CourseFacts.From(facts), definitions, asOf);
 
+    /// This outcome as known at a later moment when no fact has arrived since: only the clock-bound answer changes
+    /// (whether an ongoing, unanswered course has passed its induction window). A stored outcome derived from every
+    /// fact of a course (asOf = DateTimeOffset.MaxValue) and stamped with the report's moment equals the outcome
+    /// derived as of that moment whenever no fact of the course is stamped later than it.
+    public CourseOutcome KnownAt(DateTimeOffset asOf, OutcomeDefinitions definitions) =>
+        this with
+        {
+            AsOf = asOf,
+            ResponseByEndOfInduction = ResponseByEndOfInductionAt(asOf, Eligible, FirstResponse, CourseEnded, FirstSessionAt,
+                ResponseByEndOfInduction, definitions),
+        };
+
+    /// KnownAt's one clock-bound answer, for readers that build a stored outcome field by field.
+    public static bool? ResponseByEndOfInductionAt(DateTimeOffset asOf, bool eligible, Milestone? firstResponse, bool courseEnded,
+        DateTimeOffset? firstSessionAt, bool? derived, OutcomeDefinitions definitions)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        if (!eligible || firstResponse is not null || firstSessionAt is not { } first) return derived;
+        var asOfDay = asOf.UtcTicks / TimeSpan.TicksPerDay - first.UtcTicks / TimeSpan.TicksPerDay;
+        return courseEnded || asOfDay >= definitions.InductionWindowDays ? false : null;
+    }
+
     public required string DefinitionsId { get; init; }
     public required string DefinitionsVersion { get; init; }
     public required DateTimeOffset AsOf { get; init; }

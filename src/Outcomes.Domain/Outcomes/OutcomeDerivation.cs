@@ -157,7 +157,7 @@ internal static class OutcomeDerivation
         return ticks;
     }
 
-    private static Phq9Completed[] SortedScores(IReadOnlyList<Phq9Completed> scores, long asOfTicks)
+    internal static Phq9Completed[] SortedScores(IReadOnlyList<Phq9Completed> scores, long asOfTicks)
     {
         var count = 0;
         for (var i = 0; i < scores.Count; i++)
@@ -196,7 +196,7 @@ internal static class OutcomeDerivation
         return series;
     }
 
-    private static bool IsSuperseded(Phq9Completed[] scores, int i, bool hasSessions, long firstSessionTicks)
+    internal static bool IsSuperseded(Phq9Completed[] scores, int i, bool hasSessions, long firstSessionTicks)
     {
         if (i + 1 >= scores.Length) return false;
         var t = scores[i].OccurredAt.UtcTicks;

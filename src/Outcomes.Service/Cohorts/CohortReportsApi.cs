@@ -1,4 +1,3 @@
-using Marten;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
@@ -12,6 +11,10 @@ public sealed class ReportsOptions
 
     /// Folder of named report definitions (analytics/reports, copied next to the service).
     public string Folder { get; set; } = Path.Combine(AppContext.BaseDirectory, "reports");
+
+    /// The smallest suppression threshold a caller's own (ad-hoc) definition may ask for: named definitions are
+    /// reviewed when committed, ad-hoc ones are not, so a caller cannot lower suppression below this.
+    public int MinimumAdHocThreshold { get; set; } = 11;
 }
 
 /// Named cohort reports over the caller's clinics, computed from the event store as of a position,
@@ -30,7 +33,7 @@ public static class CohortReportsApi
                     string.Join("; ", problems.Select(p => $"{p.File}: {p.Field}: {p.Rule}")));
             return catalog;
         });
-        services.AddSingleton(OutcomeDefinitions.Default);
+        services.AddSingleton<CohortReportService>();
         return services;
     }
 
@@ -54,41 +57,15 @@ public static class CohortReportsApi
         TypedResults.Ok(catalog.Names.Select(n => catalog.Find(n)!).Select(d => new ReportSummary(d.Name, d.Version, d.Title, d.Description)));
 
     private static async Task<IResult> Get(string name, long? asOfPosition, string? clinicId, ClinicScope scope,
-        ReportCatalog catalog, OutcomeDefinitions definitions, IQuerySession session, CancellationToken cancellationToken)
+        ReportCatalog catalog, CohortReportService reports, CancellationToken cancellationToken)
     {
         if (catalog.Find(name) is not { } definition)
             return TypedResults.Problem(statusCode: 404, title: $"No report named '{name}'; see GET /api/v1/reports");
         if (clinicId is not null && !scope.Includes(clinicId))
             return ClinicScope.OutOfScope(clinicId);
-        if (asOfPosition is < 0)
-            return TypedResults.Problem(statusCode: 400, title: "asOfPosition: must be 0 or greater");
-
-        var latest = await LatestPosition(session, cancellationToken);
-        var position = asOfPosition ?? latest;
-        if (position > latest)
-            return TypedResults.Problem(statusCode: 400, title: $"asOfPosition: must not be beyond the latest position ({latest})");
-
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.Sequence <= position)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(cancellationToken);
-        // The report's clock is the store's own time at that position, so asking again gives the same answer.
-        var asOf = events.Count == 0 ? DateTimeOffset.UnixEpoch : events.Max(e => e.Timestamp);
-        var members = events
-            .GroupBy(e => e.StreamKey!)
-            .Select(stream => (Key: CourseKey.Parse(stream.Key), Facts: stream.Select(e => e.Data)))
-            .Where(c => scope.Includes(c.Key.ClinicId) && (clinicId is null || c.Key.ClinicId == clinicId))
-            .Select(c => CohortMember.From(c.Key, CourseFacts.From(c.Facts), definitions, asOf))
-            .ToList();
-
-        var report = CohortReport.Compute(members, definition,
-            new ReportProvenance(definitions.Id, definitions.Version, position, asOf));
-        return TypedResults.Ok(SmallCellSuppression.Apply(report));
-    }
-
-    private static async Task<long> LatestPosition(IQuerySession session, CancellationToken cancellationToken)
-    {
-        var stats = await session.DocumentStore.Advanced.FetchEventStoreStatistics(token: cancellationToken);
-        return stats.EventSequenceNumber;
+        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        return answer.Report is { } report
+            ? TypedResults.Ok(report)
+            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);
     }
 }

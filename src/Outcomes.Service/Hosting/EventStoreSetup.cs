@@ -2,7 +2,9 @@ using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
+using Outcomes.Domain.Outcomes;
 using Npgsql;
+using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
 using Weasel.Core;
@@ -33,11 +35,19 @@ public static class EventStoreSetup
             options.Projections.Add<PatientCourseProjection>(ProjectionLifecycle.Inline);
             options.Schema.For<PatientCourse>().Index(c => c.ClinicId);
             options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!);
+            options.Storage.ExtendedSchemaObjects.Add(new CourseOutcomeTable(options.DatabaseSchemaName).Definition());
         })
         .ApplyAllDatabaseChangesOnStartup()
         .UseLightweightSessions();
-        // The ingestion writer's own connections to the same database (CourseBatchWriter writes Marten's tables set-based).
+
+        // Plain Npgsql for the reads and writes that bypass Marten's append, document and LINQ layers: the ingestion
+        // writer (CourseBatchWriter writes Marten's tables set-based) and the outcome read model.
         services.AddSingleton(_ => NpgsqlDataSource.Create(WithPreparedStatements(connectionString)));
+        services.AddSingleton(OutcomeDefinitions.Default);
+        services.AddSingleton<OutcomeReadModel>();
+        services.AddSingleton<OutcomeReadModelStatus>();
+        services.AddSingleton<ICourseChangeObserver, OutcomeReadModelWriter>();
+        services.AddHostedService<OutcomeReadModelStartup>();
         return services;
     }
 

@@ -1,6 +1,7 @@
 using JasperFx.Events;
 using Marten.Events.Aggregation;
 using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
 using Route = Outcomes.Domain.Courses.Route;
 
 namespace Outcomes.Service.Patients;
@@ -21,23 +22,39 @@ public sealed class PatientCourse
     /// Number of facts stored for this course.
     public int FactCount { get; set; }
     public DateTimeOffset LastFactAt { get; set; }
+
+    /// The course's facts as the outcome engine reads them. The projection keeps the enrolment and the end that
+    /// CourseFacts.From would pick from the raw events, so both ways to the outcome agree.
+    public CourseFacts ToFacts() => new(
+        Enrolment?.AsFact(),
+        Sessions.Select(s => new TreatmentSessionGiven(s.GivenAt, s.Modality, s.Dose, s.DoseUnit, s.Route)).ToArray(),
+        Phq9Scores.Select(p => new Phq9Completed(p.CompletedAt, new Phq9Score(p.Total, p.Items))).ToArray(),
+        Ended?.AsFact());
 }
 
 public sealed record CourseEnrolment(DateTimeOffset EnrolledAt, AgeBand AgeBand, Sex Sex, DiagnosisGroup DiagnosisGroup,
-    int PriorFailedTrials, Modality Modality, int EnrolmentYear);
+    int PriorFailedTrials, Modality Modality, int EnrolmentYear)
+{
+    public PatientEnrolled AsFact() => new(EnrolledAt, AgeBand, Sex, DiagnosisGroup, PriorFailedTrials, Modality, EnrolmentYear);
+}
 
 public sealed record CourseSession(Guid EventId, DateTimeOffset GivenAt, Modality Modality, decimal Dose, DoseUnit DoseUnit, Route Route);
 
 public sealed record CoursePhq9(Guid EventId, DateTimeOffset CompletedAt, int Total, IReadOnlyList<int>? Items, bool TotalOnly,
     Phq9Severity Severity, int? Item9);
 
-public sealed record CourseEnding(DateTimeOffset EndedAt, CourseEndReason Reason);
+public sealed record CourseEnding(DateTimeOffset EndedAt, CourseEndReason Reason)
+{
+    public CourseEnded AsFact() => new(EndedAt, Reason);
+}
 
 /// Inline projection: updated in the same transaction that appends the facts, so the read model is
 /// never behind the event store.
 public sealed class PatientCourseProjection : SingleStreamProjection<PatientCourse, string>
 {
-    public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e) => Apply(snapshot, id, e.Id, e.Data);
+    // Streams that are not courses (the export audit) share the store; their events are no course's facts.
+    public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e) =>
+        e.Data is PatientEnrolled or TreatmentSessionGiven or Phq9Completed or CourseEnded ? Apply(snapshot, id, e.Id, e.Data) : snapshot;
 
     /// One stored fact applied to the course (a new course when <paramref name="snapshot"/> is null). Shared by
     /// Marten's inline projection and the set-based CourseBatchWriter, so both keep exactly the same read model.
@@ -48,8 +65,9 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
         switch (fact)
         {
             case PatientEnrolled enrolled:
-                // A re-sent enrolment with corrected attributes replaces the earlier one.
-                course.Enrolment = new CourseEnrolment(enrolled.OccurredAt, enrolled.AgeBand, enrolled.Sex, enrolled.DiagnosisGroup,
+                // Several enrolments for one course: the earliest stands, whatever order they arrive in.
+                if (CourseFacts.Supersedes(enrolled, course.Enrolment?.AsFact()))
+                    course.Enrolment = new CourseEnrolment(enrolled.OccurredAt, enrolled.AgeBand, enrolled.Sex, enrolled.DiagnosisGroup,
                     enrolled.PriorFailedTrials, enrolled.Modality, enrolled.EnrolmentYear);
                 Touch(course, enrolled.OccurredAt);
                 break;
@@ -65,7 +83,9 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
                 Touch(course, phq9.OccurredAt);
                 break;
             case CourseEnded ended:
-                course.Ended = new CourseEnding(ended.OccurredAt, ended.Reason);
+                // A later end supersedes an earlier one, whatever order they arrive in.
+                if (CourseFacts.Supersedes(ended, course.Ended?.AsFact()))
+                    course.Ended = new CourseEnding(ended.OccurredAt, ended.Reason);
                 Touch(course, ended.OccurredAt);
                 break;
         }

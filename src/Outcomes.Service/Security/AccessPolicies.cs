@@ -14,10 +14,18 @@ public static class AccessPolicies
     /// Patient courses and cohort reports: quality leads, researchers, and operators.
     public const string QualityResearcherOrAdmin = "quality-researcher-or-admin";
 
+    /// Research exports: researchers only (an administrator cannot export without also holding the researcher role).
+    public const string Researcher = "researcher";
+
+    /// The export audit: operators only.
+    public const string Admin = "admin";
+
     internal static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
         [IntegrationOrAdmin] = [AccessToken.Roles.Integration, AccessToken.Roles.Admin],
         [QualityResearcherOrAdmin] = [AccessToken.Roles.Quality, AccessToken.Roles.Researcher, AccessToken.Roles.Admin],
+        [Researcher] = [AccessToken.Roles.Researcher],
+        [Admin] = [AccessToken.Roles.Admin],
     };
 }
 

@@ -57,10 +57,16 @@ internal static class CohortTestData
     ];
 
     /// A seeded random cohort with realistic shapes: attrition, baselines around 18, about half responding.
-    public static List<CohortMember> Random(int courses, int seed, int modalities = 3, DateTimeOffset? asOf = null)
+    public static List<CohortMember> Random(int courses, int seed, int modalities = 3, DateTimeOffset? asOf = null) =>
+        RandomCourses(courses, seed, modalities)
+            .Select(c => CohortMember.From(c.Key, c.Facts, OutcomeDefinitions.Default, asOf ?? AsOf))
+            .ToList();
+
+    /// The facts behind Random, course by course.
+    public static List<(CourseKey Key, CourseFacts Facts)> RandomCourses(int courses, int seed, int modalities = 3)
     {
         var random = new Random(seed);
-        var members = new List<CohortMember>(courses);
+        var result = new List<(CourseKey, CourseFacts)>(courses);
         for (var i = 0; i < courses; i++)
         {
             var course = new TestCourse();
@@ -82,10 +88,14 @@ internal static class CohortTestData
                 }
             }
             if (random.NextDouble() < 0.6) course.Ended(days.Length == 0 ? 1 : days[^1] + 3, (CourseEndReason)random.Next(4));
-            members.Add(Member(course, $"p{i:D5}", (Modality)(i % modalities), random.Next(5), $"clinic-{(char)('a' + i % 4)}",
-                asOf: asOf));
+            var facts = course.Facts() with
+            {
+                Enrolment = new PatientEnrolled(TestCourse.At(-3, 8), AgeBand.From35To44, Sex.Female,
+                    DiagnosisGroup.TreatmentResistantDepression, random.Next(5), (Modality)(i % modalities), 2024),
+            };
+            result.Add((new CourseKey($"clinic-{(char)('a' + i % 4)}", $"p{i:D5}", 1), facts));
         }
-        return members;
+        return result;
     }
 
     // Items 1-8 hold at most 24, so a higher total forces item 9 up.

@@ -121,7 +121,7 @@ public class ReportDefinitionTests
         var (catalog, problems) = ReportCatalog.LoadFolder(ReportsFolder);
 
         Assert.Empty(problems);
-        Assert.Equal(["durability-by-baseline-severity", "onset-by-modality", "overview", "response-by-prior-trials"], catalog.Names);
+        Assert.Equal(["durability-by-baseline-severity", "onset-by-modality", "outcomes-by-modality", "overview", "response-by-prior-trials"], catalog.Names);
         Assert.Equal(CohortDimension.Modality, catalog.Find("onset-by-modality")!.GroupBy);
         Assert.True(catalog.Find("onset-by-modality")!.Options.CoxAdjustedForBaseline);
         Assert.Equal(["moderate", "moderately-severe", "severe"], catalog.Find("durability-by-baseline-severity")!.Filter.BaselineSeverity!);

@@ -64,7 +64,7 @@ public class OrderIndependenceTests
         Assert.True(back.LossOfResponse!.Value.Event);
     }
 
-    private static CourseFacts RandomCourse(Random random)
+    internal static CourseFacts RandomCourse(Random random)
     {
         var sessions = new List<TreatmentSessionGiven>();
         var sessionCount = random.Next(0, 12);

@@ -1,0 +1,274 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Outcomes.Bench.Ingestion;
+using Outcomes.Bench.Reports;
+using Outcomes.Cli.Tokens;
+using Outcomes.Contracts;
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Hosting;
+
+var tiers = new Option<string[]>("--tier") { Description = "NAME=SCHEMA of an event-store schema already loaded (e.g. S=bench_s M=bench_m)", Required = true, AllowMultipleArgumentsPerToken = true };
+var reportName = new Option<string>("--report") { Description = "Named report definition (analytics/reports)", DefaultValueFactory = _ => "outcomes-by-modality" };
+var runs = new Option<int>("--runs") { Description = "Timed rounds; each times the raw read, the in-process report and the HTTP report once", DefaultValueFactory = _ => 7 };
+var warmups = new Option<int>("--warmups") { Description = "Untimed rounds first (JIT tiering, PostgreSQL's cache)", DefaultValueFactory = _ => 2 };
+var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)" };
+var noHttp = new Option<bool>("--no-http") { Description = "Skip the HTTP run (no service process)" };
+
+var root = new RootCommand("Cohort report benchmark: a named report computed uncached from the outcome read model, against the raw Npgsql read of the same rows")
+    { tiers, reportName, runs, warmups, service, noHttp };
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Outcomes")
+        ?? throw new InvalidOperationException("ConnectionStrings__Outcomes is not set (run `. .run/services.env`)");
+    var repository = Repository.Root();
+    var (catalog, problems) = ReportCatalog.LoadFolder(Path.Combine(repository, "analytics", "reports"));
+    if (problems.Count > 0) throw new InvalidOperationException(string.Join("; ", problems));
+    var definition = catalog.Find(parse.GetValue(reportName)!) ?? throw new InvalidOperationException("no such report");
+
+    Console.WriteLine($"## Report benchmark {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
+    Console.WriteLine();
+    Console.WriteLine($"- machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
+        $"{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}");
+    Console.WriteLine($"- report: {definition.Name} v{definition.Version} (grouped by {definition.GroupBy?.ToString() ?? "nothing"}; sections {string.Join(", ", definition.Options.Sections)})");
+    Console.WriteLine($"- this process's DOTNET_GCgen0size: {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "(not set)"}");
+    Console.WriteLine($"- load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+    Console.WriteLine();
+
+    var summaries = new List<string>();
+    foreach (var tier in parse.GetValue(tiers)!)
+    {
+        var (name, schema) = tier.Split('=', 2) is [var n, var s] ? (n, s) : throw new ArgumentException($"--tier {tier}: expected NAME=SCHEMA");
+        await using var bench = TierBench.Create(connectionString, schema);
+        var state = await bench.ReadModel.State(cancellationToken);
+        if (!state.IsCurrent)
+        {
+            Console.WriteLine($"- {name}: read model not current ({state.CurrentRows:N0} of {state.Courses:N0}); rebuilding first");
+            var rebuilt = await bench.ReadModel.Rebuild(null, cancellationToken);
+            Console.WriteLine($"- {name}: rebuilt {rebuilt.CoursesDone:N0} courses from {rebuilt.Facts:N0} facts in {rebuilt.Elapsed.TotalSeconds:F1} s");
+        }
+        var facts = await bench.Scalar($"select count(*) from {schema}.mt_events");
+        var scores = await bench.Scalar($"select count(*) from {schema}.mt_events where type = 'phq_9_completed'");
+        Console.WriteLine($"- tier {name}: schema {schema}, {state.Courses:N0} courses, {facts:N0} facts, {scores:N0} PHQ-9");
+
+        await using var http = parse.GetValue(noHttp) ? null : await HttpReports.Start(parse.GetValue(service), connectionString, schema, repository, cancellationToken);
+        var timings = new Dictionary<string, List<double>>();
+        void Add(string what, double ms) => (timings.TryGetValue(what, out var l) ? l : timings[what] = []).Add(ms);
+
+        PublishedCohortReport? last = null;
+        for (var round = -parse.GetValue(warmups); round < parse.GetValue(runs); round++)
+        {
+            var timed = round >= 0;
+            var raw = await bench.RawRead(cancellationToken);
+            var inProcess = await bench.Report(definition, cancellationToken);
+            last = inProcess.Report;
+            double? viaHttp = http is null ? null : await http.Get(definition.Name, cancellationToken);
+            if (!timed) continue;
+            Add("raw", raw.Milliseconds);
+            Add("read+decode", inProcess.ReadMs);
+            Add("compute", inProcess.ComputeMs);
+            Add("suppress", inProcess.SuppressMs);
+            Add("serialize", inProcess.SerializeMs);
+            Add("in-process total", inProcess.TotalMs);
+            Add("of which GC pauses", inProcess.GcPauseMs);
+            Add("in-process CPU (all threads)", inProcess.CpuMs);
+            if (viaHttp is { } h) Add("http", h);
+            Console.WriteLine($"  round {round + 1}: raw {raw.Milliseconds:F0} ms ({raw.Rows:N0} rows, {raw.Bytes / 1e6:F0} MB); " +
+                $"in-process {inProcess.TotalMs:F0} ms (read+decode {inProcess.ReadMs:F0}, compute {inProcess.ComputeMs:F0}, " +
+                $"suppress {inProcess.SuppressMs:F0}, serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections; CPU {inProcess.CpuMs:F0} ms); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
+                $"load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        }
+        var groups = last?.Groups.Count ?? 0;
+        var rawMedian = Median(timings["raw"]);
+        foreach (var (what, list) in timings)
+            summaries.Add($"| {name} ({state.Courses:N0} courses, {groups} groups) | {what} | {Median(list):F0} | {list.Min():F0} - {list.Max():F0} | " +
+                $"{Median(list) / rawMedian:F1}x |");
+    }
+    Console.WriteLine();
+    Console.WriteLine("| tier | measured | median (ms) | min - max | vs raw read |");
+    Console.WriteLine("| --- | --- | ---: | --- | ---: |");
+    foreach (var line in summaries) Console.WriteLine(line);
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+namespace Outcomes.Bench.Reports
+{
+    internal static class Repository
+    {
+        public static string Root()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Outcomes.sln"))) return dir.FullName;
+            throw new InvalidOperationException("Run from inside the repository (Outcomes.sln not found above the build output)");
+        }
+    }
+
+    internal sealed record RawRead(double Milliseconds, long Rows, long Bytes);
+
+    internal sealed record InProcessReport(PublishedCohortReport Report, double ReadMs, double ComputeMs, double SuppressMs, double SerializeMs,
+        double GcPauseMs, int Collections, double CpuMs)
+    {
+        public double TotalMs => ReadMs + ComputeMs + SuppressMs + SerializeMs;
+    }
+
+    /// The service's own read model and report code over one tier's schema, composed as the service composes them.
+    internal sealed class TierBench : IAsyncDisposable
+    {
+        private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+        private readonly ServiceProvider _services;
+        private readonly NpgsqlDataSource _database;
+        private readonly string _schema;
+
+        private TierBench(ServiceProvider services, string schema)
+        {
+            _services = services;
+            _schema = schema;
+            _database = services.GetRequiredService<NpgsqlDataSource>();
+            ReadModel = services.GetRequiredService<OutcomeReadModel>();
+        }
+
+        public OutcomeReadModel ReadModel { get; }
+
+        public static TierBench Create(string connectionString, string schema)
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Outcomes"] = connectionString,
+                ["EventStore:Schema"] = schema,
+            }).Build();
+            var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+            services.AddOutcomesEventStore(configuration);
+            return new TierBench(services.BuildServiceProvider(), schema);
+        }
+
+        public async Task<long> Scalar(string sql)
+        {
+            await using var command = _database.CreateCommand(sql);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        }
+
+        /// The ceiling: the same rows and columns the report reads (course key and encoded outcome under the
+        /// current definitions), read to the last byte with Npgsql and nothing done with them.
+        public async Task<RawRead> RawRead(CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            await using var command = _database.CreateCommand(
+                $"select course_key, outcome from {_schema}.{CourseOutcomeTable.Name} where definitions = $1");
+            command.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(OutcomeDefinitions.Default) });
+            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+            long rows = 0, bytes = 0;
+            var buffer = new byte[4096];
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                bytes += reader.GetString(0).Length;
+                var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+                if (buffer.Length < length) buffer = new byte[length];
+                bytes += reader.GetBytes(1, 0, buffer, 0, length);
+                rows++;
+            }
+            return new RawRead(clock.Elapsed.TotalMilliseconds, rows, bytes);
+        }
+
+        /// What GET /api/v1/reports/{name} does for an admin at the latest position, phase by phase.
+        public async Task<InProcessReport> Report(ReportDefinition definition, CancellationToken cancellationToken)
+        {
+            var definitions = _services.GetRequiredService<OutcomeDefinitions>();
+            var pause = GC.GetTotalPauseDuration();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var collections = GC.CollectionCount(0);
+            var clock = Stopwatch.StartNew();
+            var members = await ReadModel.ReadLatest(null, cancellationToken);
+            var read = clock.Elapsed.TotalMilliseconds;
+            var report = CohortReport.Compute(members.Members, definition,
+                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime));
+            var compute = clock.Elapsed.TotalMilliseconds - read;
+            var published = SmallCellSuppression.Apply(report);
+            var suppress = clock.Elapsed.TotalMilliseconds - read - compute;
+            var json = JsonSerializer.SerializeToUtf8Bytes(published, ApiJson);
+            var serialize = clock.Elapsed.TotalMilliseconds - read - compute - suppress;
+            GC.KeepAlive(json);
+            return new InProcessReport(published, read, compute, suppress, serialize,
+                (GC.GetTotalPauseDuration() - pause).TotalMilliseconds, GC.CollectionCount(0) - collections,
+                (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
+        }
+
+        public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+    }
+
+    /// The real service over the tier's schema, asked over HTTP as a dashboard or a client would ask.
+    internal sealed class HttpReports : IAsyncDisposable
+    {
+        private readonly ServiceProcess _service;
+        private readonly HttpClient _client;
+
+        private HttpReports(ServiceProcess service, string token)
+        {
+            _service = service;
+            _client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        public static async Task<HttpReports> Start(string? serviceDll, string connectionString, string schema, string repository,
+            CancellationToken cancellationToken)
+        {
+            var dll = serviceDll ?? Path.Combine(repository, "src", "Outcomes.Service", "bin",
+                typeof(HttpReports).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
+                    .OfType<System.Reflection.AssemblyConfigurationAttribute>().FirstOrDefault()?.Configuration ?? "Release",
+                "net10.0", "Outcomes.Service.dll");
+            var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+            var unique = "bench-reports-" + Guid.NewGuid().ToString("N")[..8];
+            var environment = new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Outcomes"] = connectionString,
+                ["ConnectionStrings__RabbitMq"] = Environment.GetEnvironmentVariable("ConnectionStrings__RabbitMq") ?? "amqp://guest:guest@127.0.0.1:56729/",
+                ["EventStore__Schema"] = schema,
+                ["Auth__SigningKey"] = key,
+                // Its own exchange and queues: this service must not take anyone's messages.
+                ["Ingestion__Exchange"] = unique + "-exchange",
+                ["Ingestion__Queue"] = unique,
+                ["Ingestion__EnvelopeQueue"] = unique + "-envelope",
+                ["Logging__LogLevel__Default"] = "Warning",
+                // As the Dockerfile and the quick start run it.
+                ["DOTNET_GCgen0size"] = Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "0x10000000",
+            };
+            var log = Path.Combine(repository, ".run", "logs", $"bench-reports-{schema}.log");
+            var service = await ServiceProcess.StartAsync(dll, environment, log, cancellationToken);
+            var token = new TokenRequest { Subject = "bench", Roles = [AccessToken.Roles.Admin], Clinics = [AccessToken.AllClinics] }
+                .Issue(key, DateTimeOffset.UtcNow);
+            return new HttpReports(service, token);
+        }
+
+        /// Milliseconds from the request to the last byte of the report.
+        public async Task<double> Get(string report, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await _client.GetAsync($"/api/v1/reports/{report}", cancellationToken);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"GET /api/v1/reports/{report}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(body)}");
+            return clock.Elapsed.TotalMilliseconds;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _client.Dispose();
+            await _service.DisposeAsync();
+        }
+    }
+}

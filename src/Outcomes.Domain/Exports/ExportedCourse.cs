@@ -1,0 +1,154 @@
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
+
+namespace Outcomes.Domain.Exports;
+
+/// What an export needs to know before it reads any course: the cohort, the definitions, the store's time at the
+/// export's event-store position (AsOf) and the induction window the induction_window_elapsed column is computed for.
+/// The position, not AsOf, decides which facts an export holds: every fact stored at or before it counts, as in a
+/// report (CohortMember.AtPosition); AsOf only decides whether an induction window has elapsed.
+public sealed record ExportScope(CohortFilter Filter, OutcomeDefinitions Definitions, DateTimeOffset AsOf, int InductionWindowDays)
+{
+    internal CompiledFilter CompiledFilter { get; } = Filter.Compile();
+}
+
+/// One course as an export reads it: its cohort member (the same one a report computes with) and its rows. The
+/// subject id and the attribute block are written by the caller, who knows the subject's release level; these
+/// methods write the cells after them.
+public sealed class ExportedCourse
+{
+    private readonly CourseFacts _facts;
+    private readonly ExportScope _scope;
+
+    private ExportedCourse(CohortMember member, CourseFacts facts, ExportScope scope)
+    {
+        Member = member;
+        _facts = facts;
+        _scope = scope;
+    }
+
+    public CohortMember Member { get; }
+
+    /// Known at the position and inside the cohort filter: the courses a report over the same filter counts.
+    public bool Included => Member.IsKnown && _scope.CompiledFilter.Matches(Member);
+
+    /// The course from every fact stored for it at the export's position (the caller reads no later fact).
+    public static ExportedCourse From(CourseKey course, CourseFacts facts, ExportScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return new ExportedCourse(CohortMember.AtPosition(course, facts, scope.Definitions, scope.AsOf), facts, scope);
+    }
+
+    public SubjectAttributes Attributes(short clinic) => SubjectAttributes.Of(clinic, Member.Attributes, Member.FirstSessionAt);
+
+    public void WriteSubject(IRowWriter row, Action<IRowWriter> prefix)
+    {
+        var o = Member.Outcome;
+        prefix(row);
+        var eligible = o.Eligible;
+        var onset = o.ResponseOnset;
+        var durability = o.Durability;
+        row.Text(o.DefinitionsVersion);
+        row.Boolean(o.EnrolmentKnown);
+        row.Integer(o.SessionsReceived);
+        row.Text(o.EndReason is { } reason ? CohortDimensions.EndReasonLabel(reason) : ExportDatasets.Ongoing);
+        row.Integer(o.CourseEndDay);
+        row.Integer(o.FirstSessionAt is null ? null : o.LastAssessmentDay);
+        row.Text(o.NoBaselineReason is { } why ? NoBaselineLabels[(int)why] : null);
+        row.Integer(o.Baseline?.Total);
+        row.Text(o.Baseline is { } b ? SeverityLabels[(int)b.Severity] : null);
+        row.Boolean(eligible);
+        row.Boolean(eligible ? onset?.Responded : null);
+        row.Integer(eligible ? onset?.Day : null);
+        row.Integer(eligible ? onset?.SessionsReceived : null);
+        row.Boolean(o.RemissionEver);
+        row.Integer(o.FirstRemission?.Day);
+        row.Boolean(o.ResponseByEndOfInduction);
+        row.Boolean(o.FirstSessionAt is { } first
+            ? _scope.AsOf.UtcTicks / TimeSpan.TicksPerDay - first.UtcTicks / TimeSpan.TicksPerDay >= _scope.InductionWindowDays
+            : null);
+        row.Boolean(o.SustainedResponse);
+        row.Text(_scope.Definitions.Durability == DurabilityDefinition.Relapse ? "relapse" : "loss-of-response");
+        row.Boolean(durability?.Event);
+        row.Integer(durability?.DaysFromOnset);
+        row.Integer(durability?.Day);
+        row.Integer(o.ChangeFromBaseline);
+        row.Boolean(o.ReliableImprovement);
+        row.Boolean(o.MinimalClinicallyImportantImprovement);
+        row.Integer(o.Item9.BaselineItem9);
+        row.Boolean(o.Item9.NewDuringTreatment);
+        row.Boolean(o.Item9.Resolved);
+        row.Integer(o.Item9.LastKnownItem9);
+        row.Boolean(o.Item9.AnyPositive);
+        row.EndRow();
+    }
+
+    /// One row per PHQ-9 stored at the position, in the outcome engine's order; returns the number of rows.
+    public int WriteAssessments(IRowWriter row, Action<IRowWriter> prefix)
+    {
+        var sessions = SessionTicks();
+        var hasSessions = sessions.Length > 0;
+        var first = hasSessions ? sessions[0] : 0L;
+        var scores = OutcomeDerivation.SortedScores(_facts.Scores, long.MaxValue);
+        var baselineTicks = Member.Outcome.Baseline?.OccurredAt.UtcTicks;
+        var sessionsBefore = 0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var score = scores[i].Score;
+            var ticks = scores[i].OccurredAt.UtcTicks;
+            while (sessionsBefore < sessions.Length && sessions[sessionsBefore] < ticks) sessionsBefore++;
+            var inSeries = !OutcomeDerivation.IsSuperseded(scores, i, hasSessions, first);
+            prefix(row);
+            row.Integer(hasSessions ? DayOf(ticks, first) : null);
+            row.Integer(sessionsBefore);
+            for (var item = 0; item < Phq9Score.ItemCount; item++) row.Integer(score.Items?[item]);
+            row.Integer(score.Total);
+            row.Text(SeverityLabels[(int)score.Severity]);
+            row.Boolean(score.IsTotalOnly);
+            row.Boolean(inSeries);
+            row.Boolean(inSeries && ticks == baselineTicks);
+            row.EndRow();
+        }
+        return scores.Length;
+    }
+
+    /// One row per treatment session stored at the position, in time order; returns the number of rows. The session
+    /// columns that follow the modality are written as they were given; the caller withholds them if it must.
+    public int WriteSessions(IRowWriter row, Action<IRowWriter> prefix)
+    {
+        var given = _facts.Sessions.OrderBy(s => s.OccurredAt.UtcTicks)
+            .ThenBy(s => s.Modality).ThenBy(s => s.Dose).ThenBy(s => s.Route).ToArray();
+        if (given.Length == 0) return 0;
+        var first = given[0].OccurredAt.UtcTicks;
+        for (var i = 0; i < given.Length; i++)
+        {
+            var s = given[i];
+            prefix(row);
+            row.Integer(DayOf(s.OccurredAt.UtcTicks, first));
+            row.Integer(i + 1);
+            row.Text(ModalityLabels[(int)s.Modality]);
+            row.Decimal(s.Dose);
+            row.Text(DoseUnitLabels[(int)s.DoseUnit]);
+            row.Text(RouteLabels[(int)s.Route]);
+            row.EndRow();
+        }
+        return given.Length;
+    }
+
+    private long[] SessionTicks()
+    {
+        var ticks = _facts.Sessions.Select(s => s.OccurredAt.UtcTicks).ToArray();
+        Array.Sort(ticks);
+        return ticks;
+    }
+
+    private static int DayOf(long ticks, long firstTicks) =>
+        (int)(ticks / TimeSpan.TicksPerDay - firstTicks / TimeSpan.TicksPerDay);
+
+    private static readonly string[] SeverityLabels = CohortDimensions.EnumLabels<Phq9Severity>();
+    private static readonly string[] ModalityLabels = CohortDimensions.EnumLabels<Modality>();
+    private static readonly string[] DoseUnitLabels = CohortDimensions.EnumLabels<DoseUnit>();
+    private static readonly string[] RouteLabels = CohortDimensions.EnumLabels<Route>();
+    internal static readonly string[] NoBaselineLabels = ["no-sessions", "no-scores", "only-post-treatment-scores", "no-score-in-window"];
+}

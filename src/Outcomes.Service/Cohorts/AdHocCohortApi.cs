@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Service.Security;
+
+namespace Outcomes.Service.Cohorts;
+
+/// A cohort report over a definition the caller writes (the dashboard's "build a cohort", and its JSON twin),
+/// validated as strictly as the named ones and never suppressed less than the service allows.
+public static class AdHocCohortApi
+{
+    public const string Route = "/api/v1/reports/cohort";
+
+    public static IEndpointRouteBuilder MapAdHocCohortApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/reports").WithTags("Cohort reports").RequireAccess(AccessPolicies.QualityResearcherOrAdmin);
+        group.MapPost("/cohort", Post)
+            .WithSummary("A cohort report over a definition in the body, over the caller's clinics, small cells suppressed")
+            .WithDescription("The body is a report definition as in analytics/reports/*.json (name, version, title, filter, " +
+                "groupBy, options); unknown properties are refused. options.suppressionThreshold may not be below the " +
+                "service's minimum for ad-hoc reports (Reports:MinimumAdHocThreshold, 11 by default). A filter.clinic or " +
+                "clinicId outside the caller's clinics is refused with 403.")
+            .Accepts<ReportDefinition>("application/json")
+            .Produces<PublishedCohortReport>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return app;
+    }
+
+    /// Every rule the definition breaks: the domain's own, and the service's floor on the threshold.
+    internal static IReadOnlyList<DefinitionViolation> Violations(ReportDefinition definition, int minimumThreshold)
+    {
+        var violations = definition.Validate().ToList();
+        if (definition.Options is { } options && options.SuppressionThreshold < minimumThreshold)
+            violations.Add(new DefinitionViolation("options.suppressionThreshold",
+                $"must be at least {minimumThreshold} for an ad-hoc report, got {options.SuppressionThreshold}"));
+        return violations;
+    }
+
+    /// The first clinic the definition's filter names that the caller may not see.
+    internal static string? ClinicOutsideScope(ReportDefinition definition, ClinicScope scope) =>
+        definition.Filter?.Clinic?.FirstOrDefault(clinic => !scope.Includes(clinic));
+
+    private static async Task<IResult> Post(HttpRequest request, long? asOfPosition, string? clinicId, ClinicScope scope,
+        IOptions<ReportsOptions> options, CohortReportService reports, CancellationToken cancellationToken)
+    {
+        ReportDefinition definition;
+        try
+        {
+            using var reader = new StreamReader(request.Body);
+            definition = ReportDefinition.FromJson(await reader.ReadToEndAsync(cancellationToken));
+        }
+        catch (JsonException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Path ?? "$"] = [e.Message] },
+                title: "The body is not a readable report definition");
+        }
+
+        var violations = Violations(definition, options.Value.MinimumAdHocThreshold);
+        if (violations.Count > 0)
+            return TypedResults.ValidationProblem(
+                violations.GroupBy(v => v.Field).ToDictionary(g => g.Key, g => g.Select(v => v.Rule).ToArray()),
+                title: "The report definition breaks a rule");
+        if (clinicId is not null && !scope.Includes(clinicId))
+            return ClinicScope.OutOfScope(clinicId);
+        if (ClinicOutsideScope(definition, scope) is { } outside)
+            return ClinicScope.OutOfScope(outside);
+
+        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        return answer.Report is { } report
+            ? TypedResults.Ok(report)
+            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);
+    }
+}

@@ -1,0 +1,83 @@
+using Marten;
+using Npgsql;
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Security;
+
+namespace Outcomes.Service.Cohorts;
+
+/// A report request's answer: the published (suppressed) report, or the status and reason it was refused.
+public sealed record ReportAnswer(PublishedCohortReport? Report, int Status, string? Problem)
+{
+    public static ReportAnswer Refused(int status, string problem) => new(null, status, problem);
+}
+
+/// Computes cohort reports for the API and the dashboard alike. The latest position reads the stored outcome read
+/// model; an earlier position recomputes every course from its events up to that position. Both follow one rule
+/// (CohortMember.AtPosition: every fact stored at the position counts, the store's time at the position decides
+/// whether an induction window has elapsed), so both give the same report for the same position.
+public sealed class CohortReportService(
+    IDocumentStore store, NpgsqlDataSource database, OutcomeReadModel readModel, OutcomeReadModelStatus status,
+    OutcomeDefinitions definitions)
+{
+    public async Task<ReportAnswer> Run(ReportDefinition definition, ClinicScope scope, string? clinicId, long? asOfPosition,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(scope);
+        if (clinicId is not null && !scope.Includes(clinicId))
+            return ReportAnswer.Refused(403, $"clinicId: '{clinicId}' is outside the caller's clinic scope");
+        if (asOfPosition is < 0)
+            return ReportAnswer.Refused(400, "asOfPosition: must be 0 or greater");
+
+        var clinics = clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
+        PositionedMembers members;
+        if (asOfPosition is null && status.IsCurrent)
+        {
+            members = await readModel.ReadLatest(clinics, cancellationToken);
+        }
+        else
+        {
+            var latest = await LatestPosition(cancellationToken);
+            var position = asOfPosition ?? latest;
+            if (position > latest)
+                return ReportAnswer.Refused(400, $"asOfPosition: must not be beyond the latest position ({latest})");
+            members = await Recompute(position, clinics, cancellationToken);
+        }
+
+        var report = CohortReport.Compute(members.Members, definition,
+            new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime));
+        return new ReportAnswer(SmallCellSuppression.Apply(report), 200, null);
+    }
+
+    private async Task<long> LatestPosition(CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private string Schema => store.Options.Events.DatabaseSchemaName;
+
+    /// Every course of the clinics from its events up to the position; the store's time at the position is the time
+    /// of the last event at or before it.
+    private async Task<PositionedMembers> Recompute(long position, IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents()
+            .Where(e => e.Sequence <= position)
+            .OrderBy(e => e.Sequence)
+            .ToListAsync(cancellationToken);
+        var storeTime = events.Count == 0 ? DateTimeOffset.UnixEpoch : events[^1].Timestamp;
+        var members = events
+            .Where(e => CourseKey.TryParse(e.StreamKey, out _))
+            .GroupBy(e => e.StreamKey!)
+            .Select(stream => (Key: stream.Key, Course: CourseKey.Parse(stream.Key), Facts: stream.Select(e => e.Data)))
+            .Where(c => clinics is null || clinics.Contains(c.Course.ClinicId))
+            .OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => CohortMember.AtPosition(c.Course, CourseFacts.From(c.Facts), definitions, storeTime))
+            .ToArray();
+        return new PositionedMembers(position, storeTime, members);
+    }
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Marten;
+using Npgsql;
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
+
+namespace Outcomes.Service.CourseOutcomes;
+
+/// Where the outcome read model stands against the event store.
+public sealed record OutcomeReadModelState(long Courses, long CurrentRows, long Rows)
+{
+    /// Every course has a row derived under the current definitions and row layout.
+    public bool IsCurrent => CurrentRows == Courses && Rows == Courses;
+}
+
+/// The members of a cohort read at one consistent event-store position.
+public sealed record PositionedMembers(long Position, DateTimeOffset StoreTime, IReadOnlyList<CohortMember> Members);
+
+public sealed record RebuildProgress(long CoursesDone, long CoursesTotal, long Facts, TimeSpan Elapsed);
+
+/// The per-course outcome read model: written by ingestion with every batch (CourseAppender), read by reports,
+/// rebuilt from the event store when the definitions or the row layout change (or it was never built).
+public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource database, OutcomeDefinitions definitions, ILogger<OutcomeReadModel> logger)
+{
+    private const int RebuildBatch = 1_000;
+
+    public CourseOutcomeTable Table { get; } = new(store.Options.Events.DatabaseSchemaName);
+
+    private string Schema => Table.Schema;
+
+    /// Course streams are keyed clinic/patientKey/course; other streams (the export audit) have no outcome.
+    private const string CourseStreams = "id like '%/%/%'";
+
+    public async Task<OutcomeReadModelState> State(CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            $"""
+            select (select count(*) from {Schema}.mt_streams where {CourseStreams}),
+                   count(*) filter (where definitions = $1 and get_byte(outcome, 0) = $2),
+                   count(*)
+            from {Table.QualifiedName}
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
+        command.Parameters.Add(new NpgsqlParameter { Value = (int)CourseOutcomeCodec.Layout });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new OutcomeReadModelState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    /// Reads the members of the given clinics (all when null) and the position they stand at, in one snapshot:
+    /// ingestion writes rows and facts in the same transaction, so the rows are exactly the facts up to it.
+    public async Task<PositionedMembers> ReadLatest(IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        long position = 0;
+        var storeTime = DateTimeOffset.UnixEpoch;
+        await using (var last = new NpgsqlCommand($"select seq_id, timestamp from {Schema}.mt_events order by seq_id desc limit 1", connection, transaction))
+        await using (var reader = await last.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                position = reader.GetInt64(0);
+                storeTime = reader.GetFieldValue<DateTimeOffset>(1);
+            }
+        }
+
+        // The connection's thread reads rows into blocks while another decodes the blocks already read: on two cores
+        // decoding then costs little more than reading.
+        var blocks = Channel.CreateBounded<RowBlock>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var decoding = Task.Run(() => Decode(blocks.Reader, storeTime), CancellationToken.None);
+        try
+        {
+            await using var rows = new NpgsqlCommand(
+                $"select course_key, outcome from {Table.QualifiedName} where definitions = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
+                connection, transaction);
+            rows.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
+            if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+            await using var reader = await rows.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+            var block = new RowBlock();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var key = reader.GetString(0);
+                var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+                if (!block.Fits(length))
+                {
+                    await blocks.Writer.WriteAsync(block, cancellationToken);
+                    block = new RowBlock();
+                }
+                reader.GetBytes(1, 0, block.Reserve(key, length), block.Used - length, length);
+            }
+            await blocks.Writer.WriteAsync(block, cancellationToken);
+            blocks.Writer.Complete();
+        }
+        catch (Exception ex)
+        {
+            blocks.Writer.TryComplete(ex);
+            // The decoder ends on the same exception; wait for it so that nothing runs on unobserved.
+            await decoding.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        var (keys, members) = await decoding;
+        await transaction.CommitAsync(cancellationToken);
+        // Rows come in storage order. Course-key order makes floating-point sums (weekly means) add up in the same
+        // order as a recomputation from the events, so both give the identical report.
+        var ordered = members.ToArray();
+        Array.Sort(keys.ToArray(), ordered, StringComparer.Ordinal);
+        return new PositionedMembers(position, storeTime, ordered);
+    }
+
+    private async Task<(List<string> Keys, List<CohortMember> Members)> Decode(ChannelReader<RowBlock> blocks, DateTimeOffset storeTime)
+    {
+        var context = new CourseOutcomeCodec.DecodeContext();
+        var keys = new List<string>();
+        var members = new List<CohortMember>();
+        await foreach (var block in blocks.ReadAllAsync())
+        {
+            for (var i = 0; i < block.Keys.Count; i++)
+            {
+                var (offset, length) = block.Rows[i];
+                keys.Add(block.Keys[i]);
+                members.Add(CourseOutcomeCodec.Decode(context.Key(block.Keys[i]), block.Bytes.AsSpan(offset, length), definitions, storeTime, context));
+            }
+        }
+        return (keys, members);
+    }
+
+    /// Rows read but not yet decoded: their keys and their encoded outcomes, back to back in one array.
+    private sealed class RowBlock
+    {
+        private const int Size = 1 << 20;
+
+        public byte[] Bytes { get; private set; } = new byte[Size];
+        public int Used { get; private set; }
+        public List<string> Keys { get; } = new(Size / 256);
+        public List<(int Offset, int Length)> Rows { get; } = new(Size / 256);
+
+        public bool Fits(int length) => Keys.Count == 0 || Used + length <= Bytes.Length;
+
+        /// Room for one row's bytes; returns the array to read them into, at Used - length.
+        public byte[] Reserve(string key, int length)
+        {
+            if (Used + length > Bytes.Length) Bytes = new byte[Math.Max(Size, length)];
+            Keys.Add(key);
+            Rows.Add((Used, length));
+            Used += length;
+            return Bytes;
+        }
+    }
+
+    /// Derives every course's row again from its events, in batches, reporting progress. Safe beside running
+    /// ingestion: a row is never replaced by one derived from fewer facts.
+    public async Task<RebuildProgress> Rebuild(IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        long total;
+        await using (var count = database.CreateCommand($"select count(*) from {Schema}.mt_streams where {CourseStreams}"))
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+
+
+        long done = 0, facts = 0;
+        var pending = new List<CourseOutcomeRow>(RebuildBatch);
+        await using var session = store.QuerySession();
+        string? current = null;
+        var events = new List<object>();
+        var lastReport = TimeSpan.Zero;
+
+        async Task Flush()
+        {
+            if (pending.Count == 0) return;
+            await using var connection = await database.OpenConnectionAsync(cancellationToken);
+            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { Table.Upsert(pending, definitions) } };
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            done += pending.Count;
+            pending.Clear();
+            if (clock.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
+            {
+                lastReport = clock.Elapsed;
+                progress?.Report(new RebuildProgress(done, total, facts, clock.Elapsed));
+            }
+        }
+
+        void Close()
+        {
+            if (current is null) return;
+            pending.Add(CourseOutcomeRow.From(CourseKey.Parse(current), CourseFacts.From(events), events.Count, definitions));
+            events.Clear();
+        }
+
+        var stream = session.Events.QueryAllRawEvents().OrderBy(e => e.StreamKey).ThenBy(e => e.Version).ToAsyncEnumerable(cancellationToken);
+        await foreach (var e in stream)
+        {
+            if (!CourseKey.TryParse(e.StreamKey, out _)) continue;
+            if (!string.Equals(e.StreamKey, current, StringComparison.Ordinal))
+            {
+                Close();
+                current = e.StreamKey;
+                if (pending.Count >= RebuildBatch) await Flush();
+            }
+            events.Add(e.Data);
+            facts++;
+        }
+        Close();
+        await Flush();
+
+        // Rows of courses that no longer have events (a schema reset under a kept table) would haunt every report.
+        await using (var orphans = database.CreateCommand(
+            $"delete from {Table.QualifiedName} o where not exists (select 1 from {Schema}.mt_streams s where s.id = o.course_key)"))
+            await orphans.ExecuteNonQueryAsync(cancellationToken);
+
+        var result = new RebuildProgress(done, total, facts, clock.Elapsed);
+        progress?.Report(result);
+        logger.LogInformation("Outcome read model rebuilt: {Courses} courses from {Facts} facts in {Seconds:F1} s",
+            done, facts, clock.Elapsed.TotalSeconds);
+        return result;
+    }
+}

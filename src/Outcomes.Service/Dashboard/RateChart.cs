@@ -1,0 +1,68 @@
+using System.Text;
+using Outcomes.Domain.Cohorts;
+
+namespace Outcomes.Service.Dashboard;
+
+/// Proportions as horizontal bars on a 0-100% scale with Wilson 95% whiskers, one block per measure and one bar per
+/// series in it; beside each bar the estimate, its interval and the published events / N.
+internal static class RateChart
+{
+    public sealed record Measure(string Name, IReadOnlyList<(Series Series, PublishedRate? Rate, SuppressionReason? Withheld)> Bars);
+
+    private const double Width = 760;
+    private const double BarHeight = 14;
+    private const double BarGap = 6;
+    private const double MeasureGap = 24;
+
+    public static string Render(string id, string title, string description, IReadOnlyList<Measure> measures)
+    {
+        var plotTop = 24.0;
+        var height = plotTop + measures.Sum(m => MeasureGap + m.Bars.Count * (BarHeight + BarGap)) + 40;
+        var plot = new Plot(Left: 170, Top: plotTop, Width: 330, Height: height - plotTop - 40, XMin: 0, XMax: 1, YMin: 0, YMax: 1);
+
+        var svg = new StringBuilder(Plot.Open(id, Width, height, title, description));
+        svg.Append("<g class=\"ticks\" font-size=\"11\">");
+        foreach (var v in new[] { 0, 0.25, 0.5, 0.75, 1 })
+        {
+            var x = Markup.C(plot.X(v));
+            svg.Append($"<line x1=\"{x}\" y1=\"{Markup.C(plot.Top)}\" x2=\"{x}\" y2=\"{Markup.C(plot.Bottom)}\" stroke=\"#ddd\"/>" +
+                       $"<text class=\"num-label\" x=\"{x}\" y=\"{Markup.C(plot.Top - 8)}\" text-anchor=\"middle\">{Markup.Number(100 * v, 0)}%</text>");
+        }
+        svg.Append("</g>");
+
+        var y = plot.Top;
+        foreach (var measure in measures)
+        {
+            y += MeasureGap;
+            svg.Append($"<text class=\"measure\" x=\"4\" y=\"{Markup.C(y - 6)}\" font-size=\"12\" font-weight=\"bold\">{Markup.Text(measure.Name)}</text>");
+            foreach (var (series, rate, withheld) in measure.Bars)
+            {
+                var middle = y + BarHeight / 2;
+                svg.Append($"<g class=\"rate\" data-group=\"{Markup.Text(series.Name)}\" data-measure=\"{Markup.Text(measure.Name)}\" font-size=\"11\">");
+                svg.Append($"<text class=\"group\" x=\"{Markup.C(plot.Left - 8)}\" y=\"{Markup.C(middle + 4)}\" text-anchor=\"end\">{Markup.Text(series.Name)}</text>");
+                var reason = withheld ?? (rate is null ? SuppressionReason.SmallGroup : rate.Suppressed);
+                if (reason is null && rate!.Estimate is { } estimate)
+                {
+                    svg.Append($"<rect class=\"rate-bar\" {series.FillAttributes} x=\"{Markup.C(plot.X(0))}\" y=\"{Markup.C(y)}\" " +
+                               $"width=\"{Markup.C(plot.X(estimate) - plot.X(0))}\" height=\"{Markup.C(BarHeight)}\" fill-opacity=\"0.7\"/>");
+                    if (rate.Lower is { } lower && rate.Upper is { } upper)
+                        svg.Append($"<path class=\"whisker\" stroke=\"#000\" stroke-width=\"1.2\" d=\"M{Markup.C(plot.X(lower))} {Markup.C(middle)} " +
+                                   $"H{Markup.C(plot.X(upper))} M{Markup.C(plot.X(lower))} {Markup.C(y + 2)} V{Markup.C(y + BarHeight - 2)} " +
+                                   $"M{Markup.C(plot.X(upper))} {Markup.C(y + 2)} V{Markup.C(y + BarHeight - 2)}\"/>");
+                    svg.Append($"<text x=\"{Markup.C(plot.Right + 8)}\" y=\"{Markup.C(middle + 4)}\">{Markup.Percent(estimate)} " +
+                               $"({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)}), {Markup.SvgCount(rate.Events)} of {Markup.SvgCount(rate.N)}</text>");
+                }
+                else
+                {
+                    var why = reason ?? SuppressionReason.DerivedFromSuppressed;
+                    svg.Append($"<text x=\"{Markup.C(plot.Left + 4)}\" y=\"{Markup.C(middle + 4)}\">{Markup.SvgCount(Cell.Hidden(why))}</text>");
+                }
+                svg.Append("</g>");
+                y += BarHeight + BarGap;
+            }
+        }
+        svg.Append("</svg>");
+        return $"<figure class=\"chart-figure rates\"><figcaption>{Markup.Text(title)}</figcaption>{svg}" +
+               "<p class=\"note\">Bars: the proportion; whiskers: its Wilson 95% interval; then events of N.</p></figure>";
+    }
+}

@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Text;
+using Outcomes.Domain.Cohorts;
+
+namespace Outcomes.Service.Dashboard;
+
+/// A published cohort report as a page. It renders what the report states and nothing else: every count comes from
+/// a published Cell, every withheld value shows its stated reason, nothing is added up or recomputed here.
+internal static class ReportPage
+{
+    /// The report and what the page says about where it came from: the clinics it covers in the viewer's words.
+    public static string Body(PublishedCohortReport report, string scopeText)
+    {
+        var d = report.Definition;
+        var series = Series.Of(report);
+        var body = new StringBuilder($"<article class=\"report\" data-report=\"{Markup.Text(d.Name)}\">");
+        body.Append($"<h1>{Markup.Text(d.Title)}</h1>");
+        if (d.Description.Length > 0) body.Append($"<p class=\"description\">{Markup.Text(d.Description)}</p>");
+        body.Append($"<p class=\"scope\">Courses of: {Markup.Text(scopeText)}.");
+        if (d.GroupBy is { } by) body.Append($" Grouped by {Markup.Text(DimensionLabel(by))}.");
+        body.Append("</p>").Append(FilterText(d.Filter));
+
+        if (report.Overall.Withheld is { } overallReason)
+            body.Append($"<p class=\"cohort-withheld\">The whole cohort is {Markup.Withheld(overallReason)}: it has fewer than " +
+                        $"{Markup.Label(report.SuppressionThreshold)} courses.</p>");
+        else
+        {
+            body.Append(Counts(report));
+            body.Append(Section("funnel", "Attrition", FunnelChart.Render("funnel-chart", "Courses reaching each number of sessions",
+                "Bar chart of the number of courses that received at least each number of sessions, per group.",
+                series.Select(s => new FunnelChart.Bars(s.Series, s.Group.Counts?.Funnel, s.Group.Withheld)).ToList()) + EndReasons(report)));
+            if (d.Options.Includes(ReportSection.Response)) body.Append(Response(report, series));
+            if (d.Options.Includes(ReportSection.TimeToResponse)) body.Append(TimeToResponse(report, series));
+            if (d.Options.Includes(ReportSection.Durability)) body.Append(Durability(report, series));
+            if (d.Options.Includes(ReportSection.Trajectory))
+                body.Append(Section("trajectory", "PHQ-9 trajectory", TrajectoryChart.Render("trajectory-chart", "Mean PHQ-9 by week",
+                    "Line chart of the mean PHQ-9 total per week since the first session with 95% intervals, per group.",
+                    series.Select(s => new TrajectoryChart.Line(s.Series, s.Group.Trajectory, s.Group.Withheld)).ToList())));
+            if (d.Options.Includes(ReportSection.Item9)) body.Append(Item9(report));
+        }
+        body.Append(SuppressionNotes(report));
+        body.Append("</article>");
+        body.Append(Footer(report));
+        return body.ToString();
+    }
+
+    private static string Section(string id, string heading, string content) =>
+        $"<section id=\"{id}\"><h2>{Markup.Text(heading)}</h2>{content}</section>";
+
+    /// Rows: the whole cohort, then each group (a withheld group in one cell with its reason).
+    private static IEnumerable<PublishedGroup> Rows(PublishedCohortReport report) =>
+        report.Definition.GroupBy is null ? [report.Overall] : [report.Overall, .. report.Groups];
+
+    private static string GroupCell(PublishedGroup group) => $"<th scope=\"row\" class=\"group\">{Markup.Text(Markup.GroupName(group.Group))}</th>";
+
+    private static string WithheldRow(PublishedGroup group, int columns) =>
+        $"<tr data-group=\"{Markup.Text(Markup.GroupName(group.Group))}\">{GroupCell(group)}<td colspan=\"{columns}\">{Markup.Withheld(group.Withheld!.Value)}</td></tr>";
+
+    private static string Counts(PublishedCohortReport report)
+    {
+        var funnel = report.Overall.Counts!.Funnel;
+        var table = new StringBuilder("<table class=\"counts\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">Enrolled</th>" +
+                                      "<th scope=\"col\">With baseline</th><th scope=\"col\">Eligible</th>");
+        foreach (var step in funnel)
+            table.Append($"<th scope=\"col\">Reached session <span class=\"num-label\">{step.Sessions}</span>{(step.OrMore ? "+" : "")}</th>");
+        table.Append("</tr></thead><tbody>");
+        foreach (var group in Rows(report))
+        {
+            if (group.Withheld is not null)
+            {
+                table.Append(WithheldRow(group, 3 + funnel.Count));
+                continue;
+            }
+            var c = group.Counts!;
+            table.Append($"<tr data-group=\"{Markup.Text(Markup.GroupName(group.Group))}\">{GroupCell(group)}<td class=\"enrolled\">{Markup.Count(c.Enrolled)}</td>" +
+                         $"<td>{Markup.Count(c.WithBaseline)}</td><td>{Markup.Count(c.Eligible)}</td>");
+            foreach (var step in c.Funnel) table.Append($"<td>{Markup.Count(step.Courses)}</td>");
+            table.Append("</tr>");
+        }
+        return Section("counts", "Courses", table.Append("</tbody></table>").ToString());
+    }
+
+    private static string EndReasons(PublishedCohortReport report)
+    {
+        var reasons = report.Overall.Counts!.EndReasons.Select(r => r.Reason).ToList();
+        var table = new StringBuilder("<h3>How courses ended</h3><table class=\"end-reasons\"><thead><tr><th scope=\"col\">Group</th>");
+        foreach (var reason in reasons) table.Append($"<th scope=\"col\">{Markup.Text(reason)}</th>");
+        table.Append("</tr></thead><tbody>");
+        foreach (var group in Rows(report))
+        {
+            if (group.Withheld is not null)
+            {
+                table.Append(WithheldRow(group, reasons.Count));
+                continue;
+            }
+            table.Append($"<tr data-group=\"{Markup.Text(Markup.GroupName(group.Group))}\">{GroupCell(group)}");
+            foreach (var reason in reasons)
+                table.Append($"<td>{(group.Counts!.EndReasons.FirstOrDefault(r => r.Reason == reason) is { } r ? Markup.Count(r.Courses) : "")}</td>");
+            table.Append("</tr>");
+        }
+        return table.Append("</tbody></table>").ToString();
+    }
+
+    private static string Response(PublishedCohortReport report, IReadOnlyList<(Series Series, PublishedGroup Group)> series)
+    {
+        var window = report.Overall.Response?.InductionWindowDays ?? report.Definition.Options.InductionWindowDays;
+        (string Name, Func<PublishedResponse, PublishedRate> Rate)[] measures =
+        [
+            ("Response by end of induction", r => r.ResponseByEndOfInduction),
+            ("Remission by end of induction", r => r.RemissionByEndOfInduction),
+            ("Response ever", r => r.ResponseEver),
+            ("Remission ever", r => r.RemissionEver),
+            ("Reliable improvement", r => r.ReliableImprovement),
+            ("Minimal clinically important improvement", r => r.MinimalClinicallyImportantImprovement),
+        ];
+        var chart = RateChart.Render("rates-chart", "Response, remission and improvement",
+            "Bar chart of proportions with Wilson 95% intervals per group: response and remission by the end of induction and ever, " +
+            "reliable improvement and minimal clinically important improvement.",
+            measures.Select(m => new RateChart.Measure(m.Name, series.Select(s =>
+                (s.Series, s.Group.Response is { } r ? m.Rate(r) : null, s.Group.Withheld)).ToList())).ToList());
+        return Section("response", "Response and remission",
+            $"<p>End of induction: day {Markup.Label(window)} after the first session.</p>{chart}");
+    }
+
+    private static string TimeToResponse(PublishedCohortReport report, IReadOnlyList<(Series Series, PublishedGroup Group)> series)
+    {
+        var days = SurvivalChart.Render("km-onset-days", "Time to response in days",
+            "Kaplan-Meier curves of the proportion not yet responded by days since the first session, with 95% bands and numbers at risk, per group.",
+            new SurvivalChart.Axes("Days since the first session", "days", "Not yet responded", "responses"),
+            series.Select(s => new SurvivalChart.Curve(s.Series, s.Group.TimeToResponse?.Days, s.Group.Withheld)).ToList());
+        var sessions = SurvivalChart.Render("km-onset-sessions", "Time to response in sessions",
+            "Kaplan-Meier curves of the proportion not yet responded by sessions received, with 95% bands and numbers at risk, per group.",
+            new SurvivalChart.Axes("Sessions received", "sessions", "Not yet responded", "responses"),
+            series.Select(s => new SurvivalChart.Curve(s.Series, s.Group.TimeToResponse?.Sessions, s.Group.Withheld)).ToList());
+        var comparisons = report.Comparisons;
+        return Section("time-to-response", "Time to response", days + sessions +
+            LogRank("Log-rank test, days", comparisons?.TimeToResponseDays) +
+            LogRank("Log-rank test, sessions", comparisons?.TimeToResponseSessions) +
+            Cox(comparisons?.TimeToResponseAdjusted));
+    }
+
+    private static string Durability(PublishedCohortReport report, IReadOnlyList<(Series Series, PublishedGroup Group)> series)
+    {
+        var chart = SurvivalChart.Render("km-durability", "Durability of response",
+            "Kaplan-Meier curves of the proportion still in response by days since response onset, with 95% bands and numbers at risk, per group.",
+            new SurvivalChart.Axes("Days since response onset", "days", "Still in response", "losses of response"),
+            series.Select(s => new SurvivalChart.Curve(s.Series, s.Group.Durability?.Days, s.Group.Withheld)).ToList());
+        var times = series.Select(s => s.Group.Durability?.Days.SurvivalAt).FirstOrDefault(a => a is not null) ?? [];
+        var table = new StringBuilder("<table class=\"survival-at\"><thead><tr><th scope=\"col\">Group</th>");
+        foreach (var t in times) table.Append($"<th scope=\"col\">Still in response at day {Markup.Label(t.Time)}</th>");
+        table.Append("</tr></thead><tbody>");
+        foreach (var (s, group) in series)
+        {
+            table.Append($"<tr data-group=\"{Markup.Text(s.Name)}\"><th scope=\"row\" class=\"group\">{Markup.Text(s.Name)}</th>");
+            if (group.Withheld is not null || group.Durability is null)
+                table.Append($"<td colspan=\"{Math.Max(1, times.Count)}\">{Markup.Withheld(group.Withheld ?? SuppressionReason.SmallGroup)}</td>");
+            else
+                foreach (var at in group.Durability.Days.SurvivalAt)
+                    table.Append("<td>" + (at.Suppressed is { } why ? Markup.Withheld(why)
+                        : at.Survival is { } v ? $"{Markup.Percent(v)} ({Markup.Percent(at.Lower)} to {Markup.Percent(at.Upper)})" : "beyond the follow-up") + "</td>");
+            table.Append("</tr>");
+        }
+        return Section("durability", "Durability of response", chart + table.Append("</tbody></table>") + LogRank("Log-rank test", report.Comparisons?.Durability));
+    }
+
+    private static string LogRank(string title, PublishedLogRank? test)
+    {
+        if (test is null) return "";
+        var text = new StringBuilder($"<div class=\"test log-rank\"><h3>{Markup.Text(title)}</h3><p>Chi-square {Markup.Number(test.ChiSquare, 2)} " +
+                                     $"on <span class=\"num-label\">{test.Df}</span> degrees of freedom, p {P(test.P)}.</p>");
+        text.Append("<table><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">N</th><th scope=\"col\">Observed</th><th scope=\"col\">Expected</th></tr></thead><tbody>");
+        foreach (var row in test.Groups)
+            text.Append($"<tr data-group=\"{Markup.Text(row.Group)}\"><th scope=\"row\" class=\"group\">{Markup.Text(row.Group)}</th><td>{Markup.Count(row.N)}</td>" +
+                        $"<td>{Markup.Count(row.Observed)}</td><td>{(row.Expected is { } e ? Markup.Number(e, 1) : Markup.Withheld(SuppressionReason.DerivedFromSuppressed))}</td></tr>");
+        return text.Append("</tbody></table></div>").ToString();
+    }
+
+    private static string Cox(PublishedCox? cox)
+    {
+        if (cox is null) return "";
+        var text = new StringBuilder("<div class=\"test cox\"><h3>Cox model of time to response (days), adjusted for the baseline PHQ-9 total</h3>");
+        text.Append($"<p>Reference group: <span class=\"group\">{Markup.Text(cox.ReferenceGroup)}</span>; N {Markup.Count(cox.N)}, responses {Markup.Count(cox.Events)}" +
+                    $"{(cox.Converged ? "" : "; the fit did not converge")}.</p>");
+        if (cox.Warnings.Count > 0) text.Append($"<p class=\"note\">{Markup.Text(string.Join("; ", cox.Warnings))}</p>");
+        text.Append("<table><thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Hazard ratio (95% CI)</th><th scope=\"col\">p</th></tr></thead><tbody>");
+        foreach (var hr in cox.HazardRatios)
+        {
+            var term = hr.Group is { } g ? $"<span class=\"group\">{Markup.Text(g)}</span> vs <span class=\"group\">{Markup.Text(cox.ReferenceGroup)}</span>"
+                : "per baseline PHQ-9 point";
+            text.Append(hr.Suppressed is { } why
+                ? $"<tr><th scope=\"row\">{term}</th><td colspan=\"2\">{Markup.Withheld(why)}</td></tr>"
+                : $"<tr><th scope=\"row\">{term}</th><td>{Ratio(hr.HazardRatio)} ({Ratio(hr.Lower)} to {Ratio(hr.Upper)})</td><td>{P(hr.P)}</td></tr>");
+        }
+        return text.Append("</tbody></table></div>").ToString();
+    }
+
+    private static string Item9(PublishedCohortReport report)
+    {
+        var table = new StringBuilder("<table class=\"item9\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">Item <span class=\"num-label\">9</span> known at baseline</th>" +
+                                      "<th scope=\"col\">Positive at baseline</th><th scope=\"col\">New during treatment</th><th scope=\"col\">Resolved</th></tr></thead><tbody>");
+        foreach (var group in Rows(report))
+        {
+            if (group.Withheld is not null || group.Item9 is null)
+            {
+                if (group.Withheld is not null) table.Append(WithheldRow(group, 4));
+                continue;
+            }
+            var i = group.Item9;
+            table.Append($"<tr data-group=\"{Markup.Text(Markup.GroupName(group.Group))}\">{GroupCell(group)}<td>{Markup.Count(i.BaselineKnown)}</td>" +
+                         $"<td>{RateText(i.PositiveAtBaseline)}</td><td>{RateText(i.NewDuringTreatment)}</td><td>{RateText(i.Resolved)}</td></tr>");
+        }
+        return Section("item9", "Thoughts of self-harm (PHQ-9 item-9)", table.Append("</tbody></table>").ToString() +
+            "<p class=\"note\">New during treatment: among courses at 0 at baseline with a later item-9 answer. Resolved: among courses positive at " +
+            "baseline with a later item-9 answer, the last one 0.</p>");
+    }
+
+    private static string RateText(PublishedRate rate) =>
+        rate.Suppressed is { } why
+            ? $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}; rate {Markup.Withheld(why)}"
+            : $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}, {Markup.Percent(rate.Estimate)} ({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)})";
+
+    private static string SuppressionNotes(PublishedCohortReport report)
+    {
+        if (report.Suppression.Count == 0) return "";
+        var list = new StringBuilder("<section id=\"suppression\"><h2>What is withheld and why</h2><ul>");
+        foreach (var note in report.Suppression)
+            list.Append($"<li data-reason=\"{Markup.ReasonLabel(note.Reason)}\"><strong>{Markup.ReasonLabel(note.Reason)}</strong>: <span class=\"rule\">{Markup.Text(note.Rule)}</span></li>");
+        return list.Append("</ul></section>").ToString();
+    }
+
+    private static string Footer(PublishedCohortReport report)
+    {
+        var p = report.Provenance;
+        return "<footer class=\"provenance\"><dl>" +
+               $"<dt>Outcome definitions</dt><dd class=\"meta\" data-definitions=\"{Markup.Text(p.DefinitionsId)}\">{Markup.Text(p.DefinitionsId)} " +
+               $"version <span class=\"num-label\">{Markup.Text(p.DefinitionsVersion)}</span></dd>" +
+               $"<dt>Report definition</dt><dd class=\"meta\">{Markup.Text(report.Definition.Name)} version <span class=\"num-label\">{Markup.Text(report.Definition.Version)}</span></dd>" +
+               $"<dt>Event-store position</dt><dd class=\"meta\" data-position=\"{p.EventStorePosition.ToString(CultureInfo.InvariantCulture)}\">" +
+               $"<span class=\"num-label\">{p.EventStorePosition.ToString(CultureInfo.InvariantCulture)}</span></dd>" +
+               $"<dt>As of</dt><dd class=\"meta\"><time class=\"num-label\" datetime=\"{p.AsOf.ToString("O", CultureInfo.InvariantCulture)}\">" +
+               $"{p.AsOf.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC</time></dd>" +
+               $"<dt>Suppression threshold</dt><dd class=\"meta\">no count from <span class=\"num-label\">1</span> to <span class=\"num-label\">{report.SuppressionThreshold - 1}</span> is shown " +
+               $"(threshold <span class=\"num-label\">{report.SuppressionThreshold}</span>)</dd></dl></footer>";
+    }
+
+    /// The filter as the definition states it, labels marked as labels: "modality: iv-ketamine; age-band: 25-34".
+    internal static string FilterText(CohortFilter filter)
+    {
+        (CohortDimension Dimension, IReadOnlyList<string>? Labels)[] lists =
+        [
+            (CohortDimension.Clinic, filter.Clinic), (CohortDimension.Modality, filter.Modality), (CohortDimension.AgeBand, filter.AgeBand),
+            (CohortDimension.Sex, filter.Sex), (CohortDimension.DiagnosisGroup, filter.DiagnosisGroup),
+            (CohortDimension.BaselineSeverity, filter.BaselineSeverity), (CohortDimension.PriorFailedTrials, filter.PriorFailedTrials),
+        ];
+        var parts = lists.Where(l => l.Labels is not null)
+            .Select(l => $"{Markup.Text(DimensionLabel(l.Dimension))}: " + string.Join(", ", l.Labels!.Select(v => $"<span class=\"group\">{Markup.Text(v)}</span>")))
+            .ToList();
+        if (filter.FirstSessionFrom is not null || filter.FirstSessionTo is not null)
+            parts.Add($"first session from <span class=\"group\">{Markup.Text(filter.FirstSessionFrom ?? "the start")}</span> to " +
+                      $"<span class=\"group\">{Markup.Text(filter.FirstSessionTo ?? "now")}</span>");
+        return $"<p class=\"filter\">Filter: {(parts.Count == 0 ? "every course" : string.Join("; ", parts))}.</p>";
+    }
+
+    internal static string DimensionLabel(CohortDimension dimension) => CohortDimensions.EnumLabels<CohortDimension>()[(int)dimension];
+
+    private static string P(double? p) => p switch
+    {
+        null => "not estimated",
+        < 0.001 => "&lt; 0.001",
+        { } v => "= " + Markup.Number(v, 3),
+    };
+
+    private static string Ratio(double? value) => value is { } v ? Markup.Number(v, 2) : "not estimated";
+}

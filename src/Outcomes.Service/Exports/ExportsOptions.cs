@@ -1,0 +1,44 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+using Outcomes.Domain.Exports;
+
+namespace Outcomes.Service.Exports;
+
+public sealed class ExportsOptions
+{
+    public const string Section = "Exports";
+
+    /// The HMAC key of subject ids and clinic codes; its UTF-8 bytes are the key. Never in appsettings.json:
+    /// environment Exports__SubjectKey. Changing it makes old manifests reproduce different ids.
+    public string SubjectKey { get; set; } = "";
+
+    /// Quasi-identifier classes smaller than this are generalised, then suppressed (domain.md: 11).
+    public int K { get; set; } = 11;
+
+    /// Parquet row group size: bounds the rows held in memory at once.
+    public int ParquetRowGroupRows { get; set; } = 100_000;
+
+    /// Where the spool and the finished archive wait; the system's temporary folder by default.
+    public string? TempFolder { get; set; }
+
+    public byte[] Key() => Encoding.UTF8.GetBytes(SubjectKey);
+}
+
+internal sealed class ExportsOptionsValidation(IHostEnvironment environment) : IValidateOptions<ExportsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ExportsOptions options)
+    {
+        var failures = new List<string>();
+        var bytes = Encoding.UTF8.GetByteCount(options.SubjectKey ?? "");
+        if (bytes < ExportKeys.MinimumKeyBytes)
+            failures.Add($"Exports:SubjectKey must be a secret of at least {ExportKeys.MinimumKeyBytes} bytes (UTF-8), got {bytes}: " +
+                "set it (environment Exports__SubjectKey), e.g. to the output of `openssl rand -base64 48`");
+        else if (!environment.IsDevelopment() && options.SubjectKey!.StartsWith(Security.AuthOptions.DevelopmentKeyPrefix, StringComparison.Ordinal))
+            failures.Add("Exports:SubjectKey is the published development key, refused outside the Development environment");
+        if (options.K is < 2 or > 100)
+            failures.Add($"Exports:K must be 2-100 (domain.md: 11), got {options.K}");
+        if (options.ParquetRowGroupRows is < 1000 or > 1_000_000)
+            failures.Add($"Exports:ParquetRowGroupRows must be 1000-1000000, got {options.ParquetRowGroupRows}");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

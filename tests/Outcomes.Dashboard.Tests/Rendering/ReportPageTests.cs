@@ -1,0 +1,188 @@
+using Microsoft.Extensions.Primitives;
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Tests.Cohorts;
+using Outcomes.Service.Dashboard;
+
+namespace Outcomes.Dashboard.Tests.Rendering;
+
+/// Whole report pages over reports computed and suppressed by the domain, as the service publishes them.
+public sealed class ReportPageTests
+{
+    /// Three modalities: two large, one with 8 courses (withheld whole), over every section, with a Cox model.
+    private static PublishedCohortReport Report(string title = "Onset by modality")
+    {
+        var members = CohortTestData.Random(400, seed: 7, modalities: 2);
+        members.AddRange(CohortTestData.Random(8, seed: 8, modalities: 1)
+            .Select((m, i) => m with
+            {
+                Course = new Outcomes.Domain.Courses.CourseKey(m.ClinicId, $"small{i}", 1),
+                Attributes = m.Attributes! with { Modality = Outcomes.Domain.Courses.Modality.IntranasalEsketamine },
+            }));
+        var definition = CohortTestData.Definition(CohortDimension.Modality, new ReportOptions { CoxAdjustedForBaseline = true }) with
+        {
+            Title = title,
+            Description = "Every section, by modality.",
+        };
+        return SmallCellSuppression.Apply(CohortReport.Compute(members, definition, CohortTestData.Provenance));
+    }
+
+    [Fact]
+    public void SuppressedReport_NoNumberFrom1To10ReadAsACount()
+    {
+        var report = Report();
+        Assert.Contains(report.Suppression, n => n.Reason == SuppressionReason.SmallGroup);
+
+        var html = ReportPage.Body(report, "clinic-a");
+        var numbers = PageText.NumbersReadAsCounts(html);
+
+        Assert.NotEmpty(numbers);
+        Assert.DoesNotContain(numbers, n => n is >= 1 and <= 10);
+    }
+
+    [Fact]
+    public void CountScan_FindsACountOutsideALabel()
+    {
+        var html = $"<p>week <span class=\"num-label\">3</span>: {Markup.Count(Cell.Of(7))} of 0.5 and v1</p>";
+
+        Assert.Equal([7], PageText.NumbersReadAsCounts(html));
+    }
+
+    [Fact]
+    public void CountsAreThePublishedOnes()
+    {
+        var report = Report();
+        var html = ReportPage.Body(report, "clinic-a");
+
+        var enrolled = System.Text.RegularExpressions.Regex.Matches(html,
+            "<tr data-group=\"([^\"]+)\"><th[^>]*>[^<]*</th><td class=\"enrolled\"><span class=\"count\">(\\d+)</span>")
+            .ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value));
+        Assert.Equal(report.Overall.Counts!.Enrolled.Value, enrolled["All courses"]);
+        var groups = report.Groups.Where(g => g.Withheld is null).ToList();
+        Assert.Contains(groups, g => g.Counts!.Enrolled.Value is null);
+        foreach (var group in groups)
+            if (group.Counts!.Enrolled.Value is { } shown)
+                Assert.Equal(shown, enrolled[group.Group!]);
+            else
+                Assert.Contains($"<tr data-group=\"{group.Group}\"><th scope=\"row\" class=\"group\">{group.Group}</th><td class=\"enrolled\">" +
+                                $"<span class=\"withheld\" data-reason=\"{Markup.ReasonLabel(group.Counts.Enrolled.Suppressed!.Value)}\">", html);
+    }
+
+    [Fact]
+    public void EveryShownGroupHasACurve_TheWithheldOneItsReason()
+    {
+        var report = Report();
+        var html = ReportPage.Body(report, "clinic-a");
+
+        var days = PageText.Charts(html).Single(c => (string?)c.Attribute("id") == "km-onset-days");
+        var shown = report.Groups.Where(g => g.Withheld is null && g.TimeToResponse!.Days.Withheld is null).Select(g => g.Group!).ToList();
+        Assert.NotEmpty(shown);
+        Assert.Equal(shown, PageText.WithClass(days, "km-curve").Select(c => (string)c.Attribute("data-group")!));
+        Assert.Contains("<tr data-group=\"intranasal-esketamine\"><th scope=\"row\" class=\"group\">intranasal-esketamine</th><td colspan=\"9\">" +
+                        "<span class=\"withheld\" data-reason=\"small-group\">withheld: small-group</span>", html);
+    }
+
+    [Fact]
+    public void AtRiskNumbersAreTheReportsNumbersAtRisk()
+    {
+        var report = Report();
+        var html = ReportPage.Body(report, "clinic-a");
+
+        var days = PageText.Charts(html).Single(c => (string?)c.Attribute("id") == "km-onset-days");
+        foreach (var group in report.Groups.Where(g => g.Withheld is null && g.TimeToResponse!.Days.Withheld is null))
+        {
+            var row = PageText.WithClass(days, "at-risk-row").Single(r => (string?)r.Attribute("data-group") == group.Group);
+            Assert.Equal(group.TimeToResponse!.Days.AtRisk.Where(a => a.AtRisk.Value is not null).Select(a => a.AtRisk.Value!.Value),
+                PageText.WithClass(row, "count").Select(c => int.Parse(c.Value)));
+        }
+    }
+
+    [Fact]
+    public void Footer_StatesDefinitionsReportPositionAsOfAndThreshold()
+    {
+        var html = ReportPage.Body(Report(), "clinic-a");
+
+        Assert.Contains("data-position=\"4242\"", html);
+        Assert.Contains("default version <span class=\"num-label\">outcomes-v1</span>", html);
+        Assert.Contains("test-report version <span class=\"num-label\">1</span>", html);
+        Assert.Contains("(threshold <span class=\"num-label\">11</span>)", html);
+        Assert.Contains("datetime=\"2029-03-04T00:00:00.0000000+00:00\"", html);
+    }
+
+    [Fact]
+    public void TitleAndDescription_Escaped()
+    {
+        var html = ReportPage.Body(Report("<img src=x onerror=alert(1)>"), "<b>clinic</b>");
+
+        Assert.DoesNotContain("<img", html);
+        Assert.DoesNotContain("<b>", html);
+        Assert.Contains("&lt;img src=x onerror=alert(1)&gt;", html);
+    }
+
+    [Fact]
+    public void EveryChart_IsWellFormedWithTitleAndDescription()
+    {
+        var charts = PageText.Charts(ReportPage.Body(Report(), "clinic-a"));
+
+        Assert.Equal(6, charts.Count);
+        Assert.All(charts, c =>
+        {
+            Assert.False(string.IsNullOrWhiteSpace(c.Element(PageText.SvgNs + "title")?.Value));
+            Assert.False(string.IsNullOrWhiteSpace(c.Element(PageText.SvgNs + "desc")?.Value));
+        });
+    }
+
+    [Fact]
+    public void CohortQuery_FormFieldsBecomeTheDefinition()
+    {
+        var query = new Dictionary<string, StringValues>
+        {
+            ["modality"] = new(["iv-ketamine", "intranasal-esketamine"]),
+            ["clinic"] = "clinic-a, clinic-b",
+            ["priorFailedTrials"] = "3+",
+            ["firstSessionFrom"] = "2026-Q1",
+            ["firstSessionTo"] = "",
+            ["groupBy"] = "age-band",
+            ["sections"] = new(["counts", "durability"]),
+            ["cox"] = "on",
+        };
+
+        var (definition, violations) = CohortQuery.Parse(query);
+
+        Assert.Empty(violations);
+        Assert.Empty(definition.Validate());
+        Assert.Equal(["iv-ketamine", "intranasal-esketamine"], definition.Filter.Modality!);
+        Assert.Equal(["clinic-a", "clinic-b"], definition.Filter.Clinic!);
+        Assert.Equal(["3+"], definition.Filter.PriorFailedTrials!);
+        Assert.Equal("2026-Q1", definition.Filter.FirstSessionFrom);
+        Assert.Null(definition.Filter.FirstSessionTo);
+        Assert.Null(definition.Filter.Sex);
+        Assert.Equal(CohortDimension.AgeBand, definition.GroupBy);
+        Assert.Equal([ReportSection.Counts, ReportSection.Durability], definition.Options.Sections);
+        Assert.True(definition.Options.CoxAdjustedForBaseline);
+    }
+
+    [Fact]
+    public void CohortQuery_UnknownGroupByAndLabel_NamedWithTheirRule()
+    {
+        var (definition, violations) = CohortQuery.Parse(new Dictionary<string, StringValues>
+        {
+            ["groupBy"] = "shoe-size",
+            ["modality"] = "laughing-gas",
+        });
+
+        Assert.Contains(violations, v => v.Field == "groupBy" && v.Rule.Contains("'shoe-size'"));
+        Assert.Contains(definition.Validate(), v => v.Field == "filter.modality[0]");
+    }
+
+    [Theory]
+    [InlineData("/dashboard/reports/overview?clinicId=clinic-a", true)]
+    [InlineData("/dashboard", true)]
+    [InlineData("https://elsewhere.example/dashboard", false)]
+    [InlineData("//elsewhere.example/dashboard", false)]
+    [InlineData("/dashboardx", false)]
+    [InlineData("/dashboard/sign-in", false)]
+    [InlineData("/dashboard\\..\\x", false)]
+    [InlineData(null, false)]
+    public void ReturnAddress_OnlyADashboardPage(string? returnUrl, bool kept) =>
+        Assert.Equal(kept ? returnUrl : null, DashboardEndpoints.SafeReturn(returnUrl));
+}

@@ -1,0 +1,167 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Outcomes.Cli.Exports;
+using Outcomes.Contracts;
+using Outcomes.Domain.Exports;
+using Outcomes.Service.Tests.Fixtures;
+using Parquet;
+
+namespace Outcomes.Service.Tests.Exports;
+
+[Collection(IngestionCollection.Name)]
+public sealed class ExportsTests(IngestionFixture fixture)
+{
+    private static string NewClinic() => "clinic-x" + Guid.NewGuid().ToString("N")[..8];
+
+    private async Task Feed(string clinic, int patients)
+    {
+        var feeds = Enumerable.Range(0, patients).Select(_ => CourseFeed.ForNewPatient(clinic)).ToList();
+        await fixture.Publisher.PublishAll(feeds.SelectMany(f => f.Induction()));
+        foreach (var feed in feeds) await fixture.CourseWith(feed, feed.Induction().Count);
+    }
+
+    private static async Task<(byte[] Zip, Dictionary<string, byte[]> Entries)> Export(HttpClient client, object body)
+    {
+        var response = await client.PostAsJsonAsync("/api/v1/exports", body);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var zip = await response.Content.ReadAsByteArrayAsync();
+        using var archive = new ZipArchive(new MemoryStream(zip));
+        var entries = archive.Entries.ToDictionary(e => e.FullName, e =>
+        {
+            using var s = e.Open();
+            var m = new MemoryStream();
+            s.CopyTo(m);
+            return m.ToArray();
+        });
+        return (zip, entries);
+    }
+
+    [Fact]
+    public async Task ResearcherCsvExport_IsDeidentifiedDocumentedAndAudited()
+    {
+        var clinic = NewClinic();
+        await Feed(clinic, 12);
+
+        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "overview", format = "csv" });
+
+        Assert.Equal(["subjects.csv", "assessments.csv", "sessions.csv", "data-dictionary.json", "data-dictionary.md", "manifest.json"], entries.Keys);
+        var manifest = ExportManifest.FromJson(System.Text.Encoding.UTF8.GetString(entries["manifest.json"]));
+        Assert.Equal(12, manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
+        Assert.Equal(ExportManifest.Codes, manifest.ClinicIdentifiers);
+        Assert.Equal(0, manifest.Deidentification.SuppressedSubjects);
+        var everything = string.Concat(entries.Values.Select(System.Text.Encoding.UTF8.GetString));
+        Assert.DoesNotContain(clinic, everything);
+        Assert.DoesNotContain("2026-03", everything);
+        var subjects = System.Text.Encoding.UTF8.GetString(entries["subjects.csv"]).Split("\r\n");
+        Assert.StartsWith("subject_id,clinic,age_band,", subjects[0]);
+        Assert.All(subjects.Skip(1).Where(l => l.Length > 0), l => Assert.Contains(",C01,", l));
+
+        var audit = await Eventually.Until(async () =>
+        {
+            var list = await fixture.Client.GetFromJsonAsync<JsonArray>("/api/v1/exports");
+            return list!.FirstOrDefault(e => (string?)e!["seed"] == manifest.Seed);
+        }, found => found is not null, "the export in the audit list");
+        Assert.True((bool)audit!["delivered"]!);
+        Assert.Equal("test-researcher", (string)audit["subject"]!);
+        foreach (var file in audit["files"]!.AsArray())
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(entries[(string)file!["name"]!])), (string)file["sha256"]!);
+    }
+
+    [Fact]
+    public async Task ReexportWithManifest_IsByteIdentical_AfterMoreEvents()
+    {
+        var clinic = NewClinic();
+        await Feed(clinic, 11);
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (first, entries) = await Export(researcher, new { report = "overview", format = "parquet" });
+
+        await Feed(clinic, 2);
+        var manifest = JsonNode.Parse(entries["manifest.json"]);
+        var (again, _) = await Export(researcher, new { manifest });
+        var (later, _) = await Export(researcher, new { report = "overview", format = "parquet" });
+
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, later);
+        await using var parquet = await ParquetReader.CreateAsync(new MemoryStream(entries["subjects.parquet"]));
+        Assert.Equal(11, parquet.RowGroups.Sum(g => g.RowCount));
+    }
+
+    [Theory]
+    [InlineData("csv")]
+    [InlineData("parquet")]
+    public async Task ExportFromReport_EqualsTheServiceReportAtItsPosition(string format)
+    {
+        // Every test course shares its attributes, so each clinic's class is at least k: nothing is generalised
+        // or suppressed, the one case where equality can hold.
+        var clinic = NewClinic();
+        await Feed(clinic, 14);
+        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "onset-by-modality", format });
+        var folder = Directory.CreateTempSubdirectory("outcomes-export-test").FullName;
+        foreach (var (name, bytes) in entries) await File.WriteAllBytesAsync(Path.Combine(folder, name), bytes);
+        var manifest = ExportManifest.FromJson(await File.ReadAllTextAsync(Path.Combine(folder, "manifest.json")));
+
+        var offline = JsonSerializer.Serialize(OfflineReport.FromDirectory(folder, null, TextWriter.Null), OfflineReport.ApiJson);
+        var service = await fixture.Client.GetStringAsync(
+            $"/api/v1/reports/onset-by-modality?clinicId={clinic}&asOfPosition={manifest.EventStorePosition}");
+
+        Assert.Equal(format, manifest.Format);
+        Assert.True(File.Exists(Path.Combine(folder, $"assessments.{format}")));
+        Assert.Equal(0, manifest.Deidentification.SuppressedSubjects);
+        Assert.All(manifest.Deidentification.Generalisations, g => Assert.Equal(0, g.Subjects));
+        Outcomes.Domain.Tests.Exports.ReportJson.AssertEquivalent(service, offline);
+        Directory.Delete(folder, true);
+    }
+
+    [Theory]
+    [InlineData(AccessToken.Roles.Quality, HttpStatusCode.Forbidden)]
+    [InlineData(AccessToken.Roles.Integration, HttpStatusCode.Forbidden)]
+    [InlineData(AccessToken.Roles.Admin, HttpStatusCode.Forbidden)]
+    public async Task OnlyResearchers_MayExport(string role, HttpStatusCode expected)
+    {
+        var response = await fixture.ClientFor(role, "clinic-a").PostAsJsonAsync("/api/v1/exports", new { report = "overview", format = "csv" });
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task WithoutToken_Unauthorized()
+    {
+        var response = await fixture.Host.CreateClient().PostAsJsonAsync("/api/v1/exports", new { report = "overview", format = "csv" });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AuditList_IsForAdminsOnly()
+    {
+        var response = await fixture.ClientFor(AccessToken.Roles.Researcher, "clinic-a").GetAsync("/api/v1/exports");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task FilterOnAnotherClinic_Forbidden()
+    {
+        var response = await fixture.ClientFor(AccessToken.Roles.Researcher, "clinic-a")
+            .PostAsJsonAsync("/api/v1/exports", new { filter = new { clinic = new[] { "clinic-b" } }, format = "csv" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ManifestFromAnotherScope_Forbidden()
+    {
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "overview", format = "csv" });
+
+        var response = await fixture.ClientFor(AccessToken.Roles.Researcher, clinic, "clinic-other")
+            .PostAsJsonAsync("/api/v1/exports", new { manifest = JsonNode.Parse(entries["manifest.json"]) });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+}
