@@ -29,9 +29,12 @@ public static class ClinicEventReader
     public static (CourseFact? Fact, Rejection? Rejection) Read(string routingKey, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
         var messageType = MessageTypeOf(routingKey, out var routingRule);
-        var (eventId, clinicId) = Peek(body);
+        // Peeked only for a refusal: a valid body is read once, by the deserializer.
         if (routingRule is not null)
+        {
+            var (eventId, clinicId) = Peek(body);
             return Reject(new Rejection(routingKey, eventId, clinicId, "routingKey", routingRule));
+        }
 
         IClinicEvent message;
         try
@@ -41,6 +44,7 @@ public static class ClinicEventReader
         }
         catch (JsonException ex)
         {
+            var (eventId, clinicId) = Peek(body);
             var (field, rule) = DescribeJsonError(ex, WireContract.MessageTypes[messageType]);
             return Reject(new Rejection(messageType, eventId, clinicId, field, rule));
         }
@@ -144,22 +148,23 @@ public static class ClinicEventReader
         _ => true,
     };
 
+    private static readonly string KnownRoutingKeys = string.Join(", ", WireContract.MessageTypes.Keys.Select(WireContract.RoutingKey));
+
     private static string MessageTypeOf(string routingKey, out string? rule)
     {
         rule = null;
-        var known = string.Join(", ", WireContract.MessageTypes.Keys.Select(WireContract.RoutingKey));
         var dot = routingKey.IndexOf('.');
         if (dot < 0)
         {
-            rule = $"must be '<version>.<message-type>', one of {known}";
+            rule = $"must be '<version>.<message-type>', one of {KnownRoutingKeys}";
             return routingKey;
         }
         var version = routingKey[..dot];
         var type = routingKey[(dot + 1)..];
         if (version != WireContract.Version)
-            rule = $"contract version '{version}' is not supported; use one of {known}";
+            rule = $"contract version '{version}' is not supported; use one of {KnownRoutingKeys}";
         else if (!WireContract.MessageTypes.ContainsKey(type))
-            rule = $"unknown message type '{type}'; use one of {known}";
+            rule = $"unknown message type '{type}'; use one of {KnownRoutingKeys}";
         return type;
     }
 
