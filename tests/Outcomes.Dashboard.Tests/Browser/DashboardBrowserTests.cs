@@ -36,7 +36,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IAsyncLife
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        await _names.DeleteTopology(_services.RabbitMqUri);
+        await _names.Delete(_services);
         await _services.DisposeAsync();
     }
 

@@ -38,7 +38,7 @@ public sealed class IngestionFixture : IAsyncLifetime
     {
         await Publisher.DisposeAsync();
         await Host.DisposeAsync();
-        await Names.DeleteTopology(Services.RabbitMqUri);
+        await Names.Delete(Services);
         await Services.DisposeAsync();
     }
 

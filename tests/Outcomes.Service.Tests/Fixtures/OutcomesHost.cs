@@ -18,11 +18,15 @@ public sealed record IsolatedNames(string Exchange, string Queue, string Envelop
         return new($"outcomes.test-{id}", $"outcomes-ingestion-{id}", $"outcomes-ingestion-envelope-{id}", $"test_{id}");
     }
 
-    /// Deletes the queues (and their error queues) and the exchange: publishing fans out to every queue
-    /// ever bound, so leftovers would collect messages for ever.
-    public async Task DeleteTopology(Uri rabbitMq)
+    /// Deletes the queues (and their error queues), the exchange and the event-store schema: publishing fans out
+    /// to every queue ever bound, so leftovers would collect messages for ever, and schemas would pile up in a
+    /// database shared by every run.
+    public async Task Delete(ServicesFixture services)
     {
-        var factory = new ConnectionFactory { Uri = rabbitMq };
+        await using (var database = Npgsql.NpgsqlDataSource.Create(services.PostgresConnection))
+        await using (var drop = database.CreateCommand($"drop schema if exists {Schema} cascade"))
+            await drop.ExecuteNonQueryAsync();
+        var factory = new ConnectionFactory { Uri = services.RabbitMqUri };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         foreach (var queue in new[] { Queue, EnvelopeQueue })

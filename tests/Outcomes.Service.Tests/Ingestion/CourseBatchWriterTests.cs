@@ -41,8 +41,8 @@ public sealed class WriterPairFixture : IAsyncLifetime
         await SetBased.DisposeAsync();
         await _setBasedHost.DisposeAsync();
         await Marten.DisposeAsync();
-        await SetBasedNames.DeleteTopology(Services.RabbitMqUri);
-        await MartenNames.DeleteTopology(Services.RabbitMqUri);
+        await SetBasedNames.Delete(Services);
+        await MartenNames.Delete(Services);
         await Services.DisposeAsync();
     }
 }

@@ -16,7 +16,7 @@ public sealed class ResilienceTests(ServicesFixture services) : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public Task DisposeAsync() => _names.DeleteTopology(services.RabbitMqUri);
+    public Task DisposeAsync() => _names.Delete(services);
 
     [Fact]
     public async Task ServiceStoppedWhilePublishing_NothingLostAfterRestart()

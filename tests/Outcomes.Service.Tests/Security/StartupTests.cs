@@ -25,7 +25,7 @@ public sealed class StartupTests(IngestionFixture fixture)
         var failure = Assert.ThrowsAny<OptionsValidationException>(() => host.Start());
 
         Assert.Contains(message, failure.Message);
-        await names.DeleteTopology(fixture.Services.RabbitMqUri);
+        await names.Delete(fixture.Services);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class StartupTests(IngestionFixture fixture)
         }
         finally
         {
-            await names.DeleteTopology(fixture.Services.RabbitMqUri);
+            await names.Delete(fixture.Services);
         }
     }
 }
