@@ -87,8 +87,10 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                 if (rejection is not null)
                     Reject(line, rejection);
                 else if (!scope.Includes(fact!.Course.ClinicId))
-                    Reject(line, new Rejection(fact.MessageType, fact.EventId, fact.Course.ClinicId, "clinicId",
-                        "is not among the clinics of the uploader's token"));
+                    // Kept under the uploader's clinic (or none: admins only), never the clinic the line names: that
+                    // clinic's users must not see another clinic's upload.
+                    Reject(line, new Rejection(fact.MessageType, fact.EventId, scope.Clinics.Count == 1 ? scope.Clinics.First() : null,
+                        "clinicId", "is not among the clinics of the uploader's token"));
                 else
                     current.Facts.Add(new PendingFact(fact, new FactMetadata(parsed.CorrelationId, null, RejectionSource.Bulk)));
             }

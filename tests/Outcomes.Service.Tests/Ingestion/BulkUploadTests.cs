@@ -87,6 +87,11 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
         Assert.Equal((1L, "clinicId"), (rejection.Line, rejection.Field));
         Assert.Null(await fixture.Course(other));
         Assert.Equal(lines.Count - 1, (await fixture.Course(own))!.FactCount);
+        // The refusal is the uploader's to read, not the named clinic's.
+        var otherClinic = fixture.ClientFor(AccessToken.Roles.Integration, "clinic-other");
+        var seenByOther = await otherClinic.GetStringAsync("/api/v1/ingestion/rejections?limit=1000");
+        Assert.DoesNotContain(rejection.EventId?.ToString() ?? "-", seenByOther, StringComparison.Ordinal);
+        Assert.Contains((await fixture.Rejections("clinic-own")), r => r.Field == "clinicId" && r.Line == 1);
     }
 
     [Fact]
