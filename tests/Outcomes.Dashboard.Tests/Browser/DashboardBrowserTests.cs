@@ -64,7 +64,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IAsyncLife
         Assert.StartsWith($"{_baseUrl}/dashboard/sign-in", page.Url);
         await page.FillAsync("#token", token);
         await page.ClickAsync("form.sign-in button[type=submit]");
-        await page.WaitForURLAsync($"{_baseUrl}/dashboard/reports/onset-by-modality");
+        await page.WaitForURLAsync($"{_baseUrl}/dashboard/reports/onset-by-modality", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        await page.Locator("footer.provenance").WaitForAsync();
 
         var curves = await page.Locator("#km-onset-days path.km-curve").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-group'))");
         Assert.Equal(DemoClinic.Modalities.Order(StringComparer.Ordinal), curves.Order(StringComparer.Ordinal));
@@ -103,7 +104,10 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IAsyncLife
         await page.CheckAsync("input[name=modality][value=im-ketamine]");
         await page.SelectOptionAsync("select[name=groupBy]", "modality");
         await page.ClickAsync("form.cohort-form button[type=submit]");
-        await page.WaitForURLAsync("**/dashboard/cohort?**");
+        // Waiting for the URL to commit, then for the chart, rather than for the load event: a page that loads
+        // before the wait begins left the load-event wait hanging once in CI.
+        await page.WaitForURLAsync("**/dashboard/cohort?**", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        await page.Locator("#km-onset-days path.km-curve").First.WaitForAsync();
         var cohortCurves = await page.Locator("#km-onset-days path.km-curve").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('data-group'))");
         Assert.Equal(["im-ketamine", "iv-ketamine"], cohortCurves.Order(StringComparer.Ordinal));
         Assert.Equal("66", await page.Locator("tr[data-group='All courses'] td.enrolled").TextContentAsync());
