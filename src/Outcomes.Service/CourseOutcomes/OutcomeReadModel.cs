@@ -76,7 +76,20 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         // The connection's thread reads rows into blocks while another decodes the blocks already read: on two cores
         // decoding then costs little more than reading.
         var blocks = Channel.CreateBounded<RowBlock>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-        var decoding = Task.Run(() => Decode(blocks.Reader, storeTime), CancellationToken.None);
+        // A decoder that fails stops reading; the reader must not then wait for room in the channel for ever.
+        using var decoderFailed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var decoding = Task.Run(async () =>
+        {
+            try
+            {
+                return await Decode(blocks.Reader, storeTime);
+            }
+            catch
+            {
+                await decoderFailed.CancelAsync();
+                throw;
+            }
+        }, CancellationToken.None);
         try
         {
             await using var rows = new NpgsqlCommand(
@@ -92,19 +105,21 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
                 var length = (int)reader.GetBytes(1, 0, null, 0, 0);
                 if (!block.Fits(length))
                 {
-                    await blocks.Writer.WriteAsync(block, cancellationToken);
+                    await blocks.Writer.WriteAsync(block, decoderFailed.Token);
                     block = new RowBlock();
                 }
                 reader.GetBytes(1, 0, block.Reserve(key, length), block.Used - length, length);
             }
-            await blocks.Writer.WriteAsync(block, cancellationToken);
+            await blocks.Writer.WriteAsync(block, decoderFailed.Token);
             blocks.Writer.Complete();
         }
         catch (Exception ex)
         {
             blocks.Writer.TryComplete(ex);
-            // The decoder ends on the same exception; wait for it so that nothing runs on unobserved.
+            // When the decoder failed, its exception is the one to report; otherwise it ends on this one.
             await decoding.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (decoding.IsFaulted && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(decoding.Exception!.InnerException!);
             throw;
         }
         var (keys, members, context) = await decoding;

@@ -114,6 +114,27 @@ public sealed class OutcomeReadModelTests(IngestionFixture fixture)
         Assert.True((await ReadModel.State(CancellationToken.None)).IsCurrent);
     }
 
+    [Fact]
+    public async Task RowsThatCannotBeDecoded_ReportedNotHung()
+    {
+        // Enough 1 kB rows of an unknown layout to fill more blocks than the reader may queue ahead of the decoder.
+        var clinic = NewClinic();
+        await Execute($"insert into {ReadModel.Table.QualifiedName} (course_key, clinic_id, definitions, facts, outcome) " +
+            $"select $1 || '/pk' || g || 'zz/1', $1, '{CourseOutcomeTable.DefinitionsKey(OutcomeDefinitions.Default)}', 1, " +
+            "decode(repeat('09', 1000), 'hex') from generate_series(1, 8000) g", clinic);
+        try
+        {
+            var reading = ReadModel.ReadLatest([clinic], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+            var error = await Assert.ThrowsAsync<InvalidDataException>(() => reading);
+            Assert.Contains("rebuild", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await Execute($"delete from {ReadModel.Table.QualifiedName} where clinic_id = $1", clinic);
+        }
+    }
+
     private sealed class SynchronousProgress(List<RebuildProgress> seen) : IProgress<RebuildProgress>
     {
         public void Report(RebuildProgress value) => seen.Add(value);
