@@ -10,13 +10,10 @@ public sealed partial record CourseKey(string ClinicId, string PatientKey, int C
     /// The stream key; the separator cannot occur in either identifier because both are validated tokens.
     public override string ToString() => $"{ClinicId}/{PatientKey}/{Course}";
 
-    public static CourseKey Parse(string streamKey)
-    {
-        var parts = streamKey.Split('/');
-        if (parts.Length != 3 || !int.TryParse(parts[2], out var course))
-            throw new FormatException($"'{streamKey}' is not a course stream key (clinic/patientKey/course)");
-        return new CourseKey(parts[0], parts[1], course);
-    }
+    public static CourseKey Parse(string streamKey) =>
+        TryParse(streamKey, out var course)
+            ? course!
+            : throw new FormatException($"'{streamKey}' is not a course stream key (clinic/patientKey/course)");
 
     /// Whether a stream key is a course's (other streams, such as the export audit, share the store).
     public static bool TryParse(string? streamKey, out CourseKey? course)

@@ -74,12 +74,11 @@ public sealed class CohortReportService(
             .ToListAsync(cancellationToken);
         var storeTime = events.Count == 0 ? DateTimeOffset.UnixEpoch : events[^1].Timestamp;
         var members = events
-            .Where(e => CourseKey.TryParse(e.StreamKey, out _))
             .GroupBy(e => e.StreamKey!)
-            .Select(stream => (Key: stream.Key, Course: CourseKey.Parse(stream.Key), Facts: stream.Select(e => e.Data)))
-            .Where(c => clinics is null || clinics.Contains(c.Course.ClinicId))
+            .Select(stream => (Key: stream.Key, Course: CourseKey.TryParse(stream.Key, out var course) ? course : null, Facts: stream.Select(e => e.Data)))
+            .Where(c => c.Course is not null && (clinics is null || clinics.Contains(c.Course.ClinicId)))
             .OrderBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => CohortMember.AtPosition(c.Course, CourseFacts.From(c.Facts), definitions, storeTime))
+            .Select(c => CohortMember.AtPosition(c.Course!, CourseFacts.From(c.Facts), definitions, storeTime))
             .ToArray();
         return new PositionedMembers(position, storeTime, members);
     }

@@ -14,7 +14,7 @@ namespace Outcomes.Service.CourseOutcomes;
 public sealed record CourseOutcomeRow(string Course, string ClinicId, int Facts, byte[] Outcome)
 {
     public static CourseOutcomeRow From(PatientCourse course, OutcomeDefinitions definitions) =>
-        From(CourseKey.Parse(course.Id), course.ToFacts(), course.FactCount, definitions);
+        From(new CourseKey(course.ClinicId, course.PatientKey, course.Course), course.ToFacts(), course.FactCount, definitions);
 
     public static CourseOutcomeRow From(CourseKey course, CourseFacts facts, int factCount, OutcomeDefinitions definitions)
     {

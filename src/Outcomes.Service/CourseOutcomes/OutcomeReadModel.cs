@@ -198,6 +198,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         var pending = new List<CourseOutcomeRow>(RebuildBatch);
         await using var session = store.QuerySession();
         string? current = null;
+        CourseKey? currentCourse = null;
         var events = new List<object>();
         var lastReport = TimeSpan.Zero;
 
@@ -218,21 +219,23 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
         void Close()
         {
-            if (current is null) return;
-            pending.Add(CourseOutcomeRow.From(CourseKey.Parse(current), CourseFacts.From(events), events.Count, definitions));
+            if (currentCourse is null) return;
+            pending.Add(CourseOutcomeRow.From(currentCourse, CourseFacts.From(events), events.Count, definitions));
             events.Clear();
         }
 
         var stream = session.Events.QueryAllRawEvents().OrderBy(e => e.StreamKey).ThenBy(e => e.Version).ToAsyncEnumerable(cancellationToken);
         await foreach (var e in stream)
         {
-            if (!CourseKey.TryParse(e.StreamKey, out _)) continue;
+            // Each stream key is parsed once, when its stream begins; streams that are not courses are skipped.
             if (!string.Equals(e.StreamKey, current, StringComparison.Ordinal))
             {
                 Close();
                 current = e.StreamKey;
+                CourseKey.TryParse(current, out currentCourse);
                 if (pending.Count >= RebuildBatch) await Flush();
             }
+            if (currentCourse is null) continue;
             events.Add(e.Data);
             facts++;
         }
