@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Exports;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Exports;
 using Outcomes.Service.Hosting;
 
@@ -19,6 +20,9 @@ internal sealed class ExportRun : IAsyncDisposable
 
     private readonly ServiceProvider _services;
     private readonly EventStoreCourses _courses;
+    private readonly EventStoreCourses _events;
+    private readonly OutcomeReadModel _readModel;
+    private readonly OutcomeReadModelStatus _status;
     private readonly ExportsOptions _options;
 
     public ExportRun(string connectionString, string schema, string? tempFolder)
@@ -29,17 +33,26 @@ internal sealed class ExportRun : IAsyncDisposable
             ["EventStore:Schema"] = schema,
         }).Build();
         _services = new ServiceCollection().AddLogging().AddOutcomesEventStore(configuration).BuildServiceProvider();
-        _courses = new EventStoreCourses(_services.GetRequiredService<IDocumentStore>());
+        var store = _services.GetRequiredService<IDocumentStore>();
+        _readModel = _services.GetRequiredService<OutcomeReadModel>();
+        _status = _services.GetRequiredService<OutcomeReadModelStatus>();
+        _courses = new EventStoreCourses(store, _readModel, _status);
+        _events = new EventStoreCourses(store, _readModel, _status) { PreferReadModel = false };
         _options = new ExportsOptions { SubjectKey = "bench-export-subject-key-not-a-secret-0123456789", TempFolder = tempFolder };
     }
 
-    public async Task<ExportTimed> Export(string format, CancellationToken cancellationToken)
+    /// Whether the outcome read model is current (else every export replays the events, as the service would).
+    public async Task<OutcomeReadModelState> CheckReadModel(CancellationToken cancellationToken) => await _status.Check(_readModel, cancellationToken);
+
+    /// One export; fromEvents replays the events as an export at an earlier position does (a manifest's position
+    /// with facts stored after it), instead of reading the read model's stored facts.
+    public async Task<ExportTimed> Export(string format, bool fromEvents, CancellationToken cancellationToken)
     {
         var clinics = await _courses.ClinicsAsync(cancellationToken);
         var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
             format, null, Seed, 11, false, clinics);
         var clock = Stopwatch.StartNew();
-        var outcome = await new ExportArchive(_courses, _options).BuildAsync(plan, cancellationToken);
+        var outcome = await new ExportArchive(fromEvents ? _events : _courses, _options).BuildAsync(plan, cancellationToken);
         var elapsed = clock.Elapsed;
         File.Delete(outcome.ArchivePath);
         var assessments = outcome.Manifest.Files.Single(f => f.Name.StartsWith("assessments.", StringComparison.Ordinal)).Rows!.Value;
@@ -47,24 +60,28 @@ internal sealed class ExportRun : IAsyncDisposable
             outcome.Manifest.Files.Where(f => f.Rows is not null).Sum(f => f.Rows!.Value));
     }
 
-    /// Pass one's reading alone (SQL, rows over the wire, Marten's deserialiser, CourseFacts) and with the outcome
-    /// engine added: the parts of the export's time that are not spooling, k-anonymity and writing.
-    public async Task<(Timed Read, Timed Derive)> Phases(CancellationToken cancellationToken)
+    /// Pass one's reading alone (SQL, rows over the wire, decoding into CourseFacts) and with the outcome engine
+    /// added: the parts of the export's time that are not spooling, k-anonymity and writing.
+    public async Task<(Timed Read, Timed Derive)> Phases(bool fromEvents, CancellationToken cancellationToken)
     {
-        var clinics = await _courses.ClinicsAsync(cancellationToken);
-        var (_, position, asOf) = await _courses.CutAsync(null, cancellationToken);
-        var scope = new ExportScope(CohortFilter.All, OutcomeDefinitions.Default, asOf, OutcomeDefinitions.Default.InductionWindowDays);
+        var courses = fromEvents ? _events : _courses;
+        var clinics = await courses.ClinicsAsync(cancellationToken);
         long scores = 0;
         var clock = Stopwatch.StartNew();
-        await foreach (var (_, facts) in _courses.ReadAsync(clinics, position, cancellationToken))
-            scores += facts.Scores.Count;
+        await using (var source = await courses.OpenAsync(clinics, null, cancellationToken))
+            await foreach (var (_, facts) in source.Courses.WithCancellation(cancellationToken))
+                scores += facts.Scores.Count;
         var read = new Timed(scores, clock.Elapsed);
         clock.Restart();
         scores = 0;
-        await foreach (var (key, facts) in _courses.ReadAsync(clinics, position, cancellationToken))
+        await using (var source = await courses.OpenAsync(clinics, null, cancellationToken))
         {
-            scores += facts.Scores.Count;
-            _ = ExportedCourse.From(key, facts, scope).Included;
+            var scope = new ExportScope(CohortFilter.All, OutcomeDefinitions.Default, source.AsOf, OutcomeDefinitions.Default.InductionWindowDays);
+            await foreach (var (key, facts) in source.Courses.WithCancellation(cancellationToken))
+            {
+                scores += facts.Scores.Count;
+                _ = ExportedCourse.From(key, facts, scope).Included;
+            }
         }
         return (read, new Timed(scores, clock.Elapsed));
     }

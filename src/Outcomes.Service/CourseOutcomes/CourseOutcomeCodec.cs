@@ -16,7 +16,7 @@ public static class CourseOutcomeCodec
     public static byte[] Encode(CourseAttributes? attributes, CourseOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        var w = new Writer(48 + 12 * outcome.Series.Count);
+        var w = new RowBytesWriter(48 + 12 * outcome.Series.Count);
         w.Byte(Layout);
         w.Bool(attributes is not null);
         if (attributes is not null)
@@ -55,8 +55,8 @@ public static class CourseOutcomeCodec
         w.Int(baseline);
         w.NullableInt(outcome.NoBaselineReason is { } nb ? (int)nb : null);
         w.Bool(outcome.Eligible);
-        w.Milestone(outcome.FirstResponse);
-        w.Milestone(outcome.FirstRemission);
+        Milestone(w, outcome.FirstResponse);
+        Milestone(w, outcome.FirstRemission);
         w.Bool(outcome.ResponseOnset is not null);
         if (outcome.ResponseOnset is { } onset)
         {
@@ -64,8 +64,8 @@ public static class CourseOutcomeCodec
             w.Int(onset.Day);
             w.Int(onset.SessionsReceived);
         }
-        w.Durability(outcome.LossOfResponse);
-        w.Durability(outcome.Relapse);
+        Durability(w, outcome.LossOfResponse);
+        Durability(w, outcome.Relapse);
         w.Flag(outcome.SustainedResponse);
         w.Flag(outcome.RemissionEver);
         w.Flag(outcome.ResponseByEndOfInduction);
@@ -90,7 +90,7 @@ public static class CourseOutcomeCodec
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(definitions);
-        var r = new Reader(row);
+        var r = new RowBytesReader(row);
         if (r.Byte() != Layout)
             throw new InvalidDataException($"Outcome row of {course} has layout {row[0]}, expected {Layout}; rebuild the outcome read model");
         CourseAttributes? attributes = null;
@@ -118,11 +118,11 @@ public static class CourseOutcomeCodec
         var baseline = r.Int();
         var noBaseline = r.NullableInt();
         var eligible = r.Bool();
-        var firstResponse = r.Milestone();
-        var firstRemission = r.Milestone();
+        var firstResponse = Milestone(ref r);
+        var firstRemission = Milestone(ref r);
         ResponseOnset? onset = r.Bool() ? new ResponseOnset(r.Bool(), r.Int(), r.Int()) : null;
-        var loss = r.Durability();
-        var relapse = r.Durability();
+        var loss = Durability(ref r);
+        var relapse = Durability(ref r);
         var sustained = r.Flag();
         var remissionEver = r.Flag();
         var byEndOfInduction = r.Flag();
@@ -167,73 +167,28 @@ public static class CourseOutcomeCodec
         return new CohortMember(course, attributes, outcome);
     }
 
-    private sealed class Writer(int capacity)
+    private static void Milestone(RowBytesWriter w, Milestone? m)
     {
-        private readonly ArrayBufferWriter<byte> _buffer = new(capacity);
-
-        public void Byte(byte value)
-        {
-            _buffer.GetSpan(1)[0] = value;
-            _buffer.Advance(1);
-        }
-
-        public void Bool(bool value) => Byte(value ? (byte)1 : (byte)0);
-
-        public void Flag(bool? value) => Byte(value switch { null => 2, true => 1, false => 0 });
-
-        /// Zigzag varint: small magnitudes, the usual case, take one byte.
-        public void Int(int value) => VarLong(value);
-
-        /// Null as 0, a value as its zigzag varint plus one.
-        public void NullableInt(int? value)
-        {
-            if (value is not { } v)
-            {
-                Byte(0);
-                return;
-            }
-            VarUnsigned(((ulong)(((long)v << 1) ^ ((long)v >> 63))) + 1);
-        }
-
-        public void VarLong(long value) => VarUnsigned((ulong)((value << 1) ^ (value >> 63)));
-
-        private void VarUnsigned(ulong value)
-        {
-            while (value >= 0x80)
-            {
-                Byte((byte)(value | 0x80));
-                value >>= 7;
-            }
-            Byte((byte)value);
-        }
-
-        public void Long(long value)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(_buffer.GetSpan(8), value);
-            _buffer.Advance(8);
-        }
-
-        public void Milestone(Milestone? m)
-        {
-            Bool(m is not null);
-            if (m is not { } v) return;
-            Int(v.Day);
-            Int(v.SessionsReceived);
-            Int(v.Total);
-        }
-
-        public void Durability(DurabilityTime? d)
-        {
-            Bool(d is not null);
-            if (d is not { } v) return;
-            Bool(v.Event);
-            Int(v.DaysFromOnset);
-            Int(v.Day);
-            Int(v.SessionsReceived);
-        }
-
-        public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+        w.Bool(m is not null);
+        if (m is not { } v) return;
+        w.Int(v.Day);
+        w.Int(v.SessionsReceived);
+        w.Int(v.Total);
     }
+
+    private static void Durability(RowBytesWriter w, DurabilityTime? d)
+    {
+        w.Bool(d is not null);
+        if (d is not { } v) return;
+        w.Bool(v.Event);
+        w.Int(v.DaysFromOnset);
+        w.Int(v.Day);
+        w.Int(v.SessionsReceived);
+    }
+
+    private static Milestone? Milestone(ref RowBytesReader r) => r.Bool() ? new Milestone(r.Int(), r.Int(), r.Int()) : null;
+
+    private static DurabilityTime? Durability(ref RowBytesReader r) => r.Bool() ? new DurabilityTime(r.Bool(), r.Int(), r.Int(), r.Int()) : null;
 
     /// What decoding one report's rows shares between them: slices of large arrays for the PHQ-9 series, and one
     /// instance per clinic id and per attribute combination. A report over 300,000 courses would otherwise allocate
@@ -296,56 +251,5 @@ public static class CourseOutcomeCodec
             }
             return new CourseKey(clinic, streamKey[(first + 1)..last], course);
         }
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> row)
-    {
-        private readonly ReadOnlySpan<byte> _row = row;
-        private int _at;
-
-
-        public byte Byte() => _row[_at++];
-
-        public bool Bool() => Byte() != 0;
-
-        public bool? Flag() => Byte() switch { 2 => null, 1 => true, _ => false };
-
-        public int Int() => checked((int)VarLong());
-
-        public int? NullableInt()
-        {
-            var raw = VarUnsigned();
-            if (raw == 0) return null;
-            raw--;
-            return checked((int)((long)(raw >> 1) ^ -(long)(raw & 1)));
-        }
-
-        public long VarLong()
-        {
-            var raw = VarUnsigned();
-            return (long)(raw >> 1) ^ -(long)(raw & 1);
-        }
-
-        private ulong VarUnsigned()
-        {
-            ulong value = 0;
-            for (var shift = 0; ; shift += 7)
-            {
-                var b = _row[_at++];
-                value |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80) return value;
-            }
-        }
-
-        public long Long()
-        {
-            var v = BinaryPrimitives.ReadInt64LittleEndian(_row[_at..]);
-            _at += 8;
-            return v;
-        }
-
-        public Milestone? Milestone() => Bool() ? new Milestone(Int(), Int(), Int()) : null;
-
-        public DurabilityTime? Durability() => Bool() ? new DurabilityTime(Bool(), Int(), Int(), Int()) : null;
     }
 }

@@ -11,7 +11,7 @@ namespace Outcomes.Service.CourseOutcomes;
 /// Where the outcome read model stands against the event store.
 public sealed record OutcomeReadModelState(long Courses, long CurrentRows, long Rows)
 {
-    /// Every course has a row derived under the current definitions and row layout.
+    /// Every course has a row derived under the current definitions and row layouts.
     public bool IsCurrent => CurrentRows == Courses && Rows == Courses;
 }
 
@@ -44,12 +44,13 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         await using var command = database.CreateCommand(
             $"""
             select (select count(*) from {Schema}.mt_streams where {CourseStreams}),
-                   count(*) filter (where definitions = $1 and get_byte(outcome, 0) = $2),
+                   count(*) filter (where {Table.CurrentRowsPredicate("$1", "$2", "$3")}),
                    count(*)
             from {Table.QualifiedName}
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
         command.Parameters.Add(new NpgsqlParameter { Value = (int)CourseOutcomeCodec.Layout });
+        command.Parameters.Add(new NpgsqlParameter { Value = (int)CourseFactsCodec.Layout });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new OutcomeReadModelState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));

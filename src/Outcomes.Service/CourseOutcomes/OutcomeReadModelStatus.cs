@@ -9,6 +9,16 @@ public sealed class OutcomeReadModelStatus
     public bool IsCurrent => _current;
 
     internal void Set(bool current) => _current = current;
+
+    /// Checks the read model against the event store and records the answer: for a process that does not run the
+    /// start-up check (a benchmark, a command).
+    public async Task<OutcomeReadModelState> Check(OutcomeReadModel readModel, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(readModel);
+        var state = await readModel.State(cancellationToken);
+        Set(state.IsCurrent);
+        return state;
+    }
 }
 
 /// At start-up: checks the outcome read model against the event store and, when it is behind (first start after
@@ -18,12 +28,8 @@ public sealed class OutcomeReadModelStartup(OutcomeReadModel readModel, OutcomeR
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var state = await readModel.State(stoppingToken);
-        if (state.IsCurrent)
-        {
-            status.Set(true);
-            return;
-        }
+        var state = await status.Check(readModel, stoppingToken);
+        if (state.IsCurrent) return;
         logger.LogWarning("Outcome read model is behind the event store ({Current} of {Courses} courses current, {Rows} rows); " +
             "rebuilding in the background, reports recompute from events until it is done", state.CurrentRows, state.Courses, state.Rows);
         var progress = new Progress<RebuildProgress>(p => logger.LogInformation(

@@ -3,12 +3,16 @@ using Marten;
 using Npgsql;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.CourseOutcomes;
 
 namespace Outcomes.Service.Exports;
 
-/// Reads course streams straight from Marten's event table, one course at a time, so an export's memory does not
-/// grow with the store: every event up to a position, a clinic's streams in stream order.
-public sealed class EventStoreCourses(IDocumentStore store)
+/// The courses an export reads, one at a time so that its memory does not grow with the store, and the position they
+/// stand at. At the latest position (a new export, or a manifest's position nothing has been stored after) they come
+/// from the outcome read model's stored facts, read in the same snapshot as the position; at an earlier position,
+/// from Marten's event table, every event up to the position. Both give the same courses with the same facts, so an
+/// export's bytes do not depend on which was read.
+public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus)
 {
     private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded)];
 
@@ -36,6 +40,63 @@ public sealed class EventStoreCourses(IDocumentStore store)
             ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc))
             : DateTimeOffset.UnixEpoch;
         return (last, at, asOf);
+    }
+
+    /// Opens the courses of the clinics at the position (the latest when null or beyond it). Dispose when read.
+    public async Task<ExportCourses> OpenAsync(IReadOnlyCollection<string> clinics, long? position, CancellationToken cancellationToken)
+    {
+        var connection = Connect();
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // One snapshot for the position and the read model's rows: ingestion writes both in one transaction.
+            var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            long latest = 0;
+            var latestTime = DateTimeOffset.UnixEpoch;
+            await using (var last = new NpgsqlCommand($"select seq_id, timestamp from {Schema}.mt_events order by seq_id desc limit 1", connection, transaction))
+            await using (var reader = await last.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    latest = reader.GetInt64(0);
+                    latestTime = reader.GetFieldValue<DateTimeOffset>(1);
+                }
+            }
+            if ((position is null || position >= latest) && readModelStatus.IsCurrent && PreferReadModel)
+                return new ExportCourses(latest, latest, latestTime, true, ReadModelAsync(connection, transaction, clinics, cancellationToken), connection);
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+            var (_, at, asOf) = await CutAsync(position, cancellationToken);
+            return new ExportCourses(latest, at, asOf, false, ReadAsync(clinics, at, cancellationToken), null);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// False makes every export replay the events (tests compare both ways; the benchmark times both).
+    public bool PreferReadModel { get; init; } = true;
+
+    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReadModelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyCollection<string> clinics, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (clinics.Count == 0) yield break;
+        var context = new CourseOutcomeCodec.DecodeContext();
+        await using var command = new NpgsqlCommand(
+            $"select course_key, course_facts from {readModel.Table.QualifiedName} where clinic_id = any($1)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        var buffer = new byte[1024];
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var key = context.Key(reader.GetString(0));
+            var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+            if (buffer.Length < length) buffer = new byte[Math.Max(length, buffer.Length * 2)];
+            reader.GetBytes(1, 0, buffer, 0, length);
+            yield return (key, CourseFactsCodec.Decode(buffer.AsSpan(0, length)));
+        }
     }
 
     /// Each course of the clinics with its facts stored at or before the position, in stream-key order. One query for
@@ -88,5 +149,23 @@ public sealed class EventStoreCourses(IDocumentStore store)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) clinics.Add(reader.GetString(0));
         return clinics;
+    }
+}
+
+/// An export's courses at its position. FromReadModel says which way they were read (for logs and the benchmark;
+/// the export's bytes are the same either way).
+public sealed class ExportCourses(long latest, long position, DateTimeOffset asOf, bool fromReadModel,
+    IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> courses, NpgsqlConnection? connection) : IAsyncDisposable
+{
+    public long Latest { get; } = latest;
+    public long Position { get; } = position;
+    public DateTimeOffset AsOf { get; } = asOf;
+    public bool FromReadModel { get; } = fromReadModel;
+    public IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> Courses { get; } = courses;
+
+    public async ValueTask DisposeAsync()
+    {
+        // The snapshot only read: ending it by closing the connection rolls nothing back that matters.
+        if (connection is not null) await connection.DisposeAsync();
     }
 }

@@ -24,7 +24,7 @@ public sealed record ExportPlan(
 /// The archive written, its manifest, and its size and hash.
 public sealed record ExportOutcome(ExportManifest Manifest, string ArchivePath, long ArchiveBytes, string ArchiveSha256);
 
-/// Builds an export archive in two passes over the event store's course streams. Pass one derives each course once,
+/// Builds an export archive in two passes. Pass one reads each course's facts once (EventStoreCourses), derives it,
 /// keeps the included ones' attributes (eight bytes each) and spools their rows; k-anonymity is planned over the
 /// attributes; pass two replays the rows in subject-id order into CSV or Parquet inside one zip with fixed entry
 /// times. Memory holds one course, one Parquet row group and a few dozen bytes per subject.
@@ -50,23 +50,27 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
     public async Task<ExportOutcome> BuildAsync(ExportPlan plan, CancellationToken cancellationToken)
     {
         var folder = options.TempFolder ?? Path.GetTempPath();
-        var (_, position, asOf) = await courses.CutAsync(plan.Position, cancellationToken);
+        var clinics = plan.Clinics.Where(c => plan.Filter.Clinic is null || plan.Filter.Clinic.Contains(c))
+            .Distinct().Order(StringComparer.Ordinal).ToArray();
+        var source = await courses.OpenAsync(clinics, plan.Position, cancellationToken);
+        var (position, asOf) = (source.Position, source.AsOf);
         var scope = new ExportScope(plan.Filter, plan.Definitions, asOf, plan.InductionWindowDays);
         using var keys = new ExportKeys(options.Key(), plan.Seed);
         using var subjectsSpool = new ExportSpool(folder);
         using var assessmentsSpool = new ExportSpool(folder);
         using var sessionsSpool = new ExportSpool(folder);
 
-        var clinics = plan.Clinics.Where(c => plan.Filter.Clinic is null || plan.Filter.Clinic.Contains(c))
-            .Distinct().Order(StringComparer.Ordinal).ToArray();
         var subjects = new List<Subject>();
         var attributes = new List<SubjectAttributes>();
         var clinicsSeen = new bool[clinics.Length];
         var clinicIndex = clinics.Select((clinic, i) => (clinic, i)).ToDictionary(x => x.clinic, x => (short)x.i, StringComparer.Ordinal);
         long read = 0;
+        // The source holds a snapshot open: only for pass one.
+        await using (source)
         {
-            // Pass one's order only lays out the spools: pass two writes in subject-id order whatever it is.
-            await foreach (var (key, facts) in courses.ReadAsync(clinics, position, cancellationToken))
+            // Pass one's order (the read model's storage order or the stream order) only lays out the spools: pass two
+            // writes in subject-id order whatever it is.
+            await foreach (var (key, facts) in source.Courses.WithCancellation(cancellationToken))
             {
                 if (++read % 10_000 == 0) Progress?.Invoke("courses read", read);
                 var course = ExportedCourse.From(key, facts, scope);

@@ -7,6 +7,13 @@ using System.Text.Json.Nodes;
 using Outcomes.Cli.Exports;
 using Outcomes.Contracts;
 using Outcomes.Domain.Exports;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Exports;
 using Outcomes.Service.Tests.Fixtures;
 using Parquet;
 
@@ -163,5 +170,60 @@ public sealed class ExportsTests(IngestionFixture fixture)
             .PostAsJsonAsync("/api/v1/exports", new { manifest = JsonNode.Parse(entries["manifest.json"]) });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReadModelAndEventReplay_GiveTheSameArchive()
+    {
+        // Courses of every shape the stored facts must carry exactly: times with offsets, doses with trailing zeros,
+        // total-only scores, a second enrolment, courses ended and not, facts arriving out of time order.
+        var clinic = NewClinic();
+        var feeds = Enumerable.Range(0, 13).Select(_ => CourseFeed.ForNewPatient(clinic)).ToList();
+        var random = new Random(11);
+        var messages = new List<(CourseFeed Feed, WireMessage Message)>();
+        foreach (var (feed, i) in feeds.Select((f, i) => (f, i)))
+        {
+            var start = CourseFeed.Start.ToOffset(TimeSpan.FromMinutes(i % 3 == 0 ? 330 : -300 * (i % 2)));
+            messages.Add((feed, CourseFeed.Message("patient-enrolled", feed.Enrolment(start.AddDays(-3)))));
+            if (i % 4 == 1) messages.Add((feed, CourseFeed.Message("patient-enrolled", feed.Enrolment(start.AddDays(-1)))));
+            messages.Add((feed, CourseFeed.Message("phq9-completed", feed.Phq9Total(start.AddDays(-1), 18 + i % 8))));
+            foreach (var day in new[] { 0, 3, 7, 10 })
+            {
+                var session = feed.Session(start.AddDays(day).AddMinutes(i));
+                session["dose"] = JsonNode.Parse(i % 2 == 0 ? "0.50" : "0.7500");
+                messages.Add((feed, CourseFeed.Message("treatment-session-given", session)));
+                var items = Enumerable.Range(0, 9).Select(_ => random.Next(0, 3)).ToArray();
+                messages.Add((feed, i % 5 == 2 && day == 3
+                    ? CourseFeed.Message("phq9-completed", feed.Phq9Total(start.AddDays(day).AddHours(4), random.Next(0, 28)))
+                    : CourseFeed.Message("phq9-completed", feed.Phq9(start.AddDays(day).AddHours(4), items))));
+            }
+            if (i % 3 != 2) messages.Add((feed, CourseFeed.Message("course-ended", feed.Ended(start.AddDays(12), i % 2 == 0 ? "completed" : "lost-to-follow-up"))));
+        }
+        await fixture.Publisher.PublishAll(messages.Select(m => m.Message).OrderBy(_ => random.Next()));
+        foreach (var feed in feeds) await fixture.CourseWith(feed, messages.Count(m => m.Feed == feed));
+
+        var services = fixture.Host.Services;
+        var store = services.GetRequiredService<IDocumentStore>();
+        var readModel = services.GetRequiredService<OutcomeReadModel>();
+        var status = services.GetRequiredService<OutcomeReadModelStatus>();
+        await Eventually.Until(() => Task.FromResult(status.IsCurrent), current => current, "the outcome read model checked at start-up");
+        var options = services.GetRequiredService<IOptions<ExportsOptions>>().Value;
+        var stored = new EventStoreCourses(store, readModel, status);
+        var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
+        var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays, ExportArchive.Csv,
+            null, Enumerable.Range(0, ExportKeys.SeedBytes).Select(b => (byte)b).ToArray(), 11, false, [clinic]);
+
+        await using (var source = await stored.OpenAsync([clinic], null, CancellationToken.None))
+            Assert.True(source.FromReadModel);
+        var fromStored = await new ExportArchive(stored, options).BuildAsync(plan, CancellationToken.None);
+        // At the first export's position: new events of other tests may have arrived since.
+        var fromEvents = await new ExportArchive(replayed, options).BuildAsync(plan with { Position = fromStored.Manifest.EventStorePosition },
+            CancellationToken.None);
+
+        Assert.Equal(13, fromStored.Manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
+        Assert.Equal(fromEvents.Manifest.ToJson(), fromStored.Manifest.ToJson());
+        Assert.Equal(fromEvents.ArchiveSha256, fromStored.ArchiveSha256);
+        File.Delete(fromStored.ArchivePath);
+        File.Delete(fromEvents.ArchivePath);
     }
 }
