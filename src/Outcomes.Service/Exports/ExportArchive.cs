@@ -182,7 +182,7 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
         string folder, Func<IRowWriter, Task> writeRows, CancellationToken cancellationToken)
     {
         // CSV at Fastest, not Optimal: deflating 300 MB of CSV at the default level took longer than everything else in
-        // the export together. Parquet is stored: its pages are Snappy-compressed already. The files inside (and their
+        // the export together. Parquet is stored: its pages are compressed already (Zstandard). The files inside (and their
         // hashes) are the same whatever the level.
         var entry = zip.CreateEntry(name, format == Parquet ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
         entry.LastWriteTime = EntryTime;

@@ -76,8 +76,10 @@ internal sealed class CsvDatasetWriter : IDatasetWriter
     public ValueTask DisposeAsync() => _csv.DisposeAsync();
 }
 
-/// Parquet through Parquet.Net with fixed settings (Snappy, one row group per RowGroupRows rows), so the same rows
-/// give the same bytes. Rows are buffered per column up to one row group, which bounds memory.
+/// Parquet through Parquet.Net with fixed settings (Zstandard, one row group per RowGroupRows rows), so the same rows
+/// give the same bytes. Rows are buffered per column up to one row group, which bounds memory. Zstandard at its
+/// fastest level: as fast as Snappy here and less than half the size (M tier: 43 MB against 96 MB); Parquet.Net's
+/// default level (smallest size) took 18 times as long. R's arrow, pyarrow, DuckDB and Polars all read it.
 internal sealed class ParquetDatasetWriter : IDatasetWriter
 {
     private readonly ParquetWriter _writer;
@@ -105,7 +107,7 @@ internal sealed class ParquetDatasetWriter : IDatasetWriter
     {
         var fields = dataset.Columns.Select(Field).ToArray();
         var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), seekableOutput,
-            new ParquetOptions { CompressionMethod = CompressionMethod.Snappy }, cancellationToken: cancellationToken);
+            new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Fastest }, cancellationToken: cancellationToken);
         return new ParquetDatasetWriter(writer, dataset, fields, rowGroupRows);
     }
 

@@ -15,8 +15,9 @@ public sealed class ExportsOptions
     /// Quasi-identifier classes smaller than this are generalised, then suppressed (domain.md: 11).
     public int K { get; set; } = 11;
 
-    /// Parquet row group size: bounds the rows held in memory at once.
-    public int ParquetRowGroupRows { get; set; } = 100_000;
+    /// Parquet row group size: bounds the rows held in memory at once (M tier, peak RSS of an export: 226 MB at
+    /// 50,000, 275 MB at 100,000).
+    public int ParquetRowGroupRows { get; set; } = 50_000;
 
     /// Where the spool and the finished archive wait; the system's temporary folder by default.
     public string? TempFolder { get; set; }
