@@ -30,9 +30,13 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
         public List<(Rejection Rejection, RejectionSource Source)> Rejections { get; } = [];
     }
 
-    public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, CancellationToken cancellationToken)
+    /// Reads the body to its end. A client that sends a large file in parts passes one upload id for all of them and
+    /// each part's first line number in the file, so that rejections name the file's lines under one upload.
+    public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, CancellationToken cancellationToken,
+        Guid? partOf = null, long firstLine = 1)
     {
-        var uploadId = Guid.NewGuid();
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
+        var uploadId = partOf ?? Guid.NewGuid();
         var started = clock.GetTimestamp();
         var batchSize = options.Value.BulkBatch;
         var listed = new List<BulkLineRejection>();
@@ -101,7 +105,7 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                 current = new Chunk();
             }
 
-            long lineNumber = 0;
+            var lineNumber = firstLine - 1;
             var skippingLongLine = false;
             while (true)
             {

@@ -85,7 +85,9 @@ public static class IngestionApi
                 "validated with the same rules as an AMQP message; a line for a clinic outside the caller's token is rejected like a " +
                 "validation failure. Rejected lines go to the rejection log (receivedVia \"bulk\", with the line number and upload id); " +
                 "valid facts are appended in large batches, and an event id already stored is counted as a duplicate, so sending a file " +
-                "again stores nothing twice. Lines longer than 64 KiB are rejected. Roles integration or admin.")
+                "again stores nothing twice. Lines longer than 64 KiB are rejected. Roles integration or admin. A large file may be sent " +
+                "in parts (outcomes load sends 100,000 lines per request, so that no request outlasts a proxy's timeout): " +
+                "?uploadId=<uuid>&firstLine=<n> puts every part under one upload id and numbers its lines as the file's lines.")
             .Accepts<BulkLine>(BulkNdjson)
             .Produces<BulkUploadSummary>()
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -96,18 +98,32 @@ public static class IngestionApi
     public const string BulkNdjson = "application/x-ndjson";
 
     private static async Task<IResult> UploadBatch(HttpContext context, ClinicScope scope, BulkUpload upload,
-        ILogger<BulkUpload> logger, CancellationToken cancellationToken)
+        ILogger<BulkUpload> logger, string? uploadId, string? firstLine, CancellationToken cancellationToken)
     {
         var contentType = context.Request.ContentType?.Split(';')[0].Trim();
         if (contentType is not (BulkNdjson or "application/jsonl" or "application/ndjson"))
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
                 title: $"Content-Type must be {BulkNdjson} (one JSON object per line)");
+        // Parsed here rather than bound, so that a bad value is answered with its name and rule.
+        var first = 1L;
+        if (firstLine is not null && (!long.TryParse(firstLine, System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out first) || first < 1))
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                title: "firstLine: must be a whole number, 1 or more (the file's line number of the body's first line)");
+        Guid? partOf = null;
+        if (uploadId is not null)
+        {
+            if (!Guid.TryParse(uploadId, System.Globalization.CultureInfo.InvariantCulture, out var id) || id == Guid.Empty)
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                    title: "uploadId: must be a UUID other than all zeros (the same for every part of one file)");
+            partOf = id;
+        }
         // Uploads are as large as a clinic's history: memory is bounded by the batch, not by the body.
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = null;
         try
         {
-            return TypedResults.Ok(await upload.Run(context.Request.BodyReader, scope, cancellationToken));
+            return TypedResults.Ok(await upload.Run(context.Request.BodyReader, scope, cancellationToken, partOf, first));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

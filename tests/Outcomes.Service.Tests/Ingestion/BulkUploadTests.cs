@@ -95,6 +95,53 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
     }
 
     [Fact]
+    public async Task FileSentInParts_RejectionsNameTheFilesLinesUnderOneUpload()
+    {
+        var feed = CourseFeed.ForNewPatient();
+        var messages = feed.Induction();
+        var lines = messages.Select(Line).ToList();
+        lines.Insert(1, "not json at all");
+        lines.Insert(7, """{"body":{}}""");
+        var uploadId = Guid.NewGuid();
+        var started = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        // Lines 1-5 of the file, then lines 6 to the end, as `outcomes load` sends a large file.
+        var parts = new List<BulkUploadSummary>();
+        foreach (var (from, count) in new[] { (1, 5), (6, lines.Count - 5) })
+        {
+            var response = await fixture.Client.PostAsync($"/api/v1/ingestion/batches?uploadId={uploadId}&firstLine={from}",
+                Ndjson(lines.Skip(from - 1).Take(count)));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            parts.Add((await response.Content.ReadFromJsonAsync<BulkUploadSummary>(IngestionFixture.ApiJson))!);
+        }
+
+        Assert.All(parts, p => Assert.Equal(uploadId, p.UploadId));
+        Assert.Equal([(2L, "line"), (8L, "routingKey")], parts.SelectMany(p => p.Rejections).Select(r => (r.Line, r.Field)));
+        Assert.Equal(messages.Count, parts.Sum(p => p.Stored));
+        Assert.Equal(messages.Count, (await fixture.CourseWith(feed, messages.Count)).FactCount);
+        var since = Uri.EscapeDataString(started.ToString("O"));
+        var recent = await fixture.Client.GetFromJsonAsync<List<IngestionRejection>>($"/api/v1/ingestion/rejections?limit=1000&since={since}",
+            IngestionFixture.ApiJson);
+        var logged = recent!.Where(r => r.UploadId == uploadId).Select(r => r.Line).Order();
+        Assert.Equal([2L, 8L], logged);
+    }
+
+    [Theory]
+    [InlineData("firstLine=0", "firstLine: must be a whole number, 1 or more")]
+    [InlineData("firstLine=two", "firstLine: must be a whole number, 1 or more")]
+    [InlineData("uploadId=42", "uploadId: must be a UUID")]
+    [InlineData("uploadId=00000000-0000-0000-0000-000000000000", "uploadId: must be a UUID")]
+    public async Task BadPartParameters_400NamingTheParameter(string query, string rule)
+    {
+        var lines = CourseFeed.ForNewPatient().Induction().Select(Line);
+
+        var response = await fixture.Client.PostAsync($"/api/v1/ingestion/batches?{query}", Ndjson(lines));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task QualityRoleOrWrongContentType_Refused()
     {
         var lines = CourseFeed.ForNewPatient().Induction().Select(Line);
