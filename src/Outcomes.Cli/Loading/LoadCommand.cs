@@ -14,6 +14,13 @@ public sealed record LoadSummary(Guid UploadId, long Lines, long Stored, long Du
 /// <summary>One refused line of a bulk upload.</summary>
 public sealed record LoadRejection(long Line, string MessageType, Guid? EventId, string Field, string Rule);
 
+/// <summary>How to send a file: lines per request, and the file's line to start at (to resume).</summary>
+public sealed record LoadPlan(int LinesPerPart = LoadPlan.DefaultLinesPerPart, long FromLine = 1)
+{
+    /// About ten seconds of work for the service: no request outlasts a proxy's timeout.
+    public const int DefaultLinesPerPart = 100_000;
+}
+
 /// <summary>
 /// <c>outcomes load FILE</c>: streams an NDJSON file (as <c>outcomes demo --out</c> writes it) to the
 /// service's bulk upload, <c>POST /api/v1/ingestion/batches</c>, and prints what was stored.
@@ -38,9 +45,27 @@ public static class LoadCommand
             Description = $"Bearer token with role integration or admin, e.g. from `outcomes token` (default: the {TokenVariable} environment variable)",
         };
         var allowRejections = new Option<bool>("--allow-rejections") { Description = "Exit 0 even if some lines were rejected" };
+        var linesPerPart = new Option<int>("--lines-per-request")
+        {
+            Description = "Lines sent in one request; each answers in seconds, so no proxy times out",
+            DefaultValueFactory = _ => LoadPlan.DefaultLinesPerPart,
+        };
+        linesPerPart.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError("--lines-per-request must be 1 or more");
+        });
+        var fromLine = new Option<long>("--from-line")
+        {
+            Description = "Start at this line of the file (to resume after a stop: lines already stored are skipped anyway)",
+            DefaultValueFactory = _ => 1,
+        };
+        fromLine.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() < 1) r.AddError("--from-line must be 1 or more");
+        });
         var command = new Command("load", "Bulk-load an NDJSON file of contract v1 messages through the service's bulk upload")
         {
-            file, url, token, allowRejections,
+            file, url, token, allowRejections, linesPerPart, fromLine,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +86,7 @@ public static class LoadCommand
                 return 1;
             }
 
+            var plan = new LoadPlan(parse.GetValue(linesPerPart), parse.GetValue(fromLine));
             var terminal = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
             var (summary, failure) = terminal
                 ? await AnsiConsole.Progress()
@@ -69,14 +95,11 @@ public static class LoadCommand
                     .StartAsync(async context =>
                     {
                         var task = context.AddTask("sent", maxValue: path.Length);
-                        return await Upload(path, baseUrl!, bearer!, sent => task.Value = sent, cancellationToken);
+                        return await Upload(path, baseUrl!, bearer!, plan, sent => task.Value = sent, cancellationToken);
                     })
-                : await Upload(path, baseUrl!, bearer!, EveryTenth(path.Length, output), cancellationToken);
-            if (summary is null)
-            {
-                error.WriteLine(failure);
-                return 1;
-            }
+                : await Upload(path, baseUrl!, bearer!, plan, EveryTenth(path.Length, output), cancellationToken);
+            if (failure is not null) error.WriteLine(failure);
+            if (summary is null) return 1;
 
             output.WriteLine($"{summary.Lines} lines: stored {summary.Stored}, duplicates {summary.Duplicates}, rejected {summary.Rejected} " +
                 $"in {summary.ElapsedSeconds:F1} s ({(summary.ElapsedSeconds > 0 ? summary.Lines / summary.ElapsedSeconds : 0):F0} lines/s); upload {summary.UploadId}");
@@ -84,38 +107,75 @@ public static class LoadCommand
                 error.WriteLine($"line {r.Line}: {r.Field}: {r.Rule}" + (r.EventId is { } id ? $" (event {id})" : ""));
             if (summary.Rejected > summary.Rejections.Count)
                 error.WriteLine($"... and {summary.Rejected - summary.Rejections.Count} more: GET /api/v1/ingestion/rejections lists them all");
+            if (failure is not null) return 1;
             return summary.Rejected > 0 && !parse.GetValue(allowRejections) ? 1 : 0;
         });
         return command;
     }
 
-    private static async Task<(LoadSummary? Summary, string? Failure)> Upload(FileInfo file, Uri baseUrl, string token,
+    private static async Task<(LoadSummary? Summary, string? Failure)> Upload(FileInfo file, Uri baseUrl, string token, LoadPlan plan,
         Action<long> progress, CancellationToken cancellationToken)
     {
-        // An upload of millions of lines takes minutes; the service answers only at its end.
+        // A part takes seconds; a slow service or network should not end it.
         using var client = new HttpClient { Timeout = Timeout.InfiniteTimeSpan, BaseAddress = WithSlash(baseUrl) };
-        try
-        {
-            return await Upload(client, file, token, progress, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            return (null, $"Cannot reach the service at {baseUrl}: {e.Message}");
-        }
+        return await Upload(client, file, token, plan, progress, cancellationToken);
     }
 
+    /// <summary>Sends the whole file with the default plan.</summary>
+    public static Task<(LoadSummary? Summary, string? Failure)> Upload(HttpClient client, FileInfo file, string token,
+        Action<long> progress, CancellationToken cancellationToken) =>
+        Upload(client, file, token, new LoadPlan(), progress, cancellationToken);
+
     /// <summary>
-    /// Streams the file as the request body to <see cref="UploadPath"/> under the client's base address;
-    /// the service reads it line by line as it arrives. A failure answer is returned as text.
+    /// Sends the file from the plan's line on, in parts of whole lines, each streamed as a request body to
+    /// <see cref="UploadPath"/> under the client's base address with one upload id and its first line number, so
+    /// the service's rejections name the file's lines. Returns the parts' summaries added up; when a part fails, the
+    /// summary of the parts before it (null if none) and the failure, which says where to resume.
     /// </summary>
-    public static async Task<(LoadSummary? Summary, string? Failure)> Upload(HttpClient client, FileInfo file, string token,
+    public static async Task<(LoadSummary? Summary, string? Failure)> Upload(HttpClient client, FileInfo file, string token, LoadPlan plan,
         Action<long> progress, CancellationToken cancellationToken)
     {
-        await using var stream = new ProgressStream(file.OpenRead(), progress);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(plan);
+        var uploadId = Guid.NewGuid();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        LoadSummary? total = null;
+        await using var reading = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var parts = new FileParts(reading);
+        if (plan.FromLine > 1 && !await parts.SkipTo(plan.FromLine, cancellationToken))
+            return (null, $"The file has fewer than {plan.FromLine} lines: nothing to send from --from-line {plan.FromLine}");
+        progress(parts.Position);
+        while (await parts.Next(plan.LinesPerPart, cancellationToken) is { } part)
+        {
+            LoadSummary? summary;
+            string? failure;
+            try
+            {
+                (summary, failure) = await SendPart(client, file, token, uploadId, part, progress, cancellationToken);
+            }
+            catch (HttpRequestException e)
+            {
+                (summary, failure) = (null, $"Cannot reach the service at {client.BaseAddress}: {e.Message}");
+            }
+            if (summary is null)
+                return (total, $"{failure}{Environment.NewLine}Stopped at line {part.FirstLine}; every line before it was sent and answered. " +
+                    $"Resume with --from-line {part.FirstLine} (facts already stored are skipped as duplicates).");
+            total = Add(total, summary, clock.Elapsed.TotalSeconds);
+        }
+        return (total ?? new LoadSummary(uploadId, 0, 0, 0, 0, [], clock.Elapsed.TotalSeconds), null);
+    }
+
+    private static async Task<(LoadSummary? Summary, string? Failure)> SendPart(HttpClient client, FileInfo file, string token, Guid uploadId,
+        FilePart part, Action<long> progress, CancellationToken cancellationToken)
+    {
+        var body = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        body.Seek(part.Start, SeekOrigin.Begin);
+        await using var stream = new ProgressStream(new RangeStream(body, part.Length), read => progress(part.Start + read));
         using var content = new StreamContent(stream, 1 << 16);
         content.Headers.ContentType = new MediaTypeHeaderValue(Ndjson);
-        content.Headers.ContentLength = file.Length;
-        using var request = new HttpRequestMessage(HttpMethod.Post, UploadPath) { Content = content };
+        content.Headers.ContentLength = part.Length;
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{UploadPath}?uploadId={uploadId}&firstLine={part.FirstLine}") { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await client.SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -125,6 +185,14 @@ public static class LoadCommand
         }
         return (await response.Content.ReadFromJsonAsync<LoadSummary>(Json, cancellationToken), null);
     }
+
+    /// <summary>The rejections listed stay the first ones of the file, as many as one answer lists.</summary>
+    private const int ListedRejections = 100;
+
+    private static LoadSummary Add(LoadSummary? total, LoadSummary part, double elapsedSeconds) => total is null
+        ? part with { ElapsedSeconds = elapsedSeconds }
+        : new LoadSummary(total.UploadId, total.Lines + part.Lines, total.Stored + part.Stored, total.Duplicates + part.Duplicates,
+            total.Rejected + part.Rejected, [.. total.Rejections.Concat(part.Rejections).Take(ListedRejections)], elapsedSeconds);
 
     private static readonly string[] HttpSchemes = ["http", "https"];
 

@@ -52,6 +52,37 @@ public sealed class LoadCommandTests
 
             Assert.Equal(1, exit);
             Assert.Contains("Cannot reach the service", _error.ToString());
+            Assert.Contains("Resume with --from-line 1", _error.ToString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("--lines-per-request", "0", "--lines-per-request must be 1 or more")]
+    [InlineData("--from-line", "0", "--from-line must be 1 or more")]
+    public async Task PartOptionsOutOfRange_Refused(string option, string value, string rule)
+    {
+        var exit = await Run("feed.ndjson", "--url", "http://127.0.0.1:1", "--token", "t", option, value);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains(rule, _error.ToString());
+    }
+
+    [Fact]
+    public async Task FromBeyondTheFile_ExitsOneSayingSo()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "{}\n{}\n");
+
+            var exit = await Run(file, "--url", "http://127.0.0.1:1", "--token", "t", "--from-line", "3");
+
+            Assert.Equal(1, exit);
+            Assert.Contains("fewer than 3 lines", _error.ToString());
         }
         finally
         {

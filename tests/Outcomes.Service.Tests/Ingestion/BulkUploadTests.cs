@@ -215,4 +215,45 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
             file.Delete();
         }
     }
+
+    [Fact]
+    public async Task LoadCommandInSmallParts_SameAnswerAsOneRequest_AndResumes()
+    {
+        var settings = new Cli.Demo.DemoSettings { Patients = 12, Seed = 91, Invalid = 0.08 };
+        var messages = Cli.Demo.DemoFeed.Messages(settings);
+        var file = new FileInfo(Path.GetTempFileName());
+        try
+        {
+            await using (var stream = file.Create())
+                Cli.Demo.DryRunFile.WriteForBulkLoad(stream, Cli.Demo.DemoFeed.ForBulkLoad(settings));
+            var client = fixture.Host.CreateClient();
+            var token = fixture.Host.Token(["integration"], ["clinic-a", "clinic-b", "clinic-c", "clinic-d"]);
+            long lastProgress = 0;
+
+            var (parts, partsFailure) = await Cli.Loading.LoadCommand.Upload(client, file, token, new Cli.Loading.LoadPlan(LinesPerPart: 13),
+                sent => lastProgress = sent, CancellationToken.None);
+            var (whole, wholeFailure) = await Cli.Loading.LoadCommand.Upload(client, file, token, new Cli.Loading.LoadPlan(LinesPerPart: int.MaxValue),
+                _ => { }, CancellationToken.None);
+            var resumeAt = messages.Count / 2;
+            var (resumed, resumedFailure) = await Cli.Loading.LoadCommand.Upload(client, file, token, new Cli.Loading.LoadPlan(FromLine: resumeAt),
+                _ => { }, CancellationToken.None);
+
+            Assert.Null(partsFailure);
+            Assert.Null(wholeFailure);
+            Assert.Null(resumedFailure);
+            Assert.Equal(file.Length, lastProgress);
+            Assert.Equal(messages.Count(m => m.Invalid is null), parts!.Stored);
+            Assert.Equal(messages.Count, parts.Lines);
+            Assert.True(parts.Rejected > 2, "the draw must include rejected lines");
+            // Sent again whole: every fact a duplicate, every rejection on the same line of the file.
+            Assert.Equal((0L, parts.Stored, parts.Rejected), (whole!.Stored, whole.Duplicates, whole.Rejected));
+            Assert.Equal(whole.Rejections.Select(r => (r.Line, r.Field)), parts.Rejections.Select(r => (r.Line, r.Field)));
+            Assert.Equal(messages.Count - resumeAt + 1, resumed!.Lines);
+            Assert.Equal(whole.Rejections.Where(r => r.Line >= resumeAt).Select(r => r.Line), resumed.Rejections.Select(r => r.Line));
+        }
+        finally
+        {
+            file.Delete();
+        }
+    }
 }
