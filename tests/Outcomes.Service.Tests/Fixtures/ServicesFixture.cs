@@ -18,6 +18,11 @@ public sealed class ServicesFixture : IAsyncLifetime
     public string PostgresConnection { get; private set; } = "";
     public Uri RabbitMqUri { get; private set; } = null!;
 
+    /// The broker's management HTTP API (guest/guest): from scripts/services.sh's environment, or the container's.
+    public Uri? RabbitMqManagement { get; private set; }
+
+    public const string ManagementVariable = "OUTCOMES_RABBITMQ_MANAGEMENT";
+
     public async Task InitializeAsync()
     {
         var postgres = Environment.GetEnvironmentVariable(PostgresVariable);
@@ -26,6 +31,8 @@ public sealed class ServicesFixture : IAsyncLifetime
         {
             PostgresConnection = postgres;
             RabbitMqUri = new Uri(rabbitMq);
+            var management = Environment.GetEnvironmentVariable(ManagementVariable);
+            RabbitMqManagement = string.IsNullOrEmpty(management) ? null : new Uri(management);
             return;
         }
         if (TestcontainersSettings.OS.DockerEndpointAuthConfig is null)
@@ -34,11 +41,15 @@ public sealed class ServicesFixture : IAsyncLifetime
                 $"or set {PostgresVariable} and {RabbitMqVariable}, or provide a Docker engine for Testcontainers.");
 
         _postgres = new PostgreSqlBuilder("postgres:15").Build();
-        _rabbitMq = new RabbitMqBuilder("rabbitmq:3.10-management").WithUsername("guest").WithPassword("guest").Build();
+        _rabbitMq = new RabbitMqBuilder("rabbitmq:3.10-management").WithUsername("guest").WithPassword("guest")
+            .WithPortBinding(ManagementPort, true).Build();
         await Task.WhenAll(_postgres.StartAsync(), _rabbitMq.StartAsync());
         PostgresConnection = _postgres.GetConnectionString();
         RabbitMqUri = new Uri(_rabbitMq.GetConnectionString());
+        RabbitMqManagement = new Uri($"http://{_rabbitMq.Hostname}:{_rabbitMq.GetMappedPublicPort(ManagementPort)}");
     }
+
+    private const int ManagementPort = 15672;
 
     public async Task DisposeAsync()
     {

@@ -125,8 +125,7 @@ public sealed class CourseBatchWriterTests(WriterPairFixture pair) : IClassFixtu
         await using var s = storeS.QuerySession();
         await using var m = storeM.QuerySession();
 
-        // Only this feed's streams: every host's envelope queue also receives the MassTransit envelopes other
-        // test classes publish to the shared exchanges, so each schema may hold a few foreign events.
+        // Only this feed's streams: the schemas are shared with the other tests of their hosts.
         var eventsS = Ours(await s.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync());
         var eventsM = Ours(await m.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync());
         Assert.Equal(Describe(storeM, eventsM), Describe(storeS, eventsS));

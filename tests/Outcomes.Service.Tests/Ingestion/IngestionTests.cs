@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
 using Outcomes.Contracts;
@@ -36,13 +37,17 @@ public sealed class IngestionTests(IngestionFixture fixture)
         await bus.StartAsync();
         try
         {
+            // Sent to this host's envelope endpoint (the exchange MassTransit names after its queue), not published: a
+            // publish reaches every queue bound to the contract's type exchanges, those of other test hosts and of any
+            // service that ever ran on this broker. EnvelopeQueue_BoundToTheContractsTypeExchanges covers that binding.
+            var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{fixture.Names.EnvelopeQueue}"));
             var at = CourseFeed.Start;
-            await bus.Publish(new PatientEnrolled(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at.AddDays(-2), AgeBand.From25To34,
+            await endpoint.Send(new PatientEnrolled(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at.AddDays(-2), AgeBand.From25To34,
                 Sex.Male, DiagnosisGroup.MajorDepressiveDisorder, 2, Modality.IntranasalEsketamine, at.Year));
-            await bus.Publish(new TreatmentSessionGiven(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at, Modality.IntranasalEsketamine,
+            await endpoint.Send(new TreatmentSessionGiven(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at, Modality.IntranasalEsketamine,
                 56m, DoseUnit.Milligrams, Route.Intranasal));
-            await bus.Publish(new Phq9Completed(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at.AddDays(-1), Total: 21));
-            await bus.Publish(new CourseEnded(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at.AddDays(9), CourseEndReason.LostToFollowUp));
+            await endpoint.Send(new Phq9Completed(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at.AddDays(-1), Total: 21));
+            await endpoint.Send(new CourseEnded(Guid.NewGuid(), feed.ClinicId, feed.PatientKey, at.AddDays(9), CourseEndReason.LostToFollowUp));
 
             var course = await fixture.CourseWith(feed, 4);
             Assert.Equal(4, await IngestionFixture.StoredEventCount(fixture.Host, feed));
@@ -58,6 +63,27 @@ public sealed class IngestionTests(IngestionFixture fixture)
         {
             await bus.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task EnvelopeQueue_BoundToTheContractsTypeExchanges()
+    {
+        // What `bus.Publish(new Phq9Completed(...))` needs (README): each contract type's exchange, as MassTransit names it,
+        // bound to the envelope endpoint's exchange. Asked of the broker's management API, so nothing is published.
+        var management = fixture.Services.RabbitMqManagement
+            ?? throw new InvalidOperationException($"set {ServicesFixture.ManagementVariable} (scripts/services.sh exports it)");
+        using var http = new HttpClient { BaseAddress = management };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String("guest:guest"u8.ToArray()));
+
+        var bindings = await http.GetFromJsonAsync<List<JsonObject>>(
+            $"/api/exchanges/%2F/{Uri.EscapeDataString(fixture.Names.EnvelopeQueue)}/bindings/destination");
+
+        var sources = bindings!.Select(b => (string?)b["source"]).ToHashSet();
+        Assert.Superset(
+            new HashSet<string?>(new[] { typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded) }
+                .Select(t => $"{t.Namespace}:{t.Name}")),
+            sources);
     }
 
     [Fact]
