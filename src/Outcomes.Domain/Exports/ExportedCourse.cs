@@ -117,8 +117,7 @@ public sealed class ExportedCourse
     /// columns that follow the modality are written as they were given; the caller withholds them if it must.
     public int WriteSessions(IRowWriter row, Action<IRowWriter> prefix)
     {
-        var given = _facts.Sessions.OrderBy(s => s.OccurredAt.UtcTicks)
-            .ThenBy(s => s.Modality).ThenBy(s => s.Dose).ThenBy(s => s.Route).ToArray();
+        var given = CourseFacts.SessionOrder(_facts.Sessions).ToArray();
         if (given.Length == 0) return 0;
         var first = given[0].OccurredAt.UtcTicks;
         for (var i = 0; i < given.Length; i++)

@@ -40,6 +40,20 @@ public sealed record CourseFacts(
         return new CourseFacts(enrolment, sessions, scores, ended);
     }
 
+    /// The same facts with sessions and scores in one canonical order (time, then every other value), whatever order
+    /// they were given in: two stores of the same facts then hold the same bytes.
+    public CourseFacts InCanonicalOrder() => this with
+    {
+        Sessions = [.. SessionOrder(Sessions)],
+        Scores = OutcomeDerivation.SortedScores(Scores, long.MaxValue),
+    };
+
+    /// Sessions by time, then by every value an export shows (a dose's scale too: 0.50 is written as given), so
+    /// that sessions at one instant come out in the same order from any store.
+    public static IOrderedEnumerable<TreatmentSessionGiven> SessionOrder(IEnumerable<TreatmentSessionGiven> sessions) =>
+        sessions.OrderBy(s => s.OccurredAt.UtcTicks).ThenBy(s => s.Modality).ThenBy(s => s.Dose).ThenBy(s => s.Dose.Scale)
+            .ThenBy(s => s.DoseUnit).ThenBy(s => s.Route).ThenBy(s => s.OccurredAt.Offset);
+
     /// Whether a course's read model should keep this enrolment instead of the one it holds: the earliest wins,
     /// so read models fed in any arrival order hold the enrolment CourseFacts.From would pick.
     public static bool Supersedes(PatientEnrolled candidate, PatientEnrolled? held)

@@ -7,7 +7,8 @@ namespace Outcomes.Service.CourseOutcomes;
 /// Every fact stored for a course, in a compact binary row next to its outcome. An export at the latest position
 /// reads 300,000 of these (about 250 bytes each) instead of sorting and parsing five million JSON events, and derives
 /// each course under the export's own definitions exactly as from the events. Every value survives the round trip:
-/// times with their offsets, doses with their scale, item scores, the order the facts were given in.
+/// times with their offsets, doses with their scale, item scores; sessions and scores are stored in a canonical order
+/// (CourseFacts.InCanonicalOrder), which the derivation and the export do not depend on.
 /// The layout is private to this class and versioned by its first byte.
 public static class CourseFactsCodec
 {
@@ -16,6 +17,8 @@ public static class CourseFactsCodec
     public static byte[] Encode(CourseFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
+        // Ingestion holds a course's facts in time order, a rebuild in stream order: the same facts, the same bytes.
+        facts = facts.InCanonicalOrder();
         var w = new RowBytesWriter(32 + 16 * facts.Sessions.Count + 20 * facts.Scores.Count);
         w.Byte(Layout);
         var previous = 0L;

@@ -27,7 +27,7 @@ public sealed class CourseFactsCodecTests
             new PatientEnrolled(DayZero.AddDays(-3), AgeBand.From90, Sex.Unknown, DiagnosisGroup.BipolarDepression, 12, Modality.IntranasalEsketamine, 2025),
             [
                 new TreatmentSessionGiven(DayZero.AddDays(7), Modality.IvKetamine, 0.50m, DoseUnit.MilligramsPerKilogram, Route.Intravenous),
-                // Before the one above: facts are kept in the order given, not sorted.
+                // Before the one above: stored in canonical order, not as given.
                 new TreatmentSessionGiven(DayZero.ToOffset(TimeSpan.FromHours(-9.5)), Modality.IntranasalEsketamine, 84m, DoseUnit.Milligrams, Route.Intranasal),
                 new TreatmentSessionGiven(DayZero.AddDays(14).AddTicks(1), Modality.IvKetamine, -0.0001m, DoseUnit.MilligramsPerKilogram, Route.Intravenous),
                 new TreatmentSessionGiven(DayZero.AddDays(21), Modality.IvKetamine, 79228162514264337593543950335m, DoseUnit.Milligrams, Route.Intravenous),
@@ -41,10 +41,38 @@ public sealed class CourseFactsCodecTests
 
         var decoded = CourseFactsCodec.Decode(CourseFactsCodec.Encode(facts));
 
-        Assert.Equal(Json(facts), Json(decoded));
-        Assert.Equal("0.50", decoded.Sessions[0].Dose.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(TimeSpan.FromHours(-9.5), decoded.Sessions[1].OccurredAt.Offset);
-        Assert.True(decoded.Scores[1].Score.IsTotalOnly);
+        Assert.Equal(Json(facts.InCanonicalOrder()), Json(decoded));
+        Assert.Equal("0.50", decoded.Sessions[1].Dose.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(TimeSpan.FromHours(-9.5), decoded.Sessions[0].OccurredAt.Offset);
+        Assert.True(decoded.Scores[2].Score.IsTotalOnly);
+    }
+
+    [Fact]
+    public void SameFactsInAnyOrder_SameBytes()
+    {
+        // Ingestion holds a course in time order, a rebuild in stream order; ties at one instant included.
+        var at = DayZero.AddDays(2);
+        TreatmentSessionGiven[] sessions =
+        [
+            new(at, Modality.IvKetamine, 0.5m, DoseUnit.MilligramsPerKilogram, Route.Intravenous),
+            new(at, Modality.IvKetamine, 0.50m, DoseUnit.MilligramsPerKilogram, Route.Intravenous),
+            new(at, Modality.IvKetamine, 0.5m, DoseUnit.Milligrams, Route.Intravenous),
+            new(at.AddDays(-1), Modality.OralKetamine, 50m, DoseUnit.Milligrams, Route.Oral),
+        ];
+        Phq9Completed[] scores =
+        [
+            new(at, new Phq9Score(9, null)),
+            new(at, new Phq9Score(9, [1, 1, 1, 1, 1, 1, 1, 1, 1])),
+            new(at.AddDays(-3), new Phq9Score(20, null)),
+        ];
+        var random = new Random(3);
+        var first = CourseFactsCodec.Encode(new CourseFacts(null, sessions, scores, null));
+
+        for (var i = 0; i < 20; i++)
+        {
+            var shuffled = new CourseFacts(null, [.. sessions.OrderBy(_ => random.Next())], [.. scores.OrderBy(_ => random.Next())], null);
+            Assert.Equal(first, CourseFactsCodec.Encode(shuffled));
+        }
     }
 
     [Fact]
