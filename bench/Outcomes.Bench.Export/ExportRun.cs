@@ -46,11 +46,11 @@ internal sealed class ExportRun : IAsyncDisposable
 
     /// One export; fromEvents replays the events as an export at an earlier position does (a manifest's position
     /// with facts stored after it), instead of reading the read model's stored facts.
-    public async Task<ExportTimed> Export(string format, bool fromEvents, CancellationToken cancellationToken)
+    public async Task<ExportTimed> Export(string format, bool fromEvents, CancellationToken cancellationToken, long? position = null)
     {
         var clinics = await _courses.ClinicsAsync(cancellationToken);
         var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
-            format, null, Seed, 11, false, clinics);
+            format, position, Seed, 11, false, clinics);
         var clock = Stopwatch.StartNew();
         var outcome = await new ExportArchive(fromEvents ? _events : _courses, _options).BuildAsync(plan, cancellationToken);
         var elapsed = clock.Elapsed;

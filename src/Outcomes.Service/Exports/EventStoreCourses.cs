@@ -9,9 +9,10 @@ namespace Outcomes.Service.Exports;
 
 /// The courses an export reads, one at a time so that its memory does not grow with the store, and the position they
 /// stand at. At the latest position (a new export, or a manifest's position nothing has been stored after) they come
-/// from the outcome read model's stored facts, read in the same snapshot as the position; at an earlier position,
-/// from Marten's event table, every event up to the position. Both give the same courses with the same facts, so an
-/// export's bytes do not depend on which was read.
+/// from the outcome read model's stored facts, read in the same snapshot as the position; at a recent earlier position
+/// (a re-export from a manifest), from the stored facts of the courses nothing has been stored for since, and the
+/// events up to the position of the others; at an older one, from Marten's event table alone. Every way gives the same
+/// courses with the same facts, so an export's bytes do not depend on which was read.
 public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus)
 {
     private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded)];
@@ -34,11 +35,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         await using var latest = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
         var last = (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
         var at = Math.Min(position ?? last, last);
-        await using var time = new NpgsqlCommand($"select timestamp from {Schema}.mt_events where seq_id <= @p order by seq_id desc limit 1", connection);
-        time.Parameters.AddWithValue("p", at);
-        var asOf = await time.ExecuteScalarAsync(cancellationToken) is DateTime t
-            ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc))
-            : DateTimeOffset.UnixEpoch;
+        var asOf = await TimeAtAsync(connection, null, at, cancellationToken);
         return (last, at, asOf);
     }
 
@@ -62,12 +59,23 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
                     latestTime = reader.GetFieldValue<DateTimeOffset>(1);
                 }
             }
-            if ((position is null || position >= latest) && readModelStatus.IsCurrent && PreferReadModel)
-                return new ExportCourses(latest, latest, latestTime, true, ReadModelAsync(connection, transaction, clinics, cancellationToken), connection);
+            var stored = readModelStatus.IsCurrent && PreferReadModel;
+            if (stored && (position is null || position >= latest))
+                return new ExportCourses(latest, latest, latestTime, CourseSource.StoredFacts,
+                    StoredAsync(connection, transaction, clinics, null, cancellationToken), connection);
+            if (stored && position is { } earlier && earlier >= 0 && latest - earlier <= MaxEventsAfterPosition)
+            {
+                // A re-export soon after the first one: the courses no fact has been stored for since the position hold
+                // exactly their facts at it in the read model; only the others are replayed from their events.
+                var changed = await ChangedSinceAsync(connection, transaction, clinics, earlier, cancellationToken);
+                return new ExportCourses(latest, earlier, await TimeAtAsync(connection, transaction, earlier, cancellationToken),
+                    CourseSource.StoredFactsAndEvents, StoredThenReplayedAsync(connection, transaction, clinics, earlier, changed, cancellationToken),
+                    connection);
+            }
             await transaction.DisposeAsync();
             await connection.DisposeAsync();
             var (_, at, asOf) = await CutAsync(position, cancellationToken);
-            return new ExportCourses(latest, at, asOf, false, ReadAsync(clinics, at, cancellationToken), null);
+            return new ExportCourses(latest, at, asOf, CourseSource.Events, ReadAsync(clinics, at, cancellationToken), null);
         }
         catch
         {
@@ -76,11 +84,42 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         }
     }
 
+    /// Up to this many events after an export's position, the courses they belong to are set aside and replayed while
+    /// the rest come from the read model (the set of their keys is held in memory); beyond it, every course is replayed.
+    public const long MaxEventsAfterPosition = 100_000;
+
     /// False makes every export replay the events (tests compare both ways; the benchmark times both).
     public bool PreferReadModel { get; init; } = true;
 
-    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReadModelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        IReadOnlyCollection<string> clinics, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async Task<DateTimeOffset> TimeAtAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long position,
+        CancellationToken cancellationToken)
+    {
+        await using var time = new NpgsqlCommand($"select timestamp from {Schema}.mt_events where seq_id <= @p order by seq_id desc limit 1",
+            connection, transaction);
+        time.Parameters.AddWithValue("p", position);
+        return await time.ExecuteScalarAsync(cancellationToken) is DateTime t
+            ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc))
+            : DateTimeOffset.UnixEpoch;
+    }
+
+    /// The course streams of the clinics that have an event after the position.
+    private async Task<HashSet<string>> ChangedSinceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyCollection<string> clinics, long position, CancellationToken cancellationToken)
+    {
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        if (clinics.Count == 0) return changed;
+        await using var command = new NpgsqlCommand(
+            $"select distinct stream_id from {Schema}.mt_events where seq_id > @p and stream_id like any(@clinics)", connection, transaction);
+        command.Parameters.AddWithValue("p", position);
+        command.Parameters.AddWithValue("clinics", ClinicPatterns(clinics));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) changed.Add(reader.GetString(0));
+        return changed;
+    }
+
+    /// Every course of the clinics from the read model's stored facts, except those set aside.
+    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> StoredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyCollection<string> clinics, HashSet<string>? setAside, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (clinics.Count == 0) yield break;
         var context = new CourseOutcomeCodec.DecodeContext();
@@ -91,12 +130,33 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         var buffer = new byte[1024];
         while (await reader.ReadAsync(cancellationToken))
         {
-            var key = context.Key(reader.GetString(0));
+            var stream = reader.GetString(0);
+            if (setAside is not null && setAside.Contains(stream)) continue;
+            var key = context.Key(stream);
             var length = (int)reader.GetBytes(1, 0, null, 0, 0);
             if (buffer.Length < length) buffer = new byte[Math.Max(length, buffer.Length * 2)];
             reader.GetBytes(1, 0, buffer, 0, length);
             yield return (key, CourseFactsCodec.Decode(buffer.AsSpan(0, length)));
         }
+    }
+
+    /// The unchanged courses from the read model, then the changed ones replayed from their events up to the position.
+    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> StoredThenReplayedAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IReadOnlyCollection<string> clinics, long position, HashSet<string> changed,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var course in StoredAsync(connection, transaction, clinics, changed, cancellationToken))
+            yield return course;
+        if (changed.Count == 0) yield break;
+        var types = FactTypeNames();
+        await using var command = new NpgsqlCommand(
+            $"select stream_id, type, data from {Schema}.mt_events " +
+            "where stream_id = any(@streams) and seq_id <= @p and type = any(@types) order by stream_id, version", connection, transaction);
+        command.Parameters.AddWithValue("streams", changed.ToArray());
+        command.Parameters.AddWithValue("p", position);
+        command.Parameters.AddWithValue("types", types.Keys.ToArray());
+        await foreach (var course in ReplayAsync(command, types, cancellationToken))
+            yield return course;
     }
 
     /// Each course of the clinics with its facts stored at or before the position, in stream-key order. One query for
@@ -105,20 +165,30 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         IReadOnlyCollection<string> clinics, long position, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (clinics.Count == 0) yield break;
-        var serializer = store.Options.Serializer();
         var types = FactTypeNames();
         await using var connection = Connect();
         await connection.OpenAsync(cancellationToken);
         // The sort runs in the server; memory enough to keep a mid-sized cohort's sort off the disk.
         await using (var memory = new NpgsqlCommand($"set work_mem = '{SortMemory}'", connection))
             await memory.ExecuteNonQueryAsync(cancellationToken);
-        // A clinic id is [a-z0-9-], so the patterns have no wildcard of their own.
         await using var command = new NpgsqlCommand(
             $"select stream_id, type, data from {Schema}.mt_events " +
             "where seq_id <= @p and stream_id like any(@clinics) and type = any(@types) order by stream_id, version", connection);
         command.Parameters.AddWithValue("p", position);
-        command.Parameters.AddWithValue("clinics", clinics.Select(c => c + "/%").ToArray());
+        command.Parameters.AddWithValue("clinics", ClinicPatterns(clinics));
         command.Parameters.AddWithValue("types", types.Keys.ToArray());
+        await foreach (var course in ReplayAsync(command, types, cancellationToken))
+            yield return course;
+    }
+
+    // A clinic id is [a-z0-9-], so the patterns have no wildcard of their own.
+    private static string[] ClinicPatterns(IReadOnlyCollection<string> clinics) => clinics.Select(c => c + "/%").ToArray();
+
+    /// Groups the rows (stream_id, type, data in stream order) into courses; a stream without facts yields nothing.
+    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReplayAsync(NpgsqlCommand command, Dictionary<string, Type> types,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var serializer = store.Options.Serializer();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? stream = null;
         var facts = new List<object>();
@@ -152,15 +222,24 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
     }
 }
 
-/// An export's courses at its position. FromReadModel says which way they were read (for logs and the benchmark;
-/// the export's bytes are the same either way).
-public sealed class ExportCourses(long latest, long position, DateTimeOffset asOf, bool fromReadModel,
+/// Where an export's courses were read from: the read model's stored facts (at the latest position), those and the
+/// events of the courses changed since (a recent earlier position), or the events alone.
+public enum CourseSource
+{
+    StoredFacts,
+    StoredFactsAndEvents,
+    Events,
+}
+
+/// An export's courses at its position. Source says which way they were read (for tests and the benchmark; the
+/// export's bytes are the same either way).
+public sealed class ExportCourses(long latest, long position, DateTimeOffset asOf, CourseSource source,
     IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> courses, NpgsqlConnection? connection) : IAsyncDisposable
 {
     public long Latest { get; } = latest;
     public long Position { get; } = position;
     public DateTimeOffset AsOf { get; } = asOf;
-    public bool FromReadModel { get; } = fromReadModel;
+    public CourseSource Source { get; } = source;
     public IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> Courses { get; } = courses;
 
     public async ValueTask DisposeAsync()

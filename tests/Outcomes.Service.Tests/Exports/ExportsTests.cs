@@ -173,7 +173,7 @@ public sealed class ExportsTests(IngestionFixture fixture)
     }
 
     [Fact]
-    public async Task ReadModelAndEventReplay_GiveTheSameArchive()
+    public async Task StoredFactsAndEventReplay_GiveTheSameArchive_AlsoAfterLateFacts()
     {
         // Courses of every shape the stored facts must carry exactly: times with offsets, doses with trailing zeros,
         // total-only scores, a second enrolment, courses ended and not, facts arriving out of time order.
@@ -214,7 +214,7 @@ public sealed class ExportsTests(IngestionFixture fixture)
             null, Enumerable.Range(0, ExportKeys.SeedBytes).Select(b => (byte)b).ToArray(), 11, false, [clinic]);
 
         await using (var source = await stored.OpenAsync([clinic], null, CancellationToken.None))
-            Assert.True(source.FromReadModel);
+            Assert.Equal(CourseSource.StoredFacts, source.Source);
         var fromStored = await new ExportArchive(stored, options).BuildAsync(plan, CancellationToken.None);
         // At the first export's position: new events of other tests may have arrived since.
         var fromEvents = await new ExportArchive(replayed, options).BuildAsync(plan with { Position = fromStored.Manifest.EventStorePosition },
@@ -223,7 +223,30 @@ public sealed class ExportsTests(IngestionFixture fixture)
         Assert.Equal(13, fromStored.Manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
         Assert.Equal(fromEvents.Manifest.ToJson(), fromStored.Manifest.ToJson());
         Assert.Equal(fromEvents.ArchiveSha256, fromStored.ArchiveSha256);
-        File.Delete(fromStored.ArchivePath);
-        File.Delete(fromEvents.ArchivePath);
+
+        // Later: a late PHQ-9 for one course, a session for another, a new course. A re-export at the first position
+        // reads the unchanged courses' stored facts and replays the changed ones; it must equal the first export.
+        var newcomer = CourseFeed.ForNewPatient(clinic);
+        var late = new List<(CourseFeed Feed, WireMessage Message)>
+        {
+            (feeds[0], CourseFeed.Message("phq9-completed", feeds[0].Phq9Total(CourseFeed.Start.AddDays(5), 3))),
+            (feeds[1], CourseFeed.Message("treatment-session-given", feeds[1].Session(CourseFeed.Start.AddDays(11)))),
+        };
+        late.AddRange(newcomer.Induction().Select(m => (newcomer, m)));
+        await fixture.Publisher.PublishAll(late.Select(m => m.Message));
+        await fixture.CourseWith(feeds[0], messages.Count(m => m.Feed == feeds[0]) + 1);
+        await fixture.CourseWith(feeds[1], messages.Count(m => m.Feed == feeds[1]) + 1);
+        await fixture.CourseWith(newcomer, newcomer.Induction().Count);
+        var again = plan with { Position = fromStored.Manifest.EventStorePosition };
+
+        await using (var source = await stored.OpenAsync([clinic], again.Position, CancellationToken.None))
+            Assert.Equal(CourseSource.StoredFactsAndEvents, source.Source);
+        var mixed = await new ExportArchive(stored, options).BuildAsync(again, CancellationToken.None);
+        var latest = await new ExportArchive(stored, options).BuildAsync(plan, CancellationToken.None);
+
+        Assert.Equal(fromStored.ArchiveSha256, mixed.ArchiveSha256);
+        Assert.NotEqual(fromStored.ArchiveSha256, latest.ArchiveSha256);
+        Assert.Equal(14, latest.Manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
+        foreach (var archive in new[] { fromStored, fromEvents, mixed, latest }) File.Delete(archive.ArchivePath);
     }
 }
