@@ -62,17 +62,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        long position = 0;
-        var storeTime = DateTimeOffset.UnixEpoch;
-        await using (var last = new NpgsqlCommand($"select seq_id, timestamp from {Schema}.mt_events order by seq_id desc limit 1", connection, transaction))
-        await using (var reader = await last.ExecuteReaderAsync(cancellationToken))
-        {
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                position = reader.GetInt64(0);
-                storeTime = reader.GetFieldValue<DateTimeOffset>(1);
-            }
-        }
+        var (position, storeTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
 
         // The connection's thread reads rows into blocks while another decodes the blocks already read: on two cores
         // decoding then costs little more than reading.

@@ -48,17 +48,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
             await connection.OpenAsync(cancellationToken);
             // One snapshot for the position and the read model's rows: ingestion writes both in one transaction.
             var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-            long latest = 0;
-            var latestTime = DateTimeOffset.UnixEpoch;
-            await using (var last = new NpgsqlCommand($"select seq_id, timestamp from {Schema}.mt_events order by seq_id desc limit 1", connection, transaction))
-            await using (var reader = await last.ExecuteReaderAsync(cancellationToken))
-            {
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    latest = reader.GetInt64(0);
-                    latestTime = reader.GetFieldValue<DateTimeOffset>(1);
-                }
-            }
+            var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
             var stored = readModelStatus.IsCurrent && PreferReadModel;
             if (stored && (position is null || position >= latest))
                 return new ExportCourses(latest, latest, latestTime, CourseSource.StoredFacts,

@@ -193,11 +193,8 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
     {
         var settings = new Cli.Demo.DemoSettings { Patients = 30, Seed = 77, Invalid = 0.05 };
         var messages = Cli.Demo.DemoFeed.Messages(settings);
-        var file = new FileInfo(Path.GetTempFileName());
-        try
+        await WithDemoFile(settings, async file =>
         {
-            await using (var stream = file.Create())
-                Cli.Demo.DryRunFile.WriteForBulkLoad(stream, Cli.Demo.DemoFeed.ForBulkLoad(settings));
             var client = fixture.Host.CreateClient();
             long lastProgress = 0;
 
@@ -209,6 +206,18 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
             Assert.Equal(messages.Count(m => m.Invalid is null), summary!.Stored);
             Assert.Equal(messages.Count(m => m.Invalid is not null), summary.Rejected);
             Assert.Equal(messages.Count, summary.Lines);
+        });
+    }
+
+    /// The demo feed as `outcomes demo --out` writes it, in a temporary file for the test's duration.
+    private static async Task WithDemoFile(Cli.Demo.DemoSettings settings, Func<FileInfo, Task> use)
+    {
+        var file = new FileInfo(Path.GetTempFileName());
+        try
+        {
+            await using (var stream = file.Create())
+                Cli.Demo.DryRunFile.WriteForBulkLoad(stream, Cli.Demo.DemoFeed.ForBulkLoad(settings));
+            await use(file);
         }
         finally
         {
@@ -221,11 +230,8 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
     {
         var settings = new Cli.Demo.DemoSettings { Patients = 12, Seed = 91, Invalid = 0.08 };
         var messages = Cli.Demo.DemoFeed.Messages(settings);
-        var file = new FileInfo(Path.GetTempFileName());
-        try
+        await WithDemoFile(settings, async file =>
         {
-            await using (var stream = file.Create())
-                Cli.Demo.DryRunFile.WriteForBulkLoad(stream, Cli.Demo.DemoFeed.ForBulkLoad(settings));
             var client = fixture.Host.CreateClient();
             var token = fixture.Host.Token(["integration"], ["clinic-a", "clinic-b", "clinic-c", "clinic-d"]);
             long lastProgress = 0;
@@ -250,10 +256,6 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
             Assert.Equal(whole.Rejections.Select(r => (r.Line, r.Field)), parts.Rejections.Select(r => (r.Line, r.Field)));
             Assert.Equal(messages.Count - resumeAt + 1, resumed!.Lines);
             Assert.Equal(whole.Rejections.Where(r => r.Line >= resumeAt).Select(r => r.Line), resumed.Rejections.Select(r => r.Line));
-        }
-        finally
-        {
-            file.Delete();
-        }
+        });
     }
 }
