@@ -159,6 +159,24 @@ public sealed class ExportsTests(IngestionFixture fixture)
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData(-1L, "manifest.eventStorePosition: must be 0 or more")]
+    [InlineData(long.MaxValue, "manifest.eventStorePosition: must not be beyond the latest position")]
+    public async Task ManifestPositionOutOfRange_400NamingTheField(long position, string rule)
+    {
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv" });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!;
+        manifest["eventStorePosition"] = position;
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ManifestFromAnotherScope_Forbidden()
     {
