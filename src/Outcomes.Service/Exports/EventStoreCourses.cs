@@ -25,47 +25,43 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
 
     private NpgsqlConnection Connect() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
 
-    /// The latest position, or the given one if not beyond it, and the store's time there: the timestamp of the last
-    /// event at or before it by sequence, as CohortReportService takes it, so an export and a report at one position
-    /// are built from identical members.
-    public async Task<(long Latest, long Position, DateTimeOffset AsOf)> CutAsync(long? position, CancellationToken cancellationToken)
+    /// The event store's latest position (a manifest may not name one beyond it).
+    public async Task<long> LatestPositionAsync(CancellationToken cancellationToken)
     {
         await using var connection = Connect();
         await connection.OpenAsync(cancellationToken);
         await using var latest = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
-        var last = (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
-        var at = Math.Min(position ?? last, last);
-        var asOf = await TimeAtAsync(connection, null, at, cancellationToken);
-        return (last, at, asOf);
+        return (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// Opens the courses of the clinics at the position (the latest when null or beyond it). Dispose when read.
+    /// Opens the courses of the clinics at the position (the latest when null or beyond it) and the store's time there:
+    /// the timestamp of the last event at or before it by sequence, as CohortReportService takes it, so that an export
+    /// and a report at one position are built from identical members. Dispose when read.
     public async Task<ExportCourses> OpenAsync(IReadOnlyCollection<string> clinics, long? position, CancellationToken cancellationToken)
     {
         var connection = Connect();
         try
         {
             await connection.OpenAsync(cancellationToken);
-            // One snapshot for the position and the read model's rows: ingestion writes both in one transaction.
+            // One snapshot for the position and everything read at it: ingestion writes the facts and the read model's
+            // rows in one transaction.
             var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
+            var at = Math.Min(position ?? latest, latest);
+            var asOf = at == latest ? latestTime : await TimeAtAsync(connection, transaction, at, cancellationToken);
             var stored = readModelStatus.IsCurrent && PreferReadModel;
-            if (stored && (position is null || position >= latest))
-                return new ExportCourses(latest, latest, latestTime, CourseSource.StoredFacts,
+            if (stored && at == latest)
+                return new ExportCourses(at, asOf, CourseSource.StoredFacts,
                     StoredAsync(connection, transaction, clinics, null, cancellationToken), connection);
-            if (stored && position is { } earlier && earlier >= 0 && latest - earlier <= MaxEventsAfterPosition)
+            if (stored && at >= 0 && latest - at <= MaxEventsAfterPosition)
             {
                 // A re-export soon after the first one: the courses no fact has been stored for since the position hold
                 // exactly their facts at it in the read model; only the others are replayed from their events.
-                var changed = await ChangedSinceAsync(connection, transaction, clinics, earlier, cancellationToken);
-                return new ExportCourses(latest, earlier, await TimeAtAsync(connection, transaction, earlier, cancellationToken),
-                    CourseSource.StoredFactsAndEvents, StoredThenReplayedAsync(connection, transaction, clinics, earlier, changed, cancellationToken),
-                    connection);
+                var changed = await ChangedSinceAsync(connection, transaction, clinics, at, cancellationToken);
+                return new ExportCourses(at, asOf, CourseSource.StoredFactsAndEvents,
+                    StoredThenReplayedAsync(connection, transaction, clinics, at, changed, cancellationToken), connection);
             }
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-            var (_, at, asOf) = await CutAsync(position, cancellationToken);
-            return new ExportCourses(latest, at, asOf, CourseSource.Events, ReadAsync(clinics, at, cancellationToken), null);
+            return new ExportCourses(at, asOf, CourseSource.Events, ReplayAllAsync(connection, transaction, clinics, at, cancellationToken), connection);
         }
         catch
         {
@@ -151,19 +147,17 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
 
     /// Each course of the clinics with its facts stored at or before the position, in stream-key order. One query for
     /// all clinics: the table is scanned and sorted once (per clinic, each query scanned the whole table again).
-    public async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReadAsync(
-        IReadOnlyCollection<string> clinics, long position, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReplayAllAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IReadOnlyCollection<string> clinics, long position, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (clinics.Count == 0) yield break;
         var types = FactTypeNames();
-        await using var connection = Connect();
-        await connection.OpenAsync(cancellationToken);
         // The sort runs in the server; memory enough to keep a mid-sized cohort's sort off the disk.
-        await using (var memory = new NpgsqlCommand($"set work_mem = '{SortMemory}'", connection))
+        await using (var memory = new NpgsqlCommand($"set local work_mem = '{SortMemory}'", connection, transaction))
             await memory.ExecuteNonQueryAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
             $"select stream_id, type, data from {Schema}.mt_events " +
-            "where seq_id <= @p and stream_id like any(@clinics) and type = any(@types) order by stream_id, version", connection);
+            "where seq_id <= @p and stream_id like any(@clinics) and type = any(@types) order by stream_id, version", connection, transaction);
         command.Parameters.AddWithValue("p", position);
         command.Parameters.AddWithValue("clinics", ClinicPatterns(clinics));
         command.Parameters.AddWithValue("types", types.Keys.ToArray());
@@ -223,10 +217,9 @@ public enum CourseSource
 
 /// An export's courses at its position. Source says which way they were read (for tests and the benchmark; the
 /// export's bytes are the same either way).
-public sealed class ExportCourses(long latest, long position, DateTimeOffset asOf, CourseSource source,
-    IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> courses, NpgsqlConnection? connection) : IAsyncDisposable
+public sealed class ExportCourses(long position, DateTimeOffset asOf, CourseSource source,
+    IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> courses, NpgsqlConnection connection) : IAsyncDisposable
 {
-    public long Latest { get; } = latest;
     public long Position { get; } = position;
     public DateTimeOffset AsOf { get; } = asOf;
     public CourseSource Source { get; } = source;
@@ -235,6 +228,6 @@ public sealed class ExportCourses(long latest, long position, DateTimeOffset asO
     public async ValueTask DisposeAsync()
     {
         // The snapshot only read: ending it by closing the connection rolls nothing back that matters.
-        if (connection is not null) await connection.DisposeAsync();
+        await connection.DisposeAsync();
     }
 }

@@ -84,7 +84,7 @@ public static class ExportsApi
                 return Bad("manifest.seed", "must be hexadecimal");
             }
             if (seed.Length != ExportKeys.SeedBytes) return Bad("manifest.seed", $"must be {ExportKeys.SeedBytes} bytes");
-            var (latest, _, _) = await courses.CutAsync(null, context.RequestAborted);
+            var latest = await courses.LatestPositionAsync(context.RequestAborted);
             if (manifest.EventStorePosition < 0) return Bad("manifest.eventStorePosition", "must be 0 or more");
             if (manifest.EventStorePosition > latest) return Bad("manifest.eventStorePosition", $"must not be beyond the latest position ({latest})");
             plan = new ExportPlan(manifest.Report, manifest.Filter, manifest.Definitions, manifest.InductionWindowDays, manifest.Format,

@@ -32,8 +32,8 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
 
     /// Reads the body to its end. A client that sends a large file in parts passes one upload id for all of them and
     /// each part's first line number in the file, so that rejections name the file's lines under one upload.
-    public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, CancellationToken cancellationToken,
-        Guid? partOf = null, long firstLine = 1)
+    public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, Guid? partOf, long firstLine,
+        CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
         var uploadId = partOf ?? Guid.NewGuid();

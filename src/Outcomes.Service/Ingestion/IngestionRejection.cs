@@ -123,7 +123,7 @@ public static class IngestionApi
             limit.MaxRequestBodySize = null;
         try
         {
-            return TypedResults.Ok(await upload.Run(context.Request.BodyReader, scope, cancellationToken, partOf, first));
+            return TypedResults.Ok(await upload.Run(context.Request.BodyReader, scope, partOf, first, cancellationToken));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
