@@ -121,11 +121,6 @@ public static class LoadCommand
         return await Upload(client, file, token, plan, progress, cancellationToken);
     }
 
-    /// <summary>Sends the whole file with the default plan.</summary>
-    public static Task<(LoadSummary? Summary, string? Failure)> Upload(HttpClient client, FileInfo file, string token,
-        Action<long> progress, CancellationToken cancellationToken) =>
-        Upload(client, file, token, new LoadPlan(), progress, cancellationToken);
-
     /// <summary>
     /// Sends the file from the plan's line on, in parts of whole lines, each streamed as a request body to
     /// <see cref="UploadPath"/> under the client's base address with one upload id and its first line number, so

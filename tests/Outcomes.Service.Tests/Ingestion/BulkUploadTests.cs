@@ -199,7 +199,7 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
             long lastProgress = 0;
 
             var (summary, failure) = await Cli.Loading.LoadCommand.Upload(client, file, fixture.Host.Token(["integration"], ["clinic-a", "clinic-b", "clinic-c", "clinic-d"]),
-                sent => lastProgress = sent, CancellationToken.None);
+                new Cli.Loading.LoadPlan(), sent => lastProgress = sent, CancellationToken.None);
 
             Assert.Null(failure);
             Assert.Equal(file.Length, lastProgress);
