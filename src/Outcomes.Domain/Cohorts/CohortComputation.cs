@@ -14,7 +14,13 @@ internal static class CohortComputation
     private const double Confidence = 0.95;
     private static readonly int EndReasonCount = Enum.GetValues<CourseEndReason>().Length;
 
-    public static CohortReport Compute(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance)
+    public static CohortReport Compute(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance) =>
+        Compute(members, definition, provenance, null, null);
+
+    /// With record keys, every count is tallied a second time weighted by its courses' record keys (the cell keys of
+    /// the cell-key method, in the report's own shape) and the survival samples on the protected tier's grids.
+    public static CohortReport Compute(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance,
+        Disclosure.RecordKeys? recordKeys, Disclosure.PerturbationParameters? grid)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(definition);
@@ -30,6 +36,10 @@ internal static class CohortComputation
 
         var tallies = new Tally[slots];
         for (var s = 0; s < slots; s++) tallies[s] = new Tally(options.FunnelSessions, EndReasonCount + 1, options.TrajectoryWeeks);
+        var keyTallies = recordKeys is null ? null : new Tally[slots];
+        var keyOf = recordKeys is null ? null : new int[members.Count];
+        if (keyTallies is not null)
+            for (var s = 0; s < slots; s++) keyTallies[s] = new Tally(options.FunnelSessions, EndReasonCount + 1, options.TrajectoryWeeks);
         var eligible = new EligibleCourses(grouping.Included);
         var weekly = new int[options.TrajectoryWeeks + 1];
         var asOfDay = provenance.AsOf.UtcTicks / TimeSpan.TicksPerDay;
@@ -42,8 +52,14 @@ internal static class CohortComputation
             var member = members[i];
             var c = Contribution.Of(member.Outcome, options, asOfDay);
             var hasWeeks = trajectory && c.Eligible && WeeklyTotals(member.Outcome, options.TrajectoryWeeks, weekly);
-            tallies[0].Add(c, hasWeeks ? weekly : null);
-            if (slot > 0) tallies[slot].Add(c, hasWeeks ? weekly : null);
+            tallies[0].Add(c, hasWeeks ? weekly : null, 1);
+            if (slot > 0) tallies[slot].Add(c, hasWeeks ? weekly : null, 1);
+            if (keyTallies is not null)
+            {
+                var key = keyOf![i] = recordKeys!.Of(member.Course);
+                keyTallies[0].Add(c, hasWeeks ? weekly : null, key);
+                if (slot > 0) keyTallies[slot].Add(c, hasWeeks ? weekly : null, key);
+            }
             if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
         }
 
@@ -79,7 +95,37 @@ internal static class CohortComputation
                 trajectory ? new TrajectoryAnalysis(tallies[s].WeeklyMeans(), slopes[s]) : null,
                 options.Includes(ReportSection.Item9) ? tallies[s].Item9() : null);
         }
-        return new CohortReport(definition, provenance, reports[0], reports[1..], comparisons);
+        var report = new CohortReport(definition, provenance, reports[0], reports[1..], comparisons);
+        if (keyTallies is null) return report;
+        var keyReports = new GroupReport[slots];
+        for (var s = 0; s < slots; s++)
+            keyReports[s] = new GroupReport(reports[s].Group, keyTallies[s].Counts(),
+                options.Includes(ReportSection.Response) ? keyTallies[s].Rates(options.InductionWindowDays) : null,
+                null, null, trajectory ? new TrajectoryAnalysis(keyTallies[s].WeeklyMeans(), null) : null,
+                options.Includes(ReportSection.Item9) ? keyTallies[s].Item9() : null);
+        return report with { Keys = new Disclosure.CellKeySums(keyReports, LifeTables(eligible, keyOf!, slots, options, grid!)) };
+    }
+
+    private static Disclosure.SlotLifeTables[] LifeTables(EligibleCourses eligible, int[] keyOf, int slots, ReportOptions options,
+        Disclosure.PerturbationParameters grid)
+    {
+        var onsetKeys = eligible.Members.Select(m => keyOf[m]).ToArray();
+        var durabilityKeys = eligible.DurabilityMembers.Select(m => keyOf[m]).ToArray();
+        var tables = new Disclosure.SlotLifeTables[slots];
+        for (var s = 0; s < slots; s++)
+        {
+            var slot = s;
+            bool Onset(int k) => slot == 0 || eligible.Slots[k] == slot;
+            bool Durable(int k) => slot == 0 || eligible.DurabilitySlots[k] == slot;
+            var timeToResponse = options.Includes(ReportSection.TimeToResponse);
+            tables[s] = new Disclosure.SlotLifeTables(
+                timeToResponse ? Disclosure.LifeTable.Tally(grid.TimeToResponseDayPoints(), eligible.OnsetDays, eligible.Responded, onsetKeys, Onset) : null,
+                timeToResponse ? Disclosure.LifeTable.Tally(grid.TimeToResponseSessionPoints(), eligible.OnsetSessions, eligible.Responded, onsetKeys, Onset) : null,
+                options.Includes(ReportSection.Durability)
+                    ? Disclosure.LifeTable.Tally(grid.DurabilityDayPoints(), eligible.DurabilityDays, eligible.DurabilityEnded, durabilityKeys, Durable)
+                    : null);
+        }
+        return tables;
     }
 
     /// Each course's last total per week: week 0 the baseline, week k its last assessment on days 7(k-1)+1..7k
@@ -211,52 +257,53 @@ internal static class CohortComputation
         private readonly double[] _weekSum = new double[weeks + 1];
         private readonly double[] _weekSumOfSquares = new double[weeks + 1];
 
-        public void Add(in Contribution c, int[]? weekly)
+        // Weight 1 counts courses; a course's record key as the weight sums the cell keys of the same cells.
+        public void Add(in Contribution c, int[]? weekly, int w)
         {
-            _enrolled++;
-            for (var k = 0; k < _funnel.Length && k < c.Sessions; k++) _funnel[k]++;
-            _endReasons[c.EndReason]++;
-            if (c.WithBaseline) _withBaseline++;
-            if (c.ChangeKnown) _changeKnown++;
-            if (c.Reliable) _reliable++;
-            if (c.Mcid) _mcid++;
+            _enrolled += w;
+            for (var k = 0; k < _funnel.Length && k < c.Sessions; k++) _funnel[k] += w;
+            _endReasons[c.EndReason] += w;
+            if (c.WithBaseline) _withBaseline += w;
+            if (c.ChangeKnown) _changeKnown += w;
+            if (c.Reliable) _reliable += w;
+            if (c.Mcid) _mcid += w;
             if (c.BaselineItem9 >= 0)
             {
-                _item9Known++;
-                _item9Positive += c.BaselineItem9;
+                _item9Known += w;
+                _item9Positive += w * c.BaselineItem9;
             }
             if (c.NewItem9 >= 0)
             {
-                _newKnown++;
-                _new += c.NewItem9;
+                _newKnown += w;
+                _new += w * c.NewItem9;
             }
             if (c.ResolvedItem9 >= 0)
             {
-                _resolvedKnown++;
-                _resolved += c.ResolvedItem9;
+                _resolvedKnown += w;
+                _resolved += w * c.ResolvedItem9;
             }
             if (!c.Eligible) return;
-            _eligible++;
-            if (c.Responder) _responders++;
-            if (c.Remitter) _remitters++;
+            _eligible += w;
+            if (c.Responder) _responders += w;
+            if (c.Remitter) _remitters += w;
             if (c.ResponseByInduction >= 0)
             {
-                _inductionKnown++;
-                _respondedByInduction += c.ResponseByInduction;
+                _inductionKnown += w;
+                _respondedByInduction += w * c.ResponseByInduction;
             }
             if (c.RemissionByInduction >= 0)
             {
-                _remissionKnown++;
-                _remittedByInduction += c.RemissionByInduction;
+                _remissionKnown += w;
+                _remittedByInduction += w * c.RemissionByInduction;
             }
             if (weekly is null) return;
-            for (var w = 0; w < weekly.Length; w++)
+            for (var week = 0; week < weekly.Length; week++)
             {
-                var total = weekly[w];
+                var total = weekly[week];
                 if (total < 0) continue;
-                _weekCourses[w]++;
-                _weekSum[w] += total;
-                _weekSumOfSquares[w] += (double)total * total;
+                _weekCourses[week] += w;
+                _weekSum[week] += total;
+                _weekSumOfSquares[week] += (double)total * total;
             }
         }
 

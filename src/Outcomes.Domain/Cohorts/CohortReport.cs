@@ -15,6 +15,10 @@ public sealed record CohortReport(
     IReadOnlyList<GroupReport> Groups,
     GroupComparisons? Comparisons)
 {
+    /// The cell keys of every count (same shape, sums of record keys) and the grid life tables, when computed for
+    /// the protected tier; null otherwise.
+    internal Disclosure.CellKeySums? Keys { get; init; }
+
     /// Computes the report over the members that pass the definition's filter, overall and per group (groups in
     /// label order, only groups with members). Every member's outcome must come from the provenance's
     /// definitions as of its AsOf. Pure: the same members in the same order give the same report.

@@ -17,6 +17,7 @@ internal sealed class EligibleCourses(int capacity)
     private int[] _durabilityEnded = new int[capacity];
     private string[] _durabilityLabel = new string[capacity];
     private int[] _durabilitySlot = new int[capacity];
+    private int[] _durabilityMember = new int[capacity];
     private bool _trimmed;
 
     public int Count { get; private set; }
@@ -39,6 +40,7 @@ internal sealed class EligibleCourses(int capacity)
         _durabilityEnded[r] = durability.Event ? 1 : 0;
         _durabilityLabel[r] = label;
         _durabilitySlot[r] = slot;
+        _durabilityMember[r] = member;
     }
 
     public double[] OnsetDays => Trimmed()._onsetDays;
@@ -51,6 +53,10 @@ internal sealed class EligibleCourses(int capacity)
     public int[] DurabilityEnded => Trimmed()._durabilityEnded;
     public string[] DurabilityLabels => Trimmed()._durabilityLabel;
     public int[] DurabilitySlots => Trimmed()._durabilitySlot;
+
+    /// The member index of each eligible course, and of each responder in the durability arrays.
+    public int[] Members => Trimmed()._member;
+    public int[] DurabilityMembers => Trimmed()._durabilityMember;
 
     /// Ends adding: trims the arrays to their counts. Call before reading from several threads at once.
     public void Complete() => Trimmed();
@@ -76,6 +82,7 @@ internal sealed class EligibleCourses(int capacity)
         Array.Resize(ref _durabilityEnded, Responders);
         Array.Resize(ref _durabilityLabel, Responders);
         Array.Resize(ref _durabilitySlot, Responders);
+        Array.Resize(ref _durabilityMember, Responders);
         _trimmed = true;
         return this;
     }

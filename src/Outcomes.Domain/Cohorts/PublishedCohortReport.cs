@@ -23,6 +23,10 @@ public enum SuppressionReason
 
     /// A survival estimate that would reveal fewer events than the threshold since the previous estimate shown.
     [JsonStringEnumMemberName("few-events")] FewEvents,
+
+    /// Protected tier: a value not published at all (a model over too few courses, a mean over fewer than two, a
+    /// curve past the end of its grid). The one reason label of that tier.
+    [JsonStringEnumMemberName("protected")] Protected,
 }
 
 /// A published count: the value, or null and the reason it is suppressed.
@@ -37,7 +41,8 @@ public readonly record struct Cell(int? Value, SuppressionReason? Suppressed)
 }
 
 /// A cohort report safe to publish: the same structure as CohortReport with small cells suppressed
-/// (analytics/methods/small-cell-suppression.md). Only SmallCellSuppression.Apply creates one.
+/// (analytics/methods/disclosure-control.md). Only ReportDisclosure (and, for a report over released microdata,
+/// SmallCellSuppression) creates one.
 public sealed record PublishedCohortReport
 {
     internal PublishedCohortReport() { }
@@ -51,6 +56,9 @@ public sealed record PublishedCohortReport
 
     /// One note per reason used: how many values it hid and the rule.
     public required IReadOnlyList<SuppressionNote> Suppression { get; init; }
+
+    /// The tier the report was published in, its parameters and (protected tier) its release point.
+    public Disclosure.DisclosureStatement? Disclosure { get; init; }
 }
 
 public sealed record SuppressionNote(SuppressionReason Reason, int Values, string Rule);

@@ -20,6 +20,14 @@ public static class SmallCellSuppression
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 2);
+        return Run(report, threshold);
+    }
+
+    /// The report as it is: threshold 1 leaves every count, step and estimate in place (the own-clinics tier).
+    internal static PublishedCohortReport Exact(CohortReport report) => Run(report, 1);
+
+    private static PublishedCohortReport Run(CohortReport report, int threshold)
+    {
         GroupReport[] slots = [report.Overall, .. report.Groups];
         var graph = new DisclosureGraph();
         var nodes = new SlotNodes[slots.Length];
