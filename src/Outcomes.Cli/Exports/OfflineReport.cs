@@ -8,8 +8,9 @@ using Parquet;
 
 namespace Outcomes.Cli.Exports;
 
-/// `outcomes report --from-export DIR`: the cohort report recomputed from an unpacked export (CSV or Parquet), with no service,
-/// published (small cells suppressed) as the API publishes it.
+/// `outcomes report --from-export DIR`: the cohort report recomputed from an unpacked export (CSV or Parquet), with no service:
+/// exact over the released microdata, and saying how many subjects the release removed or generalised (the service's
+/// report of the same cohort counts those too).
 public static class OfflineReport
 {
     /// The API's JSON: web defaults (camelCase) and enumerations as their names.
@@ -39,7 +40,8 @@ public static class OfflineReport
                 "the report counts only the released ones, so it can differ from the service's");
         var report = ExportedCohort.Report(manifest, definition, read(Path.Combine(directory, $"subjects.{manifest.Format}")),
             read(Path.Combine(directory, $"assessments.{manifest.Format}")));
-        return SmallCellSuppression.Apply(report);
+        return Outcomes.Domain.Disclosure.ReportDisclosure.OverReleasedMicrodata(report, manifest.Deidentification.SuppressedSubjects,
+            manifest.Deidentification.Generalisations.Sum(g => g.Subjects));
     }
 
     /// A dataset's CSV file as text cells, an empty field as null.

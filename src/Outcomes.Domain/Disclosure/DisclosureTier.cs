@@ -12,6 +12,11 @@ public enum DisclosureTier
 
     /// Anything that crosses a clinic boundary or goes to a researcher: cell-key perturbation at release points.
     [JsonStringEnumMemberName("protected")] Protected,
+
+    /// A report a researcher computes with `outcomes report --from-export` over an export's released microdata:
+    /// exact over what was released, which differs from the service's figures by what the release removed or
+    /// generalised.
+    [JsonStringEnumMemberName("released-microdata")] ReleasedMicrodata,
 }
 
 /// The parameters of the protected tier, stated in every protected report so a reader knows the error bound.
@@ -62,6 +67,11 @@ public sealed record DisclosureStatement(DisclosureTier Tier, PerturbationParame
 {
     public static DisclosureStatement OwnClinics { get; } = new(DisclosureTier.OwnClinics, null, null,
         "Your own clinics' courses, exact: nothing is perturbed or withheld.");
+
+    public static DisclosureStatement ReleasedMicrodata(int suppressedSubjects, int generalisedSubjects) => new(
+        DisclosureTier.ReleasedMicrodata, null, null,
+        $"Computed over an export's released microdata, exactly: {suppressedSubjects} subjects the release suppressed are not in it, and " +
+        $"{generalisedSubjects} subject values were generalised, so rates, curves and counts can differ from the service's report of the same cohort.");
 
     public static DisclosureStatement Protected(PerturbationParameters parameters, ReleasePoint? release) => new(
         DisclosureTier.Protected, parameters, release,

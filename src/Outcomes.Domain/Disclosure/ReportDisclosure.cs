@@ -17,6 +17,13 @@ public static class ReportDisclosure
         return SmallCellSuppression.Exact(report) with { Disclosure = DisclosureStatement.OwnClinics };
     }
 
+    /// A researcher's own report over released microdata (an export): exact over what was released, and saying so.
+    public static PublishedCohortReport OverReleasedMicrodata(CohortReport report, int suppressedSubjects, int generalisedSubjects)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return SmallCellSuppression.Exact(report) with { Disclosure = DisclosureStatement.ReleasedMicrodata(suppressedSubjects, generalisedSubjects) };
+    }
+
     /// Across clinics or for a researcher: every count perturbed by its cell key, everything else derived from
     /// perturbed counts and sums, curves on fixed grids, models only over large groups and rounded.
     public static PublishedCohortReport Protected(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance,

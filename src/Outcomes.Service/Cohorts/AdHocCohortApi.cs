@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.Disclosure;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Cohorts;
@@ -42,9 +43,12 @@ public static class AdHocCohortApi
     internal static string? ClinicOutsideScope(ReportDefinition definition, ClinicScope scope) =>
         definition.Filter?.Clinic?.FirstOrDefault(clinic => !scope.Includes(clinic));
 
-    private static async Task<IResult> Post(HttpRequest request, long? asOfPosition, string? clinicId, ClinicScope scope,
-        IOptions<ReportsOptions> options, CohortReportService reports, CancellationToken cancellationToken)
+    private static async Task<IResult> Post(HttpRequest request, long? asOfPosition, string? clinicId,
+        string? coverage, ClinicScope scope,
+        IOptions<ReportsOptions> options, IOptions<DisclosureOptions> disclosure, CohortReportService reports, CancellationToken cancellationToken)
     {
+        if (CohortReportsApi.Coverage(coverage) is not { } network)
+            return TypedResults.Problem(statusCode: 400, title: $"coverage: must be 'own' or 'network', got '{coverage}'");
         ReportDefinition definition;
         try
         {
@@ -62,12 +66,13 @@ public static class AdHocCohortApi
             return TypedResults.ValidationProblem(
                 violations.GroupBy(v => v.Field).ToDictionary(g => g.Key, g => g.Select(v => v.Rule).ToArray()),
                 title: "The report definition breaks a rule");
-        if (clinicId is not null && !scope.Includes(clinicId))
+        if (!network && clinicId is not null && !scope.Includes(clinicId))
             return ClinicScope.OutOfScope(clinicId);
-        if (ClinicOutsideScope(definition, scope) is { } outside)
+        if (!network && ClinicOutsideScope(definition, scope) is { } outside)
             return ClinicScope.OutOfScope(outside);
 
-        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        var answer = await reports.Run(definition, scope, ReportAudience.Of(request.HttpContext.User, network, disclosure.Value), clinicId,
+            asOfPosition, cancellationToken);
         return answer.Report is { } report
             ? TypedResults.Ok(report)
             : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);

@@ -2,8 +2,10 @@ using Marten;
 using Npgsql;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
+using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Disclosure;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Cohorts;
@@ -14,25 +16,32 @@ public sealed record ReportAnswer(PublishedCohortReport? Report, int Status, str
     public static ReportAnswer Refused(int status, string problem) => new(null, status, problem);
 }
 
-/// Computes cohort reports for the API and the dashboard alike. The latest position reads the stored outcome read
-/// model; an earlier position recomputes every course from its events up to that position. Both follow one rule
-/// (CohortMember.AtPosition: every fact stored at the position counts, the store's time at the position decides
-/// whether an induction window has elapsed), so both give the same report for the same position.
+/// Computes cohort reports for the API and the dashboard alike, published in the tier of who asks about whose data
+/// (ReportAudience). Own clinics: the latest position reads the stored outcome read model; an earlier position
+/// recomputes every course from its events up to that position. Both follow one rule (CohortMember.AtPosition: every
+/// fact stored at the position counts, the store's time at the position decides whether an induction window has
+/// elapsed), so both give the same report for the same position. Protected: only at a release point, from its snapshot.
 public sealed class CohortReportService(
     IDocumentStore store, NpgsqlDataSource database, OutcomeReadModel readModel, OutcomeReadModelStatus status,
-    OutcomeDefinitions definitions)
+    OutcomeDefinitions definitions, Releases releases)
 {
-    public async Task<ReportAnswer> Run(ReportDefinition definition, ClinicScope scope, string? clinicId, long? asOfPosition,
-        CancellationToken cancellationToken)
+    private static readonly PerturbationParameters Perturbation = new();
+
+    public async Task<ReportAnswer> Run(ReportDefinition definition, ClinicScope scope, ReportAudience audience, string? clinicId,
+        long? asOfPosition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(scope);
-        if (clinicId is not null && !scope.Includes(clinicId))
+        ArgumentNullException.ThrowIfNull(audience);
+        if (audience.Network && clinicId is not null)
+            return ReportAnswer.Refused(400, "clinicId: a network report covers every clinic; leave clinicId out or ask without coverage=network");
+        if (!audience.Network && clinicId is not null && !scope.Includes(clinicId))
             return ReportAnswer.Refused(403, $"clinicId: '{clinicId}' is outside the caller's clinic scope");
         if (asOfPosition is < 0)
             return ReportAnswer.Refused(400, "asOfPosition: must be 0 or greater");
 
-        var clinics = clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
+        var clinics = audience.Network ? null : clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
+        if (audience.Tier == DisclosureTier.Protected) return await Protected(definition, clinics, asOfPosition, cancellationToken);
         PositionedMembers members;
         if (asOfPosition is null && status.IsCurrent)
         {
@@ -49,10 +58,23 @@ public sealed class CohortReportService(
 
         using (members)
         {
-            var report = CohortReport.Compute(members.Members, definition,
-                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime));
-            return new ReportAnswer(SmallCellSuppression.Apply(report), 200, null);
+            return new ReportAnswer(ReportDisclosure.OwnClinics(members.Members, definition,
+                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), 200, null);
         }
+    }
+
+    /// The protected tier answers at release points only: the latest release, or the release at asOfPosition.
+    private async Task<ReportAnswer> Protected(ReportDefinition definition, IReadOnlyCollection<string>? clinics, long? asOfPosition,
+        CancellationToken cancellationToken)
+    {
+        if (await releases.FindAsync(asOfPosition, cancellationToken) is not var (release, storeTime))
+            return asOfPosition is { } p
+                ? ReportAnswer.Refused(400, $"asOfPosition: protected figures are answered only at release points (GET /api/v1/releases); {p} is not one")
+                : ReportAnswer.Refused(503, "No release point has been cut yet; protected figures are answered only at release points (GET /api/v1/releases)");
+        using var members = await releases.ReadAsync(release, storeTime, clinics, cancellationToken);
+        var keys = await releases.RecordKeysAsync(cancellationToken);
+        var provenance = new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime);
+        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release), 200, null);
     }
 
     private async Task<long> LatestPosition(CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.Disclosure;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Cohorts;
@@ -42,28 +43,44 @@ public static class CohortReportsApi
         var group = app.MapGroup("/api/v1/reports").WithTags("Cohort reports").RequireAccess(AccessPolicies.QualityResearcherOrAdmin);
         group.MapGet("/", List).WithSummary("The named report definitions").Produces<IEnumerable<ReportSummary>>();
         group.MapGet("/{name}", Get)
-            .WithSummary("A named cohort report over the caller's clinics, small cells suppressed")
-            .WithDescription("asOfPosition recomputes the report as of an earlier event-store position; the same position always " +
-                "gives the same report. clinicId narrows it to one clinic in the caller's scope.")
+            .WithSummary("A named cohort report: the caller's own clinics exactly, or protected (network, researchers)")
+            .WithDescription("Own clinics (quality, admin): exact; asOfPosition recomputes the report as of an earlier event-store " +
+                "position, and the same position always gives the same report. clinicId narrows it to one clinic in the caller's scope. " +
+                "coverage=network covers every clinic's courses and, like every researcher's report, is published in the protected tier: " +
+                "cell-key perturbation at the latest release point (asOfPosition may name a release point only). The report's " +
+                "`disclosure` states the tier and its parameters.")
             .Produces<PublishedCohortReport>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 
+    /// The "coverage" query parameter: the caller's own clinics (default) or the whole network (always protected).
+    internal static bool? Coverage(string? value) => value switch
+    {
+        null or "own" => false,
+        "network" => true,
+        _ => null,
+    };
+
     public sealed record ReportSummary(string Name, string Version, string Title, string? Description);
 
     private static IResult List(ReportCatalog catalog) =>
         TypedResults.Ok(catalog.Names.Select(n => catalog.Find(n)!).Select(d => new ReportSummary(d.Name, d.Version, d.Title, d.Description)));
 
-    private static async Task<IResult> Get(string name, long? asOfPosition, string? clinicId, ClinicScope scope,
-        ReportCatalog catalog, CohortReportService reports, CancellationToken cancellationToken)
+    private static async Task<IResult> Get(string name, long? asOfPosition, string? clinicId,
+        string? coverage, ClinicScope scope, HttpContext http,
+        Microsoft.Extensions.Options.IOptions<DisclosureOptions> disclosure, ReportCatalog catalog, CohortReportService reports,
+        CancellationToken cancellationToken)
     {
         if (catalog.Find(name) is not { } definition)
             return TypedResults.Problem(statusCode: 404, title: $"No report named '{name}'; see GET /api/v1/reports");
-        if (clinicId is not null && !scope.Includes(clinicId))
+        if (Coverage(coverage) is not { } network)
+            return TypedResults.Problem(statusCode: 400, title: $"coverage: must be 'own' or 'network', got '{coverage}'");
+        if (!network && clinicId is not null && !scope.Includes(clinicId))
             return ClinicScope.OutOfScope(clinicId);
-        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        var answer = await reports.Run(definition, scope, ReportAudience.Of(http.User, network, disclosure.Value), clinicId, asOfPosition,
+            cancellationToken);
         return answer.Report is { } report
             ? TypedResults.Ok(report)
             : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);

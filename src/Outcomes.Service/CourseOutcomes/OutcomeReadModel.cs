@@ -63,7 +63,19 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var (position, storeTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
+        await using var rows = new NpgsqlCommand(
+            $"select course_key, outcome from {Table.QualifiedName} where definitions = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
+            connection, transaction);
+        rows.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
+        if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+        var members = await ReadRows(rows, position, storeTime, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return members;
+    }
 
+    /// Reads members from rows of (course key, encoded outcome), decoded as of the store's time at their position.
+    internal async Task<PositionedMembers> ReadRows(NpgsqlCommand rows, long position, DateTimeOffset storeTime, CancellationToken cancellationToken)
+    {
         // The connection's thread reads rows into blocks while another decodes the blocks already read: on two cores
         // decoding then costs little more than reading.
         var blocks = Channel.CreateBounded<RowBlock>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
@@ -83,11 +95,6 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         }, CancellationToken.None);
         try
         {
-            await using var rows = new NpgsqlCommand(
-                $"select course_key, outcome from {Table.QualifiedName} where definitions = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
-                connection, transaction);
-            rows.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
-            if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
             await using var reader = await rows.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
             var block = new RowBlock();
             while (await reader.ReadAsync(cancellationToken))
@@ -114,7 +121,6 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
             throw;
         }
         var (keys, members, context) = await decoding;
-        await transaction.CommitAsync(cancellationToken);
         // Rows come in storage order. Course-key order makes floating-point sums (weekly means) add up in the same
         // order as a recomputation from the events, so both give the identical report.
         var ordered = members.ToArray();

@@ -10,6 +10,7 @@ using Microsoft.IdentityModel.Tokens;
 using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Service.Cohorts;
+using Outcomes.Service.Disclosure;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Dashboard;
@@ -89,7 +90,9 @@ public static class DashboardEndpoints
     {
         if (clinicId is not null && !scope.Includes(clinicId))
             return OutOfScope(http, clinicId);
-        var answer = await reports.Run(definition, scope, clinicId, asOfPosition, cancellationToken);
+        var audience = ReportAudience.Of(http.User, network: false,
+            http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<DisclosureOptions>>().Value);
+        var answer = await reports.Run(definition, scope, audience, clinicId, asOfPosition, cancellationToken);
         if (answer.Report is not { } report)
             return Problem(http, answer.Status, "The report cannot be computed", answer.Problem ?? "");
         var scopeText = clinicId ?? (scope.AllClinics ? "every clinic" : string.Join(", ", scope.Clinics.Order(StringComparer.Ordinal)));

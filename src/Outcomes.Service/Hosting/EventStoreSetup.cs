@@ -36,6 +36,7 @@ public static class EventStoreSetup
             options.Schema.For<PatientCourse>().Index(c => c.ClinicId);
             options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!);
             options.Storage.ExtendedSchemaObjects.Add(new CourseOutcomeTable(options.DatabaseSchemaName).Definition());
+            options.Storage.ExtendedSchemaObjects.AddRange(Disclosure.Releases.Tables(options.DatabaseSchemaName));
         })
         .ApplyAllDatabaseChangesOnStartup()
         .UseLightweightSessions();

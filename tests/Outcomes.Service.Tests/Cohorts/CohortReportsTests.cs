@@ -30,7 +30,7 @@ public sealed class CohortReportsTests(IngestionFixture fixture)
         Assert.Equal(12, (int)report["overall"]!["counts"]!["enrolled"]!["value"]!);
         Assert.Equal("outcomes-v1", (string)report["provenance"]!["definitionsVersion"]!);
         Assert.True((long)report["provenance"]!["eventStorePosition"]! > 0);
-        Assert.Equal(11, (int)report["suppressionThreshold"]!);
+        Assert.Equal("own-clinics", (string)report["disclosure"]!["tier"]!);
     }
 
     [Fact]
@@ -50,17 +50,17 @@ public sealed class CohortReportsTests(IngestionFixture fixture)
     }
 
     [Fact]
-    public async Task ClinicBelowThreshold_WithheldWithReason()
+    public async Task SmallClinic_ExactForItsOwnQualityLead_NothingWithheld()
     {
         var clinic = NewClinic();
         await Feed(clinic, 4);
 
-        var text = await fixture.Client.GetStringAsync($"/api/v1/reports/overview?clinicId={clinic}");
-        var overall = JsonNode.Parse(text)!["overall"]!;
+        var text = await fixture.ClientFor(AccessToken.Roles.Quality, clinic).GetStringAsync($"/api/v1/reports/overview?clinicId={clinic}");
+        var report = JsonNode.Parse(text)!;
 
-        Assert.Null(overall["counts"]);
-        Assert.NotNull(overall["withheld"]);
-        Assert.DoesNotContain("\"value\":4", text);
+        Assert.Equal(4, (int)report["overall"]!["counts"]!["enrolled"]!["value"]!);
+        Assert.Null(report["overall"]!["withheld"]);
+        Assert.Equal("own-clinics", (string)report["disclosure"]!["tier"]!);
     }
 
     [Fact]

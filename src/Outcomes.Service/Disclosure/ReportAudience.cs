@@ -1,0 +1,21 @@
+using System.Security.Claims;
+using Outcomes.Contracts;
+using Outcomes.Domain.Disclosure;
+
+namespace Outcomes.Service.Disclosure;
+
+/// Who asks about whose data: the tier a report is published in. Network: the whole network's courses (every clinic),
+/// which crosses clinic boundaries and so is always protected.
+public sealed record ReportAudience(DisclosureTier Tier, bool Network)
+{
+    /// A researcher is always protected; a quality lead or administrator sees its own clinics exactly unless the
+    /// deployment switched that tier off; anything over the network is protected.
+    public static ReportAudience Of(ClaimsPrincipal caller, bool network, DisclosureOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(options);
+        var ownClinics = options.OwnClinics && !network && !caller.IsInRole(AccessToken.Roles.Researcher)
+            && (caller.IsInRole(AccessToken.Roles.Quality) || caller.IsInRole(AccessToken.Roles.Admin));
+        return new ReportAudience(ownClinics ? DisclosureTier.OwnClinics : DisclosureTier.Protected, network);
+    }
+}

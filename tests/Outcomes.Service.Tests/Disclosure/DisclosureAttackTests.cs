@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Outcomes.Contracts;
+using Outcomes.Service.Tests.Fixtures;
+
+namespace Outcomes.Service.Tests.Disclosure;
+
+/// The attacks of issue 11, each run twice over the real service: against the own-clinics tier (exact; the attack
+/// works, so the test is not vacuous) and against the protected tier (network or researcher), where it must not
+/// recover the value beyond the noise the method states.
+[Collection(IngestionCollection.Name)]
+public sealed class DisclosureAttackTests(IngestionFixture fixture)
+{
+    private static readonly string[] TargetBands = ["18-24", "25-34", "45-54", "55-64", "65-74", "75-89"];
+    private static readonly int[] TargetWeekTwoScores = [23, 5, 17, 9, 26, 12];
+
+    private static string NewClinic() => "clinic-d" + Guid.NewGuid().ToString("N")[..8];
+
+    /// A clinic of typical courses (age band 35-44) plus one target per other age band whose week-2 PHQ-9 total is
+    /// known to the test (and to nobody reading reports).
+    private async Task FeedClinic(string clinic, int typical, bool withTargets = true)
+    {
+        var feeds = Enumerable.Range(0, typical).Select(_ => CourseFeed.ForNewPatient(clinic)).ToList();
+        var messages = feeds.SelectMany(f => f.Induction()).ToList();
+        var expected = feeds.Select(f => (f, f.Induction().Count)).ToList();
+        if (withTargets)
+        {
+            for (var t = 0; t < TargetBands.Length; t++)
+            {
+                var target = CourseFeed.ForNewPatient(clinic);
+                var course = Target(target, TargetBands[t], TargetWeekTwoScores[t]);
+                messages.AddRange(course);
+                expected.Add((target, course.Count));
+            }
+        }
+        await fixture.Publisher.PublishAll(messages);
+        foreach (var (feed, facts) in expected) await fixture.CourseWith(feed, facts);
+    }
+
+    private static List<WireMessage> Target(CourseFeed feed, string band, int weekTwo)
+    {
+        var enrolment = feed.Enrolment(CourseFeed.Start.AddDays(-3));
+        enrolment["ageBand"] = band;
+        var messages = new List<WireMessage>
+        {
+            CourseFeed.Message("patient-enrolled", enrolment),
+            CourseFeed.Message("phq9-completed", feed.Phq9Total(CourseFeed.Start.AddDays(-1), 24)),
+        };
+        foreach (var day in new[] { 0, 3, 7, 10, 14 }) messages.Add(CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start.AddDays(day))));
+        messages.Add(CourseFeed.Message("phq9-completed", feed.Phq9Total(CourseFeed.Start.AddDays(3).AddHours(2), 20)));
+        messages.Add(CourseFeed.Message("phq9-completed", feed.Phq9Total(CourseFeed.Start.AddDays(10).AddHours(2), weekTwo)));
+        return messages;
+    }
+
+    private static JsonObject Cohort(string clinic, IEnumerable<string>? bands = null, string? from = null, string? to = null)
+    {
+        var filter = new JsonObject { ["clinic"] = new JsonArray(clinic) };
+        if (bands is not null) filter["ageBand"] = new JsonArray(bands.Select(b => (JsonNode)b).ToArray());
+        if (from is not null) filter["firstSessionFrom"] = from;
+        if (to is not null) filter["firstSessionTo"] = to;
+        return new JsonObject
+        {
+            ["name"] = "attack", ["version"] = "1", ["title"] = "attack", ["filter"] = filter,
+            ["options"] = new JsonObject { ["sections"] = new JsonArray("counts", "response", "time-to-response", "trajectory", "item9") },
+        };
+    }
+
+    private static async Task<JsonNode> Post(HttpClient client, JsonObject definition, string query = "")
+    {
+        var response = await client.PostAsJsonAsync("/api/v1/reports/cohort" + query, definition);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    private async Task CutRelease()
+    {
+        var response = await fixture.Client.PostAsync("/api/v1/releases", null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// Week 2's courses and the sum of their totals (count × mean) as published.
+    private static (double Courses, double Sum) WeekTwo(JsonNode report)
+    {
+        if (report["overall"]?["trajectory"]?["weeks"]?[2] is not { } week) return (0, 0);
+        var courses = (double)week["courses"]!["value"]!;
+        var mean = week["mean"] is { } m ? (double)m : 0;
+        return (courses, courses * mean);
+    }
+
+    [Fact]
+    public async Task DifferencingTwoCohortsThatDifferByOneCourse_ExactInOwnTier_NoisyInProtectedTier()
+    {
+        var clinic = NewClinic();
+        await FeedClinic(clinic, typical: 14);
+        await CutRelease();
+        var own = fixture.ClientFor(AccessToken.Roles.Quality, clinic);
+        var network = fixture.ClientFor(AccessToken.Roles.Quality, NewClinic());
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        string[] everyBand = ["18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-89", "90+"];
+
+        var ownRecovered = new List<double>();
+        var networkErrors = new List<double>();
+        var researcherErrors = new List<double>();
+        for (var t = 0; t < TargetBands.Length; t++)
+        {
+            var allBut = everyBand.Where(b => b != TargetBands[t]).ToArray();
+            var (n1, s1) = WeekTwo(await Post(own, Cohort(clinic)));
+            var (n2, s2) = WeekTwo(await Post(own, Cohort(clinic, allBut)));
+            ownRecovered.Add(s1 - s2);
+            Assert.Equal(1, n1 - n2);
+
+            var (p1, q1) = WeekTwo(await Post(network, Cohort(clinic), "?coverage=network"));
+            var (p2, q2) = WeekTwo(await Post(network, Cohort(clinic, allBut), "?coverage=network"));
+            networkErrors.Add(Math.Abs(q1 - q2 - TargetWeekTwoScores[t]));
+
+            var (r1, u1) = WeekTwo(await Post(researcher, Cohort(clinic)));
+            var (r2, u2) = WeekTwo(await Post(researcher, Cohort(clinic, allBut)));
+            researcherErrors.Add(Math.Abs(u1 - u2 - TargetWeekTwoScores[t]));
+            _ = (p1, p2, r1, r2);
+        }
+
+        // Unprotected: every target's score comes out exactly.
+        Assert.Equal(TargetWeekTwoScores.Select(s => (double)s), ownRecovered.Select(v => Math.Round(v, 6)));
+        // Protected: the difference carries the sums' noise (sd 27 each); within a point for at most two of six.
+        Assert.True(networkErrors.Count(e => e <= 1) <= 2, "network: " + string.Join(", ", networkErrors));
+        Assert.True(researcherErrors.Count(e => e <= 1) <= 2, "researcher: " + string.Join(", ", researcherErrors));
+    }
+
+    [Fact]
+    public async Task CumulativeFilters_OwnTierGivesTheDifferenceExactly_ProtectedTierOnlyWithNoise()
+    {
+        var clinic = NewClinic();
+        await FeedClinic(clinic, typical: 12);
+        await CutRelease();
+        var own = fixture.ClientFor(AccessToken.Roles.Quality, clinic);
+        var network = fixture.ClientFor(AccessToken.Roles.Researcher, NewClinic());
+
+        // Every first session is in 2026-Q1: "up to 2026-Q1" minus "up to 2025-Q4" is that quarter's cohort. Each target
+        // is alone in its age band, so the difference is that one course: its count and its week-2 score.
+        var errors = new List<double>();
+        for (var t = 0; t < TargetBands.Length; t++)
+        {
+            var (n1, s1) = WeekTwo(await Post(own, Cohort(clinic, [TargetBands[t]], to: "2026-Q1")));
+            var (n0, s0) = WeekTwo(await Post(own, Cohort(clinic, [TargetBands[t]], to: "2025-Q4")));
+            Assert.Equal((1.0, TargetWeekTwoScores[t]), (n1 - n0, Math.Round(s1 - s0, 6)));
+
+            var (_, p1) = WeekTwo(await Post(network, Cohort(clinic, [TargetBands[t]], to: "2026-Q1"), "?coverage=network"));
+            var (_, p0) = WeekTwo(await Post(network, Cohort(clinic, [TargetBands[t]], to: "2025-Q4"), "?coverage=network"));
+            errors.Add(Math.Abs(p1 - p0 - TargetWeekTwoScores[t]));
+        }
+        Assert.True(errors.Count(e => e <= 1) <= 2, string.Join(", ", errors));
+    }
+
+    [Fact]
+    public async Task ReportsAtTwoPositions_GiveTheNewScoreToTheOwnClinic_ButTheProtectedTierAnswersOnlyAtReleasePoints()
+    {
+        var clinic = NewClinic();
+        await FeedClinic(clinic, typical: 12, withTargets: false);
+        await CutRelease();
+        var own = fixture.ClientFor(AccessToken.Roles.Quality, clinic);
+        var network = fixture.ClientFor(AccessToken.Roles.Quality, NewClinic());
+        var before = await Post(own, Cohort(clinic));
+        var position = (long)before["provenance"]!["eventStorePosition"]!;
+        var protectedBefore = (await Post(network, Cohort(clinic), "?coverage=network")).ToJsonString();
+
+        var late = CourseFeed.ForNewPatient(clinic);
+        await fixture.Publisher.PublishAll(late.Induction().Take(5));
+        await fixture.CourseWith(late, 5);
+
+        // Own tier: the position before and now differ by the new course, whose baseline (18) the sums give exactly.
+        var after = await Post(own, Cohort(clinic));
+        var baselineSum = (JsonNode r) => (double)r["overall"]!["trajectory"]!["weeks"]![0]!["mean"]! *
+                                           (double)r["overall"]!["trajectory"]!["weeks"]![0]!["courses"]!["value"]!;
+        Assert.Equal(18, Math.Round(baselineSum(after) - baselineSum(before), 6));
+
+        // Protected tier: a position that is not a release point (the release stands at `position`) is refused, naming
+        // the field and the rule ...
+        var refused = await network.PostAsJsonAsync($"/api/v1/reports/cohort?coverage=network&asOfPosition={position - 1}", Cohort(clinic));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("asOfPosition", await refused.Content.ReadAsStringAsync());
+        // ... and the latest protected answer stays at the release point until the next one is cut.
+        Assert.Equal(protectedBefore, (await Post(network, Cohort(clinic), "?coverage=network")).ToJsonString());
+        await CutRelease();
+        var next = await Post(network, Cohort(clinic), "?coverage=network");
+        Assert.NotEqual(protectedBefore, next.ToJsonString());
+        Assert.Equal("protected", (string)next["disclosure"]!["tier"]!);
+    }
+
+    [Fact]
+    public async Task ProtectedReports_OneReasonLabel_AtRiskRowsOnTheGrid_ParametersStated()
+    {
+        var clinic = NewClinic();
+        await FeedClinic(clinic, typical: 3);
+        await CutRelease();
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var definition = Cohort(clinic);
+        definition["options"]!["atRiskDays"] = new JsonArray(Enumerable.Range(0, 20).Select(d => (JsonNode)d).ToArray());
+
+        var text = (await Post(researcher, definition)).ToJsonString();
+        var report = JsonNode.Parse(text)!;
+
+        foreach (var label in new[] { "below-threshold", "complementary", "few-at-risk", "few-events", "small-group" })
+            Assert.DoesNotContain(label, text);
+        var atRisk = report["overall"]!["timeToResponse"]!["days"]!["atRisk"]!.AsArray();
+        Assert.All(atRisk, row => Assert.Equal(0, (double)row!["time"]! % 7));
+        Assert.Equal("protected", (string)report["disclosure"]!["tier"]!);
+        Assert.Equal("cell-key", (string)report["disclosure"]!["perturbation"]!["method"]!);
+        Assert.NotNull(report["disclosure"]!["release"]!["id"]);
+
+        // The same clinic's quality lead sees the same cohort exactly, every small cell included.
+        var own = await Post(fixture.ClientFor(AccessToken.Roles.Quality, clinic), definition);
+        Assert.Equal("own-clinics", (string)own["disclosure"]!["tier"]!);
+        Assert.Equal(9, (int)own["overall"]!["counts"]!["enrolled"]!["value"]!);
+    }
+
+    [Fact]
+    public async Task BadScope_RefusedNamingTheParameter()
+    {
+        var response = await fixture.Client.GetAsync("/api/v1/reports/overview?coverage=everyone");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("coverage", await response.Content.ReadAsStringAsync());
+    }
+}
