@@ -239,8 +239,29 @@ internal static class ReportPage
                $"<span class=\"num-label\">{p.EventStorePosition.ToString(CultureInfo.InvariantCulture)}</span></dd>" +
                $"<dt>As of</dt><dd class=\"meta\"><time class=\"num-label\" datetime=\"{p.AsOf.ToString("O", CultureInfo.InvariantCulture)}\">" +
                $"{p.AsOf.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC</time></dd>" +
-               $"<dt>Suppression threshold</dt><dd class=\"meta\">no count from <span class=\"num-label\">1</span> to <span class=\"num-label\">{report.SuppressionThreshold - 1}</span> is shown " +
-               $"(threshold <span class=\"num-label\">{report.SuppressionThreshold}</span>)</dd></dl></footer>";
+               Disclosure(report) + "</dl></footer>";
+    }
+
+    /// The tier the figures were published in and, for the protected tier, its parameters and release point.
+    private static string Disclosure(PublishedCohortReport report)
+    {
+        if (report.Disclosure is not { } d)
+            return $"<dt>Suppression threshold</dt><dd class=\"meta\">no count from <span class=\"num-label\">1</span> to " +
+                   $"<span class=\"num-label\">{report.SuppressionThreshold - 1}</span> is shown " +
+                   $"(threshold <span class=\"num-label\">{report.SuppressionThreshold}</span>)</dd>";
+        var tier = d.Tier switch
+        {
+            Domain.Disclosure.DisclosureTier.OwnClinics => "your own clinics, exact",
+            Domain.Disclosure.DisclosureTier.Protected => "protected (cell-key perturbation)",
+            _ => "released microdata",
+        };
+        var release = d.Release is { } r
+            ? $"<dt>Release point</dt><dd class=\"meta\" data-release=\"{r.Id.ToString(CultureInfo.InvariantCulture)}\">release " +
+              $"<span class=\"num-label\">{r.Id.ToString(CultureInfo.InvariantCulture)}</span>, cut " +
+              $"<time class=\"num-label\" datetime=\"{r.CutAt.ToString("O", CultureInfo.InvariantCulture)}\">" +
+              $"{r.CutAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC</time></dd>"
+            : "";
+        return $"<dt>Disclosure</dt><dd class=\"meta\" data-tier=\"{Markup.Text(tier)}\">{Markup.Text(tier)}: {Markup.Text(d.Rule)}</dd>" + release;
     }
 
     /// The filter as the definition states it, labels marked as labels: "modality: iv-ketamine; age-band: 25-34".
