@@ -7,6 +7,7 @@ using Outcomes.Service.Exports;
 using Outcomes.Service.Hosting;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
+using Outcomes.Service.Safety;
 using Outcomes.Service.Security;
 
 if (args is [OutcomeRebuildCommand.Verb, ..])
@@ -23,6 +24,7 @@ builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
 builder.Services.AddDisclosureControl();
 builder.Services.AddCohortReports();
+builder.Services.AddSafetySignals();
 builder.Services.AddOutcomesDashboard();
 builder.Services.AddResearchExports();
 
@@ -34,6 +36,7 @@ app.MapOutcomesOpenApi();
 app.MapOutcomesHealth();
 app.MapIngestionApi();
 app.MapPatientsApi();
+app.MapSafetySignalsApi();
 app.MapDisclosureApi();
 app.MapCohortReportsApi();
 app.MapAdHocCohortApi();

@@ -37,6 +37,7 @@ public static class EventStoreSetup
             options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!);
             options.Storage.ExtendedSchemaObjects.Add(new CourseOutcomeTable(options.DatabaseSchemaName).Definition());
             options.Storage.ExtendedSchemaObjects.AddRange(Disclosure.Releases.Tables(options.DatabaseSchemaName));
+            options.Storage.ExtendedSchemaObjects.Add(new Safety.SafetySignalStore(options.DatabaseSchemaName).Definition());
         })
         .ApplyAllDatabaseChangesOnStartup()
         .UseLightweightSessions();

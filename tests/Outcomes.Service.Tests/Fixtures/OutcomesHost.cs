@@ -12,6 +12,9 @@ namespace Outcomes.Service.Tests.Fixtures;
 /// Names that keep one test class's broker topology and database schema apart from every other's.
 public sealed record IsolatedNames(string Exchange, string Queue, string EnvelopeQueue, string Schema)
 {
+    /// Where this host publishes safety signals (the service's default is outcomes.clinic-signals).
+    public string SignalsExchange => Exchange + ".signals";
+
     public static IsolatedNames New()
     {
         var id = Guid.NewGuid().ToString("N")[..10];
@@ -33,6 +36,7 @@ public sealed record IsolatedNames(string Exchange, string Queue, string Envelop
         foreach (var suffix in new[] { "", "_error", "_skipped" })
             await channel.QueueDeleteAsync(queue + suffix);
         await channel.ExchangeDeleteAsync(Exchange);
+        await channel.ExchangeDeleteAsync(SignalsExchange);
         foreach (var queue in new[] { Queue, EnvelopeQueue })
         foreach (var suffix in new[] { "", "_error", "_skipped" })
             await channel.ExchangeDeleteAsync(queue + suffix);
@@ -65,6 +69,7 @@ public sealed class OutcomesHost : WebApplicationFactory<Program>
         builder.UseSetting("Ingestion:Exchange", _names.Exchange);
         builder.UseSetting("Ingestion:Queue", _names.Queue);
         builder.UseSetting("Ingestion:EnvelopeQueue", _names.EnvelopeQueue);
+        builder.UseSetting("Safety:Exchange", _names.SignalsExchange);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
         if (Environment.GetEnvironmentVariable("OUTCOMES_TEST_LOG_DIR") is { Length: > 0 } logs)
