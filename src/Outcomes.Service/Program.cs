@@ -41,6 +41,7 @@ app.MapDisclosureApi();
 app.MapCohortReportsApi();
 app.MapAdHocCohortApi();
 app.MapDashboard();
+app.MapWorkspace();
 app.MapExportsApi();
 await app.RunAsync();
 return 0;

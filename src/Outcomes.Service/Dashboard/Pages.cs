@@ -23,7 +23,8 @@ internal static class Pages
         var page = new StringBuilder("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">");
         page.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
         page.Append($"<title>{Markup.Text(title)} \u00b7 Outcomes</title><link rel=\"stylesheet\" href=\"{StylesheetPath}\"></head><body>");
-        page.Append($"<header class=\"site\"><nav><a class=\"brand\" href=\"{Root}\">Outcomes</a> <a href=\"{Root}\">Reports</a> <a href=\"{Root}#cohort\">Build a cohort</a>");
+        page.Append($"<header class=\"site\"><nav><a class=\"brand\" href=\"{Root}\">Outcomes</a> <a href=\"{Root}\">Reports</a> <a href=\"{Root}#cohort\">Build a cohort</a> " +
+                    $"<a href=\"{Root}/safety\">Safety worklist</a> <a href=\"{Root}/patients\">Find a course</a>");
         if (viewer is not null && token is not null)
             page.Append($"<span class=\"viewer\">{Markup.Text(viewer.Subject)} ({Markup.Text(viewer.Roles)}; clinics: {Markup.Text(viewer.Clinics)})</span>" +
                         $"<form method=\"post\" action=\"{Root}/sign-out\" class=\"sign-out\">{token.Field}<button type=\"submit\">Sign out</button></form>");
