@@ -33,8 +33,9 @@ internal static class CoxCommand
                 [.. columns.Events(eventColumn).Select(e => e == 1)],
                 design,
                 new CoxOptions { Ties = parse.GetRequiredValue(ties) == "breslow" ? CoxTies.Breslow : CoxTies.Efron });
+            if (columns.DroppedRowsNote is { } dropped) warnings.WriteLine($"warning: {dropped}");
             foreach (var warning in fit.Warnings) warnings.WriteLine($"warning: {warning}");
-            return new CoxReport(fit.N, fit.Events, fit.Coefficients, fit.Tests);
+            return new CoxReport(columns.DroppedRows, fit.N, fit.Events, fit.Coefficients, fit.Tests);
         });
         return command;
     }
@@ -52,4 +53,4 @@ internal static class CoxCommand
 }
 
 /// <summary>The JSON of <c>outcomes stats cox</c>: the fit without its likelihoods, iterations and covariance.</summary>
-internal sealed record CoxReport(int N, int Events, IReadOnlyList<CoxCoefficient> Coefficients, CoxTests Tests);
+internal sealed record CoxReport(int DroppedRows, int N, int Events, IReadOnlyList<CoxCoefficient> Coefficients, CoxTests Tests);

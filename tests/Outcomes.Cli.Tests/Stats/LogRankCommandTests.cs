@@ -40,7 +40,7 @@ public class LogRankCommandTests
         var report = StatsRun.Of("logrank", "--csv", StatsRun.Data("km-aml.csv"), "--time", "time", "--event", "status",
             "--group", "group").Json();
 
-        Assert.Equal(["chiSquare", "df", "p", "groups"], report.PropertyNames());
+        Assert.Equal(["droppedRows", "chiSquare", "df", "p", "groups"], report.PropertyNames());
         Assert.Equal(["group", "n", "observed", "expected"], report.GetProperty("groups")[0].PropertyNames());
     }
 }

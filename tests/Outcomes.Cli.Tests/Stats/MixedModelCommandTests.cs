@@ -68,7 +68,7 @@ public class MixedModelCommandTests
         var report = StatsRun.Of("lmm", "--csv", StatsRun.Data("lmm_sleepstudy.csv"), "--subject", "subject", "--time", "time",
             "--outcome", "outcome", "--random", "intercept").Json();
 
-        Assert.Equal(["fixedEffects", "variance", "logLikelihood"], report.PropertyNames());
+        Assert.Equal(["droppedRows", "fixedEffects", "variance", "logLikelihood"], report.PropertyNames());
         Assert.Equal(["name", "estimate", "se"], report.GetProperty("fixedEffects")[0].PropertyNames());
         Assert.Equal(["intercept", "slope", "covariance", "residual"], report.GetProperty("variance").PropertyNames());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, report.GetProperty("variance").GetProperty("slope").ValueKind);
