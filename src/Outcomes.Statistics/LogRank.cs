@@ -30,11 +30,24 @@ public static class LogRank
         var code = sample.Code;
         var n = time.Length;
 
+        // The sums over event times are written per group as N_g·Σ(weight) over the stretches of time in which
+        // N_g (the group's number at risk) is constant, and per pair of groups over the stretches in which both
+        // are. So each time costs only the groups whose number at risk changes then, O(k) each, instead of a
+        // pass over all k² pairs: O(n·k) in all. A 1,000-group test over 200,000 subjects with as many distinct
+        // times would otherwise cost 2·10¹¹ steps.
         var observed = new int[k];
         var expected = new double[k];
+        var diagonal = new double[k];
         var variance = new double[k, k];
         var atRisk = (int[])sample.GroupSizes.Clone();
         var leaving = new int[k];
+        var changed = new List<int>(Math.Min(k, 64));
+        // Running sums over event times of d/n (expected), c = d(n − d)/(n(n − 1)) (variance diagonal) and c/n
+        // (the products of two groups' numbers at risk), and each group's values of them at its last change.
+        double sumExpected = 0, sumDiagonal = 0, sumPair = 0;
+        var markExpected = new double[k];
+        var markDiagonal = new double[k];
+        var markPair = new double[k];
         var totalAtRisk = n;
 
         for (var i = 0; i < n;)
@@ -46,7 +59,7 @@ public static class LogRank
             {
                 var c = code[j];
                 var g = c >> 1;
-                leaving[g]++;
+                if (leaving[g]++ == 0) changed.Add(g);
                 if ((c & 1) == 1)
                 {
                     observed[g]++;
@@ -57,31 +70,48 @@ public static class LogRank
             if (deaths > 0)
             {
                 double d = deaths, nRisk = totalAtRisk;
-                for (var g = 0; g < k; g++) expected[g] += d * atRisk[g] / nRisk;
+                sumExpected += d / nRisk;
                 if (totalAtRisk > 1)
                 {
-                    for (var g = 0; g < k; g++)
-                    {
-                        var term = d * atRisk[g] * (nRisk - d) / (nRisk * (nRisk - 1));
-                        variance[g, g] += term;
-                        for (var h = 0; h < k; h++) variance[g, h] -= term * atRisk[h] / nRisk;
-                    }
+                    var c = d * (nRisk - d) / (nRisk * (nRisk - 1));
+                    sumDiagonal += c;
+                    sumPair += c / nRisk;
                 }
             }
 
-            for (var g = 0; g < k; g++)
+            foreach (var g in changed)
+            {
+                double ng = atRisk[g];
+                expected[g] += ng * (sumExpected - markExpected[g]);
+                diagonal[g] += ng * (sumDiagonal - markDiagonal[g]);
+                for (var h = 0; h < k; h++)
+                {
+                    if (atRisk[h] == 0) continue;
+                    // The pair's stretch began at the later of the two groups' last changes (the sums only grow).
+                    var since = Math.Max(markPair[g], markPair[h]);
+                    var pair = ng * atRisk[h] * (sumPair - since);
+                    variance[g, h] -= pair;
+                    if (h != g) variance[h, g] -= pair;
+                }
+                markExpected[g] = sumExpected;
+                markDiagonal[g] = sumDiagonal;
+                markPair[g] = sumPair;
+            }
+            foreach (var g in changed)
             {
                 atRisk[g] -= leaving[g];
                 leaving[g] = 0;
             }
+            changed.Clear();
             totalAtRisk -= j - i;
             i = j;
         }
+        for (var g = 0; g < k; g++) variance[g, g] += diagonal[g];
 
         var tested = new List<int>(k);
         for (var g = 0; g < k; g++)
             if (expected[g] > 0) tested.Add(g);
-        var chiSquare = tested.Count < 2 ? 0 : Quadratic(observed, expected, variance, tested);
+        var (chiSquare, _) = tested.Count < 2 ? (0.0, 0) : Quadratic(observed, expected, variance, tested);
         // As survdiff: with one group expected to have events, df = 0 and p = P(χ²₀ > 0) = 1; with none,
         // R's df is −1 and its p NaN, reported here as df 0 and p null.
         var df = Math.Max(tested.Count - 1, 0);
@@ -100,7 +130,7 @@ public static class LogRank
 
     /// <summary>(O − E)ᵀ V⁻ (O − E) over the tested groups after the first, by an LDLᵀ factorisation whose
     /// near-zero pivots (relative to the largest diagonal) are dropped, as survival's cholesky2 does.</summary>
-    private static double Quadratic(int[] observed, double[] expected, double[,] variance, List<int> tested)
+    private static (double ChiSquare, int Rank) Quadratic(int[] observed, double[] expected, double[,] variance, List<int> tested)
     {
         var m = tested.Count - 1;
         var a = new double[m, m];
@@ -139,14 +169,19 @@ public static class LogRank
         // With V = L D Lᵀ: bᵀ V⁻ b = Σ (L⁻¹ b)_c² / D_c over the kept pivots.
         var solved = new double[m];
         var chiSquare = 0.0;
+        var rank = 0;
         for (var r = 0; r < m; r++)
         {
             var value = b[r];
             for (var s = 0; s < r; s++) value -= lower[r, s] * solved[s];
             solved[r] = pivot[r] > 0 ? value : 0;
-            if (pivot[r] > 0) chiSquare += value * value / pivot[r];
+            if (pivot[r] > 0)
+            {
+                chiSquare += value * value / pivot[r];
+                rank++;
+            }
         }
-        return chiSquare;
+        return (chiSquare, rank);
     }
 }
 

@@ -27,7 +27,13 @@ internal static class CoxCommand
             var covariateColumns = parse.GetRequiredValue(covariates);
             var columns = CsvColumns.Read(parse.GetRequiredValue(csv), [timeColumn, eventColumn, .. covariateColumns]);
 
-            var design = DesignMatrix.FromColumns([.. covariateColumns.Select(c => Covariate(columns, c))]);
+            var coded = covariateColumns.Select(c => Covariate(columns, c)).ToList();
+            var coefficients = coded.Sum(c => c.Coefficients);
+            if (coefficients > StatsLimits.CoxCoefficients)
+                throw new StatsInputException(
+                    $"--covariates give {StatsLimits.Show(coefficients)} coefficients (a numeric column gives one, a factor its levels " +
+                    $"minus one): a Cox model has at most {StatsLimits.Show(StatsLimits.CoxCoefficients)}");
+            var design = DesignMatrix.FromColumns([.. coded.Select(c => c.Column)]);
             var fit = CoxRegression.Fit(
                 columns.Times(timeColumn),
                 [.. columns.Events(eventColumn).Select(e => e == 1)],
@@ -40,15 +46,20 @@ internal static class CoxCommand
         return command;
     }
 
-    private static DesignColumn Covariate(CsvColumns columns, string name)
+    private static (DesignColumn Column, int Coefficients) Covariate(CsvColumns columns, string name)
     {
-        if (columns.IsNumeric(name)) return DesignColumn.Numeric(name, columns.Numbers(name));
-        var labels = columns.Labels(name);
-        var levels = labels.Distinct(StringComparer.Ordinal).Take(2).ToList();
-        if (levels.Count < 2)
+        if (columns.IsNumeric(name)) return (DesignColumn.Numeric(name, columns.Numbers(name)), 1);
+        var levels = columns.DistinctCount(name, StatsLimits.FactorLevels);
+        if (levels > StatsLimits.FactorLevels)
             throw new StatsInputException(
-                $"column '{name}' is a factor with one level ('{levels[0]}'): a factor covariate needs two or more levels");
-        return DesignColumn.Factor(name, labels);
+                $"column '{name}' is a factor with more than {StatsLimits.Show(StatsLimits.FactorLevels)} levels: a factor covariate " +
+                $"may have at most {StatsLimits.Show(StatsLimits.FactorLevels)} (a column of subject keys or of numbers written as " +
+                "text is read as a factor)");
+        var labels = columns.Labels(name);
+        if (levels < 2)
+            throw new StatsInputException(
+                $"column '{name}' is a factor with one level ('{labels[0]}'): a factor covariate needs two or more levels");
+        return (DesignColumn.Factor(name, labels), levels - 1);
     }
 }
 

@@ -179,9 +179,34 @@ internal sealed class CsvColumns
         var times = Times(time);
         var events = Events(status);
         if (group is null) return SurvivalSample.Create(times, events);
+        if (DistinctCount(group, StatsLimits.Groups) > StatsLimits.Groups)
+            throw new StatsInputException(
+                $"column '{group}' has more than {StatsLimits.Show(StatsLimits.Groups)} groups: km and logrank compare at most " +
+                $"{StatsLimits.Show(StatsLimits.Groups)} (a group column holds arms, clinics or similar, not one value per subject)");
         return IsNumeric(group)
             ? SurvivalSample.Create(times, events, Numbers(group))
             : SurvivalSample.Create(times, events, Labels(group));
+    }
+
+    /// <summary>
+    /// Distinct values of the column over the complete rows (by value in a numeric column, by label otherwise),
+    /// counted only up to <paramref name="atMost"/> + 1, so that a column of a million keys costs no more than one of
+    /// <paramref name="atMost"/> + 1.
+    /// </summary>
+    public int DistinctCount(string column, int atMost)
+    {
+        if (IsNumeric(column)) return CountUpTo(Numbers(column), EqualityComparer<double>.Default, atMost);
+        return CountUpTo(Labels(column), StringComparer.Ordinal, atMost);
+    }
+
+    private static int CountUpTo<T>(T[] values, IEqualityComparer<T> comparer, int atMost)
+    {
+        var seen = new HashSet<T>(comparer);
+        foreach (var value in values)
+        {
+            if (seen.Add(value) && seen.Count > atMost) break;
+        }
+        return seen.Count;
     }
 
     /// <summary>
