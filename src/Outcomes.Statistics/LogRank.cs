@@ -9,7 +9,8 @@ namespace Outcomes.Statistics;
 /// E_g += d·n_g/n and, when n &gt; 1, V_gh += d·n_g(n − d)/(n(n − 1))·(δ_gh − n_h/n).
 /// χ² = (O − E)ᵀ V⁻ (O − E) over the groups with E &gt; 0, first of them dropped; df = (groups with E &gt; 0) − 1;
 /// p = P(χ²_df &gt; χ²). V⁻ is a generalized inverse (Cholesky with singular pivots set to zero), equal to
-/// V⁻¹ whenever V is invertible; R's solve() would stop on an exactly singular V instead.
+/// V⁻¹ whenever V is invertible; R's solve() would stop on an exactly singular V instead, where this test
+/// warns, takes df = rank(V), and gives no p at all when V = 0.
 /// </remarks>
 public static class LogRank
 {
@@ -111,11 +112,31 @@ public static class LogRank
         var tested = new List<int>(k);
         for (var g = 0; g < k; g++)
             if (expected[g] > 0) tested.Add(g);
-        var (chiSquare, _) = tested.Count < 2 ? (0.0, 0) : Quadratic(observed, expected, variance, tested);
+        var (chiSquare, rank) = tested.Count < 2 ? (0.0, 0) : Quadratic(observed, expected, variance, tested);
+        var warnings = new List<string>();
         // As survdiff: with one group expected to have events, df = 0 and p = P(χ²₀ > 0) = 1; with none,
         // R's df is −1 and its p NaN, reported here as df 0 and p null.
         var df = Math.Max(tested.Count - 1, 0);
         double? p = tested.Count == 0 ? null : df == 0 ? 1 : ChiSquaredTail.UpperTail(chiSquare, df);
+        if (rank < df)
+        {
+            // R's survdiff stops here ("system is exactly singular"); a p of 1 would claim a test that was not made.
+            if (rank == 0)
+            {
+                warnings.Add(
+                    "the log-rank variance is 0 (e.g. every event at one time, with no one left at risk to compare): " +
+                    "there is no information to test equal survival, so p is null");
+                p = null;
+            }
+            else
+            {
+                warnings.Add(
+                    $"the log-rank variance matrix is singular (rank {rank} for {df} comparisons, e.g. a group whose " +
+                    $"events all fall at one time with no one else at risk): the test is on {rank} degree{(rank == 1 ? "" : "s")} of freedom");
+                p = ChiSquaredTail.UpperTail(chiSquare, rank);
+            }
+            df = rank;
+        }
 
         var groups = new LogRankGroup[k];
         var matrix = new double[k][];
@@ -125,7 +146,7 @@ public static class LogRank
             matrix[g] = new double[k];
             for (var h = 0; h < k; h++) matrix[g][h] = variance[g, h];
         }
-        return new LogRankTest(chiSquare, df, p, groups, matrix);
+        return new LogRankTest(chiSquare, df, p, groups, matrix, warnings);
     }
 
     /// <summary>(O − E)ᵀ V⁻ (O − E) over the tested groups after the first, by an LDLᵀ factorisation whose
@@ -187,16 +208,27 @@ public static class LogRank
 
 /// <summary>Result of the log-rank test.</summary>
 /// <param name="ChiSquare">The log-rank statistic (0 when fewer than two groups have expected events).</param>
-/// <param name="Df">Degrees of freedom: groups with expected events &gt; 0, minus one (never below 0).</param>
-/// <param name="P">P(χ²_df &gt; ChiSquare); 1 when df = 0 (as R); null when no group has expected events (R: NaN).</param>
+/// <param name="Df">
+/// Degrees of freedom: groups with expected events &gt; 0, minus one (never below 0); when the variance matrix is
+/// singular, its rank (see <paramref name="Warnings"/>).
+/// </param>
+/// <param name="P">
+/// P(χ²_df &gt; ChiSquare); 1 when one group has expected events (df = 0, as R); null when no group has expected
+/// events (R: NaN) or the variance is 0 (R stops: "system is exactly singular").
+/// </param>
 /// <param name="Groups">Per group, in R's factor-level order.</param>
 /// <param name="Variance">Variance-covariance matrix of O − E, rows and columns in the order of <paramref name="Groups"/>.</param>
+/// <param name="Warnings">
+/// Why the test is weaker than asked: a singular variance matrix (R's survdiff stops there), with its rank as df.
+/// Empty for an ordinary test.
+/// </param>
 public sealed record LogRankTest(
     double ChiSquare,
     int Df,
     double? P,
     IReadOnlyList<LogRankGroup> Groups,
-    IReadOnlyList<IReadOnlyList<double>> Variance);
+    IReadOnlyList<IReadOnlyList<double>> Variance,
+    IReadOnlyList<string> Warnings);
 
 /// <summary>One group's counts in the log-rank test.</summary>
 /// <param name="Group">The group label.</param>

@@ -145,13 +145,25 @@ public class LogRankTests
         Assert.Equal(1, test.Df);
     }
 
-    [Fact]
-    public void SingularVariance_GeneralizedInverseGivesZero()
+    [Theory]
+    [InlineData(new double[] { 1, 1 }, new[] { 1, 1 }, new[] { "a", "b" })]
+    [InlineData(new double[] { 4, 4, 4, 4, 4, 4, 2 }, new[] { 1, 1, 1, 1, 1, 1, 0 }, new[] { "a", "b", "c", "a", "b", "c", "a" })]
+    public void AllEventsAtOneTime_VarianceIsZero_WarnsAndGivesNoP(double[] time, int[] status, string[] group)
     {
-        // Both subjects die at the only time: V = 0, where R's solve() stops; the g-inverse gives 0.
-        var test = LogRank.Test([1, 1], [1, 1], ["a", "b"]);
+        // Everyone at risk dies at the only event time: V = 0, where R's solve() stops ("exactly singular").
+        // p = 1 would claim a test that found nothing; there was nothing to test.
+        var test = LogRank.Test(time, status, group);
 
-        Assert.Equal((0.0, 1, (double?)1.0), (test.ChiSquare, test.Df, test.P));
+        Assert.Equal((0.0, 0, (double?)null), (test.ChiSquare, test.Df, test.P));
+        Assert.Contains("the log-rank variance is 0", Assert.Single(test.Warnings));
+    }
+
+    [Fact]
+    public void OrdinaryTest_HasNoWarnings()
+    {
+        var (time, status, group) = SurvivalData.Load("aml");
+
+        Assert.Empty(LogRank.Test(time, status, group).Warnings);
     }
 
     [Fact]

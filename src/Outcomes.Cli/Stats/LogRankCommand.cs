@@ -30,6 +30,7 @@ internal static class LogRankCommand
 
             var test = LogRank.Test(sample);
             if (columns.DroppedRowsNote is { } dropped) warnings.WriteLine($"warning: {dropped}");
+            foreach (var warning in test.Warnings) warnings.WriteLine($"warning: {warning}");
             return new LogRankReport(columns.DroppedRows, test.ChiSquare, test.Df, test.P, test.Groups);
         });
         return command;
