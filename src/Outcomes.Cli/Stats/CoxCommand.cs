@@ -20,7 +20,7 @@ internal static class CoxCommand
         {
             csv, time, status, covariates, ties,
         };
-        command.Action = new StatsAction((parse, warnings) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var timeColumn = parse.GetRequiredValue(time);
             var eventColumn = parse.GetRequiredValue(status);
@@ -39,8 +39,8 @@ internal static class CoxCommand
                 [.. columns.Events(eventColumn).Select(e => e == 1)],
                 design,
                 new CoxOptions { Ties = parse.GetRequiredValue(ties) == "breslow" ? CoxTies.Breslow : CoxTies.Efron });
-            if (columns.DroppedRowsNote is { } dropped) warnings.WriteLine($"warning: {dropped}");
-            foreach (var warning in fit.Warnings) warnings.WriteLine($"warning: {warning}");
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
+            foreach (var warning in fit.Warnings) warn(warning);
             return new CoxReport(columns.DroppedRows, fit.N, fit.Events, fit.Coefficients, fit.Tests);
         });
         return command;
@@ -58,7 +58,7 @@ internal static class CoxCommand
         var labels = columns.Labels(name);
         if (levels < 2)
             throw new StatsInputException(
-                $"column '{name}' is a factor with one level ('{labels[0]}'): a factor covariate needs two or more levels");
+                $"column '{name}' is a factor with one level ({Printable.Quote(labels[0])}): a factor covariate needs two or more levels");
         return (DesignColumn.Factor(name, labels), levels - 1);
     }
 }

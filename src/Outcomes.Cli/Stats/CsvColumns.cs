@@ -125,8 +125,8 @@ internal sealed class CsvColumns
             {
                 Cell.Number => value,
                 // R reads Inf, -Inf and 1e400 as infinite numbers and then refuses them ("infinite predictor").
-                Cell.Infinite => throw Bad(i, column, $"'{cell}' is infinite: numbers must be finite"),
-                _ => throw Bad(i, column, $"'{cell}' is not a number"),
+                Cell.Infinite => throw Bad(i, column, $"{Printable.Quote(cell)} is infinite: numbers must be finite"),
+                _ => throw Bad(i, column, $"{Printable.Quote(cell)} is not a number"),
             };
         }
         return values;
@@ -155,7 +155,7 @@ internal sealed class CsvColumns
             {
                 "1" => 1,
                 "0" => 0,
-                _ => throw Bad(i, column, $"'{cells[i]}' is not 0 or 1: an event column holds 1 (event) or 0 (censored)"),
+                _ => throw Bad(i, column, $"{Printable.Quote(cells[i])} is not 0 or 1: an event column holds 1 (event) or 0 (censored)"),
             };
         }
         return values;
@@ -270,7 +270,14 @@ internal sealed class CsvColumns
         }
         if (index >= 0) return index;
 
-        var message = $"column '{name}' not found; columns are: {string.Join(", ", header)}";
+        if (header.Any(Printable.IsBinary))
+            throw new StatsInputException(
+                $"column '{name}' not found: the first line of {file} is not text (it holds control characters or bytes that " +
+                "are not UTF-8); the file must be a UTF-8 CSV whose first line names the columns");
+        const int listed = 20;
+        var columns = string.Join(", ", header.Take(listed).Select(h => h.Length <= Printable.QuotedLength ? h : Printable.Quote(h)));
+        if (header.Count > listed) columns += $", ... ({StatsLimits.Show(header.Count)} columns)";
+        var message = $"column '{name}' not found; columns are: {columns}";
         if (header.All(h => Classify(h) is Cell.Number or Cell.Infinite or Cell.NotANumber))
             message += $" (the first line of {file} looks like data: it must be a header naming the columns)";
         throw new StatsInputException(message);

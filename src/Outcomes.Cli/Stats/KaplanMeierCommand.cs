@@ -25,7 +25,7 @@ internal static class KaplanMeierCommand
         {
             csv, time, status, group, intervalType, level, at,
         };
-        command.Action = new StatsAction((parse, warnings) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var timeColumn = parse.GetRequiredValue(time);
             var eventColumn = parse.GetRequiredValue(status);
@@ -40,7 +40,7 @@ internal static class KaplanMeierCommand
             // An absent array option reads as empty, not null; --at always names at least one time.
             if (parse.GetValue(at) is { Length: > 0 } times)
                 curves = [.. curves.Select(curve => curve with { Table = KaplanMeier.At(curve, times) })];
-            if (columns.DroppedRowsNote is { } dropped) warnings.WriteLine($"warning: {dropped}");
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
             return new KaplanMeierReport(columns.DroppedRows, curves);
         });
         return command;

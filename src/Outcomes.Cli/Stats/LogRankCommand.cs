@@ -17,7 +17,7 @@ internal static class LogRankCommand
         {
             csv, time, status, group,
         };
-        command.Action = new StatsAction((parse, warnings) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var timeColumn = parse.GetRequiredValue(time);
             var eventColumn = parse.GetRequiredValue(status);
@@ -26,11 +26,11 @@ internal static class LogRankCommand
             var sample = columns.Survival(timeColumn, eventColumn, groupColumn);
             if (sample.Groups.Count < 2)
                 throw new StatsInputException(
-                    $"column '{groupColumn}' has one group ('{sample.Groups[0]}'): the log-rank test compares two or more");
+                    $"column '{groupColumn}' has one group ({Printable.Quote(sample.Groups[0]!)}): the log-rank test compares two or more");
 
             var test = LogRank.Test(sample);
-            if (columns.DroppedRowsNote is { } dropped) warnings.WriteLine($"warning: {dropped}");
-            foreach (var warning in test.Warnings) warnings.WriteLine($"warning: {warning}");
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
+            foreach (var warning in test.Warnings) warn(warning);
             return new LogRankReport(columns.DroppedRows, test.ChiSquare, test.Df, test.P, test.Groups);
         });
         return command;

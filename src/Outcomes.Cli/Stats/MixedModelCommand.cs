@@ -20,7 +20,7 @@ internal static class MixedModelCommand
         {
             csv, subject, time, outcome, random,
         };
-        command.Action = new StatsAction((parse, warnings) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var subjectColumn = parse.GetRequiredValue(subject);
             var timeColumn = parse.GetRequiredValue(time);
@@ -33,9 +33,9 @@ internal static class MixedModelCommand
                 columns.Numbers(outcomeColumn),
                 parse.GetRequiredValue(random) == "intercept" ? RandomEffectsTerm.Intercept : RandomEffectsTerm.InterceptAndSlope);
             if (fit.Problem is { } problem) throw new StatsInputException(problem);
-            if (columns.DroppedRowsNote is { } dropped) warnings.WriteLine($"warning: {dropped}");
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
             if (fit.Singular)
-                warnings.WriteLine("warning: boundary (singular) fit: a random-effect variance is 0 or the intercept-slope correlation is +-1");
+                warn("boundary (singular) fit: a random-effect variance is 0 or the intercept-slope correlation is +-1");
             return new MixedModelReport(columns.DroppedRows, fit.FixedEffects, fit.Variance, fit.LogLikelihood);
         });
         return command;
