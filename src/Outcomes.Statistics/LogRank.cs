@@ -149,60 +149,21 @@ public static class LogRank
         return new LogRankTest(chiSquare, df, p, groups, matrix, warnings);
     }
 
-    /// <summary>(O − E)ᵀ V⁻ (O − E) over the tested groups after the first, by an LDLᵀ factorisation whose
-    /// near-zero pivots (relative to the largest diagonal) are dropped, as survival's cholesky2 does.</summary>
+    /// <summary>(O − E)ᵀ V⁻ (O − E) over the tested groups after the first, and the rank of V, by survival's cholesky2,
+    /// whose near-zero pivots (relative to the largest diagonal) mark redundant groups.</summary>
     private static (double ChiSquare, int Rank) Quadratic(int[] observed, double[] expected, double[,] variance, List<int> tested)
     {
         var m = tested.Count - 1;
-        var a = new double[m, m];
+        var a = new double[m * m];
         var b = new double[m];
-        var largest = 0.0;
         for (var r = 0; r < m; r++)
         {
             var g = tested[r + 1];
             b[r] = observed[g] - expected[g];
-            for (var c = 0; c < m; c++) a[r, c] = variance[g, tested[c + 1]];
-            largest = Math.Max(largest, Math.Abs(a[r, r]));
+            for (var c = 0; c < m; c++) a[r * m + c] = variance[g, tested[c + 1]];
         }
-
-        var threshold = largest * SingularTolerance;
-        var lower = new double[m, m];
-        var pivot = new double[m];
-        for (var c = 0; c < m; c++)
-        {
-            var diagonal = a[c, c];
-            for (var s = 0; s < c; s++) diagonal -= lower[c, s] * lower[c, s] * pivot[s];
-            if (!(diagonal > threshold))
-            {
-                pivot[c] = 0;
-                continue;
-            }
-            pivot[c] = diagonal;
-            lower[c, c] = 1;
-            for (var r = c + 1; r < m; r++)
-            {
-                var value = a[r, c];
-                for (var s = 0; s < c; s++) value -= lower[r, s] * lower[c, s] * pivot[s];
-                lower[r, c] = value / diagonal;
-            }
-        }
-
-        // With V = L D Lᵀ: bᵀ V⁻ b = Σ (L⁻¹ b)_c² / D_c over the kept pivots.
-        var solved = new double[m];
-        var chiSquare = 0.0;
-        var rank = 0;
-        for (var r = 0; r < m; r++)
-        {
-            var value = b[r];
-            for (var s = 0; s < r; s++) value -= lower[r, s] * solved[s];
-            solved[r] = pivot[r] > 0 ? value : 0;
-            if (pivot[r] > 0)
-            {
-                chiSquare += value * value / pivot[r];
-                rank++;
-            }
-        }
-        return (chiSquare, rank);
+        Cholesky.Decompose(a, m, SingularTolerance);
+        return Cholesky.QuadraticForm(a, m, b);
     }
 }
 

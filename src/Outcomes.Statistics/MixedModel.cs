@@ -226,21 +226,9 @@ public static class MixedModel
     // combination of earlier ones (R^2 > 1 - 1e-9), where lme4 would drop it.
     private static int FirstInestimableColumn(double[] scaled, int p)
     {
+        Cholesky.Decompose(scaled, p, 1e-9);
         for (var j = 0; j < p; j++)
-        {
             if (scaled[j * p + j] == 0) return j;
-            var d = scaled[j * p + j];
-            for (var k = 0; k < j; k++) d -= scaled[j * p + k] * scaled[j * p + k];
-            if (!(d > 1e-9)) return j;
-            var l = Math.Sqrt(d);
-            scaled[j * p + j] = l;
-            for (var i = j + 1; i < p; i++)
-            {
-                var s = scaled[i * p + j];
-                for (var k = 0; k < j; k++) s -= scaled[i * p + k] * scaled[j * p + k];
-                scaled[i * p + j] = s / l;
-            }
-        }
         return -1;
     }
 
