@@ -13,7 +13,7 @@ internal sealed class CsvColumns
     private readonly string _file;
     private readonly Dictionary<string, string[]> _cells;
     private readonly int[] _lines;
-    private readonly Dictionary<string, bool> _numeric;
+    private readonly Dictionary<string, Classified> _classified;
     private readonly int[] _rows;
     private readonly int[] _dropped;
 
@@ -22,16 +22,15 @@ internal sealed class CsvColumns
         _file = file;
         _cells = cells;
         _lines = lines;
-        _numeric = cells.ToDictionary(c => c.Key, c => c.Value.All(cell => Classify(cell) != Cell.Text), StringComparer.Ordinal);
+        _classified = cells.ToDictionary(c => c.Key, c => Classified.Of(c.Value), StringComparer.Ordinal);
 
         // As R's na.omit on the model frame: a row with a missing value in any named column is left out whole.
+        var missing = new bool[lines.Length];
+        foreach (var column in _classified.Values)
+            for (var row = 0; row < missing.Length; row++) missing[row] |= column.IsMissing(row);
         var complete = new List<int>(lines.Length);
         var dropped = new List<int>();
-        for (var row = 0; row < lines.Length; row++)
-        {
-            if (cells.Any(c => IsMissing(c.Value[row], _numeric[c.Key]))) dropped.Add(row);
-            else complete.Add(row);
-        }
+        for (var row = 0; row < lines.Length; row++) (missing[row] ? dropped : complete).Add(row);
         _rows = [.. complete];
         _dropped = [.. dropped];
         if (_rows.Length == 0)
@@ -116,17 +115,17 @@ internal sealed class CsvColumns
     /// <summary>Finite numbers, one per complete row.</summary>
     public double[] Numbers(string column)
     {
-        var cells = Cells(column);
-        var values = new double[cells.Length];
-        for (var i = 0; i < cells.Length; i++)
+        var classified = _classified[column];
+        var values = new double[_rows.Length];
+        for (var i = 0; i < values.Length; i++)
         {
-            var cell = cells[i];
-            values[i] = Classify(cell, out var value) switch
+            var row = _rows[i];
+            values[i] = classified.Kinds[row] switch
             {
-                Cell.Number => value,
+                Cell.Number => classified.Values[row],
                 // R reads Inf, -Inf and 1e400 as infinite numbers and then refuses them ("infinite predictor").
-                Cell.Infinite => throw Bad(i, column, $"{Printable.Quote(cell)} is infinite: numbers must be finite"),
-                _ => throw Bad(i, column, $"{Printable.Quote(cell)} is not a number"),
+                Cell.Infinite => throw Bad(i, column, $"{Printable.Quote(_cells[column][row])} is infinite: numbers must be finite"),
+                _ => throw Bad(i, column, $"{Printable.Quote(_cells[column][row])} is not a number"),
             };
         }
         return values;
@@ -213,7 +212,7 @@ internal sealed class CsvColumns
     /// Whether the column is numeric: every cell a number, infinite or missing, as R's read.csv decides a column's type.
     /// Otherwise it holds labels, and <c>NaN</c> in it is a label like any other.
     /// </summary>
-    public bool IsNumeric(string column) => _numeric[column];
+    public bool IsNumeric(string column) => _classified[column].Numeric;
 
     /// <summary>The cells of the complete rows, in file order.</summary>
     private string[] Cells(string column)
@@ -225,8 +224,6 @@ internal sealed class CsvColumns
     }
 
     private enum Cell { Empty, NotAvailable, NotANumber, Number, Infinite, Text }
-
-    private static Cell Classify(string text) => Classify(text, out _);
 
     /// <summary>What R's read.csv makes of a cell: NA, NaN and infinities in any letter case, and overflow (1e400) as infinite.</summary>
     private static Cell Classify(string text, out double value)
@@ -243,14 +240,30 @@ internal sealed class CsvColumns
         return double.IsNaN(value) ? Cell.NotANumber : double.IsInfinity(value) ? Cell.Infinite : Cell.Number;
     }
 
-    /// <summary>Empty and NA are missing in any column; NaN only in a numeric one (in a column of labels it is a label).</summary>
-    private static bool IsMissing(string text, bool numeric) =>
-        Classify(text) switch
+    /// <summary>A column's cells classified once, with the numbers they hold.</summary>
+    private sealed record Classified(Cell[] Kinds, double[] Values, bool Numeric)
+    {
+        public static Classified Of(string[] cells)
+        {
+            var kinds = new Cell[cells.Length];
+            var values = new double[cells.Length];
+            var numeric = true;
+            for (var row = 0; row < cells.Length; row++)
+            {
+                kinds[row] = Classify(cells[row], out values[row]);
+                numeric &= kinds[row] != Cell.Text;
+            }
+            return new Classified(kinds, values, numeric);
+        }
+
+        /// <summary>Empty and NA are missing in any column; NaN only in a numeric one (in a column of labels it is a label).</summary>
+        public bool IsMissing(int row) => Kinds[row] switch
         {
             Cell.Empty or Cell.NotAvailable => true,
-            Cell.NotANumber => numeric,
+            Cell.NotANumber => Numeric,
             _ => false,
         };
+    }
 
     /// <summary>A bad cell, named by its data row and file line; <paramref name="index"/> counts complete rows.</summary>
     private StatsInputException Bad(int index, string column, string problem)
@@ -278,7 +291,7 @@ internal sealed class CsvColumns
         var columns = string.Join(", ", header.Take(listed).Select(h => h.Length <= Printable.QuotedLength ? h : Printable.Quote(h)));
         if (header.Count > listed) columns += $", ... ({StatsLimits.Show(header.Count)} columns)";
         var message = $"column '{name}' not found; columns are: {columns}";
-        if (header.All(h => Classify(h) is Cell.Number or Cell.Infinite or Cell.NotANumber))
+        if (header.All(h => Classify(h, out _) is Cell.Number or Cell.Infinite or Cell.NotANumber))
             message += $" (the first line of {file} looks like data: it must be a header naming the columns)";
         throw new StatsInputException(message);
     }
