@@ -6,7 +6,8 @@ namespace Outcomes.Cli.Stats;
 
 /// <summary>
 /// The named columns of a researcher's CSV file (RFC 4180, header required, UTF-8 with or without BOM),
-/// read as text and converted on demand, each bad cell reported by its data row, file line and column.
+/// read as text, each cell classified once as R's read.csv would (number, missing, infinite or text), rows with a
+/// missing value left out as R's na.omit, and each bad cell reported by its data row, file line and column.
 /// </summary>
 internal sealed class CsvColumns
 {
