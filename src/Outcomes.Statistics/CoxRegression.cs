@@ -126,8 +126,8 @@ public static class CoxRegression
         var loglik0 = likelihood.Evaluate(beta);
         var best = loglik0;
         Array.Copy(u, step, p);
-        Cholesky(info, p, options.CholeskyTolerance);
-        Solve(info, p, step);
+        Cholesky.Decompose(info, p, options.CholeskyTolerance);
+        Cholesky.Solve(info, p, step);
         var scoreTest = 0.0;
         for (var i = 0; i < p; i++) scoreTest += u[i] * step[i];
 
@@ -141,7 +141,7 @@ public static class CoxRegression
             {
                 iterations = iteration;
                 var newLoglik = likelihood.Evaluate(newBeta);
-                Cholesky(info, p, options.CholeskyTolerance);
+                Cholesky.Decompose(info, p, options.CholeskyTolerance);
                 var finite = double.IsFinite(newLoglik) && AllFinite(u) && AllFinite(info);
                 // newLoglik == best covers 0/0 (a single subject, or one at risk per event), where R's ratio is NaN.
                 if (finite && (Math.Abs(1 - best / newLoglik) <= options.Tolerance || newLoglik == best))
@@ -160,7 +160,7 @@ public static class CoxRegression
                 {
                     halving = 0;
                     best = newLoglik;
-                    Solve(info, p, u);
+                    Cholesky.Solve(info, p, u);
                     for (var i = 0; i < p; i++)
                     {
                         beta[i] = newBeta[i];
@@ -172,10 +172,10 @@ public static class CoxRegression
             if (!converged && options.MaxIterations > 1)
             {
                 best = likelihood.Evaluate(beta);
-                Cholesky(info, p, options.CholeskyTolerance);
+                Cholesky.Decompose(info, p, options.CholeskyTolerance);
             }
         }
-        Invert(info, p);
+        Cholesky.Invert(info, p);
 
         var variance = new double[p * p];
         for (var i = 0; i < p; i++)
@@ -306,8 +306,8 @@ public static class CoxRegression
         }
         if (!AllFinite(v)) return double.NaN;
         var solved = (double[])b.Clone();
-        Cholesky(v, df, tolerance);
-        Solve(v, df, solved);
+        Cholesky.Decompose(v, df, tolerance);
+        Cholesky.Solve(v, df, solved);
         var sum = 0.0;
         for (var i = 0; i < df; i++) sum += b[i] * solved[i];
         return sum;
@@ -443,94 +443,6 @@ public static class CoxRegression
             for (var j = 0; j < p; j++) z[r * p + j] *= scale[j];
         }
         return scale;
-    }
-
-    /// Cholesky LDLᵀ of the symmetric matrix whose upper triangle m[i·p+j] (j ≥ i) is filled, as survival's
-    /// cholesky2: L goes below the diagonal, D on it; a pivot below toler·max(diagonal) marks a redundant
-    /// column and is set to 0. Returns the rank (negative if the matrix is not non-negative definite).
-    private static int Cholesky(double[] m, int p, double toler)
-    {
-        var eps = 0.0;
-        for (var i = 0; i < p; i++)
-        {
-            if (m[i * p + i] > eps) eps = m[i * p + i];
-            for (var j = i + 1; j < p; j++) m[j * p + i] = m[i * p + j];
-        }
-        eps = eps == 0 ? toler : eps * toler;
-        var rank = 0;
-        var sign = 1;
-        for (var i = 0; i < p; i++)
-        {
-            var pivot = m[i * p + i];
-            if (!double.IsFinite(pivot) || pivot < eps)
-            {
-                m[i * p + i] = 0;
-                if (pivot < -8 * eps) sign = -1;
-                continue;
-            }
-            rank++;
-            for (var j = i + 1; j < p; j++)
-            {
-                var temp = m[j * p + i] / pivot;
-                m[j * p + i] = temp;
-                m[j * p + j] -= temp * temp * pivot;
-                for (var k = j + 1; k < p; k++) m[k * p + j] -= temp * m[k * p + i];
-            }
-        }
-        return rank * sign;
-    }
-
-    /// Solves (L D Lᵀ) b = y in place from the factor of <see cref="Cholesky"/>; components of redundant columns are 0.
-    private static void Solve(double[] m, int p, double[] y)
-    {
-        for (var i = 0; i < p; i++)
-        {
-            var temp = y[i];
-            for (var j = 0; j < i; j++) temp -= y[j] * m[i * p + j];
-            y[i] = temp;
-        }
-        for (var i = p - 1; i >= 0; i--)
-        {
-            if (m[i * p + i] == 0)
-            {
-                y[i] = 0;
-                continue;
-            }
-            var temp = y[i] / m[i * p + i];
-            for (var j = i + 1; j < p; j++) temp -= y[j] * m[j * p + i];
-            y[i] = temp;
-        }
-    }
-
-    /// Inverts from the factor of <see cref="Cholesky"/> (survival's chinv2): the inverse lands in the upper
-    /// triangle and diagonal; rows and columns of redundant columns become 0 (a generalised inverse).
-    private static void Invert(double[] m, int p)
-    {
-        for (var i = 0; i < p; i++)
-        {
-            if (!(m[i * p + i] > 0)) continue;
-            m[i * p + i] = 1 / m[i * p + i];
-            for (var j = i + 1; j < p; j++)
-            {
-                m[j * p + i] = -m[j * p + i];
-                for (var k = 0; k < i; k++) m[j * p + k] += m[j * p + i] * m[i * p + k];
-            }
-        }
-        for (var i = 0; i < p; i++)
-        {
-            if (m[i * p + i] == 0)
-            {
-                for (var j = 0; j < i; j++) m[j * p + i] = 0;
-                for (var j = i; j < p; j++) m[i * p + j] = 0;
-                continue;
-            }
-            for (var j = i + 1; j < p; j++)
-            {
-                var temp = m[j * p + i] * m[j * p + j];
-                m[i * p + j] = temp;
-                for (var k = i; k < j; k++) m[i * p + k] += temp * m[j * p + k];
-            }
-        }
     }
 
     private static int RequireSubjects(double[] time, bool[] events)

@@ -51,6 +51,65 @@ public static class MixedModel
         covariates ??= [];
         Validate(subject, time, outcome, term, covariates);
 
+        // Time is fitted in units of a power of two near its largest value, so that the slope's entries of theta are of
+        // the order of the intercept's whatever the unit (days x 86400 puts them 1e-5 apart, where the optimiser stops
+        // short of the optimum, as lme4's does). Dividing by a power of two is exact, and the model is the same: only
+        // its parameters are written in other units, and are rewritten in the caller's below.
+        var timeUnit = TimeUnit(time);
+        var scaledTime = new double[time.Count];
+        for (var i = 0; i < scaledTime.Length; i++) scaledTime[i] = time[i] / timeUnit;
+        var fit = FitScaled(subject, scaledTime, outcome, term, covariates);
+        return timeUnit == 1 ? fit : InCallerUnits(fit, timeUnit);
+    }
+
+    // 2^k with 1 <= max|t| / 2^k < 2; 1 when every time is 0.
+    private static double TimeUnit(IReadOnlyList<double> time)
+    {
+        var largest = 0.0;
+        for (var i = 0; i < time.Count; i++) largest = Math.Max(largest, Math.Abs(time[i]));
+        return largest == 0 ? 1 : Math.ScaleB(1.0, Math.ILogB(largest));
+    }
+
+    // The fit with time in units of u, written per caller's time unit: with t = u·s, beta_time and b_time scale by 1/u,
+    // Var(slope) by 1/u^2, Cov(intercept, slope) by 1/u, theta's slope row by 1/u; log|X'V^-1 X| gains 2 log u, so the
+    // REML criterion gains 2 log u. Singularity stays judged on the scaled fit, where it does not depend on the unit.
+    private static MixedModelFit<TSubject> InCallerUnits<TSubject>(MixedModelFit<TSubject> fit, double u)
+    {
+        if (fit.FixedEffects.Count == 0) return fit;
+        double PerTime(double value, int index, int timeIndex) => index == timeIndex ? value / u : value;
+        var fixedEffects = fit.FixedEffects
+            .Select((f, j) => f with { Estimate = PerTime(f.Estimate, j, 1), Se = PerTime(f.Se, j, 1) })
+            .ToArray();
+        var covariance = fit.FixedEffectsCovariance
+            .Select((row, j) => (IReadOnlyList<double>)row.Select((v, k) => PerTime(PerTime(v, j, 1), k, 1)).ToArray())
+            .ToArray();
+        var variance = fit.Variance with
+        {
+            Slope = fit.Variance.Slope / (u * u),
+            Covariance = fit.Variance.Covariance / u,
+        };
+        IReadOnlyList<double> theta = fit.Theta.Count == 3 ? [fit.Theta[0], fit.Theta[1] / u, fit.Theta[2] / u] : fit.Theta;
+        var randomEffects = fit.RandomEffects.Select(e => e with { Slope = e.Slope / u }).ToArray();
+        return fit with
+        {
+            FixedEffects = fixedEffects,
+            FixedEffectsCovariance = covariance,
+            Variance = variance,
+            Theta = theta,
+            RandomEffects = randomEffects,
+            LogLikelihood = fit.LogLikelihood - Math.Log(u),
+            RemlCriterion = fit.RemlCriterion + 2 * Math.Log(u),
+        };
+    }
+
+    private static MixedModelFit<TSubject> FitScaled<TSubject>(
+        IReadOnlyList<TSubject> subject,
+        IReadOnlyList<double> time,
+        IReadOnlyList<double> outcome,
+        RandomEffectsTerm term,
+        IReadOnlyList<Covariate> covariates)
+        where TSubject : notnull
+    {
         var index = new Dictionary<TSubject, int>();
         var keys = new List<TSubject>();
         var subjectIndex = new int[subject.Count];
@@ -167,21 +226,9 @@ public static class MixedModel
     // combination of earlier ones (R^2 > 1 - 1e-9), where lme4 would drop it.
     private static int FirstInestimableColumn(double[] scaled, int p)
     {
+        Cholesky.Decompose(scaled, p, 1e-9);
         for (var j = 0; j < p; j++)
-        {
             if (scaled[j * p + j] == 0) return j;
-            var d = scaled[j * p + j];
-            for (var k = 0; k < j; k++) d -= scaled[j * p + k] * scaled[j * p + k];
-            if (!(d > 1e-9)) return j;
-            var l = Math.Sqrt(d);
-            scaled[j * p + j] = l;
-            for (var i = j + 1; i < p; i++)
-            {
-                var s = scaled[i * p + j];
-                for (var k = 0; k < j; k++) s -= scaled[i * p + k] * scaled[j * p + k];
-                scaled[i * p + j] = s / l;
-            }
-        }
         return -1;
     }
 

@@ -80,7 +80,9 @@ public sealed record SubjectRandomEffects<TSubject>(TSubject Subject, int Observ
 /// </param>
 /// <param name="Singular">
 /// True when the fit lies on the boundary of the parameter space, as <c>lme4::isSingular</c> (tolerance 1e-4
-/// on the diagonal of theta): a zero variance or an intercept-slope correlation of +-1.
+/// on the diagonal of theta): a zero variance or an intercept-slope correlation of +-1. Theta is judged with time
+/// in units of a power of two near its largest value, so the answer does not depend on the time unit (lme4 judges
+/// the caller's units, and calls a fit with time in seconds singular because the slope's theta is below 1e-4).
 /// </param>
 /// <param name="Theta">
 /// lme4's theta: the lower Cholesky factor of the random-effects covariance divided by sigma,

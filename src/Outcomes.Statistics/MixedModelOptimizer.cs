@@ -197,20 +197,11 @@ internal static class ThetaOptimizer
     {
         var a = (double[])hessian.Clone();
         for (var j = 0; j < k; j++) a[j * k + j] += damping;
-        if (!RemlCriterion.CholeskyInPlace(a, k)) return null;
+        if (!Cholesky.DecomposePositiveDefinite(a, k)) return null;
         var step = new double[k];
-        for (var i = 0; i < k; i++)
-        {
-            var s = -gradient[i];
-            for (var j = 0; j < i; j++) s -= a[i * k + j] * step[j];
-            step[i] = s / a[i * k + i];
-        }
-        for (var i = k - 1; i >= 0; i--)
-        {
-            var s = step[i];
-            for (var j = i + 1; j < k; j++) s -= a[j * k + i] * step[j];
-            step[i] = s / a[i * k + i];
-        }
+        for (var i = 0; i < k; i++) step[i] = -gradient[i];
+        Cholesky.ForwardSolve(a, k, step);
+        Cholesky.BackSolve(a, k, step);
         foreach (var value in step)
             if (!double.IsFinite(value)) return null;
         return step;

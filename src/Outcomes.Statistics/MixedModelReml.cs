@@ -115,10 +115,10 @@ internal sealed class RemlCriterion
         var a = new double[p * p];
         var beta = new double[p];
         var ldL2 = Absorb(theta, a, beta, out var r2);
-        if (!CholeskyInPlace(a, p)) return null;
-        ForwardSolve(a, p, beta);
+        if (!Cholesky.DecomposePositiveDefinite(a, p)) return null;
+        Cholesky.ForwardSolve(a, p, beta);
         for (var k = 0; k < p; k++) r2 -= beta[k] * beta[k];
-        BackSolve(a, p, beta);
+        Cholesky.BackSolve(a, p, beta);
         return new Profiled(a, beta, r2, ldL2);
     }
 
@@ -138,8 +138,8 @@ internal sealed class RemlCriterion
         {
             var column = new double[p];
             column[j] = 1;
-            ForwardSolve(rx, p, column);
-            BackSolve(rx, p, column);
+            Cholesky.ForwardSolve(rx, p, column);
+            Cholesky.BackSolve(rx, p, column);
             for (var k = 0; k < p; k++) inverse[k * p + j] = column[k];
         }
         return inverse;
@@ -354,46 +354,6 @@ internal sealed class RemlCriterion
             }
         }
         return effects;
-    }
-
-    // Lower Cholesky factor in place (row-major, lower triangle used); false if not positive definite.
-    internal static bool CholeskyInPlace(double[] a, int n)
-    {
-        for (var j = 0; j < n; j++)
-        {
-            var d = a[j * n + j];
-            for (var k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
-            if (!(d > 0)) return false;
-            var l = Math.Sqrt(d);
-            a[j * n + j] = l;
-            for (var i = j + 1; i < n; i++)
-            {
-                var s = a[i * n + j];
-                for (var k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
-                a[i * n + j] = s / l;
-            }
-        }
-        return true;
-    }
-
-    private static void ForwardSolve(double[] l, int n, double[] b)
-    {
-        for (var i = 0; i < n; i++)
-        {
-            var s = b[i];
-            for (var k = 0; k < i; k++) s -= l[i * n + k] * b[k];
-            b[i] = s / l[i * n + i];
-        }
-    }
-
-    private static void BackSolve(double[] l, int n, double[] b)
-    {
-        for (var i = n - 1; i >= 0; i--)
-        {
-            var s = b[i];
-            for (var k = i + 1; k < n; k++) s -= l[k * n + i] * b[k];
-            b[i] = s / l[i * n + i];
-        }
     }
 }
 

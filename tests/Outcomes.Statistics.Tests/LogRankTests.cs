@@ -35,6 +35,54 @@ public class LogRankTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 40, 5)]
+    [InlineData(7, 300, 20)]
+    [InlineData(60, 2_000, 150)]
+    [InlineData(60, 2_000, 100_000)]
+    public void ManyGroupsWithTies_ExpectedAndVarianceAsTheTimeByTimeFormula(int groups, int subjects, int distinctTimes)
+    {
+        // The test sums per stretch of constant numbers at risk; this is the textbook sum over every event time.
+        var random = new Random(groups * 7919 + subjects);
+        var time = Enumerable.Range(0, subjects).Select(_ => (double)random.Next(distinctTimes)).ToArray();
+        var status = Enumerable.Range(0, subjects).Select(_ => random.Next(4) == 0 ? 0 : 1).ToArray();
+        var group = Enumerable.Range(0, subjects).Select(_ => random.Next(groups)).ToArray();
+
+        var test = LogRank.Test(time, status, group);
+
+        var expected = new double[groups];
+        var variance = new double[groups, groups];
+        foreach (var t in time.Distinct().Order())
+        {
+            var atRisk = new double[groups];
+            double d = 0, n = 0;
+            for (var i = 0; i < subjects; i++)
+            {
+                if (time[i] < t) continue;
+                atRisk[group[i]]++;
+                n++;
+                if (time[i] == t && status[i] == 1) d++;
+            }
+            if (d == 0) continue;
+            for (var g = 0; g < groups; g++)
+            {
+                expected[g] += d * atRisk[g] / n;
+                if (n < 2) continue;
+                var term = d * atRisk[g] * (n - d) / (n * (n - 1));
+                variance[g, g] += term;
+                for (var h = 0; h < groups; h++) variance[g, h] -= term * atRisk[h] / n;
+            }
+        }
+        var labels = test.Groups.Select(g => int.Parse(g.Group!, CultureInfo.InvariantCulture)).ToArray();
+        for (var g = 0; g < labels.Length; g++)
+        {
+            RReference.Close(expected[labels[g]], test.Groups[g].Expected, 1e-12, $"expected[{g}]");
+            for (var h = 0; h < labels.Length; h++)
+                Assert.True(Math.Abs(variance[labels[g], labels[h]] - test.Variance[g][h]) <= 1e-12 * Math.Max(1, Math.Abs(variance[labels[g], labels[g]])),
+                    $"var[{g},{h}]: expected {variance[labels[g], labels[h]]:R}, got {test.Variance[g][h]:R}");
+        }
+    }
+
     [Fact]
     public void ThreeGroups_HaveTwoDegreesOfFreedomInLevelOrder()
     {
@@ -97,13 +145,25 @@ public class LogRankTests
         Assert.Equal(1, test.Df);
     }
 
-    [Fact]
-    public void SingularVariance_GeneralizedInverseGivesZero()
+    [Theory]
+    [InlineData(new double[] { 1, 1 }, new[] { 1, 1 }, new[] { "a", "b" })]
+    [InlineData(new double[] { 4, 4, 4, 4, 4, 4, 2 }, new[] { 1, 1, 1, 1, 1, 1, 0 }, new[] { "a", "b", "c", "a", "b", "c", "a" })]
+    public void AllEventsAtOneTime_VarianceIsZero_WarnsAndGivesNoP(double[] time, int[] status, string[] group)
     {
-        // Both subjects die at the only time: V = 0, where R's solve() stops; the g-inverse gives 0.
-        var test = LogRank.Test([1, 1], [1, 1], ["a", "b"]);
+        // Everyone at risk dies at the only event time: V = 0, where R's solve() stops ("exactly singular").
+        // p = 1 would claim a test that found nothing; there was nothing to test.
+        var test = LogRank.Test(time, status, group);
 
-        Assert.Equal((0.0, 1, (double?)1.0), (test.ChiSquare, test.Df, test.P));
+        Assert.Equal((0.0, 0, (double?)null), (test.ChiSquare, test.Df, test.P));
+        Assert.Contains("the log-rank variance is 0", Assert.Single(test.Warnings));
+    }
+
+    [Fact]
+    public void OrdinaryTest_HasNoWarnings()
+    {
+        var (time, status, group) = SurvivalData.Load("aml");
+
+        Assert.Empty(LogRank.Test(time, status, group).Warnings);
     }
 
     [Fact]

@@ -149,6 +149,60 @@ public class MixedModelTests
         RReference.Close(weeks.Variance.Residual, rescaled.Variance.Residual, 1e-6, "residual variance");
     }
 
+    [Theory]
+    [InlineData("sleepstudy_seconds", 1e-6, 1e-3)]
+    [InlineData("nlme_seconds", 1e-5, 1e-3)]
+    public void SleepstudyInSeconds_FitsAsInDays_RewrittenInSeconds(string reference, double fixedTolerance, double varianceTolerance)
+    {
+        // Days x 86400: the slope's entries of theta are ~1e-5 of the intercept's. Without rescaling time the optimiser
+        // stopped short ("did not reach a stationary point"); lme4 itself stops short too (analytics/validation/lmm_units.R).
+        // The references: lme4's per-day fit rewritten in seconds, and nlme's fit to the seconds directly.
+        var expected = RReference.Expected("lmm_units_expected.csv");
+        var data = Load("sleepstudy");
+
+        var fit = MixedModel.Fit(data.Subject, data.Time.Select(t => t * 86400).ToArray(), data.Outcome);
+
+        Assert.Null(fit.Problem);
+        Assert.True(fit.Converged);
+        Assert.False(fit.Singular);
+        var prefix = $"{reference}.slope.";
+        foreach (var effect in fit.FixedEffects)
+        {
+            RReference.Close(expected[prefix + "estimate." + effect.Name], effect.Estimate, fixedTolerance, prefix + "estimate." + effect.Name);
+            RReference.Close(expected[prefix + "se." + effect.Name], effect.Se, fixedTolerance, prefix + "se." + effect.Name);
+        }
+        RReference.Close(expected[prefix + "variance.intercept"], fit.Variance.Intercept, varianceTolerance, "variance.intercept");
+        RReference.Close(expected[prefix + "variance.slope"], fit.Variance.Slope, varianceTolerance, "variance.slope");
+        RReference.Close(expected[prefix + "variance.covariance"], fit.Variance.Covariance, varianceTolerance, "variance.covariance");
+        RReference.Close(expected[prefix + "variance.residual"], fit.Variance.Residual, varianceTolerance, "variance.residual");
+        Assert.True(Math.Abs(expected[prefix + "logLik"]!.Value - fit.LogLikelihood!.Value) <= 1e-6,
+            $"logLik: expected {expected[prefix + "logLik"]:R}, got {fit.LogLikelihood:R}");
+    }
+
+    [Theory]
+    [InlineData(86400.0)]
+    [InlineData(1.0 / 1024)]
+    [InlineData(1e-6)]
+    [InlineData(3600.0 * 24 * 365)]
+    public void TimeInAnyUnit_SameFitRewrittenInThatUnit(double unitsPerDay)
+    {
+        var data = Load("sleepstudy");
+        var days = MixedModel.Fit(data.Subject, data.Time, data.Outcome);
+
+        var fit = MixedModel.Fit(data.Subject, data.Time.Select(t => t * unitsPerDay).ToArray(), data.Outcome);
+
+        Assert.True(fit.Converged);
+        Assert.Equal(days.Singular, fit.Singular);
+        RReference.Close(days.FixedEffects[1].Estimate / unitsPerDay, fit.FixedEffects[1].Estimate, 1e-8, "time");
+        RReference.Close(days.FixedEffects[1].Se / unitsPerDay, fit.FixedEffects[1].Se, 1e-6, "time se");
+        RReference.Close(days.Variance.Slope / (unitsPerDay * unitsPerDay), fit.Variance.Slope, 1e-6, "slope variance");
+        RReference.Close(days.Variance.Covariance / unitsPerDay, fit.Variance.Covariance, 1e-6, "covariance");
+        RReference.Close(days.Variance.Residual, fit.Variance.Residual, 1e-6, "residual variance");
+        RReference.Close(days.LogLikelihood - Math.Log(unitsPerDay), fit.LogLikelihood, 1e-9, "logLik");
+        RReference.Close(days.Theta[1] / unitsPerDay, fit.Theta[1], 1e-5, "theta 2");
+        RReference.Close(days.RandomEffects[0].Slope / unitsPerDay, fit.RandomEffects[0].Slope, 1e-5, "first subject's slope");
+    }
+
     [Fact]
     public void ShuffledRows_GiveTheSameFit()
     {

@@ -31,7 +31,7 @@ public class ResultShapeTests
 
         var json = JsonSerializer.SerializeToNode(test, Web)!.AsObject();
 
-        Assert.Equal(["chiSquare", "df", "p", "groups", "variance"], json.Select(p => p.Key));
+        Assert.Equal(["chiSquare", "df", "p", "groups", "variance", "warnings"], json.Select(p => p.Key));
         Assert.Equal(["group", "n", "observed", "expected"], json["groups"]![0]!.AsObject().Select(p => p.Key));
     }
 

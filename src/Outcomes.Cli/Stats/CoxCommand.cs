@@ -20,36 +20,48 @@ internal static class CoxCommand
         {
             csv, time, status, covariates, ties,
         };
-        command.Action = new StatsAction((parse, warnings) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var timeColumn = parse.GetRequiredValue(time);
             var eventColumn = parse.GetRequiredValue(status);
             var covariateColumns = parse.GetRequiredValue(covariates);
             var columns = CsvColumns.Read(parse.GetRequiredValue(csv), [timeColumn, eventColumn, .. covariateColumns]);
 
-            var design = DesignMatrix.FromColumns([.. covariateColumns.Select(c => Covariate(columns, c))]);
+            var coded = covariateColumns.Select(c => Covariate(columns, c)).ToList();
+            var coefficients = coded.Sum(c => c.Coefficients);
+            if (coefficients > StatsLimits.CoxCoefficients)
+                throw new StatsInputException(
+                    $"--covariates give {StatsLimits.Show(coefficients)} coefficients (a numeric column gives one, a factor its levels " +
+                    $"minus one): a Cox model has at most {StatsLimits.Show(StatsLimits.CoxCoefficients)}");
+            var design = DesignMatrix.FromColumns([.. coded.Select(c => c.Column)]);
             var fit = CoxRegression.Fit(
                 columns.Times(timeColumn),
                 [.. columns.Events(eventColumn).Select(e => e == 1)],
                 design,
                 new CoxOptions { Ties = parse.GetRequiredValue(ties) == "breslow" ? CoxTies.Breslow : CoxTies.Efron });
-            foreach (var warning in fit.Warnings) warnings.WriteLine($"warning: {warning}");
-            return new CoxReport(fit.N, fit.Events, fit.Coefficients, fit.Tests);
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
+            foreach (var warning in fit.Warnings) warn(warning);
+            return new CoxReport(columns.DroppedRows, fit.N, fit.Events, fit.Coefficients, fit.Tests);
         });
         return command;
     }
 
-    private static DesignColumn Covariate(CsvColumns columns, string name)
+    private static (DesignColumn Column, int Coefficients) Covariate(CsvColumns columns, string name)
     {
-        if (columns.IsNumeric(name)) return DesignColumn.Numeric(name, columns.Numbers(name));
-        var labels = columns.Labels(name);
-        var levels = labels.Distinct(StringComparer.Ordinal).Take(2).ToList();
-        if (levels.Count < 2)
+        if (columns.IsNumeric(name)) return (DesignColumn.Numeric(name, columns.Numbers(name)), 1);
+        var levels = columns.DistinctCount(name, StatsLimits.FactorLevels);
+        if (levels > StatsLimits.FactorLevels)
             throw new StatsInputException(
-                $"column '{name}' is a factor with one level ('{levels[0]}'): a factor covariate needs two or more levels");
-        return DesignColumn.Factor(name, labels);
+                $"column '{name}' is a factor with more than {StatsLimits.Show(StatsLimits.FactorLevels)} levels: a factor covariate " +
+                $"may have at most {StatsLimits.Show(StatsLimits.FactorLevels)} (a column of subject keys or of numbers written as " +
+                "text is read as a factor)");
+        var labels = columns.Labels(name);
+        if (levels < 2)
+            throw new StatsInputException(
+                $"column '{name}' is a factor with one level ({Printable.Quote(labels[0])}): a factor covariate needs two or more levels");
+        return (DesignColumn.Factor(name, labels), levels - 1);
     }
 }
 
 /// <summary>The JSON of <c>outcomes stats cox</c>: the fit without its likelihoods, iterations and covariance.</summary>
-internal sealed record CoxReport(int N, int Events, IReadOnlyList<CoxCoefficient> Coefficients, CoxTests Tests);
+internal sealed record CoxReport(int DroppedRows, int N, int Events, IReadOnlyList<CoxCoefficient> Coefficients, CoxTests Tests);

@@ -25,7 +25,7 @@ internal static class KaplanMeierCommand
         {
             csv, time, status, group, intervalType, level, at,
         };
-        command.Action = new StatsAction((parse, _) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var timeColumn = parse.GetRequiredValue(time);
             var eventColumn = parse.GetRequiredValue(status);
@@ -40,11 +40,12 @@ internal static class KaplanMeierCommand
             // An absent array option reads as empty, not null; --at always names at least one time.
             if (parse.GetValue(at) is { Length: > 0 } times)
                 curves = [.. curves.Select(curve => curve with { Table = KaplanMeier.At(curve, times) })];
-            return new KaplanMeierReport(curves);
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
+            return new KaplanMeierReport(columns.DroppedRows, curves);
         });
         return command;
     }
 }
 
 /// <summary>The JSON of <c>outcomes stats km</c>: the library's curves carry exactly the fields the CLI promises.</summary>
-internal sealed record KaplanMeierReport(IReadOnlyList<KaplanMeierCurve> Groups);
+internal sealed record KaplanMeierReport(int DroppedRows, IReadOnlyList<KaplanMeierCurve> Groups);

@@ -17,23 +17,25 @@ internal static class LogRankCommand
         {
             csv, time, status, group,
         };
-        command.Action = new StatsAction((parse, _) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var timeColumn = parse.GetRequiredValue(time);
             var eventColumn = parse.GetRequiredValue(status);
             var groupColumn = parse.GetRequiredValue(group);
-            var sample = CsvColumns.Read(parse.GetRequiredValue(csv), [timeColumn, eventColumn, groupColumn])
-                .Survival(timeColumn, eventColumn, groupColumn);
+            var columns = CsvColumns.Read(parse.GetRequiredValue(csv), [timeColumn, eventColumn, groupColumn]);
+            var sample = columns.Survival(timeColumn, eventColumn, groupColumn);
             if (sample.Groups.Count < 2)
                 throw new StatsInputException(
-                    $"column '{groupColumn}' has one group ('{sample.Groups[0]}'): the log-rank test compares two or more");
+                    $"column '{groupColumn}' has one group ({Printable.Quote(sample.Groups[0]!)}): the log-rank test compares two or more");
 
             var test = LogRank.Test(sample);
-            return new LogRankReport(test.ChiSquare, test.Df, test.P, test.Groups);
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
+            foreach (var warning in test.Warnings) warn(warning);
+            return new LogRankReport(columns.DroppedRows, test.ChiSquare, test.Df, test.P, test.Groups);
         });
         return command;
     }
 }
 
 /// <summary>The JSON of <c>outcomes stats logrank</c>: the test without its variance matrix.</summary>
-internal sealed record LogRankReport(double ChiSquare, int Df, double? P, IReadOnlyList<LogRankGroup> Groups);
+internal sealed record LogRankReport(int DroppedRows, double ChiSquare, int Df, double? P, IReadOnlyList<LogRankGroup> Groups);

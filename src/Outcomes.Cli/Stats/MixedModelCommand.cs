@@ -20,7 +20,7 @@ internal static class MixedModelCommand
         {
             csv, subject, time, outcome, random,
         };
-        command.Action = new StatsAction((parse, warnings) =>
+        command.Action = new StatsAction((parse, warn) =>
         {
             var subjectColumn = parse.GetRequiredValue(subject);
             var timeColumn = parse.GetRequiredValue(time);
@@ -33,13 +33,14 @@ internal static class MixedModelCommand
                 columns.Numbers(outcomeColumn),
                 parse.GetRequiredValue(random) == "intercept" ? RandomEffectsTerm.Intercept : RandomEffectsTerm.InterceptAndSlope);
             if (fit.Problem is { } problem) throw new StatsInputException(problem);
+            if (columns.DroppedRowsNote is { } dropped) warn(dropped);
             if (fit.Singular)
-                warnings.WriteLine("warning: boundary (singular) fit: a random-effect variance is 0 or the intercept-slope correlation is +-1");
-            return new MixedModelReport(fit.FixedEffects, fit.Variance, fit.LogLikelihood);
+                warn("boundary (singular) fit: a random-effect variance is 0 or the intercept-slope correlation is +-1");
+            return new MixedModelReport(columns.DroppedRows, fit.FixedEffects, fit.Variance, fit.LogLikelihood);
         });
         return command;
     }
 }
 
 /// <summary>The JSON of <c>outcomes stats lmm</c>: estimates, variance components and the REML log-likelihood.</summary>
-internal sealed record MixedModelReport(IReadOnlyList<FixedEffect> FixedEffects, VarianceComponents Variance, double? LogLikelihood);
+internal sealed record MixedModelReport(int DroppedRows, IReadOnlyList<FixedEffect> FixedEffects, VarianceComponents Variance, double? LogLikelihood);

@@ -7,10 +7,11 @@ namespace Outcomes.Cli.Stats;
 
 /// <summary>
 /// Runs one <c>outcomes stats</c> analysis: its report goes to standard output as JSON; option errors, bad input and
-/// warnings go to standard error; exit code 0, or <see cref="InputError"/> for anything the user must fix.
+/// warnings go to standard error, every line through <see cref="Printable.Line"/>, the one place where text from the
+/// input reaches the terminal; exit code 0, or <see cref="InputError"/> for anything the user must fix.
 /// </summary>
-/// <param name="analyse">Computes the report from the parsed options; writes warnings to the given writer.</param>
-internal sealed class StatsAction(Func<ParseResult, TextWriter, object> analyse) : SynchronousCommandLineAction
+/// <param name="analyse">Computes the report from the parsed options; gives each warning to the given action.</param>
+internal sealed class StatsAction(Func<ParseResult, Action<string>, object> analyse) : SynchronousCommandLineAction
 {
     /// <summary>Exit code for bad options or bad input.</summary>
     public const int InputError = 2;
@@ -29,7 +30,8 @@ internal sealed class StatsAction(Func<ParseResult, TextWriter, object> analyse)
     public override int Invoke(ParseResult parseResult)
     {
         var output = parseResult.InvocationConfiguration.Output;
-        var error = parseResult.InvocationConfiguration.Error;
+        var errorWriter = parseResult.InvocationConfiguration.Error;
+        void Error(string line) => errorWriter.WriteLine(Printable.Line(line));
 
         // Errors on the command itself (unrecognised tokens) are the ones the parser cleared; the options' remain.
         var problems = parseResult.Errors.Select(e => e.Message)
@@ -37,26 +39,26 @@ internal sealed class StatsAction(Func<ParseResult, TextWriter, object> analyse)
             .ToList();
         if (problems.Count > 0)
         {
-            foreach (var problem in problems) error.WriteLine(problem);
-            error.WriteLine($"See '{CommandPath(parseResult)} --help'.");
+            foreach (var problem in problems) Error(problem);
+            Error($"See '{CommandPath(parseResult)} --help'.");
             return InputError;
         }
 
         object report;
         try
         {
-            report = analyse(parseResult, error);
+            report = analyse(parseResult, warning => Error($"warning: {warning}"));
         }
         catch (StatsInputException e)
         {
-            error.WriteLine($"error: {e.Message}");
+            Error($"error: {e.Message}");
             return InputError;
         }
         catch (ArgumentException e)
         {
             // The statistics library states the rule an argument broke; for the CLI that argument came from the input.
             var message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
-            error.WriteLine($"error: {message}");
+            Error($"error: {message}");
             return InputError;
         }
         output.WriteLine(JsonSerializer.Serialize(report, report.GetType(), Json));

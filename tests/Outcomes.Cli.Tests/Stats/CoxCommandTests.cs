@@ -78,7 +78,7 @@ public class CoxCommandTests
         var report = StatsRun.Of("cox", "--csv", StatsRun.Data("cox_lung.csv"), "--time", "time", "--event", "status",
             "--covariates", "age,sex").Json();
 
-        Assert.Equal(["n", "events", "coefficients", "tests"], report.PropertyNames());
+        Assert.Equal(["droppedRows", "n", "events", "coefficients", "tests"], report.PropertyNames());
         Assert.Equal(["name", "coef", "hazardRatio", "se", "z", "p", "lower", "upper"], report.GetProperty("coefficients")[0].PropertyNames());
         var tests = report.GetProperty("tests");
         Assert.Equal(["wald", "likelihoodRatio", "score"], tests.PropertyNames());

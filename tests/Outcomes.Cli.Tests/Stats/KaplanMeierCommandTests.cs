@@ -98,7 +98,7 @@ public class KaplanMeierCommandTests
     {
         var report = Km("aml", "log", "0.95", "--group", "group").Json();
 
-        Assert.Equal(["groups"], report.PropertyNames());
+        Assert.Equal(["droppedRows", "groups"], report.PropertyNames());
         var curve = report.GetProperty("groups")[0];
         Assert.Equal(["group", "n", "events", "median", "table"], curve.PropertyNames());
         Assert.Equal(["estimate", "lower", "upper"], curve.GetProperty("median").PropertyNames());

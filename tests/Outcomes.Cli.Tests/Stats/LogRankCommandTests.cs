@@ -35,12 +35,25 @@ public class LogRankCommandTests
     }
 
     [Fact]
+    public void AllEventsAtOneTime_WarnsOnStandardErrorAndGivesNoP()
+    {
+        using var file = new TempCsv("time,status,arm\n30,1,iv\n30,1,im\n30,1,iv\n30,1,im\n");
+
+        var run = StatsRun.Of("logrank", "--csv", file.Path, "--time", "time", "--event", "status", "--group", "arm");
+
+        var report = run.Json();
+        Assert.Equal(0, report.Integer("df"));
+        Assert.Null(report.Number("p"));
+        Assert.StartsWith("warning: the log-rank variance is 0 (e.g. every event at one time", run.Error);
+    }
+
+    [Fact]
     public void Json_HasExactlyThePromisedFieldsInOrder()
     {
         var report = StatsRun.Of("logrank", "--csv", StatsRun.Data("km-aml.csv"), "--time", "time", "--event", "status",
             "--group", "group").Json();
 
-        Assert.Equal(["chiSquare", "df", "p", "groups"], report.PropertyNames());
+        Assert.Equal(["droppedRows", "chiSquare", "df", "p", "groups"], report.PropertyNames());
         Assert.Equal(["group", "n", "observed", "expected"], report.GetProperty("groups")[0].PropertyNames());
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Outcomes.Statistics.Tests.Validation;
 
 namespace Outcomes.Cli.Tests.Stats;
@@ -68,9 +69,29 @@ public class MixedModelCommandTests
         var report = StatsRun.Of("lmm", "--csv", StatsRun.Data("lmm_sleepstudy.csv"), "--subject", "subject", "--time", "time",
             "--outcome", "outcome", "--random", "intercept").Json();
 
-        Assert.Equal(["fixedEffects", "variance", "logLikelihood"], report.PropertyNames());
+        Assert.Equal(["droppedRows", "fixedEffects", "variance", "logLikelihood"], report.PropertyNames());
         Assert.Equal(["name", "estimate", "se"], report.GetProperty("fixedEffects")[0].PropertyNames());
         Assert.Equal(["intercept", "slope", "covariance", "residual"], report.GetProperty("variance").PropertyNames());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, report.GetProperty("variance").GetProperty("slope").ValueKind);
+    }
+
+    [Fact]
+    public void TimeInSeconds_IsFittedAsInDays()
+    {
+        // Issue 12: sleepstudy with days x 86400 was refused as "did not reach a stationary point".
+        var lines = File.ReadAllLines(StatsRun.Data("lmm_sleepstudy.csv"));
+        var time = Array.IndexOf(lines[0].Split(','), "time");
+        using var file = new TempCsv(string.Join("\n", lines.Select((line, i) => i == 0 ? line : string.Join(',',
+            line.Split(',').Select((cell, c) => c == time ? (double.Parse(cell, CultureInfo.InvariantCulture) * 86400)
+                .ToString(CultureInfo.InvariantCulture) : cell)))) + "\n", name: "sleepstudy_seconds.csv");
+        var units = RReference.Expected("lmm_units_expected.csv");
+
+        var run = StatsRun.Of("lmm", "--csv", file.Path, "--subject", "subject", "--time", "time", "--outcome", "outcome");
+
+        var report = run.Json();
+        Assert.Equal("", run.Error);
+        RReference.Close(units["sleepstudy_seconds.slope.estimate.time"], report.GetProperty("fixedEffects")[1].Number("estimate"), 1e-6, "slope");
+        RReference.Close(units["sleepstudy_seconds.slope.variance.slope"], report.GetProperty("variance").Number("slope"), 1e-3, "slope variance");
+        RReference.Close(units["sleepstudy_seconds.slope.variance.covariance"], report.GetProperty("variance").Number("covariance"), 1e-3, "covariance");
     }
 }
