@@ -174,11 +174,11 @@ internal static class WorkspacePages
         body.Append("<section class=\"status\"><h2>Outcome status</h2><dl class=\"definitions\">");
         void Item(string term, string value) => body.Append($"<dt>{Markup.Text(term)}</dt><dd>{value}</dd>");
         Item("Sessions", outcome.SessionsReceived.ToString(CultureInfo.InvariantCulture));
-        Item("Baseline", outcome.Baseline is { } b ? $"{b.Total} ({Markup.Text(b.Severity.ToString())})" : Markup.Text($"none ({outcome.NoBaselineReason})"));
+        Item("Baseline", outcome.Baseline is { } b ? $"{b.Total} ({Markup.Text(Label(b.Severity.ToString()))})" : Markup.Text($"none ({outcome.NoBaselineReason})"));
         Item("Eligible", outcome.Eligible ? "yes" : $"no (baseline below {definitions.EligibilityMinimumBaseline} or none)");
         Item("Response", outcome.FirstResponse is { } r ? $"day {r.Day}, after {r.SessionsReceived} sessions (PHQ-9 {r.Total})" : outcome.Eligible ? "not yet" : "-");
         Item("Remission", outcome.FirstRemission is { } m ? $"day {m.Day}, after {m.SessionsReceived} sessions (PHQ-9 {m.Total})" : outcome.Eligible ? "not yet" : "-");
-        Item("Course", outcome.CourseEnded ? $"ended ({Markup.Text(outcome.EndReason?.ToString())}) on day {outcome.CourseEndDay}" : "ongoing");
+        Item("Course", outcome.CourseEnded ? $"ended ({Markup.Text(Label(outcome.EndReason?.ToString() ?? ""))}) on day {outcome.CourseEndDay}" : "ongoing");
         body.Append("</dl><p class=\"note\">Response: a PHQ-9 at least " +
                     $"{definitions.ResponseMinimumDropFraction:P0} below baseline; remission: a PHQ-9 below {definitions.RemissionBelowTotal} " +
                     $"(definitions {Markup.Text(definitions.Id)} {Markup.Text(definitions.Version)}).</p></section>");
