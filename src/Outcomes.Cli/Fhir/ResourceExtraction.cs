@@ -133,9 +133,10 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
                 break;
         }
         var members = o.HasMember.Select(m => FhirReferences.Canonical(m.Reference, origin.Bundle)).OfType<string>().ToArray();
-        if (shape == Phq9Shape.Panel && members.Length == 0 && total is null && items.All(i => i is null))
-            return Skip("Observation", "PHQ-9 panel without members, components or a total");
         var derivedFrom = o.DerivedFrom.Select(m => FhirReferences.Canonical(m.Reference, origin.Bundle)).OfType<string>().ToArray();
+        // An empty panel derived from a QuestionnaireResponse is kept so the report says what it repeats.
+        if (shape == Phq9Shape.Panel && members.Length == 0 && derivedFrom.Length == 0 && total is null && items.All(i => i is null))
+            return Skip("Observation", "PHQ-9 panel without members, components or a total");
         return new Phq9Record(patient, origin.Self, Version(o), shape, at.At.Value, items, total, members, derivedFrom);
     }
 
