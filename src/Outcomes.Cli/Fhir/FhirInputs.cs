@@ -101,7 +101,11 @@ public sealed class FhirInputs(ConversionReport report)
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
             _parser.TryDeserializeResource(ref reader, out var resource, out _);
-            if (resource is null) report.Skip("(unreadable)", "not a FHIR resource");
+            if (resource is null)
+            {
+                report.Resource("(unreadable)");
+                report.Skip("(unreadable)", "not a FHIR resource");
+            }
             return resource;
         }
         catch (Exception e) when (e is JsonException or DeserializationFailedException or FormatException or InvalidOperationException)
