@@ -83,7 +83,7 @@ public static class CourseAssembly
         foreach (var e in extracts)
         {
             if (!bySource.TryGetValue(e.Source, out var kept)) { bySource[e.Source] = e; continue; }
-            var type = e.Source.Split('/')[0];
+            var type = FhirReferences.TypeOf(e.Source);
             if (CompareVersions(e.Version, kept.Version) > 0)
             {
                 bySource[e.Source] = e;
@@ -100,7 +100,7 @@ public static class CourseAssembly
 
     private static void SkipAll(IEnumerable<PatientExtract> extracts, string reason, ConversionReport report)
     {
-        foreach (var e in extracts) report.Skip(e.Source.Split('/')[0], reason);
+        foreach (var e in extracts) report.Skip(FhirReferences.TypeOf(e.Source), reason);
     }
 
     // ---------------------------------------------------------------- sessions
@@ -111,7 +111,7 @@ public static class CourseAssembly
         var sessions = new List<TreatmentSessionGiven>();
         foreach (var s in records)
         {
-            var type = s.Source.Split('/')[0];
+            var type = FhirReferences.TypeOf(s.Source);
             var kind = s.MedicationReference is { } reference ? context.Medications.KindOf(reference) : context.Options.KindOf(s.MedicationCodes);
             if (kind is null)
             {
@@ -254,9 +254,7 @@ public static class CourseAssembly
         }
     }
 
-    private static string TypeOf(Completion c) => c.Source.Split('/')[0] is var t && t.StartsWith("urn:", StringComparison.Ordinal)
-        ? (c.Shape == Phq9Shape.QuestionnaireResponse ? "QuestionnaireResponse" : "Observation")
-        : t;
+    private static string TypeOf(Completion c) => FhirReferences.TypeOf(c.Source);
 
     private static bool SameScores(Completion a, Completion b)
     {

@@ -128,7 +128,7 @@ public sealed class FhirInputs(ConversionReport report)
         foreach (var entry in bundle.Entry)
         {
             if (entry.Resource is null || string.IsNullOrEmpty(entry.FullUrl)) continue;
-            map.TryAdd(entry.FullUrl, FhirReferences.Self(entry.Resource.TypeName, entry.Resource.Id, entry.FullUrl));
+            if (FhirReferences.Self(entry.Resource.TypeName, entry.Resource.Id, entry.FullUrl) is { } self) map.TryAdd(entry.FullUrl, self);
         }
         foreach (var entry in bundle.Entry)
         {

@@ -24,7 +24,14 @@ public static class FhirReferences
         return parts[^2] + "/" + parts[^1];
     }
 
-    /// <summary>How a resource refers to itself: "Type/id", or its Bundle fullUrl when it has no id.</summary>
-    public static string Self(string typeName, string? id, string? fullUrl) =>
-        !string.IsNullOrEmpty(id) ? typeName + "/" + id : fullUrl ?? typeName + "/(no id)";
+    /// <summary>
+    /// How a resource refers to itself: "Type/id", or "Type/" + its Bundle fullUrl when it has no id (so the
+    /// Bundle's references to that fullUrl resolve to the same spelling); null when it has neither, and so
+    /// cannot be told apart from another resource.
+    /// </summary>
+    public static string? Self(string typeName, string? id, string? fullUrl) =>
+        !string.IsNullOrEmpty(id) ? typeName + "/" + id : !string.IsNullOrEmpty(fullUrl) ? typeName + "/" + fullUrl : null;
+
+    /// <summary>The resource type a self reference names.</summary>
+    public static string TypeOf(string self) => self[..Math.Max(0, self.IndexOf('/'))];
 }

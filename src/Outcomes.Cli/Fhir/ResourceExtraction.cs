@@ -4,7 +4,7 @@ using Outcomes.Contracts;
 namespace Outcomes.Cli.Fhir;
 
 /// <summary>Where a resource was read: how it refers to itself, and its Bundle's fullUrl map (null outside a Bundle).</summary>
-public sealed record ResourceOrigin(string Self, IReadOnlyDictionary<string, string>? Bundle);
+public sealed record ResourceOrigin(string? Self, IReadOnlyDictionary<string, string>? Bundle);
 
 /// <summary>
 /// Turns one FHIR resource into what a fact needs of it (<see cref="PatientExtract"/>), or skips it with a reason in
@@ -19,6 +19,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
     public PatientExtract? Extract(Resource resource, ResourceOrigin origin)
     {
         report.Resource(resource.TypeName);
+        if (origin.Self is null) return Skip(resource.TypeName, "no id (nor a Bundle fullUrl): cannot be told apart from other resources");
         try
         {
             return resource switch
@@ -62,7 +63,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             AdministrativeGender.Unknown => "unknown",
             _ => null,
         };
-        return new PatientRecord(origin.Self, origin.Self, Version(p), pseudonyms.PatientKey(KeySource(p, origin)), p.BirthDate, gender);
+        return new PatientRecord(origin.Self!, origin.Self!, Version(p), pseudonyms.PatientKey(KeySource(p, origin)), p.BirthDate, gender);
     }
 
     private string KeySource(Patient p, ResourceOrigin origin)
@@ -76,7 +77,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         chosen ??= identifiers.OrderBy(i => i.System + "|" + i.Value, StringComparer.Ordinal).FirstOrDefault();
         if (chosen is not null) return chosen.System + "|" + chosen.Value!.Trim();
         report.Flag("Patient without a system|value identifier: keyed by its resource id");
-        return origin.Self;
+        return origin.Self!;
     }
 
     // ---------------------------------------------------------------- Observation
@@ -137,7 +138,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         // An empty panel derived from a QuestionnaireResponse is kept so the report says what it repeats.
         if (shape == Phq9Shape.Panel && members.Length == 0 && derivedFrom.Length == 0 && total is null && items.All(i => i is null))
             return Skip("Observation", "PHQ-9 panel without members, components or a total");
-        return new Phq9Record(patient, origin.Self, Version(o), shape, at.At.Value, items, total, members, derivedFrom);
+        return new Phq9Record(patient, origin.Self!, Version(o), shape, at.At.Value, items, total, members, derivedFrom);
     }
 
     private int? Answer(int? score)
@@ -233,7 +234,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         var at = FhirTime.Read(q.Authored);
         if (at.At is null) return Skip("QuestionnaireResponse", $"PHQ-9 {at.Problem}");
         FlagTime("QuestionnaireResponse", at);
-        return new Phq9Record(patient, origin.Self, Version(q), Phq9Shape.QuestionnaireResponse, at.At.Value, items, total, [], []);
+        return new Phq9Record(patient, origin.Self!, Version(q), Phq9Shape.QuestionnaireResponse, at.At.Value, items, total, [], []);
     }
 
     private static bool IsPhq9Questionnaire(string? canonical) =>
@@ -326,7 +327,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
 
         var (amount, unit, doseProblem) = Dose(dose);
         var (routeValue, routeProblem) = RouteOf(route);
-        return new SessionRecord(patient, origin.Self, Version(resource), at.At.Value, codes, reference, amount, unit, routeValue,
+        return new SessionRecord(patient, origin.Self!, Version(resource), at.At.Value, codes, reference, amount, unit, routeValue,
             doseProblem ?? routeProblem);
     }
 
@@ -391,7 +392,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
 
     private PatientExtract? FromMedication(Medication m, ResourceOrigin origin)
     {
-        medications.Add(origin.Self, options.KindOf(Codings(m.Code)));
+        medications.Add(origin.Self!, options.KindOf(Codings(m.Code)));
         return null;
     }
 
@@ -415,7 +416,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             return Skip("Condition", "code in no diagnosis group");
         var patient = FhirReferences.Canonical(c.Subject?.Reference, origin.Bundle);
         if (patient is null) return Skip("Condition", "no subject");
-        return new ConditionRecord(patient, origin.Self, Version(c), codes);
+        return new ConditionRecord(patient, origin.Self!, Version(c), codes);
     }
 
     private static bool Matches(DiagnosisCodes codes, string coding)
@@ -430,7 +431,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         if (e.Status is null) return Skip("EpisodeOfCare", "status missing");
         var patient = FhirReferences.Canonical(e.Patient?.Reference, origin.Bundle);
         if (patient is null) return Skip("EpisodeOfCare", "no patient");
-        return new EpisodeRecord(patient, origin.Self, Version(e), Lower(e.Status)!, FhirTime.Read(e.Period?.Start).At,
+        return new EpisodeRecord(patient, origin.Self!, Version(e), Lower(e.Status)!, FhirTime.Read(e.Period?.Start).At,
             FhirTime.Read(e.Period?.End).At);
     }
 

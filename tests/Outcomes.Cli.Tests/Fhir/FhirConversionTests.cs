@@ -236,6 +236,25 @@ public sealed class FhirConversionTests
     }
 
     [Fact]
+    public void TransactionBundle_ReportNamesTypesNeverEntryUrls()
+    {
+        var run = FhirRun.Convert([FhirRun.Resources("transaction-bundle.json"), FhirRun.Resources("transaction-bundle.json")]);
+
+        Assert.Equal(4, run.Skipped("the same resource version read twice"));
+        Assert.DoesNotContain(run.Report.Skipped.Keys.Concat(run.Report.Flagged.Keys), k => k.Contains("urn:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ResourceWithoutIdOutsideABundle_Skipped()
+    {
+        var run = FhirRun.ConvertNdjson(OnePatientWithSession,
+            ["{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"44261-6\"}]},\"subject\":{\"reference\":\"Patient/p1\"},\"effectiveDateTime\":\"2026-03-09T09:00:00Z\",\"valueInteger\":4}"]);
+
+        Assert.Empty(run.OfType("phq9-completed"));
+        Assert.Equal(1, run.Skipped("Observation: no id (nor a Bundle fullUrl): cannot be told apart from other resources"));
+    }
+
+    [Fact]
     public void SearchsetBundleAndSingleResourceFiles_Read()
     {
         var run = FhirRun.Convert([FhirRun.Resources("searchset-bundle.json"), FhirRun.Resources("questionnaire-response.json")]);
