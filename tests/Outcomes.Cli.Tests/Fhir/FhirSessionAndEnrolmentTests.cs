@@ -91,6 +91,33 @@ public sealed class FhirSessionAndEnrolmentTests
     }
 
     [Fact]
+    public void MappingFile_ReadFromJson_UnknownPropertyRefusedNamingIt()
+    {
+        var good = Path.GetTempFileName();
+        var bad = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(good, """{ "ketamineRxNorm": ["1234567"], "majorDepressive": { "icd10Cm": ["F32"], "snomed": [] }, "patientIdentifierSystem": "urn:mrn" }""");
+            File.WriteAllText(bad, """{ "ketamineRxnormCodes": ["1234567"] }""");
+
+            var (options, problem) = FhirMappingOptions.FromFile(good);
+            var (_, refused) = FhirMappingOptions.FromFile(bad);
+
+            Assert.Null(problem);
+            Assert.Equal(["1234567"], options!.KetamineRxNorm);
+            Assert.Equal(FhirMappingOptions.Default.EsketamineRxNorm, options.EsketamineRxNorm);
+            Assert.Equal("urn:mrn", options.PatientIdentifierSystem);
+            Assert.StartsWith("--mapping:", refused);
+            Assert.Contains("ketamineRxnormCodes", refused);
+        }
+        finally
+        {
+            File.Delete(good);
+            File.Delete(bad);
+        }
+    }
+
+    [Fact]
     public void Enrolment_AgeBandAtFirstSession_SexFromGender_CourseStartFromFirstSessionWithoutEpisode()
     {
         // 44 on the day before the first session's birthday: still 35-44.

@@ -116,6 +116,35 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
     }
 
     [Fact]
+    public async Task PublishFromALine_SendsOnlyTheRest_ThenFromTheStart_EveryFactStoredOnce()
+    {
+        var (file, _) = Convert(RandomNumberGenerator.GetBytes(32), [Resources("bulk")]);
+        try
+        {
+            var lines = Lines(file);
+            var courses = lines.Select(l => l.Body.GetProperty("patientKey").GetString()!).Distinct().Select(k => new CourseFeed(Clinic, k)).ToList();
+
+            var resumed = await FhirCommand.PublishFile(file.FullName, fixture.Services.RabbitMqUri, 6, 100, fixture.Names.Exchange, fixture.Names.Queue,
+                CancellationToken.None);
+            var again = await FhirCommand.PublishFile(file.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
+                CancellationToken.None);
+
+            Assert.Equal((lines.Count - 5L, lines.Count + 1L), (resumed.Confirmed, resumed.NextLine));
+            Assert.Equal(lines.Count, again.Confirmed);
+            foreach (var course in courses)
+            {
+                var facts = lines.Count(l => l.Body.GetProperty("patientKey").GetString() == course.PatientKey);
+                await fixture.CourseWith(course, facts);
+                Assert.Equal(facts, await IngestionFixture.StoredEventCount(fixture.Host, course));
+            }
+        }
+        finally
+        {
+            file.Delete();
+        }
+    }
+
+    [Fact]
     public void EveryConvertedFact_PassesTheServicesContractRules_WhileTheIdentifierAsKeyWouldBeRefused()
     {
         var (file, _) = Convert(RandomNumberGenerator.GetBytes(32),
