@@ -232,27 +232,29 @@ public static class CourseAssembly
             var type = TypeOf(c);
             var answered = c.Items.Count(i => i is not null);
             int[]? items = answered == Phq9Loinc.Items.Count ? c.Items.Select(i => i!.Value).ToArray() : null;
-            var total = c.Total;
-            if (items is not null && total is not null && total != items.Sum())
-            {
-                report.Skip(type, "PHQ-9 stated total does not equal the sum of the items");
-                continue;
-            }
-            if (items is null && total is null)
+            if (items is null && c.Total is null)
             {
                 report.Skip(type, answered == 0 ? "PHQ-9 without item answers or a total" : "PHQ-9 with items missing and no total");
                 continue;
             }
-            if (items is null && total is < 0 or > 27)
+            // The domain's own PHQ-9 rule (the one the service applies): a stated total must equal the items' sum,
+            // a total alone must be 0-27.
+            var (_, violation) = Domain.Courses.Phq9Score.Create(items, c.Total);
+            if (violation is not null)
             {
-                report.Skip(type, "PHQ-9 total outside 0-27");
+                report.Skip(type, violation.Field == "total" && items is not null
+                    ? "PHQ-9 stated total does not equal the sum of the items"
+                    : $"PHQ-9 {violation.Field}: {Generic(violation.Rule)}");
                 continue;
             }
             if (items is null) report.Flag(answered == 0 ? "PHQ-9 total only" : "PHQ-9 with items missing: total only");
             yield return new Phq9Completed(context.Pseudonyms.EventId(context.ClinicId, $"{c.Source}|{c.Version}|phq9-completed"),
-                context.ClinicId, key, c.At, items, total);
+                context.ClinicId, key, c.At, items, c.Total);
         }
     }
+
+    // Rules may quote the value ("got 31"); the report counts by reason, so the value is dropped.
+    private static string Generic(string rule) => rule.Split(", got ")[0];
 
     private static string TypeOf(Completion c) => FhirReferences.TypeOf(c.Source);
 

@@ -143,6 +143,15 @@ public sealed class FhirConversionTests
     }
 
     [Fact]
+    public void TotalOutside0To27_SkippedByTheDomainsRule()
+    {
+        var run = FhirRun.ConvertNdjson(OnePatientWithSession, [TotalObservation("t1", "p1", "valueInteger", 31, Later)]);
+
+        Assert.Empty(run.OfType("phq9-completed"));
+        Assert.Equal(1, run.Skipped("Observation: PHQ-9 total: must be 0-27"));
+    }
+
+    [Fact]
     public void TotalOnlyObservation_ValueQuantity_Kept()
     {
         var run = FhirRun.ConvertNdjson(OnePatientWithSession, [TotalObservation("t1", "p1", "valueQuantity", new { value = 9, unit = "{score}" }, Later)]);
