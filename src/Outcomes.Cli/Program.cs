@@ -2,6 +2,7 @@ using System.CommandLine;
 using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
 using Outcomes.Cli.Exports;
+using Outcomes.Cli.Fhir;
 using Outcomes.Cli.Loading;
 using Outcomes.Cli.Stats;
 using Outcomes.Cli.Tokens;
@@ -15,5 +16,6 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     ExportCommands.Export(),
     ExportCommands.Report(),
     LoadCommand.Create(),
+    FhirCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
