@@ -26,6 +26,7 @@ builder.Services.AddDisclosureControl();
 builder.Services.AddCohortReports();
 builder.Services.AddSafetySignals();
 builder.Services.AddOutcomesDashboard();
+builder.Services.AddInsights();
 builder.Services.AddResearchExports();
 
 var app = builder.Build();
@@ -42,6 +43,7 @@ app.MapCohortReportsApi();
 app.MapAdHocCohortApi();
 app.MapDashboard();
 app.MapWorkspace();
+app.MapInsights();
 app.MapExportsApi();
 await app.RunAsync();
 return 0;
