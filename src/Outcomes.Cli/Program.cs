@@ -3,6 +3,7 @@ using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
 using Outcomes.Cli.Exports;
 using Outcomes.Cli.Loading;
+using Outcomes.Cli.Pseudonymise;
 using Outcomes.Cli.Stats;
 using Outcomes.Cli.Tokens;
 
@@ -15,5 +16,6 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     ExportCommands.Export(),
     ExportCommands.Report(),
     LoadCommand.Create(),
+    PseudonymiseCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

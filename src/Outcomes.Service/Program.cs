@@ -17,6 +17,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 builder.Services.AddOutcomesOpenApi();
 builder.Services.AddProblemDetails();
 builder.Services.AddOutcomesSecurity();
+builder.Services.AddOutcomesHttpHardening(builder.Configuration);
 builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
@@ -25,6 +26,7 @@ builder.Services.AddOutcomesDashboard();
 builder.Services.AddResearchExports();
 
 var app = builder.Build();
+app.UseOutcomesHttpHardening();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

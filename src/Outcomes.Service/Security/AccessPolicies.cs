@@ -14,6 +14,9 @@ public static class AccessPolicies
     /// Patient courses and cohort reports: quality leads, researchers, and operators.
     public const string QualityResearcherOrAdmin = "quality-researcher-or-admin";
 
+    /// One patient's course: the clinic's quality leads and operators (researchers read cohorts and exports only).
+    public const string QualityOrAdmin = "quality-or-admin";
+
     /// Research exports: researchers only (an administrator cannot export without also holding the researcher role).
     public const string Researcher = "researcher";
 
@@ -24,6 +27,7 @@ public static class AccessPolicies
     {
         [IntegrationOrAdmin] = [AccessToken.Roles.Integration, AccessToken.Roles.Admin],
         [QualityResearcherOrAdmin] = [AccessToken.Roles.Quality, AccessToken.Roles.Researcher, AccessToken.Roles.Admin],
+        [QualityOrAdmin] = [AccessToken.Roles.Quality, AccessToken.Roles.Admin],
         [Researcher] = [AccessToken.Roles.Researcher],
         [Admin] = [AccessToken.Roles.Admin],
     };
