@@ -28,9 +28,12 @@ public sealed class FaultHeaders : IFilter<ExceptionReceiveContext>
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("outcomesFaultHeaders");
 
-    /// The body could not be deserialized at all (MassTransit wraps the reader's error).
+    /// The body could not be deserialized at all: MassTransit wraps the reader's error, or (an envelope whose message is
+    /// not a JSON object) System.Text.Json refuses to make a JsonObject of it before the consumer runs.
     public static bool IsUnreadable(Exception exception) =>
-        exception is SerializationException || exception.GetBaseException() is System.Text.Json.JsonException;
+        exception is SerializationException
+        || exception.GetBaseException() is System.Text.Json.JsonException
+        || (exception is InvalidOperationException && exception.Source == typeof(System.Text.Json.Nodes.JsonObject).Assembly.GetName().Name);
 
     public static void Configure(IReceiveEndpointConfigurator endpoint) =>
         endpoint.ConfigureError(pipe =>
