@@ -27,8 +27,6 @@ public static class MessagingSetup
             bus.DisableUsageTelemetry();
             bus.AddConsumer<ClinicEventConsumer>();
             bus.AddConsumer<ClinicEnvelopeConsumer>();
-            // Readiness is "not ready" (503) while the broker is away, not "Degraded" (200): nothing can be ingested.
-            bus.ConfigureHealthCheckOptions(health => health.MinimalFailureStatus = Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy);
 
             bus.UsingRabbitMq((context, cfg) =>
             {
