@@ -51,19 +51,54 @@ public sealed class RejectionLog(IDocumentStore store, NpgsqlDataSource database
 
     private int Kept => options.Value.RejectionsKept;
 
-    /// Records one refused AMQP message. Every record has its own id: a later rejection never replaces an earlier one.
-    public async Task Record(Rejection rejection, RejectionSource source, CancellationToken cancellationToken)
+    private readonly System.Threading.Channels.Channel<(IngestionRejection Record, TaskCompletionSource Done)> _pending =
+        System.Threading.Channels.Channel.CreateUnbounded<(IngestionRejection, TaskCompletionSource)>(new() { SingleReader = true });
+    private int _writerStarted;
+
+    /// Records one refused AMQP message; completes when it is committed. Every record has its own id: a later
+    /// rejection never replaces an earlier one. Records arriving together are written together (one transaction,
+    /// one tally statement), so that a burst of bad messages costs the database little more than one of them.
+    public Task Record(Rejection rejection, RejectionSource source, CancellationToken cancellationToken)
     {
-        var record = ToRecord(rejection, source);
-        await using (var session = store.LightweightSession())
-        {
-            session.Store(record);
-            await session.SaveChangesAsync(cancellationToken);
-        }
-        await Count([record], cancellationToken);
-        await PruneIfDue(record.Quota, 1, cancellationToken);
-        logger.LogWarning("Rejected {MessageType} {EventId} from clinic {ClinicId}: {Reason}",
+        if (Interlocked.Exchange(ref _writerStarted, 1) == 0)
+            _ = Task.Run(WriteRecords, CancellationToken.None);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending.Writer.TryWrite((ToRecord(rejection, source), done));
+        logger.LogDebug("Rejected {MessageType} {EventId} from clinic {ClinicId}: {Reason}",
             rejection.MessageType, rejection.EventId, rejection.ClinicId, rejection.Reason);
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteRecords()
+    {
+        var batch = new List<(IngestionRejection Record, TaskCompletionSource Done)>();
+        while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < 1000 && _pending.Reader.TryRead(out var next))
+                batch.Add(next);
+            try
+            {
+                var records = batch.Select(b => b.Record).ToArray();
+                await using (var session = store.LightweightSession())
+                {
+                    session.Store(records);
+                    await session.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                await Count(records, CancellationToken.None).ConfigureAwait(false);
+                foreach (var quota in records.GroupBy(r => r.Quota))
+                    await PruneIfDue(quota.Key, quota.Count(), CancellationToken.None).ConfigureAwait(false);
+                logger.LogWarning("Rejected {Count} messages: {Reasons}", records.Length,
+                    string.Join("; ", records.GroupBy(r => r.Reason).Take(5).Select(g => $"{g.Count()} x {g.Key}")));
+                foreach (var (_, done) in batch) done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                // The consumers retry their messages: nothing is lost, the refusals are recorded on the next delivery.
+                logger.LogWarning(ex, "Recording {Count} rejections failed", batch.Count);
+                foreach (var (_, done) in batch) done.TrySetException(ex);
+            }
+        }
     }
 
     /// Records the rejections of a bulk upload's lines: all counted, the first <paramref name="keep"/> stored as
