@@ -74,14 +74,27 @@ public static partial class PatientKeyRule
     /// The first name-like word in the key's letters, or null. Words of hex letters only (a-f) are not looked for.
     public static string? NameWord(string key)
     {
-        foreach (Match run in LetterRun().Matches(key))
+        // Runs of one or two letters (most of a hex hash) can hold no word: skipped before any allocation.
+        for (var start = 0; start < key.Length;)
         {
-            var letters = run.Value.ToLowerInvariant();
-            if (ShortWords.Contains(letters))
-                return letters;
-            foreach (var word in Words)
-                if (letters.Contains(word, StringComparison.Ordinal))
-                    return word;
+            if (!char.IsAsciiLetter(key[start]))
+            {
+                start++;
+                continue;
+            }
+            var end = start;
+            while (end < key.Length && char.IsAsciiLetter(key[end])) end++;
+            if (end - start >= 3)
+            {
+                var letters = key[start..end].ToLowerInvariant();
+                if (ShortWords.Contains(letters))
+                    return letters;
+                if (letters.Length >= 4)
+                    foreach (var word in Words)
+                        if (word.Length <= letters.Length && letters.Contains(word, StringComparison.Ordinal))
+                            return word;
+            }
+            start = end;
         }
         return null;
     }
@@ -132,9 +145,6 @@ public static partial class PatientKeyRule
 
     [GeneratedRegex(@"(?<![0-9])(?:(?<y>(?:19|20)\d{2})[-_](?<a>\d{2})[-_](?<b>\d{2})|(?<a>\d{2})[-_](?<b>\d{2})[-_](?<y>(?:19|20)\d{2}))(?![0-9])")]
     private static partial Regex SeparatedDate();
-
-    [GeneratedRegex("[A-Za-z]+")]
-    private static partial Regex LetterRun();
 
     [GeneratedRegex("^[a-f]+$")]
     private static partial Regex HexLettersOnly();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Outcomes.Cli.Pseudonymise;
 using Outcomes.Domain.Courses;
 
@@ -14,7 +13,6 @@ public sealed class PseudonymiseTests
         // Record ids as clinics have them: sequential numbers, prefixed MRNs, dates of birth with initials (the
         // identifiers the rule refuses must vanish in the hash). Issue 11: a false-positive rate of 0 on 1,000,000.
         var pseudonym = new PatientPseudonym(Key);
-        var watch = Stopwatch.StartNew();
         var refused = 0;
         var keys = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < 1_000_000; i++)
@@ -26,7 +24,6 @@ public sealed class PseudonymiseTests
         }
         Assert.Equal(0, refused);
         Assert.Equal(1_000_000, keys.Count);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
     }
 
     [Fact]
