@@ -19,6 +19,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 builder.Services.AddOutcomesOpenApi();
 builder.Services.AddProblemDetails();
 builder.Services.AddOutcomesSecurity();
+builder.Services.AddOutcomesHttpHardening(builder.Configuration);
 builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
@@ -30,6 +31,7 @@ builder.Services.AddInsights();
 builder.Services.AddResearchExports();
 
 var app = builder.Build();
+app.UseOutcomesHttpHardening();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
