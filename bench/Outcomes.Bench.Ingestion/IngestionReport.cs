@@ -39,8 +39,8 @@ public static class IngestionReport
             var perThousand = string.Create(CultureInfo.InvariantCulture,
                 $"{Median(group.Select(r => r.Cpu.Service * 1000 / r.Messages)):0.00} / {Median(group.Select(r => r.Cpu.Postgres * 1000 / r.Messages)):0.00} / {Median(group.Select(r => r.Cpu.RabbitMq * 1000 / r.Messages)):0.00}");
             var isCeiling = group.First().Kind == CeilingKind;
-            var ratio = isCeiling ? "1" : (median / ceiling).ToString("P1", CultureInfo.InvariantCulture);
-            var goal = group.First().Settings is null ? "" : median / ceiling >= Goal ? "met" : "missed";
+            var ratio = isCeiling ? "1" : double.IsNaN(ceiling) ? "-" : (median / ceiling).ToString("P1", CultureInfo.InvariantCulture);
+            var goal = group.First().Settings is null ? "" : double.IsNaN(ceiling) ? "no ceiling timed" : median / ceiling >= Goal ? "met" : "missed";
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {group.Key} | {rates.Count} | {median:0} | {rates.Min():0} - {rates.Max():0} | {ratio} | {perThousand} | {goal} |"));
         }
