@@ -16,14 +16,18 @@ public sealed record IngestionSettings(int Partitions, int MaxBatch, int Prefetc
 /// A confirmed publish into the real service, timed until every fact is stored and projected.
 public static class EndToEnd
 {
+    /// <param name="alongside">Runs beside the timed publish (e.g. the safety-signal latency probe), given the run's
+    /// ingestion exchange and signals exchange; awaited before the run's result is taken.</param>
     public static async Task<RunResult> Run(BenchEnvironment env, IngestionSettings settings, Phq9Workload warmup,
-        Phq9Workload workload, int window, bool keep, CancellationToken cancellationToken)
+        Phq9Workload workload, int window, bool keep, CancellationToken cancellationToken,
+        Func<string, string, CancellationToken, Task>? alongside = null)
     {
         var id = Guid.NewGuid().ToString("N")[..10];
         var exchange = $"outcomes.bench-{id}";
         var queue = $"outcomes-bench-{id}";
         var envelopeQueue = $"outcomes-bench-envelope-{id}";
         var schema = $"bench_{id}";
+        var signals = $"outcomes.bench-signals-{id}";
         var probe = new EventStoreProbe(env.PostgresConnection, schema);
         var logFile = Path.Combine(env.LogDirectory, $"service-{id}.log");
 
@@ -35,6 +39,7 @@ public static class EndToEnd
             ["Ingestion__Exchange"] = exchange,
             ["Ingestion__Queue"] = queue,
             ["Ingestion__EnvelopeQueue"] = envelopeQueue,
+            ["Safety__Exchange"] = signals,
             ["Ingestion__Partitions"] = settings.Partitions.ToString(CultureInfo.InvariantCulture),
             ["Ingestion__MaxBatch"] = settings.MaxBatch.ToString(CultureInfo.InvariantCulture),
             ["Ingestion__PrefetchCount"] = settings.PrefetchCount.ToString(CultureInfo.InvariantCulture),
@@ -59,10 +64,12 @@ public static class EndToEnd
                 var cpu = CpuSampler.Start(service.Pid);
                 var start = Stopwatch.GetTimestamp();
                 var stored = probe.WaitUntilStoredAndProjected(warmup.Count + workload.Count, TimeSpan.FromMinutes(15), cancellationToken);
+                var beside = alongside?.Invoke(exchange, signals, cancellationToken) ?? Task.CompletedTask;
                 var published = await publisher.PublishAsync(workload.Messages, cancellationToken: cancellationToken);
                 if (!published.AllConfirmed)
                     throw new InvalidOperationException($"Publish not fully confirmed: {published}");
                 var done = await stored;
+                await beside;
                 var elapsed = Stopwatch.GetElapsedTime(start, done);
                 var use = cpu.Stop();
 
@@ -78,9 +85,17 @@ public static class EndToEnd
             if (!keep)
             {
                 await DeleteTopology(env.RabbitMq, exchange, [queue, envelopeQueue]);
+                await DeleteExchange(env.RabbitMq, signals);
                 await probe.DropSchema(CancellationToken.None);
             }
         }
+    }
+
+    private static async Task DeleteExchange(Uri rabbitMq, string exchange)
+    {
+        await using var connection = await new ConnectionFactory { Uri = rabbitMq }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeleteAsync(exchange);
     }
 
     private static async Task<uint> ErrorQueueDepth(Uri rabbitMq, string queue, CancellationToken cancellationToken)
