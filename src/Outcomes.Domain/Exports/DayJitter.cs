@@ -10,36 +10,53 @@ public sealed class DayJitter
 {
     public const int MaxDays = 1;
 
-    private readonly Dictionary<int, int>? _map;
+    // The subject's distinct days in order and their shifted days; a binary search finds a day (a course has a few dozen).
+    private readonly int[] _days;
+    private readonly int[] _shifted;
 
-    private DayJitter(Dictionary<int, int>? map) => _map = map;
+    private DayJitter(int[] days, int[] shifted)
+    {
+        _days = days;
+        _shifted = shifted;
+    }
 
     /// No shift: the unprotected days (for comparisons).
-    public static DayJitter None { get; } = new(null);
+    public static DayJitter None { get; } = new([], []);
 
     /// The shifts of one subject's days under its keyed hash (ExportKeys.JitterKey).
     public static DayJitter For(ulong key, IEnumerable<int> days)
     {
         ArgumentNullException.ThrowIfNull(days);
-        var distinct = days.Distinct().Order().ToArray();
-        var map = new Dictionary<int, int>(distinct.Length);
+        var distinct = days.ToArray();
+        Array.Sort(distinct);
+        var n = 0;
+        for (var i = 0; i < distinct.Length; i++)
+            if (n == 0 || distinct[n - 1] != distinct[i]) distinct[n++] = distinct[i];
+        distinct = distinct[..n];
+        var shifted = new int[n];
         var floor = 1;
-        foreach (var day in distinct.Where(d => d > 0))
+        for (var i = 0; i < n; i++)
         {
+            if (distinct[i] <= 0) continue;
             // At most day + 1, at least the previous day's shift (which is at most day): monotone, within ±1.
-            floor = Math.Max(day + Delta(key, day), floor);
-            map[day] = floor;
+            floor = Math.Max(distinct[i] + Delta(key, distinct[i]), floor);
+            shifted[i] = floor;
         }
         var ceiling = -1;
-        foreach (var day in distinct.Where(d => d < 0).Reverse())
+        for (var i = n - 1; i >= 0; i--)
         {
-            ceiling = Math.Min(day + Delta(key, day), ceiling);
-            map[day] = ceiling;
+            if (distinct[i] >= 0) continue;
+            ceiling = Math.Min(distinct[i] + Delta(key, distinct[i]), ceiling);
+            shifted[i] = ceiling;
         }
-        return new DayJitter(map);
+        return new DayJitter(distinct, shifted);
     }
 
-    public int Day(int day) => _map is not null && _map.TryGetValue(day, out var shifted) ? shifted : day;
+    public int Day(int day)
+    {
+        var at = Array.BinarySearch(_days, day);
+        return at >= 0 ? _shifted[at] : day;
+    }
 
     public int? Day(int? day) => day is { } d ? Day(d) : null;
 

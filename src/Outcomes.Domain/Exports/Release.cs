@@ -131,23 +131,22 @@ public static class Release
         var table = new Levels(order);
         var maxLevel = order.Count;
         var levels = new byte[subjects.Count];
+        // Each subject's released values at its current level, recomputed only when it moves.
+        var released = new SubjectAttributes[subjects.Count];
+        for (var i = 0; i < released.Length; i++) released[i] = Released(subjects[i], table, 0);
         var moved = new int[maxLevel + 1];
         var counts = new Dictionary<SubjectAttributes, int>();
         for (var stage = 0; stage <= maxLevel; stage++)
         {
+            if (Array.IndexOf(levels, (byte)stage) < 0) continue;
             counts.Clear();
-            var anyAtStage = false;
+            for (var i = 0; i < levels.Length; i++)
+                if (levels[i] != Suppressed) CollectionsMarshal.GetValueRefOrAddDefault(counts, released[i], out _)++;
             for (var i = 0; i < levels.Length; i++)
             {
-                if (levels[i] == Suppressed) continue;
-                anyAtStage |= levels[i] == stage;
-                CollectionsMarshal.GetValueRefOrAddDefault(counts, Released(subjects[i], table, levels[i]), out _)++;
-            }
-            if (!anyAtStage) continue;
-            for (var i = 0; i < levels.Length; i++)
-            {
-                if (levels[i] != stage || counts[Released(subjects[i], table, levels[i])] >= parameters.K) continue;
+                if (levels[i] != stage || counts[released[i]] >= parameters.K) continue;
                 levels[i] = stage == maxLevel ? Suppressed : (byte)(stage + 1);
+                if (levels[i] != Suppressed) released[i] = Released(subjects[i], table, levels[i]);
                 moved[stage]++;
             }
         }
