@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Cohorts;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Dashboard;
@@ -25,6 +26,7 @@ builder.Services.AddDisclosureControl();
 builder.Services.AddCohortReports();
 builder.Services.AddOutcomesDashboard();
 builder.Services.AddResearchExports();
+builder.Services.AddAccessAudit();
 
 var app = builder.Build();
 app.UseAuthentication();
@@ -39,6 +41,7 @@ app.MapCohortReportsApi();
 app.MapAdHocCohortApi();
 app.MapDashboard();
 app.MapExportsApi();
+app.MapAuditApi();
 await app.RunAsync();
 return 0;
 

@@ -188,8 +188,11 @@ public static class DashboardEndpoints
 }
 
 /// An HTML page with the headers a page of health data needs: not cached, not framed, no script, nothing from elsewhere.
-internal sealed class HtmlPage(int status, string html) : IResult
+internal sealed class HtmlPage(int status, string html) : IResult, IStatusCodeHttpResult
 {
+    /// Read by the access audit's filter: a refused page read nothing.
+    public int? StatusCode => status;
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;

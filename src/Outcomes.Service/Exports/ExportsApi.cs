@@ -5,6 +5,7 @@ using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Exports;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Exports;
@@ -34,7 +35,8 @@ public static class ExportsApi
                 "assessments and sessions, data-dictionary.json/.md and manifest.json. Every export is recorded for audit.")
             .Produces<byte[]>(StatusCodes.Status200OK, "application/zip")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AuditsCourseAccess(CourseAccessKinds.ResearchExport);
         app.MapGroup("/api/v1/exports").WithTags("Research exports").RequireAccess(AccessPolicies.Admin)
             .MapGet("/", List)
             .WithSummary("The export audit: every export, who made it, of what, and the SHA-256 of each file")
@@ -47,7 +49,7 @@ public static class ExportsApi
 
     private static async Task<IResult> Export(ExportRequest request, HttpContext context, ClinicScope scope, ReportCatalog catalog,
         OutcomeDefinitions serviceDefinitions, EventStoreCourses courses, IOptions<ExportsOptions> configured,
-        IDocumentStore store, ILoggerFactory loggers)
+        IDocumentStore store, ILoggerFactory loggers, CourseReads reads)
     {
         var options = configured.Value;
         var problems = new ExportsOptionsValidation(context.RequestServices.GetRequiredService<IHostEnvironment>()).Validate(null, options);
@@ -117,6 +119,7 @@ public static class ExportsApi
         }
 
         var outcome = await archive.BuildAsync(plan, context.RequestAborted);
+        reads.Clinics(clinics);
         var delivered = false;
         try
         {

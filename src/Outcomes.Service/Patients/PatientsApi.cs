@@ -1,5 +1,6 @@
 using Marten;
 using Outcomes.Domain.Courses;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Patients;
@@ -14,7 +15,8 @@ public static class PatientsApi
             .WithDescription("Roles quality, researcher or admin. A clinic outside the caller's token answers 403 whether or not " +
                 "the patient exists there, so the answer never tells whether a patient key is known.")
             .Produces<PatientCourse>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AuditsCourseAccess(CourseAccessKinds.PatientCourse);
         return app;
     }
 
