@@ -18,7 +18,7 @@ builder.Logging.ClearProviders().AddJsonConsole();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddOutcomesOpenApi();
 builder.Services.AddProblemDetails();
-builder.Services.AddOutcomesSecurity();
+builder.Services.AddOutcomesSecurity(builder.Configuration);
 builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
