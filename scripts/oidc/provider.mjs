@@ -17,6 +17,8 @@ const { values: args } = parseArgs({ options: { port: { type: 'string', default:
 const settings = {
   audience: 'outcomes-api',
   resource: 'urn:outcomes:api',
+  // Other APIs of the same provider (resource -> audience): their tokens must not open Outcomes.
+  otherResources: { 'urn:other:api': 'other-api' },
   accessTokenTtl: 300,
   clients: [],
   users: {},
@@ -96,10 +98,11 @@ function configuration() {
         defaultResource: () => settings.resource,
         useGrantedResource: () => true,
         getResourceServerInfo(ctx, resource, client) {
-          if (resource !== settings.resource) throw new errors.InvalidTarget();
+          const audience = resource === settings.resource ? settings.audience : settings.otherResources[resource];
+          if (!audience) throw new errors.InvalidTarget();
           return {
             scope: 'api',
-            audience: settings.audience,
+            audience,
             accessTokenTTL: settings.accessTokenTtl,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: client?.access_token_alg ?? 'RS256' } },
