@@ -75,19 +75,6 @@ function configuration() {
     async issueRefreshToken(ctx, client) {
       return client.grantTypeAllowed('refresh_token');
     },
-    // First-party clients: what they ask for is granted without a consent page.
-    async loadExistingGrant(ctx) {
-      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-      if (grantId) {
-        const existing = await ctx.oidc.provider.Grant.find(grantId);
-        if (existing) return existing;
-      }
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope('openid profile offline_access');
-      grant.addResourceScope(settings.resource, 'api');
-      await grant.save();
-      return grant;
-    },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
@@ -113,8 +100,10 @@ function configuration() {
         enabled: true,
         // The confirmation form submits itself: signing out of Outcomes signs out here without a second click.
         async logoutSource(ctx, form) {
+          // logout=yes is what the default page's "Yes, sign me out" button sends: end the session at the provider too.
           ctx.body = `<!DOCTYPE html><html><head><title>Signing out</title></head><body>${form}
-            <p>Signing out…</p><script>document.forms[0].submit()</script></body></html>`;
+            <input type="hidden" form="op.logoutForm" name="logout" value="yes">
+            <p>Signing out…</p><script>document.getElementById('op.logoutForm').submit()</script></body></html>`;
         },
       },
     },
@@ -153,10 +142,20 @@ function loginPage(uid, problem) {
 
 async function interaction(req, res, uid, action) {
   const details = await provider.interactionDetails(req, res);
-  if (details.prompt.name !== 'login') {
-    // Consent is granted by loadExistingGrant; anything else is finished as it is.
-    return provider.interactionFinished(req, res, {}, { mergeWithLastSubmission: true });
+  if (details.prompt.name === 'consent') {
+    // First-party clients: what they ask for is granted without a consent page.
+    const { prompt: { details: missing }, params, session } = details;
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    return provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
   }
+  if (details.prompt.name !== 'login') return send(res, 400, { error: `unexpected prompt ${details.prompt.name}` });
   if (req.method === 'GET') return send(res, 200, loginPage(uid), 'text/html; charset=utf-8');
   if (action !== 'login') return send(res, 404, { error: 'not_found' });
   const form = new URLSearchParams(await readBody(req));

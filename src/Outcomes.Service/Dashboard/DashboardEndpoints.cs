@@ -91,11 +91,12 @@ public static class DashboardEndpoints
     private static IResult OutOfScope(HttpContext http, string clinicId) =>
         Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
 
-    private static IResult SignInForm(HttpContext http, string? returnUrl, string? failed, IAntiforgery antiforgery, IOptions<AuthOptions> auth)
+    private static IResult SignInForm(HttpContext http, string? returnUrl, string? failed, string? ended, IAntiforgery antiforgery,
+        IOptions<AuthOptions> auth)
     {
         // A cookie that did not authenticate this request is a session that ended (idle, expired, or refused at renewal).
         var problem = failed is not null ? "The sign-in at your identity provider did not succeed: " + failed
-            : http.Request.Cookies.ContainsKey(CookieName) && http.User.Identity?.IsAuthenticated != true
+            : ended is not null || (http.Request.Cookies.ContainsKey(CookieName) && http.User.Identity?.IsAuthenticated != true)
                 ? "Your session has ended or is no longer accepted: sign in again."
                 : null;
         return new HtmlPage(200, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), problem, SignInChoices(auth.Value)));
@@ -152,7 +153,9 @@ public static class DashboardEndpoints
         if (atProvider)
             await http.SignOutAsync(AuthSchemes.DashboardProvider, new AuthenticationProperties { RedirectUri = Pages.Root + "/sign-in" });
         await http.SignOutAsync(AuthSchemes.DashboardSession);
-        return atProvider ? Results.Empty : Results.Redirect(Pages.Root + "/sign-in");
+        return http.Items[DashboardSessions.ProviderSignOutItem] is string providerSignOut
+            ? new HtmlPage(200, Pages.SigningOut(providerSignOut))
+            : Results.Redirect(Pages.Root + "/sign-in");
     }
 
     private static IResult Stylesheet(HttpContext http)
@@ -232,7 +235,8 @@ internal sealed class DashboardAuthorizationResults : IAuthorizationMiddlewareRe
         if (authorizeResult.Challenged)
         {
             var back = context.Request.Path + context.Request.QueryString;
-            context.Response.Redirect($"{Pages.Root}/sign-in?returnUrl={Uri.EscapeDataString(back)}");
+            var ended = context.Items.ContainsKey(DashboardSessions.SessionEndedItem) ? "&ended=1" : "";
+            context.Response.Redirect($"{Pages.Root}/sign-in?returnUrl={Uri.EscapeDataString(back)}{ended}");
             return Task.CompletedTask;
         }
         return DashboardEndpoints.Problem(context, 403, "Not allowed",

@@ -56,6 +56,16 @@ internal static class Pages
         return Layout("Sign in", body.ToString(), null, null);
     }
 
+    /// Signed out here; the browser goes on to the identity provider to end the session there too.
+    public static string SigningOut(string providerSignOut)
+    {
+        var target = Markup.Text(providerSignOut);
+        return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">" +
+               $"<meta http-equiv=\"refresh\" content=\"0;url={target}\"><title>Signing out \u00b7 Outcomes</title>" +
+               $"<link rel=\"stylesheet\" href=\"{StylesheetPath}\"></head><body><main><h1>Signed out</h1>" +
+               $"<p class=\"signing-out\">Signing you out at your identity provider too\u2026 <a href=\"{target}\">Continue</a></p></main></body></html>";
+    }
+
     /// A refusal or a failure, as a page: the status and what to do about it.
     public static string Problem(int status, string title, string detail, Viewer? viewer, FormToken? token) =>
         Layout(title, $"<h1>{Markup.Text(title)}</h1><p class=\"problem\" data-status=\"{status}\">{Markup.Text(detail)}</p>" +

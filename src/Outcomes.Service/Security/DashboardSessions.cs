@@ -29,6 +29,12 @@ public static class DashboardSessions
     /// When the session was last confirmed at the provider.
     internal const string CheckedItem = "outcomes.checked";
 
+    /// The provider's sign-out address for this request, left by the handler for the sign-out page to send the browser to.
+    internal const string ProviderSignOutItem = "outcomes.provider-sign-out";
+
+    /// Set when this request's session was ended (expired token, refused renewal), so the sign-in page can say so.
+    internal const string SessionEndedItem = "outcomes.session-ended";
+
     internal const string CallbackPath = Pages.Root + "/signin-oidc";
     internal const string SignedOutPath = Pages.Root + "/signed-out";
 
@@ -94,6 +100,16 @@ public static class DashboardSessions
             oidc.Events = new OpenIdConnectEvents
             {
                 OnTokenValidated = SignedInAtProvider,
+                // Not a redirect from the sign-out POST: the dashboard's pages allow forms to post only to this service
+                // (CSP form-action, which browsers apply to the redirect too). The sign-out page goes there by itself.
+                OnRedirectToIdentityProviderForSignOut = context =>
+                {
+                    // The state the handler would add after this event: the way back to the sign-in page after the provider.
+                    context.ProtocolMessage.State = context.Options.StateDataFormat.Protect(context.Properties);
+                    context.HttpContext.Items[ProviderSignOutItem] = context.ProtocolMessage.CreateLogoutRequestUrl();
+                    context.HandleResponse();
+                    return Task.CompletedTask;
+                },
                 OnRemoteFailure = context =>
                 {
                     context.Response.Redirect($"{Pages.Root}/sign-in?failed={Uri.EscapeDataString(context.Failure?.Message ?? "unknown")}");
@@ -163,6 +179,7 @@ public static class DashboardSessions
     private static async Task End(CookieValidatePrincipalContext context)
     {
         context.RejectPrincipal();
+        context.HttpContext.Items[SessionEndedItem] = true;
         await context.HttpContext.SignOutAsync(AuthSchemes.DashboardSession);
     }
 
