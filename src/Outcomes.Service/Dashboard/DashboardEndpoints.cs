@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Outcomes.Contracts;
@@ -20,7 +20,8 @@ namespace Outcomes.Service.Dashboard;
 /// dashboard's routes read; the API never accepts it, so no other site can make a browser call the API with it.
 public static class DashboardEndpoints
 {
-    public const string CookieName = "outcomes-dashboard-token";
+    /// The session cookie: an id of a server-side session (Security/DashboardSessions), never a token.
+    public const string CookieName = "outcomes-dashboard-session";
 
     public static bool IsDashboard(PathString path) => path.StartsWithSegments(Pages.Root, StringComparison.Ordinal);
 
@@ -28,19 +29,6 @@ public static class DashboardEndpoints
     {
         services.AddAntiforgery();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, DashboardAuthorizationResults>();
-        services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
-        {
-            jwt.Events ??= new JwtBearerEvents();
-            var received = jwt.Events.OnMessageReceived;
-            jwt.Events.OnMessageReceived = async context =>
-            {
-                await received(context);
-                var request = context.Request;
-                if (context.Token is null && IsDashboard(request.Path) && StringValues.IsNullOrEmpty(request.Headers.Authorization) &&
-                    request.Cookies.TryGetValue(CookieName, out var token) && token.Length > 0)
-                    context.Token = token;
-            };
-        });
         return services;
     }
 
@@ -50,6 +38,7 @@ public static class DashboardEndpoints
         open.MapGet("/dashboard.css", Stylesheet);
         open.MapGet("/sign-in", SignInForm);
         open.MapPost("/sign-in", SignIn);
+        open.MapGet("/sign-in/provider", SignInAtProvider);
         open.MapPost("/sign-out", SignOut);
 
         var pages = app.MapGroup(Pages.Root).RequireAuthorization(AccessPolicies.QualityResearcherOrAdmin).ExcludeFromDescription();
@@ -113,45 +102,71 @@ public static class DashboardEndpoints
     private static IResult OutOfScope(HttpContext http, string clinicId) =>
         Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
 
-    private static IResult SignInForm(HttpContext http, string? returnUrl, IAntiforgery antiforgery)
+    private static IResult SignInForm(HttpContext http, string? returnUrl, string? failed, string? ended, IAntiforgery antiforgery,
+        IOptions<AuthOptions> auth)
     {
-        // A cookie that did not authenticate this request is one the service no longer accepts.
-        var problem = http.Request.Cookies.ContainsKey(CookieName) && http.User.Identity?.IsAuthenticated != true
-            ? "Your sign-in has expired or is no longer accepted: paste a new token."
-            : null;
-        return new HtmlPage(200, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), problem));
+        // A cookie that did not authenticate this request is a session that ended (idle, expired, or refused at renewal).
+        var problem = failed is not null ? "The sign-in at your identity provider did not succeed: " + failed
+            : ended is not null || (http.Request.Cookies.ContainsKey(CookieName) && http.User.Identity?.IsAuthenticated != true)
+                ? "Your session has ended or is no longer accepted: sign in again."
+                : null;
+        return new HtmlPage(200, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), problem, SignInChoices(auth.Value)));
+    }
+
+    private static SignInChoices SignInChoices(AuthOptions auth) =>
+        new(auth.HasProvider && auth.Provider.HasDashboardClient ? auth.Provider.DisplayName : null, auth.HasSigningKey);
+
+    /// The authorization code flow with PKCE at the clinic's provider; it comes back to the return address.
+    private static IResult SignInAtProvider(string? returnUrl, IOptions<AuthOptions> auth)
+    {
+        if (SignInChoices(auth.Value).Provider is null)
+            return Results.Redirect(Pages.Root + "/sign-in");
+        return Results.Challenge(new AuthenticationProperties { RedirectUri = SafeReturn(returnUrl) ?? Pages.Root }, [AuthSchemes.DashboardProvider]);
     }
 
     private static async Task<IResult> SignIn([Microsoft.AspNetCore.Mvc.FromForm] string token, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl,
-        HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> jwt, IAuthorizationService authorization)
+        HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> jwt, IAuthorizationService authorization,
+        IOptions<AuthOptions> auth)
     {
+        var choices = SignInChoices(auth.Value);
+        if (!choices.PasteToken)
+            return new HtmlPage(400, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl),
+                "This service takes no pasted tokens: sign in with your identity provider.", choices));
         token = token.Trim();
-        var parameters = jwt.Get(JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
+        var parameters = jwt.Get(AuthSchemes.SharedKey).TokenValidationParameters;
         var result = await new JsonWebTokenHandler { MapInboundClaims = false }.ValidateTokenAsync(token, parameters);
         if (!result.IsValid)
-            return new HtmlPage(400, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), "The token was refused: " + Refusal(result.Exception)));
+            return new HtmlPage(400, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), "The token was refused: " + Refusal(result.Exception), choices));
 
         var caller = new ClaimsPrincipal(result.ClaimsIdentity);
         if (!(await authorization.AuthorizeAsync(caller, AccessPolicies.QualityResearcherOrAdmin)).Succeeded)
             return new HtmlPage(403, Pages.Problem(403, "This token may not read reports",
                 $"Reports need the quality, researcher or admin role; this token has: {RolesOf(caller)}.", null, null));
 
-        http.Response.Cookies.Append(CookieName, token, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Secure = http.Request.IsHttps,
-            Path = Pages.Root,
-            Expires = result.SecurityToken.ValidTo == DateTime.MinValue ? null : new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero),
-            IsEssential = true,
-        });
-        return Results.Redirect(SafeReturn(returnUrl) ?? Pages.Root, permanent: false, preserveMethod: false);
+        // The session ends with the token, or earlier when idle; the token itself stays with the person who pasted it.
+        var properties = new AuthenticationProperties { RedirectUri = SafeReturn(returnUrl) ?? Pages.Root };
+        if (result.SecurityToken.ValidTo != DateTime.MinValue)
+            properties.Items[DashboardSessions.TokenExpiresItem] =
+                new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        properties.Items[DashboardSessions.SourceItem] = DashboardSessions.FromToken;
+        await http.SignInAsync(AuthSchemes.DashboardSession, caller, properties);
+        return Results.Redirect(properties.RedirectUri, permanent: false, preserveMethod: false);
     }
 
-    private static IResult SignOut(IFormCollection form, HttpContext http)
+    /// Ends the session here and, for a provider sign-in, at the provider too (RP-initiated logout), which then sends the
+    /// browser back to the sign-in page.
+    private static async Task<IResult> SignOut(IFormCollection form, HttpContext http)
     {
-        http.Response.Cookies.Delete(CookieName, new CookieOptions { Path = Pages.Root, Secure = http.Request.IsHttps, SameSite = SameSiteMode.Strict, HttpOnly = true });
-        return Results.Redirect(Pages.Root + "/sign-in");
+        var session = await http.AuthenticateAsync(AuthSchemes.DashboardSession);
+        var atProvider = session.Properties?.Items.TryGetValue(DashboardSessions.SourceItem, out var source) == true &&
+            source == DashboardSessions.FromProvider;
+        // The provider's sign-out reads the id token from the session, so it goes first.
+        if (atProvider)
+            await http.SignOutAsync(AuthSchemes.DashboardProvider, new AuthenticationProperties { RedirectUri = Pages.Root + "/sign-in" });
+        await http.SignOutAsync(AuthSchemes.DashboardSession);
+        return http.Items[DashboardSessions.ProviderSignOutItem] is string providerSignOut
+            ? new HtmlPage(200, Pages.SigningOut(providerSignOut))
+            : Results.Redirect(Pages.Root + "/sign-in");
     }
 
     private static IResult Stylesheet(HttpContext http)
@@ -199,8 +214,11 @@ public static class DashboardEndpoints
 }
 
 /// An HTML page with the headers a page of health data needs: not cached, not framed, no script, nothing from elsewhere.
-internal sealed class HtmlPage(int status, string html) : IResult
+internal sealed class HtmlPage(int status, string html) : IResult, IStatusCodeHttpResult
 {
+    /// Read by the access audit's filter: a refused page read nothing.
+    public int? StatusCode => status;
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
@@ -228,7 +246,8 @@ internal sealed class DashboardAuthorizationResults : IAuthorizationMiddlewareRe
         if (authorizeResult.Challenged)
         {
             var back = context.Request.Path + context.Request.QueryString;
-            context.Response.Redirect($"{Pages.Root}/sign-in?returnUrl={Uri.EscapeDataString(back)}");
+            var ended = context.Items.ContainsKey(DashboardSessions.SessionEndedItem) ? "&ended=1" : "";
+            context.Response.Redirect($"{Pages.Root}/sign-in?returnUrl={Uri.EscapeDataString(back)}{ended}");
             return Task.CompletedTask;
         }
         return DashboardEndpoints.Problem(context, 403, "Not allowed",

@@ -5,6 +5,7 @@ using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Exports;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Disclosure;
 using Outcomes.Service.Security;
 
@@ -40,7 +41,8 @@ public static class ExportsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .AuditsCourseAccess(CourseAccessKinds.ResearchExport);
         app.MapGroup("/api/v1/exports").WithTags("Research exports").RequireAccess(AccessPolicies.Admin)
             .MapGet("/", List)
             .WithSummary("The export audit: every export, who made it, of what, and the SHA-256 of each file")
@@ -53,7 +55,7 @@ public static class ExportsApi
 
     private static async Task<IResult> Export(ExportRequest request, HttpContext context, ClinicScope scope, ReportCatalog catalog,
         OutcomeDefinitions serviceDefinitions, EventStoreCourses courses, Releases releases, IOptions<ExportsOptions> configured,
-        IDocumentStore store, ILoggerFactory loggers)
+        IDocumentStore store, ILoggerFactory loggers, CourseReads reads)
     {
         var options = configured.Value;
         var problems = new ExportsOptionsValidation(context.RequestServices.GetRequiredService<IHostEnvironment>()).Validate(null, options);
@@ -144,6 +146,7 @@ public static class ExportsApi
         }
 
         var outcome = await archive.BuildAsync(plan, context.RequestAborted);
+        reads.Clinics(clinics);
         var delivered = false;
         try
         {
