@@ -48,7 +48,7 @@ public sealed class AccessAuditTests(IngestionFixture fixture)
     private async Task<List<CourseAccess>> RecordsOf(string subject) =>
         (await fixture.Client.GetFromJsonAsync<List<CourseAccess>>($"/api/v1/audit?subject={subject}", IngestionFixture.ApiJson))!;
 
-    /// The course's signal (its baseline item 9 of 1 raises one), read by the fixture's administrator.
+    /// An open signal of the clinic (a typical course's baseline item 9 of 1 raises one), read by the fixture's administrator.
     private async Task<string> SignalOf(string clinic)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -56,8 +56,6 @@ public sealed class AccessAuditTests(IngestionFixture fixture)
         {
             var list = JsonNode.Parse(await fixture.Client.GetStringAsync($"/api/v1/safety/signals?clinicId={clinic}&status=open"))!.AsArray();
             if (list.Count > 0) return (string)list[0]!["id"]!;
-            var acknowledged = JsonNode.Parse(await fixture.Client.GetStringAsync($"/api/v1/safety/signals?clinicId={clinic}&status=acknowledged"))!.AsArray();
-            if (acknowledged.Count > 0) return (string)acknowledged[0]!["id"]!;
             Assert.True(DateTime.UtcNow < deadline, "the course's signal was raised");
             await Task.Delay(100);
         }
@@ -105,6 +103,7 @@ public sealed class AccessAuditTests(IngestionFixture fixture)
     {
         var clinic = NewClinic();
         var feed = await StoredCourse(clinic);
+        await StoredCourse(clinic);   // a second course, so acknowledging and resolving each have an open signal
         // How to read each audited operation once, successfully. A newly marked operation fails here until it is added.
         var reads = new Dictionary<string, Func<Task<(HttpResponseMessage, string)>>>
         {
