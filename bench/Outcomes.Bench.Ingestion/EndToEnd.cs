@@ -20,7 +20,7 @@ public static class EndToEnd
     /// ingestion exchange and signals exchange; awaited before the run's result is taken.</param>
     public static async Task<RunResult> Run(BenchEnvironment env, IngestionSettings settings, Phq9Workload warmup,
         Phq9Workload workload, int window, bool keep, CancellationToken cancellationToken,
-        Func<string, string, CancellationToken, Task>? alongside = null)
+        Func<string, string, CancellationToken, Task>? alongside = null, double? messagesPerSecond = null)
     {
         var id = Guid.NewGuid().ToString("N")[..10];
         var exchange = $"outcomes.bench-{id}";
@@ -45,6 +45,8 @@ public static class EndToEnd
             ["Ingestion__PrefetchCount"] = settings.PrefetchCount.ToString(CultureInfo.InvariantCulture),
             // The service refuses to start without a signing key; the benchmark calls no API, so any secret will do.
             ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
+            // Production refuses a shared key unless told this is deliberate (a benchmark with no identity provider).
+            ["Auth__AllowSigningKeyOutsideDevelopment"] = "true",
         };
         foreach (var (key, value) in env.ServiceEnvironment)
             configuration[key] = value;
@@ -65,7 +67,8 @@ public static class EndToEnd
                 var start = Stopwatch.GetTimestamp();
                 var stored = probe.WaitUntilStoredAndProjected(warmup.Count + workload.Count, TimeSpan.FromMinutes(15), cancellationToken);
                 var beside = alongside?.Invoke(exchange, signals, cancellationToken) ?? Task.CompletedTask;
-                var published = await publisher.PublishAsync(workload.Messages, cancellationToken: cancellationToken);
+                var published = await publisher.PublishAsync(
+                    messagesPerSecond is { } rate ? Paced(workload.Messages, rate) : workload.Messages, cancellationToken: cancellationToken);
                 if (!published.AllConfirmed)
                     throw new InvalidOperationException($"Publish not fully confirmed: {published}");
                 var done = await stored;
@@ -88,6 +91,17 @@ public static class EndToEnd
                 await DeleteExchange(env.RabbitMq, signals);
                 await probe.DropSchema(CancellationToken.None);
             }
+        }
+    }
+
+    /// The messages at a steady rate, in slices of 50: a load the service keeps up with instead of a backlog.
+    private static IEnumerable<T> Paced<T>(IReadOnlyList<T> messages, double perSecond)
+    {
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (i % 50 == 0 && TimeSpan.FromSeconds(i / perSecond) - clock.Elapsed is { Ticks: > 0 } ahead) Thread.Sleep(ahead);
+            yield return messages[i];
         }
     }
 

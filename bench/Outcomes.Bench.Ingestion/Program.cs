@@ -112,9 +112,10 @@ root.Subcommands.Add(mTier);
 
 var probes = new Option<int>("--probes") { Description = "Signal-raising PHQ-9s the probe sends during each run", DefaultValueFactory = _ => 200 };
 var probeInterval = new Option<int>("--probe-interval-ms") { Description = "Pause between probe messages", DefaultValueFactory = _ => 50 };
+var rate = new Option<double?>("--rate") { Description = "Publish the workload at this steady rate (msg/s) instead of as fast as confirms allow" };
 var signals = new Command("signals", "Safety-signal latency: confirmed publish of a PHQ-9 with item 9 positive -> its signal delivered, under the ingestion workload")
 {
-    probes, probeInterval,
+    probes, probeInterval, rate,
 };
 signals.SetAction(async (parse, cancellationToken) =>
 {
@@ -125,7 +126,8 @@ signals.SetAction(async (parse, cancellationToken) =>
     Console.WriteLine($"## Safety-signal latency {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
     Console.WriteLine($"- machine: {BenchEnvironment.Machine()}; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine($"- workload: {workload.Count:N0} PHQ-9 over {workload.Patients:N0} patients (random items: most raise an item-9 signal too); " +
-        $"probe: {parse.GetValue(probes)} PHQ-9s with item 9 = 2, one every {parse.GetValue(probeInterval)} ms, each awaited until confirmed");
+        $"probe: {parse.GetValue(probes)} PHQ-9s with item 9 = 2, one every {parse.GetValue(probeInterval)} ms, each awaited until confirmed; " +
+        (parse.GetValue(rate) is { } r ? $"workload paced at {r:0} msg/s" : "workload published as fast as confirms allow (a backlog: the probe waits behind it)"));
     Console.WriteLine();
     Console.WriteLine("| round | rate (msg/s) | probes | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | missing |");
     Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -133,7 +135,8 @@ signals.SetAction(async (parse, cancellationToken) =>
     for (var round = 1; round <= parse.GetValue(runs); round++)
     {
         var latency = new SignalLatency(env.RabbitMq, parse.GetValue(probes), TimeSpan.FromMilliseconds(parse.GetValue(probeInterval)));
-        var result = await EndToEnd.Run(env, setting, warmup, workload, parse.GetValue(window), false, cancellationToken, latency.Run);
+        var result = await EndToEnd.Run(env, setting, warmup, workload, parse.GetValue(window), false, cancellationToken, latency.Run,
+            parse.GetValue(rate));
         var ms = latency.Milliseconds;
         all.AddRange(ms);
         Console.WriteLine($"| {round} | {result.Rate:0} | {ms.Count} | {SignalLatency.Percentile(ms, 0.5):0} | " +
