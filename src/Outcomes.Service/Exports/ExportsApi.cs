@@ -143,7 +143,7 @@ public static class ExportsApi
                 releaseClinics);
         }
 
-        var outcome = await archive.BuildAsync(plan, context.RequestAborted);
+        var outcome = await archive.BuildAsync(plan with { Scope = scopeClinics }, context.RequestAborted);
         var delivered = false;
         try
         {

@@ -263,6 +263,56 @@ public sealed class ExportsTests(IngestionFixture fixture)
         Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("k", "manifest.deidentification.k: must be release")]
+    [InlineData("generalisationOrder", "manifest.deidentification.generalisationOrder: must be release")]
+    [InlineData("seed", "manifest.seed: must be release")]
+    [InlineData("release", "manifest.release: must be release")]
+    public async Task ManifestAskingForAnotherAnonymisationOfItsRelease_400NamingTheField(string field, string rule)
+    {
+        // A release is one table: a manifest cannot ask for it with another k, order or seed (a second table of the same
+        // courses would be a second, differently generalised view of each subject).
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var release = await CutRelease();
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!;
+        var deidentification = manifest["deidentification"]!;
+        switch (field)
+        {
+            case "k": deidentification["k"] = 12; break;
+            case "generalisationOrder":
+                deidentification["generalisationOrder"] = new JsonArray(ReleaseParameters.DefaultOrder.Reverse().Select(s => (JsonNode)s).ToArray());
+                break;
+            case "seed": manifest["seed"] = new string('0', 32); break;
+            default: manifest["release"]!["cutAt"] = "2000-01-01T00:00:00+00:00"; break;
+        }
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryClinicCaller_ReexportsItsManifest_AfterANewClinicJoins()
+    {
+        // A researcher-administrator over every clinic ('*'): the manifest's scope is '*', not the clinics listed at the
+        // time, so a clinic joining later does not make the manifest another scope's.
+        var clinic = NewClinic();
+        await Feed(clinic, 11);
+        var release = await CutRelease();
+        var everything = fixture.Host.ClientWith(fixture.Host.Token([AccessToken.Roles.Researcher, AccessToken.Roles.Admin], [AccessToken.AllClinics]));
+        var (first, entries) = await Export(everything, new { filter = new { clinic = new[] { clinic } }, format = "csv", release });
+
+        await Feed(NewClinic(), 1);
+        var (again, _) = await Export(everything, new { manifest = JsonNode.Parse(entries["manifest.json"]) });
+
+        Assert.Equal(ExportManifest.Ids, ManifestOf(entries).ClinicIdentifiers);
+        Assert.Equal(first, again);
+    }
+
     [Fact]
     public async Task ManifestFromAnotherScope_Forbidden()
     {
