@@ -42,7 +42,7 @@ public sealed record ExportManifest
     /// under the server's key: the same for every export of the release, another for the next release).
     public required string Seed { get; init; }
 
-    /// "codes" (export-local C01, C02, ...) or "ids" (the clinics' own ids).
+    /// "codes" (release-local C01, C02, ...) or "ids" (the clinics' own ids).
     public required string ClinicIdentifiers { get; init; }
 
     /// A keyed hash of the clinics the caller could see: a re-export must come from the same scope.
