@@ -26,8 +26,9 @@ public sealed record ExportManifest
 
     public required string DefinitionsFingerprint { get; init; }
 
-    /// The release point the export is a subset of: every export of a release comes from one anonymised table.
-    public required ExportRelease Release { get; init; }
+    /// The release point the export is a subset of: every export of a release comes from one anonymised table. Absent
+    /// only from manifests of the first format (per-export anonymisation), which the service refuses by formatVersion.
+    public ExportRelease? Release { get; init; }
 
     /// The release's position: every event with a sequence number up to this one, and no other, was read.
     public required long EventStorePosition { get; init; }

@@ -185,7 +185,7 @@ public static class ExportsApi
             Guid.NewGuid(), DateTimeOffset.UtcNow, caller.FindFirstValue(AccessToken.SubjectClaim) ?? "",
             caller.FindAll(AccessToken.RoleClaim).Select(c => c.Value).Order(StringComparer.Ordinal).ToArray(),
             clinics.Order(StringComparer.Ordinal).ToArray(), m.Report?.Name, m.Filter, m.Definitions.Id, m.Definitions.Version,
-            m.DefinitionsFingerprint, m.Release.Id, m.EventStorePosition, m.AsOf, m.Seed, m.Format, m.ClinicIdentifiers, m.Deidentification,
+            m.DefinitionsFingerprint, m.Release?.Id ?? 0, m.EventStorePosition, m.AsOf, m.Seed, m.Format, m.ClinicIdentifiers, m.Deidentification,
             m.Files, outcome.ArchiveSha256, outcome.ArchiveBytes, earlier is not null, earlier?.ExportId, delivered));
         await session.SaveChangesAsync(CancellationToken.None);
     }

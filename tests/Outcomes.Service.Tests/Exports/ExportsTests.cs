@@ -78,7 +78,7 @@ public sealed class ExportsTests(IngestionFixture fixture)
         var manifest = ManifestOf(entries);
         Assert.Equal(12, manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
         Assert.Equal(ExportManifest.Codes, manifest.ClinicIdentifiers);
-        Assert.Equal(release, manifest.Release.Id);
+        Assert.Equal(release, manifest.Release!.Id);
         Assert.Equal(manifest.Release.EventStorePosition, manifest.EventStorePosition);
         Assert.Equal(0, manifest.Deidentification.Export.SuppressedInScope);
         Assert.Equal(ReleaseParameters.DefaultOrder, manifest.Deidentification.GeneralisationOrder);
@@ -311,6 +311,26 @@ public sealed class ExportsTests(IngestionFixture fixture)
 
         Assert.Equal(ExportManifest.Ids, ManifestOf(entries).ClinicIdentifiers);
         Assert.Equal(first, again);
+    }
+
+    [Fact]
+    public async Task ManifestOfTheFirstFormat_400NamingTheFormatVersion()
+    {
+        // An export anonymised on its own (the leaking path, format v1) cannot be reproduced: its manifest has no release.
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release = await CutRelease() });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!.AsObject();
+        manifest["formatVersion"] = "outcomes-export-v1";
+        manifest.Remove("release");
+        manifest["deidentification"] = JsonNode.Parse("""{"k": 11, "generalisations": [], "suppressedSubjects": 0, "releasedSubjects": 1}""");
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("manifest.formatVersion: must be outcomes-export-v2, got 'outcomes-export-v1'", await response.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal);
     }
 
     [Fact]
