@@ -77,7 +77,7 @@ public static class ExportCommands
             var manifest = ExportManifest.FromJson(await File.ReadAllTextAsync(Path.Combine(folder, "manifest.json"), cancellationToken));
             output.WriteLine($"export: {new FileInfo(zipPath).Length} bytes, position {manifest.EventStorePosition}, " +
                 $"{string.Join(", ", manifest.Files.Where(f => f.Rows is not null).Select(f => $"{f.Name} {f.Rows} rows"))}, " +
-                $"release {manifest.Release.Id}: {manifest.Deidentification.Export.GeneralisedSubjects} of the subjects generalised, " +
+                $"release {manifest.Release?.Id}: {manifest.Deidentification.Export.GeneralisedSubjects} of the subjects generalised, " +
                 $"{manifest.Deidentification.Export.SuppressedInScope} of your clinics' subjects suppressed -> {folder}");
             return 0;
         }

@@ -26,6 +26,9 @@ public static class OfflineReport
         var manifestPath = Path.Combine(directory, "manifest.json");
         if (!File.Exists(manifestPath)) throw new ExportReadException($"{manifestPath} not found: is '{directory}' an unpacked export?");
         var manifest = ExportManifest.FromJson(File.ReadAllText(manifestPath));
+        if (manifest.FormatVersion != ExportManifest.CurrentFormatVersion || manifest.Release is null)
+            throw new ExportReadException($"manifest.json: format {manifest.FormatVersion}, not {ExportManifest.CurrentFormatVersion}: an export " +
+                "anonymised on its own, before exports came from releases; export the cohort again");
         Func<string, ExportTable> read = manifest.Format switch
         {
             "csv" => ReadCsv,
@@ -48,7 +51,7 @@ public static class OfflineReport
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var d = manifest.Deidentification;
-        yield return $"note: computed over the released microdata of release {manifest.Release.Id}, not the service's data: it can differ " +
+        yield return $"note: computed over the released microdata of release {manifest.Release?.Id}, not the service's data: it can differ " +
             "from the service's report of the same cohort.";
         if (d.Export.SuppressedInScope > 0)
             yield return $"note: the release suppressed {d.Export.SuppressedInScope} subjects of your clinics for k-anonymity (k = {d.K}); " +

@@ -26,8 +26,9 @@ public sealed record ExportManifest
 
     public required string DefinitionsFingerprint { get; init; }
 
-    /// The release point the export is a subset of: every export of a release comes from one anonymised table.
-    public required ExportRelease Release { get; init; }
+    /// The release point the export is a subset of: every export of a release comes from one anonymised table. Absent
+    /// only from manifests of the first format (per-export anonymisation), which the service refuses by formatVersion.
+    public ExportRelease? Release { get; init; }
 
     /// The release's position: every event with a sequence number up to this one, and no other, was read.
     public required long EventStorePosition { get; init; }
@@ -42,7 +43,7 @@ public sealed record ExportManifest
     /// under the server's key: the same for every export of the release, another for the next release).
     public required string Seed { get; init; }
 
-    /// "codes" (export-local C01, C02, ...) or "ids" (the clinics' own ids).
+    /// "codes" (release-local C01, C02, ...) or "ids" (the clinics' own ids).
     public required string ClinicIdentifiers { get; init; }
 
     /// A keyed hash of the clinics the caller could see: a re-export must come from the same scope.

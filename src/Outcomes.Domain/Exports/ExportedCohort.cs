@@ -95,7 +95,7 @@ public static class ExportedCohort
             || definition.GroupBy == CohortDimension.FirstSessionPeriod)
             throw new ExportReadException("the report uses first-session quarters, which an export never carries (years only)");
         if (manifest.ClinicIdentifiers == ExportManifest.Codes && definition.Filter.Clinic is not null)
-            throw new ExportReadException("the report filters on clinic ids, but the export carries export-local clinic codes");
+            throw new ExportReadException("the report filters on clinic ids, but the export carries release-local clinic codes");
         if (definition.Options.InductionWindowDays != manifest.InductionWindowDays
             && definition.Options.Includes(ReportSection.Response))
             throw new ExportReadException($"the report's induction window is {definition.Options.InductionWindowDays} days, but the " +

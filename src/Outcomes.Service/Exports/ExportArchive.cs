@@ -21,7 +21,12 @@ public sealed record ExportPlan(
     double RiskThreshold,
     bool ClinicIds,
     IReadOnlyList<string> Clinics,
-    IReadOnlyList<string> ReleaseClinics);
+    IReadOnlyList<string> ReleaseClinics)
+{
+    /// The caller's scope as its token names it (["*"] for every clinic, which Clinics lists as they are now): the
+    /// manifest's scope fingerprint, so a re-export by the same caller matches even after new clinics join.
+    public IReadOnlyList<string> Scope { get; init; } = Clinics;
+}
 
 /// The archive written, its manifest, and its size and hash.
 public sealed record ExportOutcome(ExportManifest Manifest, string ArchivePath, long ArchiveBytes, string ArchiveSha256);
@@ -175,7 +180,7 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
                     InductionWindowDays = plan.InductionWindowDays,
                     Seed = Convert.ToHexStringLower(plan.Seed),
                     ClinicIdentifiers = plan.ClinicIds ? ExportManifest.Ids : ExportManifest.Codes,
-                    ScopeFingerprint = ScopeFingerprint(plan.Clinics),
+                    ScopeFingerprint = ScopeFingerprint(plan.Scope),
                     Deidentification = deidentification,
                     Files = files,
                 };

@@ -145,7 +145,7 @@ public static class ExportsApi
                 releaseClinics);
         }
 
-        var outcome = await archive.BuildAsync(plan, context.RequestAborted);
+        var outcome = await archive.BuildAsync(plan with { Scope = scopeClinics }, context.RequestAborted);
         reads.Clinics(clinics);
         var delivered = false;
         try
@@ -188,7 +188,7 @@ public static class ExportsApi
             Guid.NewGuid(), DateTimeOffset.UtcNow, caller.FindFirstValue(AccessToken.SubjectClaim) ?? "",
             caller.FindAll(AccessToken.RoleClaim).Select(c => c.Value).Order(StringComparer.Ordinal).ToArray(),
             clinics.Order(StringComparer.Ordinal).ToArray(), m.Report?.Name, m.Filter, m.Definitions.Id, m.Definitions.Version,
-            m.DefinitionsFingerprint, m.Release.Id, m.EventStorePosition, m.AsOf, m.Seed, m.Format, m.ClinicIdentifiers, m.Deidentification,
+            m.DefinitionsFingerprint, m.Release?.Id ?? 0, m.EventStorePosition, m.AsOf, m.Seed, m.Format, m.ClinicIdentifiers, m.Deidentification,
             m.Files, outcome.ArchiveSha256, outcome.ArchiveBytes, earlier is not null, earlier?.ExportId, delivered));
         await session.SaveChangesAsync(CancellationToken.None);
     }

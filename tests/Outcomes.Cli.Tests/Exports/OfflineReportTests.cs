@@ -34,6 +34,27 @@ public class OfflineReportTests
         Assert.DoesNotContain(OfflineReport.Differences(manifest), l => l.Contains("suppressed", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ExportOfTheFirstFormat_IsRefused_NotReportedAsIfReleased()
+    {
+        var folder = Directory.CreateTempSubdirectory("outcomes-v1-export").FullName;
+        try
+        {
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Sample, "manifest.json")))!.AsObject();
+            manifest["formatVersion"] = "outcomes-export-v1";
+            manifest.Remove("release");
+            File.WriteAllText(Path.Combine(folder, "manifest.json"), manifest.ToJsonString());
+
+            var e = Assert.Throws<ExportReadException>(() => OfflineReport.FromDirectory(folder, null, TextWriter.Null));
+
+            Assert.Contains("format outcomes-export-v1", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
     [Theory]
     [InlineData(CohortDimension.Sex, "sex")]
     [InlineData(CohortDimension.AgeBand, "age-band")]

@@ -78,7 +78,7 @@ public sealed class ExportsTests(IngestionFixture fixture)
         var manifest = ManifestOf(entries);
         Assert.Equal(12, manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
         Assert.Equal(ExportManifest.Codes, manifest.ClinicIdentifiers);
-        Assert.Equal(release, manifest.Release.Id);
+        Assert.Equal(release, manifest.Release!.Id);
         Assert.Equal(manifest.Release.EventStorePosition, manifest.EventStorePosition);
         Assert.Equal(0, manifest.Deidentification.Export.SuppressedInScope);
         Assert.Equal(ReleaseParameters.DefaultOrder, manifest.Deidentification.GeneralisationOrder);
@@ -261,6 +261,76 @@ public sealed class ExportsTests(IngestionFixture fixture)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("k", "manifest.deidentification.k: must be release")]
+    [InlineData("generalisationOrder", "manifest.deidentification.generalisationOrder: must be release")]
+    [InlineData("seed", "manifest.seed: must be release")]
+    [InlineData("release", "manifest.release: must be release")]
+    public async Task ManifestAskingForAnotherAnonymisationOfItsRelease_400NamingTheField(string field, string rule)
+    {
+        // A release is one table: a manifest cannot ask for it with another k, order or seed (a second table of the same
+        // courses would be a second, differently generalised view of each subject).
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var release = await CutRelease();
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!;
+        var deidentification = manifest["deidentification"]!;
+        switch (field)
+        {
+            case "k": deidentification["k"] = 12; break;
+            case "generalisationOrder":
+                deidentification["generalisationOrder"] = new JsonArray(ReleaseParameters.DefaultOrder.Reverse().Select(s => (JsonNode)s).ToArray());
+                break;
+            case "seed": manifest["seed"] = new string('0', 32); break;
+            default: manifest["release"]!["cutAt"] = "2000-01-01T00:00:00+00:00"; break;
+        }
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryClinicCaller_ReexportsItsManifest_AfterANewClinicJoins()
+    {
+        // A researcher-administrator over every clinic ('*'): the manifest's scope is '*', not the clinics listed at the
+        // time, so a clinic joining later does not make the manifest another scope's.
+        var clinic = NewClinic();
+        await Feed(clinic, 11);
+        var release = await CutRelease();
+        var everything = fixture.Host.ClientWith(fixture.Host.Token([AccessToken.Roles.Researcher, AccessToken.Roles.Admin], [AccessToken.AllClinics]));
+        var (first, entries) = await Export(everything, new { filter = new { clinic = new[] { clinic } }, format = "csv", release });
+
+        await Feed(NewClinic(), 1);
+        var (again, _) = await Export(everything, new { manifest = JsonNode.Parse(entries["manifest.json"]) });
+
+        Assert.Equal(ExportManifest.Ids, ManifestOf(entries).ClinicIdentifiers);
+        Assert.Equal(first, again);
+    }
+
+    [Fact]
+    public async Task ManifestOfTheFirstFormat_400NamingTheFormatVersion()
+    {
+        // An export anonymised on its own (the leaking path, format v1) cannot be reproduced: its manifest has no release.
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release = await CutRelease() });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!.AsObject();
+        manifest["formatVersion"] = "outcomes-export-v1";
+        manifest.Remove("release");
+        manifest["deidentification"] = JsonNode.Parse("""{"k": 11, "generalisations": [], "suppressedSubjects": 0, "releasedSubjects": 1}""");
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("manifest.formatVersion: must be outcomes-export-v2, got 'outcomes-export-v1'", await response.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal);
     }
 
     [Fact]
