@@ -15,16 +15,53 @@ public sealed class ProviderTokens(IOptionsMonitor<JwtBearerOptions> bearers, IO
         if (string.IsNullOrEmpty(accessToken)) return (null, "the provider sent no access token");
         var options = bearers.Get(AuthSchemes.Provider);
         var result = await Validate(options, accessToken, cancellationToken);
-        if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
-        {
-            // A key the provider started signing with after we last read its keys: read them again, once.
-            options.ConfigurationManager!.RequestRefresh();
+        if (result.Exception is SecurityTokenSignatureKeyNotFoundException && await NewKeysAsync(options, accessToken, cancellationToken))
             result = await Validate(options, accessToken, cancellationToken);
-        }
         return result.IsValid
             ? (ProviderClaims.Map(result.ClaimsIdentity.Claims, auth.Value.Provider, AuthSchemes.Provider), null)
             : (null, result.Exception?.Message ?? "the access token is not valid");
     }
+
+    /// A key the provider started signing with after we last read its keys: read them again and wait briefly for the
+    /// re-read, which the configuration manager does in the background, so the request that brings the new key is
+    /// answered with it. Only for tokens naming the provider as issuer, and at most once per MetadataMinimumRefresh, so
+    /// tokens with made-up key ids cannot make every request wait. True when the keys now hold the token's key id.
+    internal async Task<bool> NewKeysAsync(JwtBearerOptions options, string token, CancellationToken cancellationToken)
+    {
+        if (options.ConfigurationManager is not { } manager) return false;
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        var current = await manager.GetConfigurationAsync(cancellationToken);
+        if (string.IsNullOrEmpty(jwt.Kid) || jwt.Issuer != current.Issuer) return false;
+        if (current.SigningKeys.Any(k => k.KeyId == jwt.Kid)) return true;
+        var now = DateTime.UtcNow;
+        lock (_reReadLock)
+        {
+            if (now - _lastReRead < auth.Value.Provider.MetadataMinimumRefresh) return false;
+            _lastReRead = now;
+        }
+        manager.RequestRefresh();
+        var deadline = now + ReReadWait;
+        while (true)
+        {
+            var configuration = await manager.GetConfigurationAsync(cancellationToken);
+            if (configuration.SigningKeys.Any(k => k.KeyId == jwt.Kid)) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    private readonly Lock _reReadLock = new();
+    private DateTime _lastReRead = DateTime.MinValue;
+
+    private static readonly TimeSpan ReReadWait = TimeSpan.FromSeconds(2);
 
     private static async Task<TokenValidationResult> Validate(JwtBearerOptions options, string token, CancellationToken cancellationToken)
     {

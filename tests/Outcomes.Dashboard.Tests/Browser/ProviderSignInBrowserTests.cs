@@ -66,9 +66,18 @@ public sealed class ProviderSignInBrowserTests(ITestOutputHelper output) : IAsyn
     }
 
     /// From a dashboard address through the provider's login page and back.
-    private async Task<IPage> SignIn(string user, string path = "/dashboard")
+    /// A page with generous waits: two cores shared with other builds can make a sign-in round trip slow, never wrong.
+    private async Task<IPage> NewPage()
     {
         var page = await _browser.NewPageAsync();
+        page.SetDefaultTimeout(90_000);
+        page.SetDefaultNavigationTimeout(90_000);
+        return page;
+    }
+
+    private async Task<IPage> SignIn(string user, string path = "/dashboard")
+    {
+        var page = await NewPage();
         await page.GotoAsync(_baseUrl + path);
         Assert.StartsWith($"{_baseUrl}/dashboard/sign-in", page.Url);
         await page.ClickAsync("a.sign-in-provider");
@@ -138,7 +147,7 @@ public sealed class ProviderSignInBrowserTests(ITestOutputHelper output) : IAsyn
         await page.ClickAsync("form.sign-out button[type=submit]");
         // Through the provider's end-session page and back: several navigations, so the address is polled.
         await Eventually.Until(() => Task.FromResult(page.Url), url => url == $"{_baseUrl}/dashboard/sign-in", "back at the sign-in page",
-            TimeSpan.FromSeconds(20));
+            TimeSpan.FromSeconds(90));
         await page.Locator("a.sign-in-provider").WaitForAsync();
 
         await page.GotoAsync(_baseUrl + "/dashboard");
@@ -154,7 +163,7 @@ public sealed class ProviderSignInBrowserTests(ITestOutputHelper output) : IAsyn
     {
         var user = "engineer-" + Guid.NewGuid().ToString("N")[..8];
         await _provider.AddUser(user, Password, "outcomes-integration", IdentityProvider.ClinicGroupPrefix + _clinic);
-        var page = await _browser.NewPageAsync();
+        var page = await NewPage();
         await page.GotoAsync(_baseUrl + "/dashboard/sign-in/provider");
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", Password);
