@@ -58,6 +58,9 @@ internal static class RateChart
                     svg.Append($"<text x=\"{Markup.C(plot.Right + 8)}\" y=\"{Markup.C(middle + 4)}\">{Markup.Percent(estimate)} " +
                                $"({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)}), {Markup.SvgCount(rate.Events)} of {Markup.SvgCount(rate.N)}</text>");
                 }
+                else if (reason is null && rate!.N.Value == 0)
+                    // Nothing to divide: no course could have the outcome, which is not the same as a withheld rate.
+                    svg.Append($"<text x=\"{Markup.C(plot.Left + 4)}\" y=\"{Markup.C(middle + 4)}\">no rate: {Markup.SvgCount(rate.N)} courses</text>");
                 else
                 {
                     var why = reason ?? SuppressionReason.DerivedFromSuppressed;

@@ -178,12 +178,16 @@ internal static class ReportPage
                     var at = group.Durability.Days.SurvivalAt.FirstOrDefault(a => a.Time == t);
                     table.Append("<td>" + (at is null ? "not estimated"
                         : at.Suppressed is { } why ? Markup.Withheld(why)
-                        : at.Survival is { } v ? $"{Markup.Percent(v)} ({Markup.Percent(at.Lower)} to {Markup.Percent(at.Upper)})" : "beyond the follow-up") + "</td>");
+                        : at.Survival is { } v ? Markup.Percent(v) + Interval(at.Lower, at.Upper) : "beyond the follow-up") + "</td>");
                 }
             table.Append("</tr>");
         }
         return Section("durability", "Durability of response", chart + Scroll(table.Append("</tbody></table>").ToString()) + LogRank("Log-rank test", report.Comparisons?.Durability));
     }
+
+    /// " (lower to upper)", or why there is none: at S = 0 the interval is undefined and the report publishes no limits.
+    private static string Interval(double? lower, double? upper) =>
+        lower is not null && upper is not null ? $" ({Markup.Percent(lower)} to {Markup.Percent(upper)})" : " (no interval)";
 
     private static string LogRank(string title, PublishedLogRank? test)
     {
@@ -239,7 +243,9 @@ internal static class ReportPage
     private static string RateText(PublishedRate rate) =>
         rate.Suppressed is { } why
             ? $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}; rate {Markup.Withheld(why)}"
-            : $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}, {Markup.Percent(rate.Estimate)} ({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)})";
+            : rate.Estimate is { } estimate
+                ? $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}, {Markup.Percent(estimate)}{Interval(rate.Lower, rate.Upper)}"
+                : $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}";
 
     private static string SuppressionNotes(PublishedCohortReport report)
     {

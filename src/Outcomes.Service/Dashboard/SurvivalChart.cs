@@ -22,7 +22,7 @@ internal static class SurvivalChart
     internal const double AtRiskLabelGap = 26;
 
     /// Bands are drawn for this many curves at most: more overlapping bands blur into one another and hide the curves.
-    internal const int MaxBands = 3;
+    internal const int MaxBands = 2;
 
     public static string Render(string id, string title, string description, Axes axes, IReadOnlyList<Curve> curves)
     {
@@ -30,7 +30,11 @@ internal static class SurvivalChart
         var ticks = curves.Where(c => c.Survival is not null).SelectMany(c => c.Survival!.AtRisk.Select(a => a.Time)).Distinct().Order().ToList();
         var xMax = new[] { ticks.DefaultIfEmpty(0).Max(), shown.SelectMany(c => c.Survival!.Curve.Select(s => s.Time)).DefaultIfEmpty(0).Max(),
             shown.Select(c => c.Survival!.ShownUntil ?? 0).DefaultIfEmpty(0).Max() }.Max();
+        // The published times at risk label the axis; where the curve runs on past the last of them, ticks at their last
+        // spacing carry the axis on to its end, so no part of a curve is drawn without a scale under it.
         if (ticks.Count == 0) ticks = [.. Plot.NiceTicks(xMax)];
+        var spacing = ticks.Count >= 2 ? ticks[^1] - ticks[^2] : Plot.NiceTicks(xMax)[1];
+        while (ticks[^1] < xMax) ticks.Add(ticks[^1] + spacing);
         xMax = Math.Max(xMax, ticks[^1]);
         if (xMax <= 0) xMax = 1;
 

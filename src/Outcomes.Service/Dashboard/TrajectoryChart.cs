@@ -20,6 +20,11 @@ internal static class TrajectoryChart
     private const double BandLabelRoom = 112;
     // Week labels and the numbers of courses under them need about this many units each.
     private const double LabelSpacing = 30;
+    // A mean over fewer courses than this moves with every course: its point is drawn hollow and without its interval,
+    // which would only add clutter spanning half the scale.
+    internal const int FewCourses = 10;
+    // Room either side of the first and last week, so that points and whiskers there clear the axis.
+    private const double WeekPadding = 0.4;
 
     /// baselineMean: the whole cohort's week-0 mean, for the response line (null: no line).
     public static string Render(string id, string title, string description, IReadOnlyList<Line> lines,
@@ -29,22 +34,29 @@ internal static class TrajectoryChart
         var drawn = lines.Where(l => l.Withheld is null && l.Trajectory is not null).ToList();
         var weeks = lines.Where(l => l.Trajectory is not null).SelectMany(l => l.Trajectory!.Weeks.Select(w => (double)w.Week)).DefaultIfEmpty(0).Max();
         var left = Plot.LeftFor(lines.Select(l => l.Series.Name), FontSize, SurvivalChart.AtRiskLabelGap, 70, 300);
-        var plot = new Plot(Left: left, Top: 16, Width: Width - left - BandLabelRoom, Height: 240, XMin: 0, XMax: Math.Max(1, weeks), YMin: 0, YMax: 27);
-        var every = Math.Max(1, (int)Math.Ceiling(LabelSpacing / (plot.Width / plot.XMax)));
-        var labelled = Enumerable.Range(0, (int)plot.XMax + 1).Where(w => w % every == 0).Select(w => (double)w).ToList();
+        weeks = Math.Max(1, weeks);
+        var plot = new Plot(Left: left, Top: 16, Width: Width - left - BandLabelRoom, Height: 240, XMin: -WeekPadding, XMax: weeks + WeekPadding, YMin: 0, YMax: 27);
+        var every = Math.Max(1, (int)Math.Ceiling(LabelSpacing / (plot.Width / (weeks + 2 * WeekPadding))));
+        var labelled = Enumerable.Range(0, (int)weeks + 1).Where(w => w % every == 0).Select(w => (double)w).ToList();
         var countsTop = plot.Bottom + 56;
         var height = countsTop + RowHeight * lines.Count + 8;
 
         var svg = new StringBuilder(Plot.Open(id, Width, height, title, description));
         svg.Append(SeverityBands.Behind(plot));
         svg.Append(plot.Axes(labelled, "Weeks since the first session (0: baseline)", [0, 5, 10, 15, 20, 27], v => Markup.Number(v, 0), "Mean PHQ-9"));
-        svg.Append(Threshold(plot, definitions.RemissionBelowTotal - 0.5, "remission", $"remission: below {Markup.SvgLabel(definitions.RemissionBelowTotal)}", "#1a4f8a", "2 3"));
-        if (baselineMean is { } baseline)
+        // The thresholds are named in the legend: a name drawn on its line would sit on the series' lines.
+        var thresholds = new List<(string Name, string Label, string Colour, string Dash)>();
+        void Threshold(double total, string name, string label, string colour, string dash)
         {
-            var response = baseline * (1 - definitions.ResponseMinimumDropFraction);
-            svg.Append(Threshold(plot, response, "response",
-                $"response: {Markup.Number(100 * definitions.ResponseMinimumDropFraction, 0)}% below the baseline mean", "#1a6e3a", "6 3"));
+            svg.Append($"<line class=\"threshold\" data-threshold=\"{name}\" x1=\"{Markup.C(plot.Left)}\" y1=\"{Markup.C(plot.Y(total))}\" " +
+                       $"x2=\"{Markup.C(plot.Right)}\" y2=\"{Markup.C(plot.Y(total))}\" stroke=\"{colour}\" stroke-width=\"1.4\" stroke-dasharray=\"{dash}\"/>");
+            thresholds.Add((name, label, colour, dash));
         }
+        Threshold(definitions.RemissionBelowTotal - 0.5, "remission", $"remission: a PHQ-9 below {Markup.Label(definitions.RemissionBelowTotal)}", "#1a4f8a", "2 3");
+        if (baselineMean is { } baseline)
+            Threshold(baseline * (1 - definitions.ResponseMinimumDropFraction), "response",
+                $"response: {Markup.Number(100 * definitions.ResponseMinimumDropFraction, 0)}% below baseline, drawn for the cohort's " +
+                $"baseline mean ({Markup.Number(baseline, 1)}); each course is judged against its own baseline", "#1a6e3a", "6 3");
 
         var bands = drawn.Count <= SurvivalChart.MaxBands;
         for (var i = 0; i < drawn.Count; i++)
@@ -54,8 +66,9 @@ internal static class TrajectoryChart
             if (bands)
                 foreach (var run in runs)
                 {
-                    var upper = run.Select(w => $"{Markup.C(plot.X(w.Week))} {Markup.C(plot.Y(w.Upper ?? w.Mean!.Value))}");
-                    var lower = run.AsEnumerable().Reverse().Select(w => $"{Markup.C(plot.X(w.Week))} {Markup.C(plot.Y(w.Lower ?? w.Mean!.Value))}");
+                    // Over a week of few courses the band narrows to the mean: its interval is not drawn (Few).
+                    var upper = run.Select(w => $"{Markup.C(plot.X(w.Week))} {Markup.C(plot.Y((Few(w) ? null : w.Upper) ?? w.Mean!.Value))}");
+                    var lower = run.AsEnumerable().Reverse().Select(w => $"{Markup.C(plot.X(w.Week))} {Markup.C(plot.Y((Few(w) ? null : w.Lower) ?? w.Mean!.Value))}");
                     svg.Append($"<path class=\"trajectory-band\" {line.Series.FillAttributes} fill-opacity=\"0.15\" stroke=\"none\" " +
                                $"d=\"M{string.Join(" L", upper.Concat(lower))} Z\"/>");
                 }
@@ -63,7 +76,7 @@ internal static class TrajectoryChart
             {
                 // Side by side around each week, so that the intervals of several series stay apart.
                 var offset = (i - (drawn.Count - 1) / 2.0) * Math.Min(4, plot.Width / plot.XMax / (drawn.Count + 1));
-                foreach (var w in line.Trajectory.Weeks.Where(w => w.Mean is not null && w.Lower is not null && w.Upper is not null))
+                foreach (var w in line.Trajectory.Weeks.Where(w => w.Mean is not null && w.Lower is not null && w.Upper is not null && !Few(w)))
                     svg.Append($"<path class=\"trajectory-whisker\" data-group=\"{Markup.Text(line.Series.Name)}\" stroke=\"{line.Series.Colour}\" " +
                                $"stroke-width=\"1.2\" d=\"M{Markup.C(plot.X(w.Week) + offset)} {Markup.C(plot.Y(w.Lower!.Value))} V{Markup.C(plot.Y(w.Upper!.Value))}\"/>");
             }
@@ -72,7 +85,9 @@ internal static class TrajectoryChart
             svg.Append($"<path class=\"trajectory-line\" {line.Series.StrokeAttributes} fill=\"none\" stroke-width=\"2\" d=\"{d}\">" +
                        $"<title>{Markup.Text(line.Series.Name)}</title></path>");
             foreach (var w in line.Trajectory.Weeks.Where(w => w.Mean is not null))
-                svg.Append($"<circle {line.Series.FillAttributes} cx=\"{Markup.C(plot.X(w.Week))}\" cy=\"{Markup.C(plot.Y(w.Mean!.Value))}\" r=\"2.5\">" +
+                svg.Append($"<circle class=\"{(Few(w) ? "week-mean few" : "week-mean")}\" data-group=\"{Markup.Text(line.Series.Name)}\" " +
+                           (Few(w) ? $"fill=\"#fff\" stroke=\"{line.Series.Colour}\" stroke-width=\"1.2\"" : $"fill=\"{line.Series.Colour}\"") +
+                           $" cx=\"{Markup.C(plot.X(w.Week))}\" cy=\"{Markup.C(plot.Y(w.Mean!.Value))}\" r=\"{(Few(w) ? "3" : "2.5")}\">" +
                            $"<title>{Markup.Text(line.Series.Name)}: mean {Markup.Number(w.Mean.Value, 1)}</title></circle>");
         }
 
@@ -110,9 +125,14 @@ internal static class TrajectoryChart
             else legend.Append(Slope(line.Trajectory.Slope));
             legend.Append("</li>");
         }
+        foreach (var (name, label, colour, dash) in thresholds)
+            legend.Append($"<li class=\"threshold\" data-threshold=\"{name}\"><svg class=\"swatch\" width=\"28\" height=\"10\" aria-hidden=\"true\">" +
+                          $"<line x1=\"1\" y1=\"5\" x2=\"27\" y2=\"5\" stroke-width=\"1.6\" stroke=\"{colour}\" stroke-dasharray=\"{dash}\"/></svg> {label}</li>");
         legend.Append("</ul>");
         var note = new StringBuilder("<p class=\"note\">Line and points: the weekly means (each course's last PHQ-9 in the week); ");
         note.Append(bands ? "band: their 95% intervals. " : "whiskers: their 95% intervals (no bands: they would hide one another). ");
+        if (drawn.Any(l => l.Trajectory!.Weeks.Any(w => w.Mean is not null && Few(w))))
+            note.Append($"A hollow point: a mean over fewer than {Markup.Label(FewCourses)} courses, its interval not drawn. ");
         note.Append("A gap: that week's mean is withheld. The slope is the mixed model's average change per week over the whole period; " +
                     "it is a summary, not the shape of the curve.");
         if (every > 1) note.Append($" Courses assessed are shown every {Markup.Label(every)} weeks.");
@@ -121,11 +141,7 @@ internal static class TrajectoryChart
         return $"<figure class=\"chart-figure trajectory\"><figcaption>{Markup.Text(title)}</figcaption>{svg}{legend}{note}</figure>";
     }
 
-    /// A horizontal reference line across the plot, named at its right end (label: markup, numbers marked as labels).
-    private static string Threshold(Plot plot, double total, string name, string label, string colour, string dash) =>
-        $"<g class=\"threshold\" data-threshold=\"{name}\"><line x1=\"{Markup.C(plot.Left)}\" y1=\"{Markup.C(plot.Y(total))}\" x2=\"{Markup.C(plot.Right)}\" " +
-        $"y2=\"{Markup.C(plot.Y(total))}\" stroke=\"{colour}\" stroke-width=\"1.2\" stroke-dasharray=\"{dash}\"/>" +
-        $"<text x=\"{Markup.C(plot.Right - 4)}\" y=\"{Markup.C(plot.Y(total) - 4)}\" text-anchor=\"end\" font-size=\"10\" fill=\"{colour}\">{label}</text></g>";
+    private static bool Few(PublishedWeek week) => week.Courses.Value is { } n && n < FewCourses;
 
     /// The mixed-model slope as a sentence: points per week with its standard error, over how many courses.
     internal static string Slope(PublishedSlope? slope)

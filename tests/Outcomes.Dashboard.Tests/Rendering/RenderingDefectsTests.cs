@@ -210,4 +210,21 @@ public sealed partial class RenderingDefectsTests
         var week0 = whiskers.GroupBy(w => (string)w.Attribute("data-group")!).Select(g => (string)g.First().Attribute("d")!).ToList();
         Assert.Equal(5, week0.Select(d => d.Split(' ')[0]).Distinct().Count());
     }
+
+    [Fact]
+    public void DurabilityTable_AnEstimateWithoutLimits_NoEmptyInterval()
+    {
+        var report = FirstGroupDurabilityWithheld();
+        var shown = report.Groups.First(g => g.Withheld is null && g.Durability is { Days.Withheld: null });
+        var days = shown.Durability!.Days;
+        var atZero = shown with
+        {
+            Durability = new PublishedDurability(days with { SurvivalAt = [.. days.SurvivalAt.Select(a => a with { Survival = 0, Lower = null, Upper = null, Suppressed = null })] }),
+        };
+
+        var html = ReportPage.Body(report with { Groups = [.. report.Groups.Select(g => g == shown ? atZero : g)] }, "clinic-a");
+
+        Assert.DoesNotContain("( to )", html);
+        Assert.Contains("0.0% (no interval)", html);
+    }
 }
