@@ -18,4 +18,4 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     LoadCommand.Create(),
     FhirCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+return await Outcomes.Cli.CommandLine.RunAsync(root, args);
