@@ -49,7 +49,8 @@ public static class ExportCommands
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            error.WriteLine($"error: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+            error.WriteLine(ServiceRefusal.Describe(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), token,
+                "an export needs the researcher or admin role, and clinics within the token's"));
             return 1;
         }
         var zipPath = Path.Combine(Path.GetTempPath(), $"outcomes-export-{Guid.NewGuid():N}.zip");

@@ -5,11 +5,14 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Service.Cohorts;
+using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Disclosure;
 using Outcomes.Service.Security;
 
@@ -48,34 +51,51 @@ public static class DashboardEndpoints
         return app;
     }
 
-    private static IResult Catalog(HttpContext http, ClinicScope scope, ReportCatalog catalog) =>
+    private static async Task<IResult> Catalog(HttpContext http, ClinicScope scope, ReportCatalog catalog, CancellationToken cancellationToken) =>
         Page(http, 200, "Cohort reports", CatalogPage.Body(catalog.Names.Select(n => catalog.Find(n)!),
-            scope.AllClinics ? null : scope.Clinics));
+            await ClinicsToChoose(http, scope, cancellationToken), http.Request.Query.Count > 0 ? QueryOf(http) : null));
 
     private static async Task<IResult> NamedReport(string name, long? asOfPosition, string? clinicId, HttpContext http, ClinicScope scope,
         ReportCatalog catalog, CohortReportService reports, CancellationToken cancellationToken)
     {
         if (catalog.Find(name) is not { } definition)
             return Problem(http, 404, "No such report", $"There is no report named '{name}'.");
-        return await Show(http, definition, asOfPosition, clinicId, scope, reports, cancellationToken);
+        return await Show(http, definition, asOfPosition, clinicId, scope, reports, null, cancellationToken);
     }
 
     private static async Task<IResult> Cohort(long? asOfPosition, string? clinicId, HttpContext http, ClinicScope scope,
         IOptions<ReportsOptions> options, CohortReportService reports, CancellationToken cancellationToken)
     {
-        var query = http.Request.Query.ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
+        var query = QueryOf(http);
         var (definition, queryViolations) = CohortQuery.Parse(query);
         var violations = queryViolations.Concat(AdHocCohortApi.Violations(definition, options.Value.MinimumAdHocThreshold)).ToList();
         if (violations.Count > 0)
-            return Problem(http, 400, "The cohort cannot be built",
-                string.Join("; ", violations.Select(v => $"{v.Field}: {v.Rule}")));
+            return Page(http, 400, "The cohort cannot be built", CatalogPage.Refused(await ClinicsToChoose(http, scope, cancellationToken), query,
+                violations.Select(v => (v.Field, v.Rule)).ToList()));
         if (AdHocCohortApi.ClinicOutsideScope(definition, scope) is { } outside)
             return OutOfScope(http, outside);
-        return await Show(http, definition, asOfPosition, clinicId, scope, reports, cancellationToken);
+        return await Show(http, definition, asOfPosition, clinicId, scope, reports, CatalogPage.EditLink(http.Request.QueryString), cancellationToken);
+    }
+
+    private static Dictionary<string, StringValues> QueryOf(HttpContext http) =>
+        http.Request.Query.ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
+
+    /// The clinics a viewer picks among: their own, or for a viewer of every clinic those with courses in the outcome
+    /// read model (one index-only scan of its clinic index).
+    private static async Task<IReadOnlyCollection<string>> ClinicsToChoose(HttpContext http, ClinicScope scope, CancellationToken cancellationToken)
+    {
+        if (!scope.AllClinics) return scope.Clinics;
+        var table = http.RequestServices.GetRequiredService<OutcomeReadModel>().Table;
+        await using var command = http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>()
+            .CreateCommand($"select distinct clinic_id from {table.QualifiedName}");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var clinics = new List<string>();
+        while (await reader.ReadAsync(cancellationToken)) clinics.Add(reader.GetString(0));
+        return clinics;
     }
 
     private static async Task<IResult> Show(HttpContext http, ReportDefinition definition, long? asOfPosition, string? clinicId,
-        ClinicScope scope, CohortReportService reports, CancellationToken cancellationToken)
+        ClinicScope scope, CohortReportService reports, string? editLink, CancellationToken cancellationToken)
     {
         if (clinicId is not null && !scope.Includes(clinicId))
             return OutOfScope(http, clinicId);
@@ -84,9 +104,10 @@ public static class DashboardEndpoints
         var answer = await reports.Run(definition, scope, audience, clinicId, asOfPosition, cancellationToken);
         if (answer.Report is not { } report)
             return Problem(http, answer.Status, "The report cannot be computed", answer.Problem ?? "");
-        var scopeText = clinicId ?? (scope.AllClinics ? "every clinic" : string.Join(", ", scope.Clinics.Order(StringComparer.Ordinal)));
-        return Page(http, 200, definition.Title, ReportPage.Body(report, scopeText) + Downloads(http, definition) +
-            InsightEndpoints.Definitions(http.RequestServices.GetRequiredService<Outcomes.Domain.Outcomes.OutcomeDefinitions>()));
+        var definitions = http.RequestServices.GetRequiredService<OutcomeDefinitions>();
+        var body = ReportPage.Body(report, ReportPage.ScopeText(definition.Filter, clinicId, scope), definitions) + Downloads(http, definition) +
+            InsightEndpoints.Definitions(definitions);
+        return Page(http, 200, definition.Title, editLink is null ? body : editLink + body);
     }
 
     /// Links to this report as CSV and JSON (named reports; a built cohort is its own JSON through the API).
