@@ -23,45 +23,63 @@ public sealed record ReportAnswer(PublishedCohortReport? Report, int Status, str
 /// elapsed), so both give the same report for the same position. Protected: only at a release point, from its snapshot.
 public sealed class CohortReportService(
     IDocumentStore store, NpgsqlDataSource database, OutcomeReadModel readModel, OutcomeReadModelStatus status,
-    OutcomeDefinitions definitions, Releases releases)
+    OutcomeDefinitions definitions, Releases releases, Hosting.OutcomesMetrics metrics)
 {
     private static readonly PerturbationParameters Perturbation = new();
 
     public async Task<ReportAnswer> Run(ReportDefinition definition, ClinicScope scope, ReportAudience audience, string? clinicId,
         long? asOfPosition, CancellationToken cancellationToken)
     {
+        using var activity = Hosting.OutcomesMetrics.Activities.StartActivity("cohort report");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (answer, source) = await Answer(definition, scope, audience, clinicId, asOfPosition, cancellationToken);
+        activity?.SetTag("outcomes.report.source", source);
+        activity?.SetTag("outcomes.report.status", answer.Status);
+        metrics.Reports.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new("tier", audience.Tier.ToString()), new("source", source), new("status", answer.Status));
+        return answer;
+    }
+
+    private async Task<(ReportAnswer Answer, string Source)> Answer(ReportDefinition definition, ClinicScope scope, ReportAudience audience,
+        string? clinicId, long? asOfPosition, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(audience);
         if (audience.Network && clinicId is not null)
-            return ReportAnswer.Refused(400, "clinicId: a network report covers every clinic; leave clinicId out or ask without coverage=network");
+            return (ReportAnswer.Refused(400, "clinicId: a network report covers every clinic; leave clinicId out or ask without coverage=network"), Refused);
         if (!audience.Network && clinicId is not null && !scope.Includes(clinicId))
-            return ReportAnswer.Refused(403, $"clinicId: '{clinicId}' is outside the caller's clinic scope");
+            return (ReportAnswer.Refused(403, $"clinicId: '{clinicId}' is outside the caller's clinic scope"), Refused);
         if (asOfPosition is < 0)
-            return ReportAnswer.Refused(400, "asOfPosition: must be 0 or greater");
+            return (ReportAnswer.Refused(400, "asOfPosition: must be 0 or greater"), Refused);
 
         var clinics = audience.Network ? null : clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
-        if (audience.Tier == DisclosureTier.Protected) return await Protected(definition, clinics, asOfPosition, cancellationToken);
+        if (audience.Tier == DisclosureTier.Protected) return (await Protected(definition, clinics, asOfPosition, cancellationToken), "release");
         PositionedMembers members;
+        string source;
         if (asOfPosition is null && status.IsCurrent)
         {
             members = await readModel.ReadLatest(clinics, cancellationToken);
+            source = "read-model";
         }
         else
         {
             var latest = await LatestPosition(cancellationToken);
             var position = asOfPosition ?? latest;
             if (position > latest)
-                return ReportAnswer.Refused(400, $"asOfPosition: must not be beyond the latest position ({latest})");
+                return (ReportAnswer.Refused(400, $"asOfPosition: must not be beyond the latest position ({latest})"), Refused);
             members = await Recompute(position, clinics, cancellationToken);
+            source = "replay";
         }
 
         using (members)
         {
-            return new ReportAnswer(ReportDisclosure.OwnClinics(members.Members, definition,
-                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), 200, null);
+            return (new ReportAnswer(ReportDisclosure.OwnClinics(members.Members, definition,
+                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), 200, null), source);
         }
     }
+
+    private const string Refused = "refused";
 
     /// The protected tier answers at release points only: the latest release, or the release at asOfPosition.
     private async Task<ReportAnswer> Protected(ReportDefinition definition, IReadOnlyCollection<string>? clinics, long? asOfPosition,
