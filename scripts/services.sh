@@ -5,6 +5,10 @@
 #   scripts/services.sh down    release this checkout's hold; stop what these scripts started once nobody holds it
 #   scripts/services.sh status  what runs, who started it, who holds it
 #   scripts/services.sh install install the Debian packages the private instances and the browser test need (root)
+#   scripts/services.sh standby up|down|status
+#                               a streaming hot standby of the private PostgreSQL on 127.0.0.1:54330 (pg_basebackup
+#                               -R -X stream) for reports and exports; up adds ConnectionStrings__OutcomesRead to
+#                               .run/services.env. The primary must be up. `down` of the primary stops it too.
 #
 # Options: --lease NAME [--pid PID] (up/down: name the hold; a hold with a pid ends with that
 # process), --force (down: stop even while other checkouts hold the services).
@@ -22,6 +26,7 @@ ENV_FILE="$RUN/services.env"
 COMPOSE_FILE="$REPO/docker-compose.yml"
 
 PG_PORT=54329
+STANDBY_PORT=54330
 AMQP_PORT=56729
 DIST_PORT=56730
 MGMT_PORT=56731
@@ -224,6 +229,8 @@ pg_up_local() {
 
 pg_down_local() {
     local data t0
+    # A standby of a stopped primary only serves ever older answers.
+    [ -f "$STATE/standby" ] && standby_down
     t0="$(now)"
     data="$(kv "$STATE/postgres" data)"
     if [ -n "$data" ] && [ -n "$(pg_postmaster "$data")" ]; then
@@ -378,6 +385,100 @@ rmq_down_local() {
     say "rabbitmq: stopped in $(since "$t0")"
 }
 
+# ---------------------------------------------------------------- PostgreSQL standby (read replica)
+
+standby_datadir() { # beside the primary's data, wherever that had to go
+    local primary; primary="$(pg_datadir)"
+    echo "$(dirname "$primary")/$(basename "$primary")-standby"
+}
+
+standby_up() {
+    local t0 data sock log primary
+    t0="$(now)"
+    port_open "$PG_PORT" || die "standby: the primary PostgreSQL does not answer on $PG_PORT (scripts/services.sh up first)"
+    if port_open "$STANDBY_PORT"; then
+        say "standby: already running on 127.0.0.1:$STANDBY_PORT (started from $(kv "$STATE/standby" repo 2>/dev/null || echo elsewhere))"
+        standby_env
+        return
+    fi
+    [ -x "$PGBIN/pg_basebackup" ] || install_packages
+    data="$(standby_datadir)"
+    sock="$data"
+    [ ${#sock} -gt 80 ] && sock="$PG_FALLBACK/standby-sock"
+    log="$LOGS/postgres-standby.log"
+    mkdir -p "$(dirname "$data")" "$LOGS"
+    # A standby is a copy of the primary as it is now: an old copy of another primary (or of this one before a
+    # reset) cannot catch up, so every start takes a fresh base backup. Seconds for a development database.
+    if [ -n "$(pg_postmaster "$data")" ]; then as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true; fi
+    rm -rf "$data"
+    mkdir -p "$data" "$sock"
+    touch "$log"
+    if is_root; then chown postgres: "$data" "$sock" "$log"; [ -d "$PG_FALLBACK" ] && chown postgres: "$PG_FALLBACK"; fi
+    chmod 700 "$data"
+    if ! as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$data" -R -X stream -c fast \
+            >>"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        die "standby: pg_basebackup from 127.0.0.1:$PG_PORT failed (log: $log)"
+    fi
+    # hot_standby_feedback: a long report on the standby is not cancelled by the primary vacuuming rows it reads.
+    if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+        -o "-p $STANDBY_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c hot_standby=on -c hot_standby_feedback=on" \
+        start >/dev/null 2>&1 9>&-; then
+        tail -n 20 "$log" >&2
+        die "standby did not start (log: $log)"
+    fi
+    printf 'mode=local\nrepo=%s\ndata=%s\n' "$REPO" "$data" >"$STATE/standby"
+    primary="$(pg_psql -d postgres -c 'select pg_current_wal_lsn()')"
+    say "standby: streaming from 127.0.0.1:$PG_PORT, hot standby on 127.0.0.1:$STANDBY_PORT in $(since "$t0") (primary at $primary; data $data)"
+    standby_env
+}
+
+standby_env() {
+    [ -f "$ENV_FILE" ] || return 0
+    sed -i '/^export ConnectionStrings__OutcomesRead=/d' "$ENV_FILE"
+    echo "export ConnectionStrings__OutcomesRead=\"Host=127.0.0.1;Port=$STANDBY_PORT;Username=postgres;Database=outcomes\"" >>"$ENV_FILE"
+    say "env: $ENV_FILE (ConnectionStrings__OutcomesRead)"
+}
+
+standby_down() {
+    local data t0
+    t0="$(now)"
+    data="$(kv "$STATE/standby" data)"
+    if [ -n "$data" ] && [ -n "$(pg_postmaster "$data")" ]; then
+        as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
+            as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -f "$STATE/standby"
+    [ -f "$ENV_FILE" ] && sed -i '/^export ConnectionStrings__OutcomesRead=/d' "$ENV_FILE"
+    say "standby: stopped in $(since "$t0")"
+}
+
+standby_status() {
+    if port_open "$STANDBY_PORT"; then
+        local replayed primary
+        replayed="$("$PGBIN/psql" -h 127.0.0.1 -p "$STANDBY_PORT" -U postgres -d postgres -qAt -c 'select pg_last_wal_replay_lsn()' 2>/dev/null || echo '?')"
+        primary="$(pg_psql -d postgres -c 'select pg_current_wal_lsn()' 2>/dev/null || echo '?')"
+        say "standby: running on 127.0.0.1:$STANDBY_PORT, replayed $replayed (primary at $primary)"
+    else
+        say "standby: stopped"; return 3
+    fi
+}
+
+cmd_standby() {
+    local sub="$1"
+    mkdir -p "$RUN" "$LOGS"
+    case "$sub" in
+        up) with_lock; [ "$(services_mode)" = local ] || die "standby: only for the private instances (no Docker mode yet)"; standby_up ;;
+        down) trap '' INT TERM PIPE; with_lock; standby_down ;;
+        status) standby_status ;;
+        *) say "usage: scripts/services.sh standby up|down|status"; exit 2 ;;
+    esac
+}
+
+# ---------------------------------------------------------------- RabbitMQ cluster
+
+cmd_cluster() { die "cluster: not built yet"; }
+
 # ---------------------------------------------------------------- Docker
 
 compose_cmd() {
@@ -510,6 +611,10 @@ cmd_status() {
 main() {
     local cmd="${1:-}" lease="manual-$CHECKOUT" pid="" force=0
     [ $# -gt 0 ] && shift
+    case "$cmd" in
+        standby) cmd_standby "${1:-}"; return ;;
+        cluster) cmd_cluster "${1:-}"; return ;;
+    esac
     while [ $# -gt 0 ]; do
         case "$1" in
             --lease) lease="$2"; shift 2 ;;
@@ -523,7 +628,7 @@ main() {
         down) cmd_down "$lease" "$force" ;;
         status) cmd_status ;;
         install) install_packages --with-browser ;;
-        *) say "usage: scripts/services.sh up|down|status|install [--lease NAME [--pid PID]] [--force]"; exit 2 ;;
+        *) say "usage: scripts/services.sh up|down|status|install [--lease NAME [--pid PID]] [--force] | standby up|down|status | cluster up|down|status"; exit 2 ;;
     esac
 }
 

@@ -23,6 +23,7 @@ builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
 builder.Services.AddOutcomesTelemetry(builder.Configuration);
+builder.Services.AddOutcomesReadReplica(builder.Configuration);
 builder.Services.AddDisclosureControl();
 builder.Services.AddCohortReports();
 builder.Services.AddSafetySignals();
