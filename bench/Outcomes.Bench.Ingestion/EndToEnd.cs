@@ -66,8 +66,10 @@ public static class EndToEnd
                 var elapsed = Stopwatch.GetElapsedTime(start, done);
                 var use = cpu.Stop();
 
-                var check = await probe.Check(workload, await ErrorQueueDepth(env.RabbitMq, queue, cancellationToken), cancellationToken);
-                result = new RunResult("end-to-end", settings, workload.Count, elapsed, published.Elapsed, use, check.ToString(), check.Exact);
+                var check = await probe.Check(workload, 0, cancellationToken);
+                check = check with { ErrorQueueMessages = await ErrorQueueDepth(env.RabbitMq, queue, cancellationToken) };
+                var kind = workload.PoisonCount == 0 ? "end-to-end" : $"end-to-end, {workload.PoisonCount * 100.0 / workload.Messages.Count:0} % poison";
+                result = new RunResult(kind, settings, workload.Count, elapsed, published.Elapsed, use, check.ToString(), check.Exact);
             }
             return result;
         }

@@ -16,9 +16,10 @@ var compare = new Option<string?>("--compare-service") { Description = "Another 
 var compareSettings = new Option<string>("--compare-settings") { Description = "Partitions,MaxBatch,PrefetchCount for --compare-service", DefaultValueFactory = _ => "4,500,2000", Recursive = true };
 var holdVariant = new Option<int>("--ceiling-hold-ms") { Description = "Also time a diagnostic ceiling whose acks are held this long per half-prefetch group, as the service holds them until its batch commits (0: off)", Recursive = true };
 var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the service only", Recursive = true };
+var poison = new Option<int>("--poison") { Description = "Also time each setting with this percentage of bad messages mixed in (0: off); the report compares valid throughput with the clean run", Recursive = true };
 var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
 
-var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, keep };
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, keep };
 var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
 root.Subcommands.Add(ingest);
 
@@ -40,6 +41,7 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     var windowSize = parse.GetValue(window);
     var workload = Phq9Workload.Create("bench", parse.GetValue(patients), parse.GetValue(perPatient), seed: 42);
     var warmup = Phq9Workload.Create("warmup", parse.GetValue(warmupPatients), parse.GetValue(perPatient), seed: 7);
+    var poisoned = workload.WithPoison(parse.GetValue(poison), seed: 11);
 
     Console.WriteLine($"## Ingestion run {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
     Console.WriteLine();
@@ -64,13 +66,20 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
                 Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, hold, cancellationToken));
         }
         foreach (var setting in settings)
-            Report(round, await EndToEnd.Run(env, setting, warmup, workload, windowSize, parse.GetValue(keep), cancellationToken));
+        {
+            // Clean and poisoned in turn, the order swapped every round, so that a change in load falls on both alike.
+            var pair = poisoned == workload ? [workload] : round % 2 == 1 ? new[] { workload, poisoned } : [poisoned, workload];
+            foreach (var load in pair)
+                Report(round, await EndToEnd.Run(env, setting, warmup, load, windowSize, parse.GetValue(keep), cancellationToken));
+        }
     }
 
     Console.WriteLine();
     Console.WriteLine($"- load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine();
     Console.WriteLine(IngestionReport.Summary(results));
+    if (poisoned != workload)
+        Console.WriteLine(IngestionReport.PoisonSummary(results, poisoned.PoisonCount));
     return results.All(r => r.Exact) ? 0 : 2;
 
     void Report(int round, RunResult result)

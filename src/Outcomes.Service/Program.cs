@@ -19,6 +19,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 builder.Services.AddOutcomesOpenApi();
 builder.Services.AddProblemDetails();
 builder.Services.AddOutcomesSecurity();
+builder.Services.AddOutcomesHttpHardening(builder.Configuration);
 builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
@@ -28,9 +29,11 @@ builder.Services.AddDisclosureControl();
 builder.Services.AddCohortReports();
 builder.Services.AddSafetySignals();
 builder.Services.AddOutcomesDashboard();
+builder.Services.AddInsights();
 builder.Services.AddResearchExports();
 
 var app = builder.Build();
+app.UseOutcomesHttpHardening();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -45,6 +48,7 @@ app.MapCohortReportsApi();
 app.MapAdHocCohortApi();
 app.MapDashboard();
 app.MapWorkspace();
+app.MapInsights();
 app.MapExportsApi();
 await app.RunAsync();
 return 0;

@@ -96,7 +96,18 @@ public static class DashboardEndpoints
         if (answer.Report is not { } report)
             return Problem(http, answer.Status, "The report cannot be computed", answer.Problem ?? "");
         var scopeText = clinicId ?? (scope.AllClinics ? "every clinic" : string.Join(", ", scope.Clinics.Order(StringComparer.Ordinal)));
-        return Page(http, 200, definition.Title, ReportPage.Body(report, scopeText));
+        return Page(http, 200, definition.Title, ReportPage.Body(report, scopeText) + Downloads(http, definition) +
+            InsightEndpoints.Definitions(http.RequestServices.GetRequiredService<Outcomes.Domain.Outcomes.OutcomeDefinitions>()));
+    }
+
+    /// Links to this report as CSV and JSON (named reports; a built cohort is its own JSON through the API).
+    private static string Downloads(HttpContext http, ReportDefinition definition)
+    {
+        if (!http.Request.Path.StartsWithSegments(Pages.Root + "/reports", StringComparison.Ordinal)) return "";
+        var query = http.Request.QueryString.HasValue ? "&" + http.Request.QueryString.Value![1..] : "";
+        var href = $"{Pages.Root}/reports/{Uri.EscapeDataString(definition.Name)}/download?format=";
+        return $"<p class=\"downloads\">Download this report: <a href=\"{href}csv{Markup.Text(query)}\" download>CSV</a> " +
+               $"<a href=\"{href}json{Markup.Text(query)}\" download>JSON</a></p>";
     }
 
     private static IResult OutOfScope(HttpContext http, string clinicId) =>

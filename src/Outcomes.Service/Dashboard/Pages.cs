@@ -24,6 +24,7 @@ internal static class Pages
         page.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
         page.Append($"<title>{Markup.Text(title)} \u00b7 Outcomes</title><link rel=\"stylesheet\" href=\"{StylesheetPath}\"></head><body>");
         page.Append($"<header class=\"site\"><nav><a class=\"brand\" href=\"{Root}\">Outcomes</a> <a href=\"{Root}\">Reports</a> <a href=\"{Root}#cohort\">Build a cohort</a> " +
+                    $"<a href=\"{Root}/trends\">Trends</a> <a href=\"{Root}/compare\">Clinic vs network</a> " +
                     $"<a href=\"{Root}/safety\">Safety worklist</a> <a href=\"{Root}/patients\">Find a course</a>");
         if (viewer is not null && token is not null)
             page.Append($"<span class=\"viewer\">{Markup.Text(viewer.Subject)} ({Markup.Text(viewer.Roles)}; clinics: {Markup.Text(viewer.Clinics)})</span>" +

@@ -18,6 +18,7 @@ public static class MessagingSetup
         services.AddTransient<BulkUpload>();
         services.AddHostedService(sp => sp.GetRequiredService<CourseAppender>());
         services.AddSingleton<RejectionLog>();
+        services.AddSingleton<ClinicEventIngestion>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddMassTransit(bus =>
@@ -33,7 +34,11 @@ public static class MessagingSetup
                 cfg.Host(new Uri(rabbitMq));
                 // Plain JSON (content type application/json, or none) is read as any message type: the
                 // ingestion consumer reads the body itself. The MassTransit envelope keeps its own content type.
-                cfg.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+                cfg.AddDeserializer(new TolerantRawJson(), isDefault: true);
+                // Refused bodies may hold what should never have been sent; the error queue keeps them for a
+                // stated time only (x-message-ttl), long enough for an integration engineer to look.
+                cfg.SendTopology.ConfigureErrorSettings = error =>
+                    error.SetQueueArgument("x-message-ttl", (long)ingestion.ErrorQueueRetention.TotalMilliseconds);
                 cfg.ConnectReceiveObserver(new UnreadableMessageObserver(context.GetRequiredService<RejectionLog>()));
 
                 cfg.ReceiveEndpoint(ingestion.Queue, endpoint =>
@@ -53,6 +58,12 @@ public static class MessagingSetup
 
                 cfg.ReceiveEndpoint(ingestion.EnvelopeQueue, endpoint =>
                 {
+                    // The consumer takes JsonObject (any envelope), so the contract's type exchanges are bound by hand.
+                    endpoint.ConfigureConsumeTopology = false;
+                    endpoint.Bind<PatientEnrolled>();
+                    endpoint.Bind<TreatmentSessionGiven>();
+                    endpoint.Bind<Phq9Completed>();
+                    endpoint.Bind<CourseEnded>();
                     ConfigureIngestion(endpoint, ingestion);
                     endpoint.ConfigureConsumer<ClinicEnvelopeConsumer>(context);
                 });
@@ -74,8 +85,11 @@ public static class MessagingSetup
         endpoint.PrefetchCount = ingestion.PrefetchCount;
         endpoint.ConcurrentMessageLimit = ingestion.PrefetchCount;
         endpoint.PublishFaults = false;
+        FaultHeaders.Configure(endpoint);
         endpoint.UseMessageRetry(retry =>
         {
+            // A refusal is permanent: to the error queue on the first delivery, never retried. The consumers turn
+            // every problem of the message itself into this exception, so what is retried is the append alone.
             retry.Ignore<ClinicEventRejectedException>();
             // Outages of the database are retried for minutes before a valid message is parked in the error queue.
             retry.Exponential(12, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
