@@ -477,7 +477,133 @@ cmd_standby() {
 
 # ---------------------------------------------------------------- RabbitMQ cluster
 
-cmd_cluster() { die "cluster: not built yet"; }
+# Three nodes on one machine, for the scale-out tests and for trying failover: each its own node name, ports and
+# data under .run/cluster/<node>, one Erlang cookie (the shared one), joined to node a. The single node of `up`
+# is a separate broker and is left alone. Ports: AMQP 5674N, distribution 5675N, management 5676N (N = 1, 2, 3).
+CLUSTER_NODES="a b c"
+
+cluster_index() { case "$1" in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; esac; }
+cluster_amqp() { echo $(( 56740 + $(cluster_index "$1") )); }
+cluster_node() { echo "outcomes-$1@localhost"; }
+
+cluster_env() { # cluster_env NODE: rmq_env for one of the cluster's nodes
+    local n="$1" i dir
+    i="$(cluster_index "$n")"; dir="$RUN/cluster/$n"
+    rmq_env
+    export RABBITMQ_NODENAME; RABBITMQ_NODENAME="$(cluster_node "$n")"
+    export RABBITMQ_NODE_PORT=$(( 56740 + i ))
+    export RABBITMQ_DIST_PORT=$(( 56750 + i ))
+    export RABBITMQ_MNESIA_BASE="$dir/mnesia"
+    export RABBITMQ_LOG_BASE="$LOGS/cluster-$n"
+    export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+    export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
+    export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+}
+
+cluster_ctl() { local n="$1"; shift; (cd "$RUN" && cluster_env "$n" && exec timeout "${CTL_TIMEOUT:-90}" rabbitmqctl -n "$(cluster_node "$n")" "$@"); }
+
+cluster_start_node() {
+    local n="$1" i dir pid
+    i="$(cluster_index "$n")"; dir="$RUN/cluster/$n"
+    mkdir -p "$dir/mnesia" "$LOGS/cluster-$n"
+    printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\nloopback_users.guest = true\n' $(( 56760 + i )) >"$dir/rabbitmq.conf"
+    echo '[rabbitmq_management].' >"$dir/enabled_plugins"
+    : >"$dir/rabbitmq-env.conf"
+    pid="$(cat "$dir/rabbitmq.pid" 2>/dev/null || true)"
+    if environ_has "$pid" "RABBITMQ_NODENAME=$(cluster_node "$n")"; then kill -9 "$pid" 2>/dev/null || true; fi
+    rm -f "$dir/rabbitmq.pid"
+    ( cd "$RUN"; cluster_env "$n"; exec setsid rabbitmq-server </dev/null >"$LOGS/cluster-$n.out" 2>&1 9>&- ) &
+    echo "$!" >"$dir/wrapper.pid"
+}
+
+cluster_wait_node() {
+    local n="$1" port deadline
+    port="$(cluster_amqp "$n")"; deadline=$(( $(date +%s) + 180 ))
+    until port_open "$port"; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then tail -n 20 "$LOGS/cluster-$n.out" >&2; die "cluster: node $n did not answer on $port"; fi
+        sleep 0.5
+    done
+    cluster_ctl "$n" await_startup --timeout 60 >/dev/null 2>&1 || die "cluster: node $n answered on AMQP but await_startup failed"
+}
+
+cluster_up() {
+    local t0 n started=""
+    t0="$(now)"
+    [ -x "$RMQBIN/rabbitmq-server" ] || install_packages
+    rmq_cookie
+    for n in $CLUSTER_NODES; do
+        port_open "$(cluster_amqp "$n")" || { cluster_start_node "$n"; started="$started $n"; }
+    done
+    for n in $started; do cluster_wait_node "$n"; done
+    # A node that has never been clustered joins node a; one that was (a restart after a kill) rejoins by itself.
+    for n in b c; do
+        if ! cluster_ctl "$n" cluster_status 2>/dev/null | grep -q "$(cluster_node a)"; then
+            cluster_ctl "$n" stop_app >/dev/null
+            cluster_ctl "$n" join_cluster "$(cluster_node a)" >/dev/null || die "cluster: node $n could not join node a"
+            cluster_ctl "$n" start_app >/dev/null
+        fi
+    done
+    printf 'mode=local\nrepo=%s\nrun=%s\n' "$REPO" "$RUN" >"$STATE/cluster"
+    say "cluster: $(for n in $CLUSTER_NODES; do printf '%s on %s, ' "$(cluster_node "$n")" "$(cluster_amqp "$n")"; done)joined${started:+ (started:$started)} in $(since "$t0")"
+    cluster_env_file
+}
+
+cluster_uris() {
+    local n out=""
+    for n in $CLUSTER_NODES; do out="$out${out:+,}amqp://guest:guest@127.0.0.1:$(cluster_amqp "$n")/"; done
+    echo "$out"
+}
+
+cluster_env_file() {
+    [ -f "$ENV_FILE" ] || return 0
+    sed -i '/^export OUTCOMES_RABBITMQ_CLUSTER=/d' "$ENV_FILE"
+    echo "export OUTCOMES_RABBITMQ_CLUSTER=\"$(cluster_uris)\"" >>"$ENV_FILE"
+    say "env: $ENV_FILE (OUTCOMES_RABBITMQ_CLUSTER: give it to the service as ConnectionStrings__RabbitMq)"
+}
+
+cluster_down() {
+    local n t0 dir pid wrapper p
+    t0="$(now)"
+    for n in c b a; do
+        dir="$RUN/cluster/$n"
+        [ -d "$dir" ] || continue
+        pid="$(cat "$dir/rabbitmq.pid" 2>/dev/null || true)"
+        if port_open "$(cluster_amqp "$n")"; then
+            CTL_TIMEOUT=45 cluster_ctl "$n" stop "$dir/rabbitmq.pid" >/dev/null 2>&1 || true
+        fi
+        wrapper="$(cat "$dir/wrapper.pid" 2>/dev/null || true)"
+        for p in $pid $wrapper; do
+            if environ_has "$p" "RABBITMQ_NODENAME=$(cluster_node "$n")"; then kill -9 "$p" 2>/dev/null || true; fi
+        done
+    done
+    # A cluster is for a run: the next `cluster up` starts from empty nodes.
+    rm -rf "$RUN/cluster" "$STATE/cluster"
+    if [ -f "$ENV_FILE" ]; then sed -i '/^export OUTCOMES_RABBITMQ_CLUSTER=/d' "$ENV_FILE"; fi
+    say "cluster: stopped in $(since "$t0")"
+}
+
+cluster_status() {
+    local n rc=0
+    for n in $CLUSTER_NODES; do
+        if port_open "$(cluster_amqp "$n")"; then
+            say "cluster: $(cluster_node "$n") on 127.0.0.1:$(cluster_amqp "$n") (pid $(cat "$RUN/cluster/$n/rabbitmq.pid" 2>/dev/null || echo '?'))"
+        else
+            say "cluster: $(cluster_node "$n") stopped"; rc=3
+        fi
+    done
+    return "$rc"
+}
+
+cmd_cluster() {
+    mkdir -p "$RUN" "$LOGS"
+    case "${1:-}" in
+        up) with_lock; [ "$(services_mode)" = local ] || die "cluster: only for the private instances (Docker: docker compose --profile cluster up -d)"; cluster_up ;;
+        down) trap '' INT TERM PIPE; with_lock; cluster_down ;;
+        status) cluster_status ;;
+        *) say "usage: scripts/services.sh cluster up|down|status"; exit 2 ;;
+    esac
+}
 
 # ---------------------------------------------------------------- Docker
 
