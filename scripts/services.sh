@@ -9,6 +9,10 @@
 #                               a streaming hot standby of the private PostgreSQL on 127.0.0.1:54330 (pg_basebackup
 #                               -R -X stream) for reports and exports; up adds ConnectionStrings__OutcomesRead to
 #                               .run/services.env. The primary must be up. `down` of the primary stops it too.
+#   scripts/services.sh cluster up|down|status
+#                               three joined RabbitMQ nodes on this machine (outcomes-a/b/c@localhost, AMQP
+#                               56741-56743, management 56761-56763); up adds OUTCOMES_RABBITMQ_CLUSTER (the
+#                               nodes as comma-separated amqp URIs, for ConnectionStrings__RabbitMq) to .run/services.env.
 #
 # Options: --lease NAME [--pid PID] (up/down: name the hold; a hold with a pid ends with that
 # process), --force (down: stop even while other checkouts hold the services).

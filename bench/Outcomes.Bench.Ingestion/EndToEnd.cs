@@ -7,10 +7,12 @@ namespace Outcomes.Bench.Ingestion;
 
 /// The service's ingestion settings a run measures (appsettings.json section "Ingestion"), and which
 /// build of the service runs them: null for this checkout's, else a label and the path of another build.
-public sealed record IngestionSettings(int Partitions, int MaxBatch, int PrefetchCount, string? Build = null, string? ServiceDll = null)
+/// Instances: service processes consuming the one queue (competing consumers), as a scaled-out deployment runs.
+public sealed record IngestionSettings(int Partitions, int MaxBatch, int PrefetchCount, string? Build = null, string? ServiceDll = null,
+    int Instances = 1)
 {
     public override string ToString() =>
-        $"{(Build is null ? "" : $"{Build}: ")}partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
+        $"{(Build is null ? "" : $"{Build}: ")}{(Instances > 1 ? $"{Instances} instances, " : "")}partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
 }
 
 /// A confirmed publish into the real service, timed until every fact is stored and projected.
@@ -47,8 +49,12 @@ public static class EndToEnd
         try
         {
             RunResult result;
-            await using (var service = await ServiceProcess.StartAsync(settings.ServiceDll ?? env.ServiceDll, configuration, logFile, cancellationToken))
+            var services = new List<ServiceProcess>();
+            try
             {
+                for (var i = 0; i < settings.Instances; i++)
+                    services.Add(await ServiceProcess.StartAsync(settings.ServiceDll ?? env.ServiceDll, configuration,
+                        i == 0 ? logFile : logFile.Replace(".log", $"-{i + 1}.log", StringComparison.Ordinal), cancellationToken));
                 await using var publisher = await ClinicEventPublisher.ConnectAsync(env.RabbitMq, window, exchange, cancellationToken);
                 await publisher.EnsureQueueExistsAsync(queue, cancellationToken);
 
@@ -56,7 +62,7 @@ public static class EndToEnd
                 await publisher.PublishAsync(warmup.Messages, cancellationToken: cancellationToken);
                 await probe.WaitUntilStoredAndProjected(warmup.Count, TimeSpan.FromMinutes(2), cancellationToken);
 
-                var cpu = CpuSampler.Start(service.Pid);
+                var cpu = CpuSampler.Start(services.Select(x => x.Pid).ToArray());
                 var start = Stopwatch.GetTimestamp();
                 var stored = probe.WaitUntilStoredAndProjected(warmup.Count + workload.Count, TimeSpan.FromMinutes(15), cancellationToken);
                 var published = await publisher.PublishAsync(workload.Messages, cancellationToken: cancellationToken);
@@ -70,6 +76,10 @@ public static class EndToEnd
                 check = check with { ErrorQueueMessages = await ErrorQueueDepth(env.RabbitMq, queue, cancellationToken) };
                 var kind = workload.PoisonCount == 0 ? "end-to-end" : $"end-to-end, {workload.PoisonCount * 100.0 / workload.Messages.Count:0} % poison";
                 result = new RunResult(kind, settings, workload.Count, elapsed, published.Elapsed, use, check.ToString(), check.Exact);
+            }
+            finally
+            {
+                foreach (var service in services) await service.DisposeAsync();
             }
             return result;
         }
