@@ -8,11 +8,13 @@ namespace Outcomes.Bench.Ingestion;
 /// The service's ingestion settings a run measures (appsettings.json section "Ingestion"), and which
 /// build of the service runs them: null for this checkout's, else a label and the path of another build.
 /// Instances: service processes consuming the one queue (competing consumers), as a scaled-out deployment runs.
+/// QueueType: Ingestion:QueueType (null: the service's default, quorum).
 public sealed record IngestionSettings(int Partitions, int MaxBatch, int PrefetchCount, string? Build = null, string? ServiceDll = null,
-    int Instances = 1)
+    int Instances = 1, string? QueueType = null)
 {
     public override string ToString() =>
-        $"{(Build is null ? "" : $"{Build}: ")}{(Instances > 1 ? $"{Instances} instances, " : "")}partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
+        $"{(Build is null ? "" : $"{Build}: ")}{(Instances > 1 ? $"{Instances} instances, " : "")}{(QueueType is null ? "" : $"{QueueType} queue, ")}" +
+        $"partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
 }
 
 /// A confirmed publish into the real service, timed until every fact is stored and projected.
@@ -43,6 +45,7 @@ public static class EndToEnd
             // The service refuses to start without a signing key; the benchmark calls no API, so any secret will do.
             ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
         };
+        if (settings.QueueType is { } queueType) configuration["Ingestion__QueueType"] = queueType;
         foreach (var (key, value) in env.ServiceEnvironment)
             configuration[key] = value;
 

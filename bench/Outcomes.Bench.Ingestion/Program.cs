@@ -18,9 +18,10 @@ var holdVariant = new Option<int>("--ceiling-hold-ms") { Description = "Also tim
 var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the service only", Recursive = true };
 var poison = new Option<int>("--poison") { Description = "Also time each setting with this percentage of bad messages mixed in (0: off); the report compares valid throughput with the clean run", Recursive = true };
 var instances = new Option<string>("--instances") { Description = "Service instances consuming the one queue, comma-separated values to measure (scale-out)", DefaultValueFactory = _ => "1", Recursive = true };
+var queueTypes = new Option<string?>("--queue-types") { Description = "Ingestion:QueueType values to measure, comma-separated (quorum, classic; default: the service's)", Recursive = true };
 var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
 
-var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, instances, keep };
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, instances, queueTypes, keep };
 var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
 root.Subcommands.Add(ingest);
 
@@ -31,7 +32,8 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
         from b in Ints(parse.GetValue(maxBatch)!)
         from f in Ints(parse.GetValue(prefetch)!)
         from n in Ints(parse.GetValue(instances)!)
-        select new IngestionSettings(p, b, f, Instances: n)).ToList();
+        from q in parse.GetValue(queueTypes) is { } types ? types.Split(',', StringSplitOptions.TrimEntries).Select(t => (string?)t) : [null]
+        select new IngestionSettings(p, b, f, Instances: n, QueueType: q)).ToList();
     if (parse.GetValue(compare) is { } other)
     {
         var c = Ints(parse.GetValue(compareSettings)!).ToArray();

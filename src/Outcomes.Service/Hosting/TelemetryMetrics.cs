@@ -29,8 +29,12 @@ public sealed class OutcomesMetrics : IDisposable
             "Messages refused by the contract, by message type and the field whose rule they broke");
         Lag = _meter.CreateHistogram<double>("outcomes.ingestion.lag", "s",
             "From the publisher's send time (the AMQP timestamp property, or the MassTransit envelope's sentTime) to the fact's commit");
+        AckWait = _meter.CreateHistogram<double>("outcomes.ingestion.ack.wait", "s",
+            "One consumed message's wait from delivery to acknowledgement: queueing for its batch, the append and the commit");
         Batches = _meter.CreateHistogram<double>("outcomes.ingestion.batch.duration", "s",
-            "One consumed message's wait from delivery to acknowledgement: its batch's append and commit, which it awaits");
+            "One batch's append and commit (CourseAppender), whatever its size");
+        Facts = _meter.CreateCounter<long>("outcomes.ingestion.facts", "{fact}",
+            "Facts written by the live path's batches: stored, duplicate (an event id already stored) or conflict (an id reused for other content)");
         Reports = _meter.CreateHistogram<double>("outcomes.report.duration", "s",
             "A cohort report from request to published answer, by tier, source (read model, replay, release) and database read");
         _meter.CreateObservableGauge("outcomes.ingestion.queue.depth",
@@ -41,7 +45,24 @@ public sealed class OutcomesMetrics : IDisposable
     public Counter<long> Messages { get; }
     public Counter<long> Rejections { get; }
     public Histogram<double> Lag { get; }
+    public Histogram<double> AckWait { get; }
     public Histogram<double> Batches { get; }
+    public Counter<long> Facts { get; }
+
+    internal void BatchWritten(TimeSpan elapsed, IReadOnlyList<AppendOutcome> outcomes)
+    {
+        Batches.Record(elapsed.TotalSeconds);
+        int stored = 0, duplicate = 0, conflict = 0;
+        foreach (var outcome in outcomes)
+        {
+            if (outcome == AppendOutcome.Stored) stored++;
+            else if (outcome == AppendOutcome.Duplicate) duplicate++;
+            else conflict++;
+        }
+        if (stored > 0) Facts.Add(stored, new KeyValuePair<string, object?>("outcome", "stored"));
+        if (duplicate > 0) Facts.Add(duplicate, new KeyValuePair<string, object?>("outcome", "duplicate"));
+        if (conflict > 0) Facts.Add(conflict, new KeyValuePair<string, object?>("outcome", "conflict"));
+    }
     public Histogram<double> Reports { get; }
 
     internal void QueueDepth(string queue, long? ready)
@@ -63,7 +84,7 @@ public sealed class IngestionTelemetry(OutcomesMetrics metrics, TimeProvider clo
     {
         var type = MessageType(context);
         metrics.Messages.Add(1, new("message_type", type), new("outcome", "stored"));
-        metrics.Batches.Record(context.ReceiveContext.ElapsedTime.TotalSeconds, new KeyValuePair<string, object?>("message_type", type));
+        metrics.AckWait.Record(context.ReceiveContext.ElapsedTime.TotalSeconds, new KeyValuePair<string, object?>("message_type", type));
         if (SentAt(context) is { } sent)
             metrics.Lag.Record(Math.Max(0, (clock.GetUtcNow() - sent).TotalSeconds), new KeyValuePair<string, object?>("message_type", type));
         return Task.CompletedTask;

@@ -107,6 +107,9 @@ public sealed class TelemetryTests(ServicesFixture services) : IAsyncLifetime
         Assert.Contains(lines, l => l.StartsWith("outcomes_ingestion_rejections_total{", StringComparison.Ordinal)
             && l.Contains("field=\"total\",message_type=\"phq9-completed\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("outcomes_ingestion_batch_duration_seconds_bucket{", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("outcomes_ingestion_ack_wait_seconds_bucket{", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("outcomes_ingestion_facts_total{", StringComparison.Ordinal)
+            && l.Contains("outcome=\"stored\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("outcomes_ingestion_queue_depth{", StringComparison.Ordinal)
             && l.Contains($"queue=\"{_names.Queue}\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("outcomes_report_duration_seconds_count{", StringComparison.Ordinal)
