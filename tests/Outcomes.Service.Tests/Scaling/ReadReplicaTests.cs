@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Outcomes.Contracts;
@@ -210,5 +212,48 @@ public sealed class ReadReplicaTests(ReplicaFixture replica) : IAsyncLifetime
             r => r.StatusCode != HttpStatusCode.Conflict, "the replica to replay the release");
         Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
         Assert.Equal("protected", (string)JsonNode.Parse(await answered.Content.ReadAsStringAsync())!["disclosure"]!["tier"]!);
+    }
+
+    private async Task<long> PrimaryPosition()
+    {
+        await using var database = NpgsqlDataSource.Create(replica.Services.PostgresConnection);
+        await using var command = database.CreateCommand($"select coalesce(max(seq_id), 0) from {_names.Schema}.mt_events");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task ExportFromReplica_StandsAtItsPosition_ManifestBeyondIt409ThenAnswered()
+    {
+        var clinic = "clinic-re" + Guid.NewGuid().ToString("N")[..6];
+        await Feed(clinic, 2);
+        await Eventually.Until(() => Report($"?clinicId={clinic}"), r => r.Response.IsSuccessStatusCode && Enrolled(r.Body) == 2,
+            "the replica to replay two courses");
+        await replica.PauseReplay(true);
+        await Feed(clinic, 1);
+        var primary = await PrimaryPosition();
+
+        var researcher = _host.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { report = "overview", format = "csv" });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var replayed = ReplicaHeader(response);
+        Assert.True(replayed < primary, $"the replica ({replayed}) should stand behind the primary ({primary})");
+        using (var zip = new ZipArchive(new MemoryStream(await response.Content.ReadAsByteArrayAsync())))
+        {
+            using var reader = new StreamReader(zip.GetEntry("manifest.json")!.Open());
+            var manifest = JsonNode.Parse(await reader.ReadToEndAsync())!;
+            Assert.Equal(replayed, (long)manifest["eventStorePosition"]!);
+
+            // The same export as of the primary's position: the replica has not got there; refused, not answered older.
+            manifest["eventStorePosition"] = primary;
+            var refused = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal(replayed, ReplicaHeader(refused));
+
+            await replica.PauseReplay(false);
+            var answered = await Eventually.Until(() => researcher.PostAsJsonAsync("/api/v1/exports", new { manifest }),
+                r => r.StatusCode != HttpStatusCode.Conflict, "the replica to replay the primary's position");
+            Assert.True(answered.IsSuccessStatusCode, await answered.Content.ReadAsStringAsync());
+            Assert.Equal(primary, ReplicaHeader(answered));
+        }
     }
 }
