@@ -7,10 +7,14 @@ namespace Outcomes.Bench.Ingestion;
 
 /// The service's ingestion settings a run measures (appsettings.json section "Ingestion"), and which
 /// build of the service runs them: null for this checkout's, else a label and the path of another build.
-public sealed record IngestionSettings(int Partitions, int MaxBatch, int PrefetchCount, string? Build = null, string? ServiceDll = null)
+/// Instances: service processes consuming the one queue (competing consumers), as a scaled-out deployment runs.
+/// QueueType: Ingestion:QueueType (null: the service's default, quorum).
+public sealed record IngestionSettings(int Partitions, int MaxBatch, int PrefetchCount, string? Build = null, string? ServiceDll = null,
+    int Instances = 1, string? QueueType = null)
 {
     public override string ToString() =>
-        $"{(Build is null ? "" : $"{Build}: ")}partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
+        $"{(Build is null ? "" : $"{Build}: ")}{(Instances > 1 ? $"{Instances} instances, " : "")}{(QueueType is null ? "" : $"{QueueType} queue, ")}" +
+        $"partitions {Partitions}, batch {MaxBatch}, prefetch {PrefetchCount}";
 }
 
 /// A confirmed publish into the real service, timed until every fact is stored and projected.
@@ -48,14 +52,19 @@ public static class EndToEnd
             // Production refuses a shared key unless told this is deliberate (a benchmark with no identity provider).
             ["Auth__AllowSigningKeyOutsideDevelopment"] = "true",
         };
+        if (settings.QueueType is { } queueType) configuration["Ingestion__QueueType"] = queueType;
         foreach (var (key, value) in env.ServiceEnvironment)
             configuration[key] = value;
 
         try
         {
             RunResult result;
-            await using (var service = await ServiceProcess.StartAsync(settings.ServiceDll ?? env.ServiceDll, configuration, logFile, cancellationToken))
+            var services = new List<ServiceProcess>();
+            try
             {
+                for (var i = 0; i < settings.Instances; i++)
+                    services.Add(await ServiceProcess.StartAsync(settings.ServiceDll ?? env.ServiceDll, configuration,
+                        i == 0 ? logFile : logFile.Replace(".log", $"-{i + 1}.log", StringComparison.Ordinal), cancellationToken));
                 await using var publisher = await ClinicEventPublisher.ConnectAsync(env.RabbitMq, window, exchange, cancellationToken);
                 await publisher.EnsureQueueExistsAsync(queue, cancellationToken);
 
@@ -63,7 +72,7 @@ public static class EndToEnd
                 await publisher.PublishAsync(warmup.Messages, cancellationToken: cancellationToken);
                 await probe.WaitUntilStoredAndProjected(warmup.Count, TimeSpan.FromMinutes(2), cancellationToken);
 
-                var cpu = CpuSampler.Start(service.Pid);
+                var cpu = CpuSampler.Start(services.Select(x => x.Pid).ToArray());
                 var start = Stopwatch.GetTimestamp();
                 var stored = probe.WaitUntilStoredAndProjected(warmup.Count + workload.Count, TimeSpan.FromMinutes(15), cancellationToken);
                 var beside = alongside?.Invoke(exchange, signals, cancellationToken) ?? Task.CompletedTask;
@@ -80,6 +89,10 @@ public static class EndToEnd
                 check = check with { ErrorQueueMessages = await ErrorQueueDepth(env.RabbitMq, queue, cancellationToken) };
                 var kind = workload.PoisonCount == 0 ? "end-to-end" : $"end-to-end, {workload.PoisonCount * 100.0 / workload.Messages.Count:0} % poison";
                 result = new RunResult(kind, settings, workload.Count, elapsed, published.Elapsed, use, check.ToString(), check.Exact);
+            }
+            finally
+            {
+                foreach (var service in services) await service.DisposeAsync();
             }
             return result;
         }

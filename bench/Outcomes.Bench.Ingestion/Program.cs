@@ -17,9 +17,11 @@ var compareSettings = new Option<string>("--compare-settings") { Description = "
 var holdVariant = new Option<int>("--ceiling-hold-ms") { Description = "Also time a diagnostic ceiling whose acks are held this long per half-prefetch group, as the service holds them until its batch commits (0: off)", Recursive = true };
 var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the service only", Recursive = true };
 var poison = new Option<int>("--poison") { Description = "Also time each setting with this percentage of bad messages mixed in (0: off); the report compares valid throughput with the clean run", Recursive = true };
+var instances = new Option<string>("--instances") { Description = "Service instances consuming the one queue, comma-separated values to measure (scale-out)", DefaultValueFactory = _ => "1", Recursive = true };
+var queueTypes = new Option<string?>("--queue-types") { Description = "Ingestion:QueueType values to measure, comma-separated (quorum, classic; default: the service's)", Recursive = true };
 var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
 
-var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, keep };
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, instances, queueTypes, keep };
 var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
 root.Subcommands.Add(ingest);
 
@@ -29,7 +31,9 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
         from p in Ints(parse.GetValue(partitions)!)
         from b in Ints(parse.GetValue(maxBatch)!)
         from f in Ints(parse.GetValue(prefetch)!)
-        select new IngestionSettings(p, b, f)).ToList();
+        from n in Ints(parse.GetValue(instances)!)
+        from q in parse.GetValue(queueTypes) is { } types ? types.Split(',', StringSplitOptions.TrimEntries).Select(t => (string?)t) : [null]
+        select new IngestionSettings(p, b, f, Instances: n, QueueType: q)).ToList();
     if (parse.GetValue(compare) is { } other)
     {
         var c = Ints(parse.GetValue(compareSettings)!).ToArray();

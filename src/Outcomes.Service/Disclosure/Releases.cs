@@ -97,10 +97,12 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
     }
 
     /// The members of a release, of the given clinics (all when null).
+    /// From a streaming replica (<paramref name="from"/>) once it has replayed the release (ReportReads.WaitForRowAsync
+    /// with <see cref="ReleaseRow"/>).
     public async Task<PositionedMembers> ReadAsync(ReleasePoint release, DateTimeOffset storeTime, IReadOnlyCollection<string>? clinics,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, NpgsqlDataSource? from = null)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var connection = await (from ?? database).OpenConnectionAsync(cancellationToken);
         await using var rows = new NpgsqlCommand(
             $"select course_key, outcome from {Schema}.{CoursesTable} where release_id = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
             connection);
@@ -108,6 +110,9 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
         if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
         return await readModel.ReadRows(rows, release.EventStorePosition, storeTime, cancellationToken);
     }
+
+    /// A query that finds release $1 once its snapshot is stored (the release row commits with its courses).
+    public string ReleaseRow => $"select id from {Schema}.{ReleasesTable} where id = $1 and not dropped";
 
     /// Cuts a release now: the read model's rows at the latest position, in one snapshot. Keeps the snapshots of the
     /// newest KeepReleases releases and drops the rest.

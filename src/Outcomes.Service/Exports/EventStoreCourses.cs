@@ -13,7 +13,10 @@ namespace Outcomes.Service.Exports;
 /// (a re-export from a manifest), from the stored facts of the courses nothing has been stored for since, and the
 /// events up to the position of the others; at an older one, from Marten's event table alone. Every way gives the same
 /// courses with the same facts, so an export's bytes do not depend on which was read.
-public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus)
+/// With a streaming replica configured (ConnectionStrings:OutcomesRead) the courses are read from it, as reports are
+/// (Hosting.ReportReads): a position it has not replayed yet is waited for briefly, then refused with its position.
+public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus,
+    Hosting.ReportReads? reads = null)
 {
     private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded)];
 
@@ -23,22 +26,29 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
 
     private string Schema => store.Options.Events.DatabaseSchemaName;
 
-    private NpgsqlConnection Connect() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
+    private NpgsqlConnection Connect() => FromReplica ? reads!.Source.CreateConnection() : Primary();
 
-    /// The event store's latest position (a manifest may not name one beyond it).
+    private NpgsqlConnection Primary() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
+
+    /// The event store's latest position on the primary (a manifest may not name one beyond it).
     public async Task<long> LatestPositionAsync(CancellationToken cancellationToken)
     {
-        await using var connection = Connect();
+        await using var connection = Primary();
         await connection.OpenAsync(cancellationToken);
         await using var latest = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
         return (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    /// Whether courses are read from a streaming replica (then a new export stands at the position it had replayed).
+    public bool FromReplica => reads?.IsReplica == true;
 
     /// Opens the courses of the clinics at the position (the latest when null or beyond it) and the store's time there:
     /// the timestamp of the last event at or before it by sequence, as CohortReportService takes it, so that an export
     /// and a report at one position are built from identical members. Dispose when read.
     public async Task<ExportCourses> OpenAsync(IReadOnlyCollection<string> clinics, long? position, CancellationToken cancellationToken)
     {
+        if (position is { } asked && FromReplica && await reads!.WaitForPositionAsync(asked, cancellationToken) is { Reached: false } lag)
+            throw new ReplicaBehindException(asked, lag.Replayed);
         var connection = Connect();
         try
         {
@@ -230,4 +240,11 @@ public sealed class ExportCourses(long position, DateTimeOffset asOf, CourseSour
         // The snapshot only read: ending it by closing the connection rolls nothing back that matters.
         await connection.DisposeAsync();
     }
+}
+
+/// A replica asked for a position it has not replayed yet (after the bounded wait): answered 409, never from an older state.
+public sealed class ReplicaBehindException(long asked, long replayed)
+    : Exception($"the read replica has replayed up to position {replayed}, not yet {asked}; ask again shortly")
+{
+    public long Replayed { get; } = replayed;
 }

@@ -145,7 +145,17 @@ public static class ExportsApi
                 releaseClinics);
         }
 
-        var outcome = await archive.BuildAsync(plan with { Scope = scopeClinics }, context.RequestAborted);
+        ExportOutcome outcome;
+        try
+        {
+            outcome = await archive.BuildAsync(plan with { Scope = scopeClinics }, context.RequestAborted);
+        }
+        catch (ReplicaBehindException behind)
+        {
+            context.Response.Headers[Cohorts.CohortReportsApi.ReplicaPositionHeader] = behind.Replayed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: 409, title: $"manifest.eventStorePosition: {behind.Message}",
+                extensions: new Dictionary<string, object?> { ["replicaPosition"] = behind.Replayed });
+        }
         reads.Clinics(clinics);
         var delivered = false;
         try
@@ -155,6 +165,8 @@ public static class ExportsApi
             response.ContentLength = outcome.ArchiveBytes;
             response.Headers.ContentDisposition = $"attachment; filename=\"outcomes-export-{outcome.Manifest.EventStorePosition}.zip\"";
             response.Headers["X-Event-Store-Position"] = outcome.Manifest.EventStorePosition.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (courses.FromReplica)
+                response.Headers[Cohorts.CohortReportsApi.ReplicaPositionHeader] = outcome.Manifest.EventStorePosition.ToString(System.Globalization.CultureInfo.InvariantCulture);
             response.Headers["X-Archive-Sha256"] = outcome.ArchiveSha256;
             await using (var file = new FileStream(outcome.ArchivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
                 await file.CopyToAsync(response.Body, context.RequestAborted);

@@ -20,6 +20,9 @@ public static class MessagingSetup
         services.AddSingleton<RejectionLog>();
         services.AddSingleton<ClinicEventIngestion>();
         services.AddSingleton(TimeProvider.System);
+        // Before the bus's own hosted service: the queues' type is checked and the error queues exist first.
+        services.AddHostedService<QueueTopology.Check>();
+        var broker = BrokerNodes.Parse(rabbitMq);
 
         services.AddMassTransit(bus =>
         {
@@ -31,14 +34,27 @@ public static class MessagingSetup
             bus.UsingRabbitMq((context, cfg) =>
             {
                 var ingestion = context.GetRequiredService<IOptions<IngestionOptions>>().Value;
-                cfg.Host(new Uri(rabbitMq));
+                // Several comma-separated URIs are the nodes of one cluster: connect to the first that answers, and
+                // reconnect to another when it goes.
+                cfg.Host(broker.First, host =>
+                {
+                    if (broker.IsCluster)
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var (nodeHost, port) in broker.Nodes) cluster.Node($"{nodeHost}:{port}");
+                        });
+                });
                 // Plain JSON (content type application/json, or none) is read as any message type: the
                 // ingestion consumer reads the body itself. The MassTransit envelope keeps its own content type.
                 cfg.AddDeserializer(new TolerantRawJson(), isDefault: true);
                 // Refused bodies may hold what should never have been sent; the error queue keeps them for a
                 // stated time only (x-message-ttl), long enough for an integration engineer to look.
                 cfg.SendTopology.ConfigureErrorSettings = error =>
+                {
                     error.SetQueueArgument("x-message-ttl", (long)ingestion.ErrorQueueRetention.TotalMilliseconds);
+                    QueueTopology.ForErrorQueue(error);
+                };
+                cfg.SendTopology.ConfigureDeadLetterSettings = QueueTopology.ForErrorQueue;
                 cfg.ConnectReceiveObserver(new UnreadableMessageObserver(context.GetRequiredService<RejectionLog>()));
 
                 cfg.ReceiveEndpoint(ingestion.Queue, endpoint =>
@@ -53,6 +69,7 @@ public static class MessagingSetup
                         binding.RoutingKey = "#";
                     });
                     ConfigureIngestion(endpoint, ingestion);
+                    QueueTopology.Apply(endpoint, ingestion, ingestion.Queue);
                     endpoint.ConfigureConsumer<ClinicEventConsumer>(context);
                 });
 
@@ -65,6 +82,7 @@ public static class MessagingSetup
                     endpoint.Bind<Phq9Completed>();
                     endpoint.Bind<CourseEnded>();
                     ConfigureIngestion(endpoint, ingestion);
+                    QueueTopology.Apply(endpoint, ingestion, ingestion.EnvelopeQueue);
                     endpoint.ConfigureConsumer<ClinicEnvelopeConsumer>(context);
                 });
             });

@@ -37,6 +37,15 @@ public sealed class IngestionOptions
     /// redeclare a queue with other arguments), or a broker policy instead.
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")] public TimeSpan ErrorQueueRetention { get; set; } = TimeSpan.FromDays(14);
 
+    /// "quorum" (replicated in a cluster, the same on one node) or "classic" (a deployment that has not yet moved
+    /// its queue: a queue's type cannot change in place; docs/scaling.md).
+    [RegularExpression("^(quorum|classic)$", ErrorMessage = "Ingestion:QueueType: must be quorum or classic")]
+    public string QueueType { get; set; } = Hosting.QueueTopology.Quorum;
+
+    /// Quorum queues: deliveries of one message before the broker dead-letters it to the error queue. Refusals go
+    /// there on the first; this catches a message whose processing kills the consumer, which would otherwise loop.
+    [Range(1, 1000)] public int DeliveryLimit { get; set; } = 20;
+
     /// Rejection records kept per uploader (bulk) and per clinic (AMQP): the newest are kept, every rejection is
     /// counted per rule (RejectionTally), so that cheap bad uploads cannot fill the database.
     [Range(1, 10_000_000)] public int RejectionsKept { get; set; } = 10_000;
