@@ -31,8 +31,6 @@ public sealed class ExportKeys : IDisposable
         _seed = seed;
     }
 
-    public static byte[] NewSeed() => RandomNumberGenerator.GetBytes(SeedBytes);
-
     /// A release's seed: a keyed hash of the release point, so each release has its own (new ids, new day shifts) without
     /// a stored secret, and nobody without the key can compute it from the release point.
     public static byte[] ReleaseSeed(byte[] key, int releaseId, long position, DateTimeOffset cutAt)

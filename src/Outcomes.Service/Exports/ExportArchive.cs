@@ -62,7 +62,7 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
         var clinics = plan.ReleaseClinics.Concat(plan.Clinics).Distinct().Order(StringComparer.Ordinal).ToArray();
         var inScope = new HashSet<string>(plan.Clinics, StringComparer.Ordinal);
         var filter = new ReleasedFilter(plan.Filter);
-        var source = await courses.OpenAsync(clinics, plan.Release.EventStorePosition, cancellationToken);
+        var source = await courses.OpenReleaseAsync(plan.Release.Id, clinics, plan.Release.EventStorePosition, cancellationToken);
         var (position, asOf) = (source.Position, source.AsOf);
         var scope = new ExportScope(CohortFilter.All, plan.Definitions, asOf, plan.InductionWindowDays);
         using var keys = new ExportKeys(options.Key(), plan.Seed);

@@ -99,9 +99,9 @@ public static class ExportsApi
             if (!string.Equals(manifest.Seed, Convert.ToHexStringLower(seed), StringComparison.OrdinalIgnoreCase))
                 return Bad("manifest.seed", $"must be release {release.Id}'s seed (the manifest's as exported)");
             var parameters = await ParametersAsync(store, point.Id, options, context.RequestAborted);
-            if (manifest.Deidentification.K != parameters.K)
+            if (manifest.Deidentification?.K != parameters.K)
                 return Bad("manifest.deidentification.k", $"must be release {release.Id}'s k ({parameters.K}): a release is anonymised once");
-            if (!manifest.Deidentification.GeneralisationOrder.SequenceEqual(parameters.GeneralisationOrder))
+            if (manifest.Deidentification.GeneralisationOrder is not { } order || !order.SequenceEqual(parameters.GeneralisationOrder))
                 return Bad("manifest.deidentification.generalisationOrder",
                     $"must be release {release.Id}'s order ({string.Join(", ", parameters.GeneralisationOrder)}): a release is anonymised once");
             plan = new ExportPlan(manifest.Report, manifest.Filter, manifest.Definitions, manifest.InductionWindowDays, manifest.Format,
