@@ -47,10 +47,13 @@ public sealed class ProviderTokens(IOptionsMonitor<JwtBearerOptions> bearers, IO
             if (now - _lastReRead < auth.Value.Provider.MetadataMinimumRefresh) return false;
             _lastReRead = now;
         }
-        manager.RequestRefresh();
-        var deadline = now + ReReadWait;
+        // The manager ignores a request within its minimum interval of the last one (which any unknown key id, even
+        // another issuer's, may have made a moment ago): ask on every turn, for a little longer than that interval.
+        var minimum = auth.Value.Provider.MetadataMinimumRefresh;
+        var deadline = now + ReReadWait + (minimum < ReReadWait ? minimum : TimeSpan.Zero);
         while (true)
         {
+            manager.RequestRefresh();
             var configuration = await manager.GetConfigurationAsync(cancellationToken);
             if (configuration.SigningKeys.Any(k => k.KeyId == jwt.Kid)) return true;
             if (DateTime.UtcNow >= deadline) return false;

@@ -91,11 +91,21 @@ public sealed class IdentityProvider : IAsyncDisposable
         var errors = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) => { lock (errors) errors.AppendLine(e.Data); };
         process.BeginErrorReadLine();
-        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        string? line;
+        try
+        {
+            // Node loads the provider in about a second; a machine busy with other builds may take many times that.
+            line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            line = null;
+        }
         if (line is null)
         {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
-            lock (errors) throw new InvalidOperationException($"The identity provider did not start: {errors}");
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            lock (errors) throw new InvalidOperationException($"The identity provider did not start within 120 s: {errors}");
         }
         var started = JsonNode.Parse(line)!;
         return new IdentityProvider(process, (string)started["issuer"]!, (string)started["admin"]!, configFile);
