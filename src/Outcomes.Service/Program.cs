@@ -17,6 +17,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders().AddJsonConsole();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddOutcomesOpenApi();
+builder.Services.AddOutcomesApiConventions();
 builder.Services.AddProblemDetails();
 builder.Services.AddOutcomesSecurity();
 builder.Services.AddOutcomesEventStore(builder.Configuration);
@@ -29,6 +30,7 @@ builder.Services.AddOutcomesDashboard();
 builder.Services.AddResearchExports();
 
 var app = builder.Build();
+app.UseOutcomesApiConventions();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
