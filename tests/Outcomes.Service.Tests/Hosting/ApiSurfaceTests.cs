@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Outcomes.Contracts;
 using Outcomes.Service.Tests.Fixtures;
@@ -78,5 +79,19 @@ public sealed class ApiSurfaceTests(IngestionFixture fixture)
         Assert.False(string.IsNullOrWhiteSpace((string?)cell["value"]!["description"]));
         var provenance = schemas["ReportProvenance"]!["properties"]!.AsObject();
         Assert.False(string.IsNullOrWhiteSpace((string?)provenance["eventStorePosition"]!["description"]));
+    }
+
+    [Theory]
+    [InlineData("""{"filter":{"modalities":["iv-ketamine"]},"format":"csv"}""", "filter.modalities")]
+    [InlineData("""{"report":"overview","format":"csv","fromat":"parquet"}""", "fromat")]
+    public async Task Export_UnknownProperty_RefusedNamingIt_NotIgnored(string body, string field)
+    {
+        var client = fixture.ClientFor(AccessToken.Roles.Researcher, "clinic-u" + Guid.NewGuid().ToString("N")[..8]);
+
+        var response = await client.PostAsync("/api/v1/exports", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith($"{field}: is not a", (string)problem!["title"]!);
     }
 }
