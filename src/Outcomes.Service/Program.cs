@@ -18,6 +18,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders().AddJsonConsole();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddOutcomesOpenApi();
+builder.Services.AddOutcomesApiConventions();
 builder.Services.AddProblemDetails();
 builder.Services.AddOutcomesSecurity(builder.Configuration);
 builder.Services.AddOutcomesHttpHardening(builder.Configuration);
@@ -36,6 +37,7 @@ builder.Services.AddAccessAudit();
 
 var app = builder.Build();
 app.UseOutcomesHttpHardening();
+app.UseOutcomesApiConventions();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

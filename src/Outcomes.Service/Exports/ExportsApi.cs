@@ -1,4 +1,7 @@
 using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Marten;
 using Microsoft.Extensions.Options;
 using Outcomes.Contracts;
@@ -31,6 +34,7 @@ public static class ExportsApi
     {
         app.MapGroup("/api/v1/exports").WithTags("Research exports").RequireAccess(AccessPolicies.Researcher)
             .MapPost("/", Export)
+            .Accepts<ExportRequest>("application/json")
             .WithSummary("A de-identified export of a cohort over the caller's clinics, as one zip: a subset of a release's anonymised table")
             .WithDescription("Body: {\"report\": name} or {\"filter\": {...}}, with \"format\": \"csv\" or \"parquet\" and optionally " +
                 "\"release\": an id of GET /api/v1/releases (default: the latest); or {\"manifest\": <manifest.json of an earlier export>} " +
@@ -53,10 +57,52 @@ public static class ExportsApi
     private static async Task<IResult> List(IQuerySession session, CancellationToken cancellationToken) =>
         TypedResults.Ok(await session.Events.QueryRawEventDataOnly<ExportRecorded>().OrderBy(e => e.RecordedAt).ToListAsync(cancellationToken));
 
-    private static async Task<IResult> Export(ExportRequest request, HttpContext context, ClinicScope scope, ReportCatalog catalog,
+    /// The request and its filter are read strictly: an unknown property there (a typo such as "modalities" for
+    /// "modality") is refused naming it, where the service's lenient JSON reading ignored it and exported every course.
+    /// A manifest is read as before: it is the service's own file, given back.
+    private static JsonSerializerOptions? _strictBody;
+
+    private static JsonSerializerOptions StrictBody(HttpContext context) => _strictBody ??= StrictOf(context);
+
+    private static JsonSerializerOptions StrictOf(HttpContext context)
+    {
+        var service = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        return new JsonSerializerOptions(service)
+        {
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver
+            {
+                Modifiers =
+                {
+                    type =>
+                    {
+                        if (type.Type == typeof(ExportRequest) || type.Type == typeof(CohortFilter))
+                            type.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+                    },
+                },
+            },
+        };
+    }
+
+    private static async Task<IResult> Export(HttpRequest body, HttpContext context, ClinicScope scope, ReportCatalog catalog,
         OutcomeDefinitions serviceDefinitions, EventStoreCourses courses, Releases releases, IOptions<ExportsOptions> configured,
         IDocumentStore store, ILoggerFactory loggers, CourseReads reads)
     {
+        ExportRequest request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<ExportRequest>(body.Body, StrictBody(context), context.RequestAborted)
+                      ?? throw new JsonException("The body is the JSON literal null.");
+        }
+        catch (JsonException e)
+        {
+            // The path names the property itself ("$.filter.modalities").
+            var field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+            return e.Message.Contains("could not be mapped", StringComparison.Ordinal)
+                ? Bad(field, field.StartsWith("filter.", StringComparison.Ordinal)
+                    ? "is not a filter property (clinic, modality, ageBand, sex, diagnosisGroup, baselineSeverity, priorFailedTrials, firstSessionFrom, firstSessionTo)"
+                    : "is not a property of an export request (report, filter, format, release, manifest)")
+                : Bad(field.Length == 0 ? "body" : field, "must be JSON of an export request: " + e.Message);
+        }
         var options = configured.Value;
         var problems = new ExportsOptionsValidation(context.RequestServices.GetRequiredService<IHostEnvironment>()).Validate(null, options);
         if (problems.Failed)
