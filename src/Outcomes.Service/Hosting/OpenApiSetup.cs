@@ -76,6 +76,7 @@ public static class OpenApiSetup
             ["id"] = ("The signal's id, as the worklist lists it.", "3f2b7c1e-8a4d-4e6f-9b0a-1c2d3e4f5a6b"),
             ["uploadId"] = ("One id for every part of one file's upload, chosen by the uploader (outcomes load makes one).", "feed-2026-03-01"),
             ["firstLine"] = ("The file's line number of the first line in this part (1 for the first part).", "100001"),
+            ["subject"] = ("Only records of this caller: the token's subject (`sub`).", "ann.quality@clinic-a"),
         };
 
     /// Properties of the published report and its parts, by declaring type and JSON name.

@@ -44,7 +44,7 @@ public sealed partial class HttpHardeningTests(IngestionFixture fixture)
 
         var response = await browser.SendAsync(post);
 
-        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("outcomes-dashboard-token=", StringComparison.Ordinal));
+        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(Outcomes.Service.Dashboard.DashboardEndpoints.CookieName + "=", StringComparison.Ordinal));
         Assert.Equal(secure, cookie.Contains("; secure", StringComparison.OrdinalIgnoreCase));
     }
 

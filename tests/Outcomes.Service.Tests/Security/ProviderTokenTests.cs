@@ -78,7 +78,7 @@ public sealed class ProviderTokenTests(ProviderFixture fixture) : IClassFixture<
         { "engine", Patient, HttpStatusCode.Forbidden },
         { "nurse", Patient, HttpStatusCode.Forbidden },
         { "quality", Patient, HttpStatusCode.NotFound },
-        { "researcher", Patient, HttpStatusCode.NotFound },
+        { "researcher", Patient, HttpStatusCode.Forbidden },   // one patient's course is for the clinic's own staff
         { "admin", Patient, HttpStatusCode.NotFound },
     };
 
