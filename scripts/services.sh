@@ -4,7 +4,8 @@
 #   scripts/services.sh up      start both (or reuse ones already listening), write .run/services.env
 #   scripts/services.sh down    release this checkout's hold; stop what these scripts started once nobody holds it
 #   scripts/services.sh status  what runs, who started it, who holds it
-#   scripts/services.sh install install the Debian packages the private instances and the browser test need (root)
+#   scripts/services.sh install install the Debian packages the private instances and the browser test need (root),
+#                               and the test identity provider's npm packages (scripts/oidc/install.sh)
 #   scripts/services.sh standby up|down|status
 #                               a streaming hot standby of the private PostgreSQL on 127.0.0.1:54330 (pg_basebackup
 #                               -R -X stream) for reports and exports; up adds ConnectionStrings__OutcomesRead to
@@ -74,6 +75,8 @@ install_packages() {
     [ -x "$PGBIN/initdb" ] || missing+=(postgresql-15)
     # The dashboard's browser test drives Debian's Chromium; only `install` asks for it, `up` needs no browser.
     if [ "${1:-}" = --with-browser ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+    # The sign-in tests run a real OpenID provider on Node.js (scripts/oidc).
+    if [ "${1:-}" = --with-browser ] && ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
     [ ${#missing[@]} -eq 0 ] && return 0
     is_root || die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
     say "installing ${missing[*]} (apt-get; log in .run/logs/apt.log)"
@@ -757,7 +760,7 @@ main() {
         up) cmd_up "$lease" "$pid" ;;
         down) cmd_down "$lease" "$force" ;;
         status) cmd_status ;;
-        install) install_packages --with-browser ;;
+        install) install_packages --with-browser && bash "$REPO/scripts/oidc/install.sh" ;;
         *) say "usage: scripts/services.sh up|down|status|install [--lease NAME [--pid PID]] [--force] | standby up|down|status | cluster up|down|status"; exit 2 ;;
     esac
 }

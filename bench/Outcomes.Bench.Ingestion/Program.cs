@@ -113,6 +113,45 @@ mTier.SetAction(parse =>
     return 0;
 });
 root.Subcommands.Add(mTier);
+
+var probes = new Option<int>("--probes") { Description = "Signal-raising PHQ-9s the probe sends during each run", DefaultValueFactory = _ => 200 };
+var probeInterval = new Option<int>("--probe-interval-ms") { Description = "Pause between probe messages", DefaultValueFactory = _ => 50 };
+var rate = new Option<double?>("--rate") { Description = "Publish the workload at this steady rate (msg/s) instead of as fast as confirms allow" };
+var signals = new Command("signals", "Safety-signal latency: confirmed publish of a PHQ-9 with item 9 positive -> its signal delivered, under the ingestion workload")
+{
+    probes, probeInterval, rate,
+};
+signals.SetAction(async (parse, cancellationToken) =>
+{
+    var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), new Dictionary<string, string>());
+    var workload = Phq9Workload.Create("bench", parse.GetValue(patients), parse.GetValue(perPatient), seed: 42);
+    var warmup = Phq9Workload.Create("warmup", parse.GetValue(warmupPatients), parse.GetValue(perPatient), seed: 7);
+    var setting = new IngestionSettings(1, 250, 500);
+    Console.WriteLine($"## Safety-signal latency {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
+    Console.WriteLine($"- machine: {BenchEnvironment.Machine()}; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+    Console.WriteLine($"- workload: {workload.Count:N0} PHQ-9 over {workload.Patients:N0} patients (random items: most raise an item-9 signal too); " +
+        $"probe: {parse.GetValue(probes)} PHQ-9s with item 9 = 2, one every {parse.GetValue(probeInterval)} ms, each awaited until confirmed; " +
+        (parse.GetValue(rate) is { } r ? $"workload paced at {r:0} msg/s" : "workload published as fast as confirms allow (a backlog: the probe waits behind it)"));
+    Console.WriteLine();
+    Console.WriteLine("| round | rate (msg/s) | probes | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | missing |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    var all = new List<double>();
+    for (var round = 1; round <= parse.GetValue(runs); round++)
+    {
+        var latency = new SignalLatency(env.RabbitMq, parse.GetValue(probes), TimeSpan.FromMilliseconds(parse.GetValue(probeInterval)));
+        var result = await EndToEnd.Run(env, setting, warmup, workload, parse.GetValue(window), false, cancellationToken, latency.Run,
+            parse.GetValue(rate));
+        var ms = latency.Milliseconds;
+        all.AddRange(ms);
+        Console.WriteLine($"| {round} | {result.Rate:0} | {ms.Count} | {SignalLatency.Percentile(ms, 0.5):0} | " +
+            $"{SignalLatency.Percentile(ms, 0.95):0} | {SignalLatency.Percentile(ms, 0.99):0} | {(ms.Count == 0 ? double.NaN : ms.Max()):0} | {latency.Missing} |");
+    }
+    Console.WriteLine();
+    Console.WriteLine($"- all rounds: {all.Count} signals, p50 {SignalLatency.Percentile(all, 0.5):0} ms, p99 {SignalLatency.Percentile(all, 0.99):0} ms; " +
+        $"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+    return 0;
+});
+root.Subcommands.Add(signals);
 return await root.Parse(args).InvokeAsync();
 
 static IEnumerable<int> Ints(string list) =>

@@ -20,4 +20,4 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     FhirCommand.Create(),
     PseudonymiseCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+return await Outcomes.Cli.CommandLine.RunAsync(root, args);

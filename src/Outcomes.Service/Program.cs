@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Cohorts;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Dashboard;
@@ -17,8 +18,9 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders().AddJsonConsole();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddOutcomesOpenApi();
+builder.Services.AddOutcomesApiConventions();
 builder.Services.AddProblemDetails();
-builder.Services.AddOutcomesSecurity();
+builder.Services.AddOutcomesSecurity(builder.Configuration);
 builder.Services.AddOutcomesHttpHardening(builder.Configuration);
 builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
@@ -31,9 +33,11 @@ builder.Services.AddSafetySignals();
 builder.Services.AddOutcomesDashboard();
 builder.Services.AddInsights();
 builder.Services.AddResearchExports();
+builder.Services.AddAccessAudit();
 
 var app = builder.Build();
 app.UseOutcomesHttpHardening();
+app.UseOutcomesApiConventions();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -50,6 +54,7 @@ app.MapDashboard();
 app.MapWorkspace();
 app.MapInsights();
 app.MapExportsApi();
+app.MapAuditApi();
 await app.RunAsync();
 return 0;
 

@@ -17,6 +17,14 @@ internal sealed class PatientCourse
     private static readonly double[] OnsetSessionWeights = [0.34, 0.25, 0.16, 0.11, 0.08, 0.06];
     private const double RemitterShare = 0.58;
 
+    // Late response: some patients who have not responded by the end of induction respond with continued treatment,
+    // weeks later (Oliver et al. 2022 and ORKA-1 report response still rising after the sixth session; the
+    // induction window is 42 days). A share of the induction completers without response keep coming for
+    // sessions and respond between day 44 and day 112: "response ever" then exceeds "response by the end of induction".
+    private const double LateResponseChance = 0.5;
+    private const int LateOnsetFirstDay = 44;
+    private const int LateOnsetLastDay = 112;
+
     // Durability: Weibull with S(28 d) = 0.80 and S(56 d) = 0.60 (ORKA-1 Kaplan-Meier, no maintenance).
     private const double LossShape = 1.195;
     private const double LossScaleDays = 90.0;
@@ -35,6 +43,9 @@ internal sealed class PatientCourse
     private const int SlotCount = 17; // 08:00 to 16:00 in half hours
 
     private readonly DemoRandom _random;
+    // The patient's second stream: late response is drawn from it, so adding it left every draw of _random as it was
+    // for every patient who does not respond late.
+    private readonly DemoRandom _late;
     private readonly IReadOnlyList<ClinicProfile> _clinics;
     private readonly int _index;
     private readonly DateOnly _until;
@@ -48,11 +59,15 @@ internal sealed class PatientCourse
     public PatientCourse(DemoSettings settings, IReadOnlyList<ClinicProfile> clinics, int index)
     {
         _random = new DemoRandom(settings.Seed, index);
+        _late = new DemoRandom(settings.Seed, LateStream(index));
         _clinics = clinics;
         _index = index;
         _until = settings.Until;
         _untilInstant = new DateTimeOffset(settings.Until.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     }
+
+    // Streams below the feed's own (-1): patient i's second stream is -2 - i.
+    private static long LateStream(int index) => -2L - index;
 
     // About one hex key in 1,900 has no letter, and "pk-" + digits reads like a record number, which the
     // service rightly refuses; a letter at the end keeps such a key opaque and leaves every other key as it was.
@@ -86,10 +101,16 @@ internal sealed class PatientCourse
         var partialImprovement = _random.Uniform(-0.10, 0.45);
         var baselineItem9 = _random.Pick(BaselineItem9Weights);
 
-        DateTime? LossTime() => onsetSession <= sessions.Count ? sessions[onsetSession - 1] + lossAfter : null;
+        DateTime? lateOnset = !responder && sessions.Count >= 6 && _late.Chance(LateResponseChance)
+            ? sessions[0].Date.AddDays(_late.Next(LateOnsetFirstDay, LateOnsetLastDay + 1)).Add(sessions[0].TimeOfDay)
+            : null;
+        DateTime? LossTime() => responder
+            ? onsetSession <= sessions.Count ? sessions[onsetSession - 1] + lossAfter : null
+            : lateOnset + lossAfter;
 
         var respondingAtEnd = responder && LossTime() is { } loss && loss > sessions[^1];
-        var maintenance = sessions.Count >= 6 && respondingAtEnd && _random.Chance(0.6)
+        // A late responder is still being treated: continued sessions, and answering the follow-up questionnaires.
+        var maintenance = lateOnset is not null || (sessions.Count >= 6 && respondingAtEnd && _random.Chance(0.6))
             ? MaintenanceSessions(sessions[^1], slot)
             : [];
         var allSessions = sessions.Concat(maintenance).ToList();
@@ -97,7 +118,7 @@ internal sealed class PatientCourse
         var (enrolledAt, intakeAt) = Intake(sessions[0]);
         var assessments = new List<DateTime>();
         if (intakeAt is { } intake) assessments.Add(intake);
-        assessments.AddRange(TreatmentAssessments(sessions, maintenance, respondingAtEnd));
+        assessments.AddRange(TreatmentAssessments(sessions, maintenance, respondingAtEnd || lateOnset is not null));
         assessments.Sort();
 
         Add(id => new PatientEnrolled(id, _clinic.ClinicId, _patientKey, Utc(enrolledAt), ageBand, sex,
@@ -121,7 +142,7 @@ internal sealed class PatientCourse
             else
             {
                 var received = allSessions.Count(s => s < at);
-                var responding = responder && received >= onsetSession;
+                var responding = responder ? received >= onsetSession : at >= lateOnset;
                 var lost = responding && at >= LossTime();
                 total = responding && !lost
                     ? RespondingTotal(trueBaseline, remitter)

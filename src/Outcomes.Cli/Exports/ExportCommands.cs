@@ -49,7 +49,8 @@ public static class ExportCommands
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            error.WriteLine($"error: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+            error.WriteLine(ServiceRefusal.Describe(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), token,
+                "an export needs the researcher or admin role, and clinics within the token's"));
             return 1;
         }
         var zipPath = Path.Combine(Path.GetTempPath(), $"outcomes-export-{Guid.NewGuid():N}.zip");
@@ -77,7 +78,8 @@ public static class ExportCommands
             var manifest = ExportManifest.FromJson(await File.ReadAllTextAsync(Path.Combine(folder, "manifest.json"), cancellationToken));
             output.WriteLine($"export: {new FileInfo(zipPath).Length} bytes, position {manifest.EventStorePosition}, " +
                 $"{string.Join(", ", manifest.Files.Where(f => f.Rows is not null).Select(f => $"{f.Name} {f.Rows} rows"))}, " +
-                $"{manifest.Deidentification.SuppressedSubjects} subjects suppressed -> {folder}");
+                $"release {manifest.Release?.Id}: {manifest.Deidentification.Export.GeneralisedSubjects} of the subjects generalised, " +
+                $"{manifest.Deidentification.Export.SuppressedInScope} of your clinics' subjects suppressed -> {folder}");
             return 0;
         }
         finally

@@ -22,6 +22,7 @@ internal static class FunnelChart
 
         var slot = plot.Width / Math.Max(1, steps.Count);
         var bar = Math.Min(28, (slot - 8) / Math.Max(1, series.Count));
+        var dashes = 0;
         for (var k = 0; k < steps.Count; k++)
         {
             var left = plot.Left + k * slot + (slot - bar * series.Count) / 2;
@@ -36,15 +37,21 @@ internal static class FunnelChart
                                $"width=\"{Markup.C(bar - 2)}\" height=\"{Markup.C(plot.Bottom - plot.Y(value))}\" fill-opacity=\"0.75\">" +
                                $"<title>{Markup.Text(series[s].Series.Name)}</title></rect>");
                 else
+                {
+                    dashes++;
                     svg.Append($"<text class=\"withheld\" data-group=\"{Markup.Text(series[s].Series.Name)}\" data-reason=\"{Markup.ReasonLabel(cell.Suppressed ?? SuppressionReason.BelowThreshold)}\" " +
                                $"x=\"{Markup.C(x + bar / 2)}\" y=\"{Markup.C(plot.Bottom - 4)}\" text-anchor=\"middle\" font-size=\"10\">\u2014" +
                                $"<title>withheld: {Markup.ReasonLabel(cell.Suppressed ?? SuppressionReason.BelowThreshold)}</title></text>");
+                }
             }
         }
         svg.Append("</svg>");
-        var legend = string.Concat(series.Select(s => $"<li data-group=\"{Markup.Text(s.Series.Name)}\">{s.Series.Swatch} <span class=\"group\">{Markup.Text(s.Series.Name)}</span>" +
+        var legend = string.Concat(series.Select(s => $"<li data-group=\"{Markup.Text(s.Series.Name)}\">{s.Series.BarSwatch} <span class=\"group\">{Markup.Text(s.Series.Name)}</span>" +
                                                       (s.Withheld is { } reason ? ": " + Markup.Withheld(reason) : "") + "</li>"));
-        return $"<figure class=\"chart-figure funnel\"><figcaption>{Markup.Text(title)}</figcaption>{svg}<ul class=\"legend\">{legend}" +
-               "<li class=\"note\">\u2014 at the foot of a bar: that count is withheld (the reason is in its tooltip; the table below states it).</li></ul></figure>";
+        // The note explains a mark; with no mark drawn it would only make a reader look for one.
+        var note = dashes > 0
+            ? "<li class=\"note\">\u2014 at the foot of a bar: that count is withheld (the reason is in its tooltip; the table above states it).</li>"
+            : "";
+        return $"<figure class=\"chart-figure funnel\"><figcaption>{Markup.Text(title)}</figcaption>{svg}<ul class=\"legend\">{legend}{note}</ul></figure>";
     }
 }

@@ -17,6 +17,9 @@ internal static class Markup
     /// A number that is not a count of courses: a time, a week, a version, a position.
     public static string Label(double value) => $"<span class=\"num-label\">{Number(value, value == Math.Floor(value) ? 0 : 1)}</span>";
 
+    /// The same inside SVG text.
+    public static string SvgLabel(double value) => $"<tspan class=\"num-label\">{Number(value, value == Math.Floor(value) ? 0 : 1)}</tspan>";
+
     public static string Percent(double? proportion) =>
         proportion is { } p ? Number(100 * p, 1) + "%" : "";
 
@@ -66,10 +69,15 @@ internal sealed record Series(string? Group, int Index)
 
     public string FillAttributes => $"data-group=\"{Markup.Text(Name)}\" fill=\"{Colour}\"";
 
-    /// A short line in the series' colour and dash, for legends written as HTML text.
+    /// A short line in the series' colour and dash, for the legends of line charts written as HTML text.
     public string Swatch =>
         $"<svg class=\"swatch\" width=\"28\" height=\"10\" aria-hidden=\"true\"><line x1=\"1\" y1=\"5\" x2=\"27\" y2=\"5\" stroke-width=\"2.5\" " +
         $"stroke=\"{Colour}\"" + (Dash.Length > 0 ? $" stroke-dasharray=\"{Dash}\"" : "") + "/></svg>";
+
+    /// A filled block as the bars are drawn (same colour and opacity), for the legends of bar charts.
+    public string BarSwatch =>
+        $"<svg class=\"swatch\" width=\"14\" height=\"12\" aria-hidden=\"true\"><rect x=\"1\" y=\"1\" width=\"12\" height=\"10\" " +
+        $"fill=\"{Colour}\" fill-opacity=\"0.75\" stroke=\"{Colour}\"/></svg>";
 
     /// The series a report's charts draw: its groups when grouped (withheld ones keep their place and colour), else
     /// the whole cohort.

@@ -37,16 +37,35 @@ internal readonly record struct Plot(double Left, double Top, double Width, doub
         return svg.ToString();
     }
 
-    /// Round tick values from 0 to at least max: steps of 1, 2 or 5 times a power of ten, about five of them.
+    /// Round tick values from 0 up to the first one at or above max (so the axis never ends below the largest value
+    /// drawn, which Y would clamp): steps of 1, 2 or 5 times a power of ten, about five of them.
     public static IReadOnlyList<double> NiceTicks(double max)
     {
         if (max <= 0) return [0, 1];
         var raw = max / 5;
         var power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
         var step = new[] { 1.0, 2, 5, 10 }.Select(m => m * power).First(s => s >= raw);
-        var ticks = new List<double>();
-        for (var t = 0.0; t < max + step / 2; t += step) ticks.Add(Math.Round(t, 10));
+        var ticks = new List<double> { 0 };
+        for (var k = 1; ticks[^1] < max; k++) ticks.Add(Math.Round(k * step, 10));
         return ticks;
+    }
+
+    /// About how wide a text is drawn in sans-serif at this font size (SVG has no layout: margins are reserved from
+    /// it). 0.6 em per character is the width of a digit and above the average letter, so it errs wide.
+    public static double TextWidth(string text, double fontSize) => text.Length * fontSize * 0.6;
+
+    /// The left margin that keeps labels drawn right-aligned at (margin - gap) inside the chart: at least min, at most max
+    /// (a longer label is shortened by Fit).
+    public static double LeftFor(IEnumerable<string> labels, double fontSize, double gap, double min, double max) =>
+        Math.Clamp(labels.Select(l => TextWidth(l, fontSize)).DefaultIfEmpty(0).Max() + gap + 6, min, max);
+
+    /// A label shortened with an ellipsis to fit a width; the whole label goes into a tooltip.
+    public static string Fit(string label, double width, double fontSize)
+    {
+        var room = Math.Max(4, (int)(width / (fontSize * 0.6)));
+        return label.Length <= room
+            ? Markup.Text(label)
+            : $"{Markup.Text(label[..(room - 1)])}\u2026<title>{Markup.Text(label)}</title>";
     }
 
     /// The opening of an accessible chart: a title and a description that screen readers announce.
@@ -54,4 +73,33 @@ internal readonly record struct Plot(double Left, double Top, double Width, doub
         $"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"{Markup.Text(id)}\" viewBox=\"0 0 {Markup.C(width)} {Markup.C(height)}\" " +
         $"role=\"img\" aria-labelledby=\"{Markup.Text(id)}-title {Markup.Text(id)}-desc\" font-family=\"sans-serif\">" +
         $"<title id=\"{Markup.Text(id)}-title\">{Markup.Text(title)}</title><desc id=\"{Markup.Text(id)}-desc\">{Markup.Text(description)}</desc>";
+}
+
+/// The PHQ-9 severity bands (Kroenke et al. 2001) behind a chart of PHQ-9 totals, each a light tint named at the
+/// right; the cut-offs are the domain's own (Phq9Score.SeverityOf), not a copy.
+internal static class SeverityBands
+{
+    private static readonly string[] Fills = ["#eef6ee", "#f3f6e6", "#fbf3df", "#fbe8dc", "#f8dcdc"];
+
+    /// From (inclusive) and to (exclusive) totals of each band, and its name in words.
+    public static IReadOnlyList<(int From, int To, string Name)> All { get; } =
+        Enumerable.Range(0, Domain.Courses.Phq9Score.MaxTotal + 1)
+            .GroupBy(Domain.Courses.Phq9Score.SeverityOf)
+            .Select(g => (g.Min(), g.Max() + 1, Domain.Cohorts.CohortDimensions.EnumLabels<Domain.Courses.Phq9Severity>()[(int)g.Key].Replace('-', ' ')))
+            .ToList();
+
+    public static string Behind(Plot plot)
+    {
+        var svg = new StringBuilder("<g class=\"severity-bands\">");
+        for (var i = 0; i < All.Count; i++)
+        {
+            var (from, to, name) = All[i];
+            var top = plot.Y(Math.Min(to, plot.YMax));
+            svg.Append($"<rect class=\"severity-band\" data-band=\"{Markup.Text(name)}\" x=\"{Markup.C(plot.Left)}\" y=\"{Markup.C(top)}\" " +
+                       $"width=\"{Markup.C(plot.Width)}\" height=\"{Markup.C(plot.Y(from) - top)}\" fill=\"{Fills[i % Fills.Length]}\"/>");
+            svg.Append($"<text class=\"band-label\" x=\"{Markup.C(plot.Right + 6)}\" y=\"{Markup.C((plot.Y(from) + top) / 2 + 4)}\" font-size=\"10\" " +
+                       $"fill=\"#444\">{Markup.Text(name)}</text>");
+        }
+        return svg.Append("</g>").ToString();
+    }
 }

@@ -9,7 +9,10 @@ internal static class RateChart
 {
     public sealed record Measure(string Name, IReadOnlyList<(Series Series, PublishedRate? Rate, SuppressionReason? Withheld)> Bars);
 
-    private const double Width = 760;
+    private const double PlotWidth = 330;
+    private const double FontSize = 11;
+    // Room right of the scale for "54.3% (45.1% to 63.2%), 1234 of 5678".
+    private const double TextRoom = 250;
     private const double BarHeight = 14;
     private const double BarGap = 6;
     private const double MeasureGap = 24;
@@ -18,9 +21,12 @@ internal static class RateChart
     {
         var plotTop = 24.0;
         var height = plotTop + measures.Sum(m => MeasureGap + m.Bars.Count * (BarHeight + BarGap)) + 40;
-        var plot = new Plot(Left: 170, Top: plotTop, Width: 330, Height: height - plotTop - 40, XMin: 0, XMax: 1, YMin: 0, YMax: 1);
+        // Group names sit left of their bars, right-aligned: the margin grows with the longest one (up to a limit).
+        var names = measures.SelectMany(m => m.Bars.Select(b => b.Series.Name)).Distinct().ToList();
+        var left = Plot.LeftFor(names, FontSize, 8, 120, 300);
+        var plot = new Plot(Left: left, Top: plotTop, Width: PlotWidth, Height: height - plotTop - 40, XMin: 0, XMax: 1, YMin: 0, YMax: 1);
 
-        var svg = new StringBuilder(Plot.Open(id, Width, height, title, description));
+        var svg = new StringBuilder(Plot.Open(id, plot.Right + TextRoom, height, title, description));
         svg.Append("<g class=\"ticks\" font-size=\"11\">");
         foreach (var v in new[] { 0, 0.25, 0.5, 0.75, 1 })
         {
@@ -39,7 +45,7 @@ internal static class RateChart
             {
                 var middle = y + BarHeight / 2;
                 svg.Append($"<g class=\"rate\" data-group=\"{Markup.Text(series.Name)}\" data-measure=\"{Markup.Text(measure.Name)}\" font-size=\"11\">");
-                svg.Append($"<text class=\"group\" x=\"{Markup.C(plot.Left - 8)}\" y=\"{Markup.C(middle + 4)}\" text-anchor=\"end\">{Markup.Text(series.Name)}</text>");
+                svg.Append($"<text class=\"group\" x=\"{Markup.C(plot.Left - 8)}\" y=\"{Markup.C(middle + 4)}\" text-anchor=\"end\">{Plot.Fit(series.Name, plot.Left - 14, FontSize)}</text>");
                 var reason = withheld ?? (rate is null ? SuppressionReason.SmallGroup : rate.Suppressed);
                 if (reason is null && rate!.Estimate is { } estimate)
                 {
@@ -52,6 +58,9 @@ internal static class RateChart
                     svg.Append($"<text x=\"{Markup.C(plot.Right + 8)}\" y=\"{Markup.C(middle + 4)}\">{Markup.Percent(estimate)} " +
                                $"({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)}), {Markup.SvgCount(rate.Events)} of {Markup.SvgCount(rate.N)}</text>");
                 }
+                else if (reason is null && rate!.N.Value == 0)
+                    // Nothing to divide: no course could have the outcome, which is not the same as a withheld rate.
+                    svg.Append($"<text x=\"{Markup.C(plot.Left + 4)}\" y=\"{Markup.C(middle + 4)}\">no rate: {Markup.SvgCount(rate.N)} courses</text>");
                 else
                 {
                     var why = reason ?? SuppressionReason.DerivedFromSuppressed;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Dashboard;
 
@@ -8,8 +10,9 @@ namespace Outcomes.Service.Dashboard;
 /// a published Cell, every withheld value shows its stated reason, nothing is added up or recomputed here.
 internal static class ReportPage
 {
-    /// The report and what the page says about where it came from: the clinics it covers in the viewer's words.
-    public static string Body(PublishedCohortReport report, string scopeText)
+    /// The report and what the page says about where it came from: the clinics it covers in the viewer's words
+    /// (ScopeText), the outcome definitions it was computed under (for the thresholds drawn).
+    public static string Body(PublishedCohortReport report, string scopeText, OutcomeDefinitions? definitions = null)
     {
         var d = report.Definition;
         var series = Series.Of(report);
@@ -35,7 +38,8 @@ internal static class ReportPage
             if (d.Options.Includes(ReportSection.Trajectory))
                 body.Append(Section("trajectory", "PHQ-9 trajectory", TrajectoryChart.Render("trajectory-chart", "Mean PHQ-9 by week",
                     "Line chart of the mean PHQ-9 total per week since the first session with 95% intervals, per group.",
-                    series.Select(s => new TrajectoryChart.Line(s.Series, s.Group.Trajectory, s.Group.Withheld)).ToList())));
+                    series.Select(s => new TrajectoryChart.Line(s.Series, s.Group.Trajectory, s.Group.Withheld)).ToList(),
+                    definitions, report.Overall.Trajectory?.Weeks.FirstOrDefault(w => w.Week == 0)?.Mean)));
             if (d.Options.Includes(ReportSection.Item9)) body.Append(Item9(report));
         }
         body.Append(SuppressionNotes(report));
@@ -44,8 +48,18 @@ internal static class ReportPage
         return body.ToString();
     }
 
+    /// Whose courses the page covers: the one clinic asked for, else the clinics the definition's filter names (always
+    /// within the viewer's scope: a filter outside it is refused before), else every clinic the viewer sees.
+    public static string ScopeText(CohortFilter filter, string? clinicId, ClinicScope scope) =>
+        clinicId
+        ?? (filter.Clinic is { Count: > 0 } named ? string.Join(", ", named.Order(StringComparer.Ordinal))
+            : scope.AllClinics ? "every clinic" : string.Join(", ", scope.Clinics.Order(StringComparer.Ordinal)));
+
     private static string Section(string id, string heading, string content) =>
         $"<section id=\"{id}\"><h2>{Markup.Text(heading)}</h2>{content}</section>";
+
+    /// A table in a box of its own that scrolls sideways when the table is wider than the page, so the page never does.
+    private static string Scroll(string table) => $"<div class=\"table-scroll\">{table}</div>";
 
     /// Rows: the whole cohort, then each group (a withheld group in one cell with its reason).
     private static IEnumerable<PublishedGroup> Rows(PublishedCohortReport report) =>
@@ -77,13 +91,13 @@ internal static class ReportPage
             foreach (var step in c.Funnel) table.Append($"<td>{Markup.Count(step.Courses)}</td>");
             table.Append("</tr>");
         }
-        return Section("counts", "Courses", table.Append("</tbody></table>").ToString());
+        return Section("counts", "Courses", Scroll(table.Append("</tbody></table>").ToString()));
     }
 
     private static string EndReasons(PublishedCohortReport report)
     {
         var reasons = report.Overall.Counts!.EndReasons.Select(r => r.Reason).ToList();
-        var table = new StringBuilder("<h3>How courses ended</h3><table class=\"end-reasons\"><thead><tr><th scope=\"col\">Group</th>");
+        var table = new StringBuilder("<table class=\"end-reasons\"><thead><tr><th scope=\"col\">Group</th>");
         foreach (var reason in reasons) table.Append($"<th scope=\"col\">{Markup.Text(reason)}</th>");
         table.Append("</tr></thead><tbody>");
         foreach (var group in Rows(report))
@@ -98,7 +112,7 @@ internal static class ReportPage
                 table.Append($"<td>{(group.Counts!.EndReasons.FirstOrDefault(r => r.Reason == reason) is { } r ? Markup.Count(r.Courses) : "")}</td>");
             table.Append("</tr>");
         }
-        return table.Append("</tbody></table>").ToString();
+        return "<h3>How courses ended</h3>" + Scroll(table.Append("</tbody></table>").ToString());
     }
 
     private static string Response(PublishedCohortReport report, IReadOnlyList<(Series Series, PublishedGroup Group)> series)
@@ -145,34 +159,46 @@ internal static class ReportPage
             "Kaplan-Meier curves of the proportion still in response by days since response onset, with 95% bands and numbers at risk, per group.",
             new SurvivalChart.Axes("Days since response onset", "days", "Still in response", "losses of response"),
             series.Select(s => new SurvivalChart.Curve(s.Series, s.Group.Durability?.Days, s.Group.Withheld)).ToList());
-        var times = series.Select(s => s.Group.Durability?.Days.SurvivalAt).FirstOrDefault(a => a is not null) ?? [];
+        // The columns are every time any shown group is estimated at: a withheld first group must not take them away.
+        var times = series.SelectMany(s => s.Group.Durability?.Days.SurvivalAt.Select(a => a.Time) ?? []).Distinct().Order().ToList();
         var table = new StringBuilder("<table class=\"survival-at\"><thead><tr><th scope=\"col\">Group</th>");
-        foreach (var t in times) table.Append($"<th scope=\"col\">Still in response at day {Markup.Label(t.Time)}</th>");
+        foreach (var t in times) table.Append($"<th scope=\"col\">Still in response at day {Markup.Label(t)}</th>");
         table.Append("</tr></thead><tbody>");
+        var columns = Math.Max(1, times.Count);
         foreach (var (s, group) in series)
         {
             table.Append($"<tr data-group=\"{Markup.Text(s.Name)}\"><th scope=\"row\" class=\"group\">{Markup.Text(s.Name)}</th>");
             if (group.Withheld is not null || group.Durability is null)
-                table.Append($"<td colspan=\"{Math.Max(1, times.Count)}\">{Markup.Withheld(group.Withheld ?? SuppressionReason.SmallGroup)}</td>");
+                table.Append($"<td colspan=\"{columns}\">{Markup.Withheld(group.Withheld ?? SuppressionReason.SmallGroup)}</td>");
+            else if (group.Durability.Days.Withheld is { } curveReason)
+                table.Append($"<td colspan=\"{columns}\">curve {Markup.Withheld(curveReason)}</td>");
             else
-                foreach (var at in group.Durability.Days.SurvivalAt)
-                    table.Append("<td>" + (at.Suppressed is { } why ? Markup.Withheld(why)
-                        : at.Survival is { } v ? $"{Markup.Percent(v)} ({Markup.Percent(at.Lower)} to {Markup.Percent(at.Upper)})" : "beyond the follow-up") + "</td>");
+                foreach (var t in times)
+                {
+                    var at = group.Durability.Days.SurvivalAt.FirstOrDefault(a => a.Time == t);
+                    table.Append("<td>" + (at is null ? "not estimated"
+                        : at.Suppressed is { } why ? Markup.Withheld(why)
+                        : at.Survival is { } v ? Markup.Percent(v) + Interval(at.Lower, at.Upper) : "beyond the follow-up") + "</td>");
+                }
             table.Append("</tr>");
         }
-        return Section("durability", "Durability of response", chart + table.Append("</tbody></table>") + LogRank("Log-rank test", report.Comparisons?.Durability));
+        return Section("durability", "Durability of response", chart + Scroll(table.Append("</tbody></table>").ToString()) + LogRank("Log-rank test", report.Comparisons?.Durability));
     }
+
+    /// " (lower to upper)", or why there is none: at S = 0 the interval is undefined and the report publishes no limits.
+    private static string Interval(double? lower, double? upper) =>
+        lower is not null && upper is not null ? $" ({Markup.Percent(lower)} to {Markup.Percent(upper)})" : " (no interval)";
 
     private static string LogRank(string title, PublishedLogRank? test)
     {
         if (test is null) return "";
         var text = new StringBuilder($"<div class=\"test log-rank\"><h3>{Markup.Text(title)}</h3><p>Chi-square {Markup.Number(test.ChiSquare, 2)} " +
                                      $"on <span class=\"num-label\">{test.Df}</span> degrees of freedom, p {P(test.P)}.</p>");
-        text.Append("<table><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">N</th><th scope=\"col\">Observed</th><th scope=\"col\">Expected</th></tr></thead><tbody>");
+        text.Append("<div class=\"table-scroll\"><table><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">N</th><th scope=\"col\">Observed</th><th scope=\"col\">Expected</th></tr></thead><tbody>");
         foreach (var row in test.Groups)
             text.Append($"<tr data-group=\"{Markup.Text(row.Group)}\"><th scope=\"row\" class=\"group\">{Markup.Text(row.Group)}</th><td>{Markup.Count(row.N)}</td>" +
                         $"<td>{Markup.Count(row.Observed)}</td><td>{(row.Expected is { } e ? Markup.Number(e, 1) : Markup.Withheld(SuppressionReason.DerivedFromSuppressed))}</td></tr>");
-        return text.Append("</tbody></table></div>").ToString();
+        return text.Append("</tbody></table></div></div>").ToString();
     }
 
     private static string Cox(PublishedCox? cox)
@@ -182,7 +208,7 @@ internal static class ReportPage
         text.Append($"<p>Reference group: <span class=\"group\">{Markup.Text(cox.ReferenceGroup)}</span>; N {Markup.Count(cox.N)}, responses {Markup.Count(cox.Events)}" +
                     $"{(cox.Converged ? "" : "; the fit did not converge")}.</p>");
         if (cox.Warnings.Count > 0) text.Append($"<p class=\"note\">{Markup.Text(string.Join("; ", cox.Warnings))}</p>");
-        text.Append("<table><thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Hazard ratio (95% CI)</th><th scope=\"col\">p</th></tr></thead><tbody>");
+        text.Append("<div class=\"table-scroll\"><table><thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Hazard ratio (95% CI)</th><th scope=\"col\">p</th></tr></thead><tbody>");
         foreach (var hr in cox.HazardRatios)
         {
             var term = hr.Group is { } g ? $"<span class=\"group\">{Markup.Text(g)}</span> vs <span class=\"group\">{Markup.Text(cox.ReferenceGroup)}</span>"
@@ -191,7 +217,7 @@ internal static class ReportPage
                 ? $"<tr><th scope=\"row\">{term}</th><td colspan=\"2\">{Markup.Withheld(why)}</td></tr>"
                 : $"<tr><th scope=\"row\">{term}</th><td>{Ratio(hr.HazardRatio)} ({Ratio(hr.Lower)} to {Ratio(hr.Upper)})</td><td>{P(hr.P)}</td></tr>");
         }
-        return text.Append("</tbody></table></div>").ToString();
+        return text.Append("</tbody></table></div></div>").ToString();
     }
 
     private static string Item9(PublishedCohortReport report)
@@ -209,7 +235,7 @@ internal static class ReportPage
             table.Append($"<tr data-group=\"{Markup.Text(Markup.GroupName(group.Group))}\">{GroupCell(group)}<td>{Markup.Count(i.BaselineKnown)}</td>" +
                          $"<td>{RateText(i.PositiveAtBaseline)}</td><td>{RateText(i.NewDuringTreatment)}</td><td>{RateText(i.Resolved)}</td></tr>");
         }
-        return Section("item9", "Thoughts of self-harm (PHQ-9 item-9)", table.Append("</tbody></table>").ToString() +
+        return Section("item9", "Thoughts of self-harm (PHQ-9 item-9)", Scroll(table.Append("</tbody></table>").ToString()) +
             "<p class=\"note\">New during treatment: among courses at 0 at baseline with a later item-9 answer. Resolved: among courses positive at " +
             "baseline with a later item-9 answer, the last one 0.</p>");
     }
@@ -217,7 +243,9 @@ internal static class ReportPage
     private static string RateText(PublishedRate rate) =>
         rate.Suppressed is { } why
             ? $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}; rate {Markup.Withheld(why)}"
-            : $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}, {Markup.Percent(rate.Estimate)} ({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)})";
+            : rate.Estimate is { } estimate
+                ? $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}, {Markup.Percent(estimate)}{Interval(rate.Lower, rate.Upper)}"
+                : $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}";
 
     private static string SuppressionNotes(PublishedCohortReport report)
     {

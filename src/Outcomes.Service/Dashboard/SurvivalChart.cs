@@ -15,6 +15,14 @@ internal static class SurvivalChart
 
     private const double Width = 760;
     private const double RowHeight = 16;
+    private const double FontSize = 11;
+
+    // A group's name in the at-risk rows ends this far left of the axis: the first number at risk is centred on the
+    // axis, and half of a five-digit number (about 17 units) plus a gap must fit between them.
+    internal const double AtRiskLabelGap = 26;
+
+    /// Bands are drawn for this many curves at most: more overlapping bands blur into one another and hide the curves.
+    internal const int MaxBands = 2;
 
     public static string Render(string id, string title, string description, Axes axes, IReadOnlyList<Curve> curves)
     {
@@ -22,11 +30,16 @@ internal static class SurvivalChart
         var ticks = curves.Where(c => c.Survival is not null).SelectMany(c => c.Survival!.AtRisk.Select(a => a.Time)).Distinct().Order().ToList();
         var xMax = new[] { ticks.DefaultIfEmpty(0).Max(), shown.SelectMany(c => c.Survival!.Curve.Select(s => s.Time)).DefaultIfEmpty(0).Max(),
             shown.Select(c => c.Survival!.ShownUntil ?? 0).DefaultIfEmpty(0).Max() }.Max();
+        // The published times at risk label the axis; where the curve runs on past the last of them, ticks at their last
+        // spacing carry the axis on to its end, so no part of a curve is drawn without a scale under it.
         if (ticks.Count == 0) ticks = [.. Plot.NiceTicks(xMax)];
+        var spacing = ticks.Count >= 2 ? ticks[^1] - ticks[^2] : Plot.NiceTicks(xMax)[1];
+        while (ticks[^1] < xMax) ticks.Add(ticks[^1] + spacing);
         xMax = Math.Max(xMax, ticks[^1]);
         if (xMax <= 0) xMax = 1;
 
-        var plot = new Plot(Left: 170, Top: 16, Width: Width - 170 - 24, Height: 240, XMin: 0, XMax: xMax, YMin: 0, YMax: 1);
+        var left = Plot.LeftFor(curves.Select(c => c.Series.Name), FontSize, AtRiskLabelGap, 90, 300);
+        var plot = new Plot(Left: left, Top: 16, Width: Width - left - 24, Height: 240, XMin: 0, XMax: xMax, YMin: 0, YMax: 1);
         var atRiskTop = plot.Bottom + 56;
         var height = atRiskTop + RowHeight * curves.Count + 8;
 
@@ -36,35 +49,45 @@ internal static class SurvivalChart
         {
             var s = curve.Survival!;
             var end = End(s);
-            svg.Append($"<path class=\"km-band\" {curve.Series.FillAttributes} fill-opacity=\"0.15\" stroke=\"none\" " +
-                       $"d=\"{BandPath(plot, s, end)}\"/>");
+            if (shown.Count <= MaxBands)
+                svg.Append($"<path class=\"km-band\" {curve.Series.FillAttributes} fill-opacity=\"0.15\" stroke=\"none\" " +
+                           $"d=\"{BandPath(plot, s, end)}\"/>");
             svg.Append($"<path class=\"km-curve\" {curve.Series.StrokeAttributes} fill=\"none\" stroke-width=\"2\" d=\"{StepPath(plot, s, end)}\">" +
                        $"<title>{Markup.Text(curve.Series.Name)}</title></path>");
         }
 
+        var dashes = 0;
         svg.Append($"<g class=\"at-risk\" font-size=\"11\"><text x=\"4\" y=\"{Markup.C(atRiskTop - 6)}\" font-weight=\"bold\">Number at risk</text>");
         for (var row = 0; row < curves.Count; row++)
         {
             var curve = curves[row];
             var y = Markup.C(atRiskTop + RowHeight * (row + 1) - 4);
             svg.Append($"<g class=\"at-risk-row\" data-group=\"{Markup.Text(curve.Series.Name)}\">");
-            svg.Append($"<text class=\"group\" x=\"{Markup.C(plot.Left - 8)}\" y=\"{y}\" text-anchor=\"end\" fill=\"{curve.Series.Colour}\">{Markup.Text(curve.Series.Name)}</text>");
+            svg.Append($"<text class=\"group\" x=\"{Markup.C(plot.Left - AtRiskLabelGap)}\" y=\"{y}\" text-anchor=\"end\" fill=\"{curve.Series.Colour}\">" +
+                       $"{Plot.Fit(curve.Series.Name, plot.Left - AtRiskLabelGap - 4, FontSize)}</text>");
             if (curve.Withheld is not null || curve.Survival is null)
                 svg.Append($"<text x=\"{Markup.C(plot.Left)}\" y=\"{y}\">{Markup.SvgCount(Cell.Hidden(curve.Withheld ?? SuppressionReason.SmallGroup))}</text>");
             else
                 foreach (var a in curve.Survival.AtRisk.Where(a => a.Time <= xMax))
+                {
+                    if (a.AtRisk.Value is null) dashes++;
                     svg.Append(a.AtRisk.Value is { } n
                         ? $"<text class=\"at-risk-count\" x=\"{Markup.C(plot.X(a.Time))}\" y=\"{y}\" text-anchor=\"middle\"><tspan class=\"count\">{n}</tspan></text>"
                         : $"<text class=\"at-risk-count withheld\" data-reason=\"{Markup.ReasonLabel(a.AtRisk.Suppressed ?? SuppressionReason.BelowThreshold)}\" " +
                           $"x=\"{Markup.C(plot.X(a.Time))}\" y=\"{y}\" text-anchor=\"middle\">\u2014<title>withheld: " +
                           $"{Markup.ReasonLabel(a.AtRisk.Suppressed ?? SuppressionReason.BelowThreshold)}</title></text>");
+                }
             svg.Append("</g>");
         }
         svg.Append("</g></svg>");
 
         var legend = new StringBuilder("<ul class=\"legend\">");
         foreach (var curve in curves) legend.Append(LegendItem(curve, axes));
-        legend.Append("<li class=\"note\">\u2014 in the at-risk rows: withheld (the reason is in its tooltip).</li></ul>");
+        if (shown.Count > MaxBands)
+            legend.Append($"<li class=\"note\">No 95% bands: they are drawn for at most {Markup.Label(MaxBands)} curves, as more would hide " +
+                          "one another; each median's interval is given above.</li>");
+        if (dashes > 0) legend.Append("<li class=\"note\">\u2014 in the at-risk rows: withheld (the reason is in its tooltip).</li>");
+        legend.Append("</ul>");
         return $"<figure class=\"chart-figure km\"><figcaption>{Markup.Text(title)}</figcaption>{svg}{legend}</figure>";
     }
 

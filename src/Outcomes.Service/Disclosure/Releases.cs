@@ -47,6 +47,8 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
         courses.AddColumn<string>("course_key").AsPrimaryKey();
         courses.AddColumn<string>("clinic_id").NotNull();
         courses.AddColumn("outcome", "bytea").NotNull();
+        // The course's facts as the read model held them at the release: research exports of the release read them.
+        courses.AddColumn("course_facts", "bytea");
 
         var secret = new Table(new PostgresqlObjectName(schema, SecretTable, SchemaUtils.IdentifierUsage.General));
         secret.AddColumn<int>("id").AsPrimaryKey();
@@ -133,8 +135,8 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
                 select coalesce(max(id), 0) + 1, $1, $2, $3, $4, (select count(*) from {table} where definitions = $4)
                 from {Schema}.{ReleasesTable}
                 returning id, courses)
-            insert into {Schema}.{CoursesTable} (release_id, course_key, clinic_id, outcome)
-            select release.id, o.course_key, o.clinic_id, o.outcome from {table} o, release where o.definitions = $4
+            insert into {Schema}.{CoursesTable} (release_id, course_key, clinic_id, outcome, course_facts)
+            select release.id, o.course_key, o.clinic_id, o.outcome, o.course_facts from {table} o, release where o.definitions = $4
             """, connection, transaction);
         cut.Parameters.Add(new NpgsqlParameter { Value = position });
         cut.Parameters.Add(new NpgsqlParameter { Value = storeTime });

@@ -80,6 +80,51 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         }
     }
 
+    /// The courses of a release: from its snapshot's stored facts (Releases.CutAsync copies them with the outcomes, in
+    /// the snapshot of its position), so an export of a release reads as fast however many events came after it; from
+    /// the store at the release's position (OpenAsync) when the snapshot was dropped (Disclosure:KeepReleases), was cut
+    /// before snapshots kept facts, or is not this position's.
+    public async Task<ExportCourses> OpenReleaseAsync(int releaseId, IReadOnlyCollection<string> clinics, long position,
+        CancellationToken cancellationToken)
+    {
+        var connection = Connect();
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            await using (var usable = new NpgsqlCommand(
+                $"select count(*) filter (where c.course_facts is null), count(*) from {Schema}.{Disclosure.Releases.ReleasesTable} r " +
+                $"join {Schema}.{Disclosure.Releases.CoursesTable} c on c.release_id = r.id where r.id = $1 and r.position = $2 and not r.dropped",
+                connection, transaction))
+            {
+                usable.Parameters.Add(new NpgsqlParameter { Value = releaseId });
+                usable.Parameters.Add(new NpgsqlParameter { Value = position });
+                await using var reader = await usable.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                var (missing, rows) = (reader.GetInt64(0), reader.GetInt64(1));
+                if (!PreferReadModel || rows == 0 || missing > 0)
+                {
+                    await reader.DisposeAsync();
+                    await connection.DisposeAsync();
+                    return await OpenAsync(clinics, position, cancellationToken);
+                }
+            }
+            var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
+            var asOf = position == latest ? latestTime : await TimeAtAsync(connection, transaction, position, cancellationToken);
+            var command = new NpgsqlCommand(
+                $"select course_key, course_facts from {Schema}.{Disclosure.Releases.CoursesTable} where release_id = $1 and clinic_id = any($2)",
+                connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = releaseId });
+            command.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+            return new ExportCourses(position, asOf, CourseSource.ReleaseSnapshot, DecodeAsync(command, null, cancellationToken), connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     /// Up to this many events after an export's position, the courses they belong to are set aside and replayed while
     /// the rest come from the read model (the set of their keys is held in memory); beyond it, every course is replayed.
     public const long MaxEventsAfterPosition = 100_000;
@@ -118,10 +163,19 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         IReadOnlyCollection<string> clinics, HashSet<string>? setAside, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (clinics.Count == 0) yield break;
-        var context = new CourseOutcomeCodec.DecodeContext();
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             $"select course_key, course_facts from {readModel.Table.QualifiedName} where clinic_id = any($1)", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+        await foreach (var course in DecodeAsync(command, setAside, cancellationToken))
+            yield return course;
+    }
+
+    /// Rows of (course key, stored facts) decoded one at a time, except the courses set aside.
+    private static async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> DecodeAsync(NpgsqlCommand command, HashSet<string>? setAside,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var owned = command;
+        var context = new CourseOutcomeCodec.DecodeContext();
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
         var buffer = new byte[1024];
         while (await reader.ReadAsync(cancellationToken))
@@ -216,10 +270,12 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
     }
 }
 
-/// Where an export's courses were read from: the read model's stored facts (at the latest position), those and the
-/// events of the courses changed since (a recent earlier position), or the events alone.
+/// Where an export's courses were read from: a release's snapshot of the stored facts, the read model's stored facts
+/// (at the latest position), those and the events of the courses changed since (a recent earlier position), or the
+/// events alone.
 public enum CourseSource
 {
+    ReleaseSnapshot,
     StoredFacts,
     StoredFactsAndEvents,
     Events,

@@ -1,3 +1,6 @@
+using Outcomes.Domain.Outcomes;
+using Outcomes.Domain.Courses;
+using Outcomes.Domain.Cohorts;
 using System.Diagnostics;
 using JasperFx.Events;
 using Marten;
@@ -17,8 +20,21 @@ public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
 /// Tracing metadata kept on each stored event.
 public sealed record FactMetadata(string? CorrelationId, string? CausationId, string ReceivedVia);
 
-/// A course as it stands after a batch, with the sequence number of its last stored event.
-public sealed record ChangedCourse(PatientCourse Course, long LastSequence);
+/// A course as it stands after a batch, with the sequence number of its last stored event. Its facts and its outcome
+/// (every stored fact counted, the read model's rule) are derived once, on first use, and shared by every observer:
+/// the read model and the safety signals would otherwise each derive the same outcome.
+public sealed record ChangedCourse(PatientCourse Course, long LastSequence)
+{
+    private CourseFacts? _facts;
+    private CohortMember? _member;
+
+    public CourseKey Key => new(Course.ClinicId, Course.PatientKey, Course.Course);
+
+    public CourseFacts Facts => _facts ??= Course.ToFacts();
+
+    public CohortMember Member(OutcomeDefinitions definitions) =>
+        _member ??= CohortMember.From(Key, Facts, definitions, DateTimeOffset.MaxValue);
+}
 
 /// Told, inside the batch's transaction and just before it commits, which courses the batch changed,
 /// so that a read model derived from the courses is written in the same transaction as the facts.

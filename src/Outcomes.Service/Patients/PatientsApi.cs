@@ -1,5 +1,6 @@
 using Marten;
 using Outcomes.Domain.Courses;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Patients;
@@ -15,7 +16,8 @@ public static class PatientsApi
                 "researchers, who see cohorts and exports. A clinic outside the caller's token answers 403 whether or not " +
                 "the patient exists there, so the answer never tells whether a patient key is known.")
             .Produces<PatientCourse>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AuditsCourseAccess(CourseAccessKinds.PatientCourse);
         return app;
     }
 

@@ -50,4 +50,15 @@ public sealed class DemoCalibrationTests
         Assert.InRange(Observed.Value.StillRespondingAt28Days, 0.72, 0.90);
         Assert.InRange(Observed.Value.StillRespondingAt56Days, 0.50, 0.72);
     }
+
+    [Fact]
+    public void TwoThousandPatients_SomeRespondOnlyAfterInduction_SoResponseEverExceedsResponseByDay42()
+    {
+        // Real courses: most respond within weeks, some only with continued treatment. Before, nobody responded
+        // after day 31 and "response ever" equalled "response by the end of induction" in every report.
+        var observed = Observed.Value;
+        Assert.InRange(observed.OnsetAfterDay42Share, 0.04, 0.20);
+        Assert.True(observed.ResponseShare - observed.ResponseByDay42Share >= 0.02,
+            $"response ever {observed.ResponseShare:P1}, by day 42 {observed.ResponseByDay42Share:P1}");
+    }
 }

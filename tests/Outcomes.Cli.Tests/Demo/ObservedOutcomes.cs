@@ -14,7 +14,9 @@ internal sealed record ObservedOutcomes(
     int Remitted,
     double StillRespondingAt28Days,
     double StillRespondingAt56Days,
-    double OnsetWithin21DaysShare)
+    double OnsetWithin21DaysShare,
+    double OnsetAfterDay42Share,
+    double ResponseByDay42Share)
 {
     public double SixSessionShare => (double)WithSixSessions / Patients;
     public double ResponseShare => (double)Responded / Eligible;
@@ -58,7 +60,9 @@ internal sealed record ObservedOutcomes(
         }
         return new ObservedOutcomes(patients, withSix, eligible, responded, remitted,
             KaplanMeierAt(durability, 28), KaplanMeierAt(durability, 56),
-            onsetDays.Count == 0 ? 0 : (double)onsetDays.Count(d => d <= 21) / onsetDays.Count);
+            onsetDays.Count == 0 ? 0 : (double)onsetDays.Count(d => d <= 21) / onsetDays.Count,
+            onsetDays.Count == 0 ? 0 : (double)onsetDays.Count(d => d > 42) / onsetDays.Count,
+            eligible == 0 ? 0 : (double)onsetDays.Count(d => d <= 42) / eligible);
     }
 
     // Two consecutive assessments no longer meeting response, at least 5 days apart; the first one dates the loss.

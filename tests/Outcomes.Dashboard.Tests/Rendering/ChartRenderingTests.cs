@@ -107,7 +107,7 @@ public sealed class ChartRenderingTests
         var svg = Chart(html);
 
         var bar = PageText.WithClass(svg, "rate-bar").Single();
-        var plotLeft = 170.0;
+        var plotLeft = (double)bar.Attribute("x")!;
         Assert.Equal("a-group", (string)bar.Attribute("data-group")!);
         Assert.Equal(330 * 0.5, (double)bar.Attribute("width")!, 2);
         Assert.StartsWith($"M{plotLeft + 330 * 0.375} ", (string)PageText.WithClass(svg, "whisker").Single().Attribute("d")!);
