@@ -450,7 +450,7 @@ standby_env() {
 standby_down() {
     local data t0
     t0="$(now)"
-    data="$(kv "$STATE/standby" data)"
+    data="$(kv "$STATE/standby" data || true)"
     if [ -n "$data" ] && [ -n "$(pg_postmaster "$data")" ]; then
         as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
             as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -526,25 +526,52 @@ cluster_start_node() {
 
 cluster_wait_node() {
     local n="$1" port deadline
-    port="$(cluster_amqp "$n")"; deadline=$(( $(date +%s) + 180 ))
+    port="$(cluster_amqp "$n")"; deadline=$(( $(date +%s) + ${CLUSTER_WAIT:-180} ))
     until port_open "$port"; do
-        if [ "$(date +%s)" -ge "$deadline" ]; then tail -n 20 "$LOGS/cluster-$n.out" >&2; die "cluster: node $n did not answer on $port"; fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            if [ "${2:-}" = ours ] && [ -f "$LOGS/cluster-$n.out" ]; then tail -n 20 "$LOGS/cluster-$n.out" >&2; fi
+            die "cluster: node $(cluster_node "$n") did not answer on $port (if another checkout started it, stop it there: scripts/services.sh cluster down)"
+        fi
         sleep 0.5
     done
     cluster_ctl "$n" await_startup --timeout 60 >/dev/null 2>&1 || die "cluster: node $n answered on AMQP but await_startup failed"
 }
 
+node_registered() { # the node's name is known to epmd: it runs (or is starting), whichever checkout started it
+    command -v epmd >/dev/null 2>&1 && epmd -names 2>/dev/null | grep -q "^name outcomes-$1 at port"
+}
+
 cluster_up() {
-    local t0 n started=""
+    local t0 n started="" owner
     t0="$(now)"
     [ -x "$RMQBIN/rabbitmq-server" ] || install_packages
     rmq_cookie
+    # The ports are machine-wide: a cluster started from another checkout is shared, never restarted or re-joined
+    # from here (its nodes' data is in that checkout's .run/). A node of it that does not answer is its owner's to fix.
+    owner="$(kv "$STATE/cluster" repo || true)"
+    if [ -n "$owner" ] && [ "$owner" != "$REPO" ] && [ -d "$owner" ]; then
+        for n in $CLUSTER_NODES; do
+            port_open "$(cluster_amqp "$n")" ||
+                die "cluster: node $n of the cluster started from $owner does not answer on $(cluster_amqp "$n"); run scripts/services.sh cluster up (or down) there"
+        done
+        say "cluster: already running (started from $owner)"
+        cluster_env_file
+        return
+    fi
+    # Registered but not answering: starting (give it time) or wedged; a second node of that name cannot start. Settle
+    # these first, so that a wedged node stops this run before it has started anything.
     for n in $CLUSTER_NODES; do
-        port_open "$(cluster_amqp "$n")" || { cluster_start_node "$n"; started="$started $n"; }
+        if ! port_open "$(cluster_amqp "$n")" && node_registered "$n"; then cluster_wait_node "$n"; fi
     done
-    for n in $started; do cluster_wait_node "$n"; done
-    # A node that has never been clustered joins node a; one that was (a restart after a kill) rejoins by itself.
-    for n in b c; do
+    for n in $CLUSTER_NODES; do
+        port_open "$(cluster_amqp "$n")" && continue
+        cluster_start_node "$n"; started="$started $n"
+    done
+    for n in $started; do cluster_wait_node "$n" ours; done
+    # A node started here for the first time joins node a; one that was clustered (a restart after a kill) rejoins by
+    # itself. Only nodes this run started are ever stopped and joined.
+    for n in $started; do
+        [ "$n" = a ] && continue
         if ! cluster_ctl "$n" cluster_status 2>/dev/null | grep -q "$(cluster_node a)"; then
             cluster_ctl "$n" stop_app >/dev/null
             cluster_ctl "$n" join_cluster "$(cluster_node a)" >/dev/null || die "cluster: node $n could not join node a"
@@ -570,8 +597,13 @@ cluster_env_file() {
 }
 
 cluster_down() {
-    local n t0 dir pid wrapper p
+    local n t0 dir pid wrapper p owner
     t0="$(now)"
+    owner="$(kv "$STATE/cluster" repo || true)"
+    if [ -n "$owner" ] && [ "$owner" != "$REPO" ] && [ -d "$owner" ]; then
+        say "cluster: started from $owner, left running (stop it there)"
+        return
+    fi
     for n in c b a; do
         dir="$RUN/cluster/$n"
         [ -d "$dir" ] || continue

@@ -39,7 +39,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         return (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// Whether courses are read from a streaming replica (then a new export stands at the position it had replayed).
+    /// Whether courses are read from a streaming replica (only once it has replayed the export's position).
     public bool FromReplica => reads?.IsReplica == true;
 
     /// Opens the courses of the clinics at the position (the latest when null or beyond it) and the store's time there:

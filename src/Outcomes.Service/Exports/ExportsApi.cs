@@ -199,7 +199,7 @@ public static class ExportsApi
         catch (ReplicaBehindException behind)
         {
             context.Response.Headers[Cohorts.CohortReportsApi.ReplicaPositionHeader] = behind.Replayed.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(statusCode: 409, title: $"manifest.eventStorePosition: {behind.Message}",
+            return TypedResults.Problem(statusCode: 409, title: $"The release's position: {behind.Message}",
                 extensions: new Dictionary<string, object?> { ["replicaPosition"] = behind.Replayed });
         }
         reads.Clinics(clinics);
@@ -211,8 +211,6 @@ public static class ExportsApi
             response.ContentLength = outcome.ArchiveBytes;
             response.Headers.ContentDisposition = $"attachment; filename=\"outcomes-export-{outcome.Manifest.EventStorePosition}.zip\"";
             response.Headers["X-Event-Store-Position"] = outcome.Manifest.EventStorePosition.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (courses.FromReplica)
-                response.Headers[Cohorts.CohortReportsApi.ReplicaPositionHeader] = outcome.Manifest.EventStorePosition.ToString(System.Globalization.CultureInfo.InvariantCulture);
             response.Headers["X-Archive-Sha256"] = outcome.ArchiveSha256;
             await using (var file = new FileStream(outcome.ArchivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
                 await file.CopyToAsync(response.Body, context.RequestAborted);

@@ -39,18 +39,20 @@ public sealed class ReportReads(NpgsqlDataSource primary, NpgsqlDataSource? repl
     /// The position the read source has: on a replica, the last event it has replayed.
     public Task<long> SourcePositionAsync(CancellationToken cancellationToken) => PositionAsync(Source, cancellationToken);
 
-    /// Waits (up to ReadReplica:WaitFor) until the read source has replayed <paramref name="position"/>; on the
-    /// primary that is at once.
-    public async Task<ReplicaLag> WaitForPositionAsync(long position, CancellationToken cancellationToken) =>
-        await WaitFor(async () =>
+    /// Waits (up to ReadReplica:WaitFor) until the read source has replayed <paramref name="position"/>; without a
+    /// replica it has, at once.
+    public async Task<ReplicaLag> WaitForPositionAsync(long position, CancellationToken cancellationToken) => replica is null
+        ? new ReplicaLag(position, true)
+        : await WaitFor(async () =>
         {
             var replayed = await SourcePositionAsync(cancellationToken);
             return (replayed, replayed >= position);
         }, cancellationToken);
 
-    /// Waits until a row the primary wrote (found by <paramref name="sql"/> with one parameter) is on the read source.
-    public async Task<ReplicaLag> WaitForRowAsync(string sql, object parameter, CancellationToken cancellationToken) =>
-        await WaitFor(async () =>
+    /// Waits until a row the primary wrote (found by <paramref name="sql"/> with one parameter) is on the replica.
+    public async Task<ReplicaLag> WaitForRowAsync(string sql, object parameter, CancellationToken cancellationToken) => replica is null
+        ? new ReplicaLag(0, true)
+        : await WaitFor(async () =>
         {
             await using var command = Source.CreateCommand(sql);
             command.Parameters.Add(new NpgsqlParameter { Value = parameter });
@@ -65,7 +67,7 @@ public sealed class ReportReads(NpgsqlDataSource primary, NpgsqlDataSource? repl
         while (true)
         {
             var (replayed, reached) = await probe();
-            if (reached || replica is null || DateTime.UtcNow >= deadline) return new ReplicaLag(replayed, reached || replica is null);
+            if (reached || DateTime.UtcNow >= deadline) return new ReplicaLag(replayed, reached);
             await Task.Delay(pause, cancellationToken);
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 200));
         }
