@@ -4,7 +4,16 @@
 #   scripts/services.sh up      start both (or reuse ones already listening), write .run/services.env
 #   scripts/services.sh down    release this checkout's hold; stop what these scripts started once nobody holds it
 #   scripts/services.sh status  what runs, who started it, who holds it
-#   scripts/services.sh install install the Debian packages the private instances and the browser test need (root)
+#   scripts/services.sh install install the Debian packages the private instances and the browser test need (root),
+#                               and the test identity provider's npm packages (scripts/oidc/install.sh)
+#   scripts/services.sh standby up|down|status
+#                               a streaming hot standby of the private PostgreSQL on 127.0.0.1:54330 (pg_basebackup
+#                               -R -X stream) for reports and exports; up adds ConnectionStrings__OutcomesRead to
+#                               .run/services.env. The primary must be up. `down` of the primary stops it too.
+#   scripts/services.sh cluster up|down|status
+#                               three joined RabbitMQ nodes on this machine (outcomes-a/b/c@localhost, AMQP
+#                               56741-56743, management 56761-56763); up adds OUTCOMES_RABBITMQ_CLUSTER (the
+#                               nodes as comma-separated amqp URIs, for ConnectionStrings__RabbitMq) to .run/services.env.
 #
 # Options: --lease NAME [--pid PID] (up/down: name the hold; a hold with a pid ends with that
 # process), --force (down: stop even while other checkouts hold the services).
@@ -22,6 +31,7 @@ ENV_FILE="$RUN/services.env"
 COMPOSE_FILE="$REPO/docker-compose.yml"
 
 PG_PORT=54329
+STANDBY_PORT=54330
 AMQP_PORT=56729
 DIST_PORT=56730
 MGMT_PORT=56731
@@ -65,6 +75,8 @@ install_packages() {
     [ -x "$PGBIN/initdb" ] || missing+=(postgresql-15)
     # The dashboard's browser test drives Debian's Chromium; only `install` asks for it, `up` needs no browser.
     if [ "${1:-}" = --with-browser ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+    # The sign-in tests run a real OpenID provider on Node.js (scripts/oidc).
+    if [ "${1:-}" = --with-browser ] && ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
     [ ${#missing[@]} -eq 0 ] && return 0
     is_root || die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
     say "installing ${missing[*]} (apt-get; log in .run/logs/apt.log)"
@@ -224,6 +236,8 @@ pg_up_local() {
 
 pg_down_local() {
     local data t0
+    # A standby of a stopped primary only serves ever older answers.
+    [ -f "$STATE/standby" ] && standby_down
     t0="$(now)"
     data="$(kv "$STATE/postgres" data)"
     if [ -n "$data" ] && [ -n "$(pg_postmaster "$data")" ]; then
@@ -378,6 +392,226 @@ rmq_down_local() {
     say "rabbitmq: stopped in $(since "$t0")"
 }
 
+# ---------------------------------------------------------------- PostgreSQL standby (read replica)
+
+standby_datadir() { # beside the primary's data, wherever that had to go
+    local primary; primary="$(pg_datadir)"
+    echo "$(dirname "$primary")/$(basename "$primary")-standby"
+}
+
+standby_up() {
+    local t0 data sock log primary
+    t0="$(now)"
+    port_open "$PG_PORT" || die "standby: the primary PostgreSQL does not answer on $PG_PORT (scripts/services.sh up first)"
+    if port_open "$STANDBY_PORT"; then
+        say "standby: already running on 127.0.0.1:$STANDBY_PORT (started from $(kv "$STATE/standby" repo 2>/dev/null || echo elsewhere))"
+        standby_env
+        return
+    fi
+    [ -x "$PGBIN/pg_basebackup" ] || install_packages
+    data="$(standby_datadir)"
+    sock="$data"
+    [ ${#sock} -gt 80 ] && sock="$PG_FALLBACK/standby-sock"
+    log="$LOGS/postgres-standby.log"
+    mkdir -p "$(dirname "$data")" "$LOGS"
+    # A standby is a copy of the primary as it is now: an old copy of another primary (or of this one before a
+    # reset) cannot catch up, so every start takes a fresh base backup. Seconds for a development database.
+    if [ -n "$(pg_postmaster "$data")" ]; then as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true; fi
+    rm -rf "$data"
+    mkdir -p "$data" "$sock"
+    touch "$log"
+    if is_root; then chown postgres: "$data" "$sock" "$log"; [ -d "$PG_FALLBACK" ] && chown postgres: "$PG_FALLBACK"; fi
+    chmod 700 "$data"
+    if ! as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$data" -R -X stream -c fast \
+            >>"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        die "standby: pg_basebackup from 127.0.0.1:$PG_PORT failed (log: $log)"
+    fi
+    # hot_standby_feedback: a long report on the standby is not cancelled by the primary vacuuming rows it reads.
+    if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+        -o "-p $STANDBY_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c hot_standby=on -c hot_standby_feedback=on" \
+        start >/dev/null 2>&1 9>&-; then
+        tail -n 20 "$log" >&2
+        die "standby did not start (log: $log)"
+    fi
+    printf 'mode=local\nrepo=%s\ndata=%s\n' "$REPO" "$data" >"$STATE/standby"
+    primary="$(pg_psql -d postgres -c 'select pg_current_wal_lsn()')"
+    say "standby: streaming from 127.0.0.1:$PG_PORT, hot standby on 127.0.0.1:$STANDBY_PORT in $(since "$t0") (primary at $primary; data $data)"
+    standby_env
+}
+
+standby_env() {
+    [ -f "$ENV_FILE" ] || return 0
+    sed -i '/^export ConnectionStrings__OutcomesRead=/d' "$ENV_FILE"
+    echo "export ConnectionStrings__OutcomesRead=\"Host=127.0.0.1;Port=$STANDBY_PORT;Username=postgres;Database=outcomes\"" >>"$ENV_FILE"
+    say "env: $ENV_FILE (ConnectionStrings__OutcomesRead)"
+}
+
+standby_down() {
+    local data t0
+    t0="$(now)"
+    data="$(kv "$STATE/standby" data)"
+    if [ -n "$data" ] && [ -n "$(pg_postmaster "$data")" ]; then
+        as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
+            as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -f "$STATE/standby"
+    [ -f "$ENV_FILE" ] && sed -i '/^export ConnectionStrings__OutcomesRead=/d' "$ENV_FILE"
+    say "standby: stopped in $(since "$t0")"
+}
+
+standby_status() {
+    if port_open "$STANDBY_PORT"; then
+        local replayed primary
+        replayed="$("$PGBIN/psql" -h 127.0.0.1 -p "$STANDBY_PORT" -U postgres -d postgres -qAt -c 'select pg_last_wal_replay_lsn()' 2>/dev/null || echo '?')"
+        primary="$(pg_psql -d postgres -c 'select pg_current_wal_lsn()' 2>/dev/null || echo '?')"
+        say "standby: running on 127.0.0.1:$STANDBY_PORT, replayed $replayed (primary at $primary)"
+    else
+        say "standby: stopped"; return 3
+    fi
+}
+
+cmd_standby() {
+    local sub="$1"
+    mkdir -p "$RUN" "$LOGS"
+    case "$sub" in
+        up) with_lock; [ "$(services_mode)" = local ] || die "standby: only for the private instances (no Docker mode yet)"; standby_up ;;
+        down) trap '' INT TERM PIPE; with_lock; standby_down ;;
+        status) standby_status ;;
+        *) say "usage: scripts/services.sh standby up|down|status"; exit 2 ;;
+    esac
+}
+
+# ---------------------------------------------------------------- RabbitMQ cluster
+
+# Three nodes on one machine, for the scale-out tests and for trying failover: each its own node name, ports and
+# data under .run/cluster/<node>, one Erlang cookie (the shared one), joined to node a. The single node of `up`
+# is a separate broker and is left alone. Ports: AMQP 5674N, distribution 5675N, management 5676N (N = 1, 2, 3).
+CLUSTER_NODES="a b c"
+
+cluster_index() { case "$1" in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; esac; }
+cluster_amqp() { echo $(( 56740 + $(cluster_index "$1") )); }
+cluster_node() { echo "outcomes-$1@localhost"; }
+
+cluster_env() { # cluster_env NODE: rmq_env for one of the cluster's nodes
+    local n="$1" i dir
+    i="$(cluster_index "$n")"; dir="$RUN/cluster/$n"
+    rmq_env
+    export RABBITMQ_NODENAME; RABBITMQ_NODENAME="$(cluster_node "$n")"
+    export RABBITMQ_NODE_PORT=$(( 56740 + i ))
+    export RABBITMQ_DIST_PORT=$(( 56750 + i ))
+    export RABBITMQ_MNESIA_BASE="$dir/mnesia"
+    export RABBITMQ_LOG_BASE="$LOGS/cluster-$n"
+    export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+    export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
+    export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+}
+
+cluster_ctl() { local n="$1"; shift; (cd "$RUN" && cluster_env "$n" && exec timeout "${CTL_TIMEOUT:-90}" rabbitmqctl -n "$(cluster_node "$n")" "$@"); }
+
+cluster_start_node() {
+    local n="$1" i dir pid
+    i="$(cluster_index "$n")"; dir="$RUN/cluster/$n"
+    mkdir -p "$dir/mnesia" "$LOGS/cluster-$n"
+    printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\nloopback_users.guest = true\n' $(( 56760 + i )) >"$dir/rabbitmq.conf"
+    echo '[rabbitmq_management].' >"$dir/enabled_plugins"
+    : >"$dir/rabbitmq-env.conf"
+    pid="$(cat "$dir/rabbitmq.pid" 2>/dev/null || true)"
+    if environ_has "$pid" "RABBITMQ_NODENAME=$(cluster_node "$n")"; then kill -9 "$pid" 2>/dev/null || true; fi
+    rm -f "$dir/rabbitmq.pid"
+    ( cd "$RUN"; cluster_env "$n"; exec setsid rabbitmq-server </dev/null >"$LOGS/cluster-$n.out" 2>&1 9>&- ) &
+    echo "$!" >"$dir/wrapper.pid"
+}
+
+cluster_wait_node() {
+    local n="$1" port deadline
+    port="$(cluster_amqp "$n")"; deadline=$(( $(date +%s) + 180 ))
+    until port_open "$port"; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then tail -n 20 "$LOGS/cluster-$n.out" >&2; die "cluster: node $n did not answer on $port"; fi
+        sleep 0.5
+    done
+    cluster_ctl "$n" await_startup --timeout 60 >/dev/null 2>&1 || die "cluster: node $n answered on AMQP but await_startup failed"
+}
+
+cluster_up() {
+    local t0 n started=""
+    t0="$(now)"
+    [ -x "$RMQBIN/rabbitmq-server" ] || install_packages
+    rmq_cookie
+    for n in $CLUSTER_NODES; do
+        port_open "$(cluster_amqp "$n")" || { cluster_start_node "$n"; started="$started $n"; }
+    done
+    for n in $started; do cluster_wait_node "$n"; done
+    # A node that has never been clustered joins node a; one that was (a restart after a kill) rejoins by itself.
+    for n in b c; do
+        if ! cluster_ctl "$n" cluster_status 2>/dev/null | grep -q "$(cluster_node a)"; then
+            cluster_ctl "$n" stop_app >/dev/null
+            cluster_ctl "$n" join_cluster "$(cluster_node a)" >/dev/null || die "cluster: node $n could not join node a"
+            cluster_ctl "$n" start_app >/dev/null
+        fi
+    done
+    printf 'mode=local\nrepo=%s\nrun=%s\n' "$REPO" "$RUN" >"$STATE/cluster"
+    say "cluster: $(for n in $CLUSTER_NODES; do printf '%s on %s, ' "$(cluster_node "$n")" "$(cluster_amqp "$n")"; done)joined${started:+ (started:$started)} in $(since "$t0")"
+    cluster_env_file
+}
+
+cluster_uris() {
+    local n out=""
+    for n in $CLUSTER_NODES; do out="$out${out:+,}amqp://guest:guest@127.0.0.1:$(cluster_amqp "$n")/"; done
+    echo "$out"
+}
+
+cluster_env_file() {
+    [ -f "$ENV_FILE" ] || return 0
+    sed -i '/^export OUTCOMES_RABBITMQ_CLUSTER=/d' "$ENV_FILE"
+    echo "export OUTCOMES_RABBITMQ_CLUSTER=\"$(cluster_uris)\"" >>"$ENV_FILE"
+    say "env: $ENV_FILE (OUTCOMES_RABBITMQ_CLUSTER: give it to the service as ConnectionStrings__RabbitMq)"
+}
+
+cluster_down() {
+    local n t0 dir pid wrapper p
+    t0="$(now)"
+    for n in c b a; do
+        dir="$RUN/cluster/$n"
+        [ -d "$dir" ] || continue
+        pid="$(cat "$dir/rabbitmq.pid" 2>/dev/null || true)"
+        if port_open "$(cluster_amqp "$n")"; then
+            CTL_TIMEOUT=45 cluster_ctl "$n" stop "$dir/rabbitmq.pid" >/dev/null 2>&1 || true
+        fi
+        wrapper="$(cat "$dir/wrapper.pid" 2>/dev/null || true)"
+        for p in $pid $wrapper; do
+            if environ_has "$p" "RABBITMQ_NODENAME=$(cluster_node "$n")"; then kill -9 "$p" 2>/dev/null || true; fi
+        done
+    done
+    # A cluster is for a run: the next `cluster up` starts from empty nodes.
+    rm -rf "$RUN/cluster" "$STATE/cluster"
+    if [ -f "$ENV_FILE" ]; then sed -i '/^export OUTCOMES_RABBITMQ_CLUSTER=/d' "$ENV_FILE"; fi
+    say "cluster: stopped in $(since "$t0")"
+}
+
+cluster_status() {
+    local n rc=0
+    for n in $CLUSTER_NODES; do
+        if port_open "$(cluster_amqp "$n")"; then
+            say "cluster: $(cluster_node "$n") on 127.0.0.1:$(cluster_amqp "$n") (pid $(cat "$RUN/cluster/$n/rabbitmq.pid" 2>/dev/null || echo '?'))"
+        else
+            say "cluster: $(cluster_node "$n") stopped"; rc=3
+        fi
+    done
+    return "$rc"
+}
+
+cmd_cluster() {
+    mkdir -p "$RUN" "$LOGS"
+    case "${1:-}" in
+        up) with_lock; [ "$(services_mode)" = local ] || die "cluster: only for the private instances (Docker: docker compose --profile cluster up -d)"; cluster_up ;;
+        down) trap '' INT TERM PIPE; with_lock; cluster_down ;;
+        status) cluster_status ;;
+        *) say "usage: scripts/services.sh cluster up|down|status"; exit 2 ;;
+    esac
+}
+
 # ---------------------------------------------------------------- Docker
 
 compose_cmd() {
@@ -510,6 +744,10 @@ cmd_status() {
 main() {
     local cmd="${1:-}" lease="manual-$CHECKOUT" pid="" force=0
     [ $# -gt 0 ] && shift
+    case "$cmd" in
+        standby) cmd_standby "${1:-}"; return ;;
+        cluster) cmd_cluster "${1:-}"; return ;;
+    esac
     while [ $# -gt 0 ]; do
         case "$1" in
             --lease) lease="$2"; shift 2 ;;
@@ -522,8 +760,8 @@ main() {
         up) cmd_up "$lease" "$pid" ;;
         down) cmd_down "$lease" "$force" ;;
         status) cmd_status ;;
-        install) install_packages --with-browser ;;
-        *) say "usage: scripts/services.sh up|down|status|install [--lease NAME [--pid PID]] [--force]"; exit 2 ;;
+        install) install_packages --with-browser && bash "$REPO/scripts/oidc/install.sh" ;;
+        *) say "usage: scripts/services.sh up|down|status|install [--lease NAME [--pid PID]] [--force] | standby up|down|status | cluster up|down|status"; exit 2 ;;
     esac
 }
 

@@ -50,6 +50,8 @@ fi
 held=1
 # shellcheck source=/dev/null
 . .run/services.env
+# The sign-in tests start their own OpenID providers (scripts/oidc, one Node process per test class, stopped with it).
+bash scripts/oidc/install.sh || echo "test.sh: the test identity provider is not installed; the sign-in tests will say why" >&2
 
 dotnet test Outcomes.sln -c Release "$@" 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}

@@ -4,7 +4,8 @@
 #
 # EXPORT_DIR: an unpacked CSV export (`outcomes export --format csv --out DIR`); default: the committed sample.
 # GROUP_COLUMN: a subjects.csv column to compare (sex, modality, age_band, clinic, baseline_severity, ...).
-#   Modality and age band may be generalised for k-anonymity ("other", wider bands): see manifest.json.
+#   Demographics (and rarely modality) may be generalised for k-anonymity (wider bands, "withheld", "other"): see
+#   manifest.json; baseline_severity and the outcome columns never are.
 # OUT_CSV: long-format key,value (17 significant digits, NA as NA), the convention of analytics/validation.
 #
 # Eligible subjects only (baseline at or above the definitions' minimum); response_day is the onset day for
@@ -13,7 +14,7 @@ suppressPackageStartupMessages(library(survival))
 
 args <- commandArgs(trailingOnly = TRUE)
 dir <- if (length(args) >= 1) args[1] else "analytics/examples/export-sample"
-group <- if (length(args) >= 2) args[2] else "sex"
+group <- if (length(args) >= 2) args[2] else "clinic"
 out <- if (length(args) >= 3) args[3] else "analytics/examples/time-to-response-expected.csv"
 
 # The report's at-risk days (ReportOptions.AtRiskDays, the default of every named report).

@@ -49,8 +49,10 @@ internal sealed class ExportRun : IAsyncDisposable
     public async Task<ExportTimed> Export(string format, bool fromEvents, CancellationToken cancellationToken, long? position = null)
     {
         var clinics = await _courses.ClinicsAsync(cancellationToken);
+        // A release point at the position (the latest unless given), as the service's exports stand at one.
+        var at = position ?? await _courses.LatestPositionAsync(cancellationToken);
         var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
-            format, position, Seed, 11, false, clinics);
+            format, new ExportRelease(0, at, DateTimeOffset.UnixEpoch), Seed, ReleaseParameters.Default, 0.05, false, clinics, clinics);
         var clock = Stopwatch.StartNew();
         var outcome = await new ExportArchive(fromEvents ? _events : _courses, _options).BuildAsync(plan, cancellationToken);
         var elapsed = clock.Elapsed;

@@ -19,27 +19,30 @@ public sealed class CpuSampler
     // Linux reports process times in clock ticks of USER_HZ, 100 on every mainstream build.
     private const double TicksPerSecond = 100;
 
-    private readonly int? _servicePid;
+    private readonly IReadOnlyCollection<int> _servicePids;
     private readonly long _startedAt;
     private readonly (long Busy, long Total) _machine;
     private readonly Dictionary<int, (string Group, long Ticks)> _processes;
 
-    private CpuSampler(int? servicePid)
+    private CpuSampler(IReadOnlyCollection<int> servicePids)
     {
-        _servicePid = servicePid;
+        _servicePids = servicePids;
         _startedAt = Stopwatch.GetTimestamp();
         _machine = MachineTicks();
-        _processes = ProcessTicks(servicePid);
+        _processes = ProcessTicks(servicePids);
     }
 
-    public static CpuSampler Start(int? servicePid) => new(servicePid);
+    public static CpuSampler Start(int? servicePid) => new(servicePid is { } pid ? [pid] : []);
+
+    /// Several service instances count as one "service".
+    public static CpuSampler Start(IReadOnlyCollection<int> servicePids) => new(servicePids);
 
     public CpuUse Stop()
     {
         var wall = Stopwatch.GetElapsedTime(_startedAt).TotalSeconds;
         var machine = MachineTicks();
         var groups = new Dictionary<string, double>();
-        foreach (var (pid, (group, ticks)) in ProcessTicks(_servicePid))
+        foreach (var (pid, (group, ticks)) in ProcessTicks(_servicePids))
         {
             // A process that started during the run spent all its time in it.
             var before = _processes.TryGetValue(pid, out var b) && b.Group == group ? b.Ticks : 0;
@@ -62,7 +65,7 @@ public sealed class CpuSampler
         return (total - fields[3] - fields[4], total);
     }
 
-    private static Dictionary<int, (string Group, long Ticks)> ProcessTicks(int? servicePid)
+    private static Dictionary<int, (string Group, long Ticks)> ProcessTicks(IReadOnlyCollection<int> servicePids)
     {
         var self = Environment.ProcessId;
         var result = new Dictionary<int, (string, long)>();
@@ -72,7 +75,7 @@ public sealed class CpuSampler
             try
             {
                 var comm = File.ReadAllText(Path.Combine(dir, "comm")).Trim();
-                var group = pid == servicePid ? "service"
+                var group = servicePids.Contains(pid) ? "service"
                     : pid == self ? "bench"
                     : comm == "postgres" ? "postgres"
                     : comm is "beam.smp" or "erl_child_setup" or "inet_gethost" ? "rabbitmq"

@@ -13,7 +13,7 @@ public sealed record StoreCheck(long Events, long DistinctIds, long ExpectedIdsF
         && Streams == Workload.Patients && StreamsAtFullVersion == Workload.Patients
         && Courses == Workload.Patients && FactCountSum == Workload.Count && ScoreCount == Workload.Count
         && MinFactCount == Workload.AssessmentsPerPatient && MaxFactCount == Workload.AssessmentsPerPatient
-        && Rejections == 0 && ErrorQueueMessages == 0;
+        && Rejections == Workload.PoisonCount && ErrorQueueMessages == Workload.PoisonCount;
 
     public override string ToString() =>
         $"events {Events} (distinct ids {DistinctIds}, published ids found {ExpectedIdsFound}, other types {OtherEventTypes}); " +
@@ -78,6 +78,12 @@ public sealed class EventStoreProbe(string connectionString, string schema)
         var c = await Row(courses, cancellationToken);
 
         var rejections = await Scalar(connection, $"select count(*) from {schema}.mt_doc_ingestionrejection", cancellationToken);
+        // The bad messages were refused one by one beside the valid ones; wait for the last refusals to be recorded.
+        for (var waited = Stopwatch.StartNew(); rejections < workload.PoisonCount && waited.Elapsed < TimeSpan.FromMinutes(1);)
+        {
+            await Task.Delay(100, cancellationToken);
+            rejections = await Scalar(connection, $"select count(*) from {schema}.mt_doc_ingestionrejection", cancellationToken);
+        }
         return new StoreCheck(e[0], e[1], e[2], e[3], s[0], s[1], c[0], c[1], c[2], c[3], c[4], rejections, errorQueueMessages, workload);
     }
 

@@ -7,12 +7,54 @@ namespace Outcomes.Bench.Ingestion;
 /// The messages of one benchmark: valid PHQ-9 results, serialized exactly as the demo feed puts
 /// contract v1 on the wire, in clinical order (every patient's first assessment, then every
 /// patient's second, ...) as a clinic feed interleaves its patients.
+/// <param name="PoisonCount">Bad messages mixed in (Messages holds them too); each must be refused, none stored.</param>
 public sealed record Phq9Workload(string ClinicPrefix, int Patients, int AssessmentsPerPatient, IReadOnlyList<OutgoingMessage> Messages,
-    IReadOnlyList<Guid> EventIds)
+    IReadOnlyList<Guid> EventIds, int PoisonCount = 0)
 {
     public const int Clinics = 4;
 
-    public int Count => Messages.Count;
+    /// The valid facts, each to be stored once.
+    public int Count => EventIds.Count;
+
+    /// The same valid messages with bad ones mixed in evenly, <paramref name="percent"/> % of all messages: bodies that
+    /// are not JSON, invalid UTF-8, unknown or PascalCase properties, a time without offset, a duplicate key (the kinds of
+    /// issue 12). Each bad message is a fresh fact of a patient of its own, so nothing about the valid ones changes.
+    public Phq9Workload WithPoison(int percent, int seed)
+    {
+        if (percent <= 0) return this;
+        var random = new Random(seed);
+        var every = Math.Max(1, (int)Math.Round((100.0 - percent) / percent));
+        var messages = new List<OutgoingMessage>(Messages.Count + Messages.Count / every + 1);
+        var poison = 0;
+        for (var i = 0; i < Messages.Count; i++)
+        {
+            messages.Add(Messages[i]);
+            if ((i + 1) % every != 0) continue;
+            var fact = new Phq9Completed(NewGuid(random), $"{ClinicPrefix}-poison", $"pz{poison:D6}x{random.Next(0x100000, 0xFFFFFF):x6}",
+                new DateTimeOffset(2025, 6, 1, 9, 0, 0, TimeSpan.Zero).AddMinutes(poison), Total: 12);
+            var valid = DemoFeed.Serialize(fact, null).ToOutgoing();
+            messages.Add(valid with { Body = Poison(poison % 6, valid.Body.ToArray()) });
+            poison++;
+        }
+        return this with { Messages = messages, PoisonCount = poison };
+    }
+
+    private static byte[] Poison(int kind, byte[] body)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(body);
+        switch (kind)
+        {
+            case 0: return "PHQ9 total=12"u8.ToArray();
+            case 1:
+                body[text.IndexOf("pz", StringComparison.Ordinal)] = 0xC3;
+                return body;
+            case 2: text = text.Replace("{", "{\"note\":\"felt low\",", StringComparison.Ordinal); break;
+            case 3: text = text.Replace("\"clinicId\"", "\"ClinicId\"", StringComparison.Ordinal); break;
+            case 4: text = System.Text.RegularExpressions.Regex.Replace(text, "(\"occurredAt\":\"[^\"]*?)(Z|[+-]\\d{2}:\\d{2})\"", "$1\""); break;
+            default: text = text.Replace("{", "{\"total\":12,", StringComparison.Ordinal); break;
+        }
+        return System.Text.Encoding.UTF8.GetBytes(text);
+    }
 
     /// The same seed gives byte-identical messages, so the ceiling and the service see the same bodies.
     public static Phq9Workload Create(string clinicPrefix, int patients, int assessmentsPerPatient, int seed)

@@ -16,9 +16,12 @@ var compare = new Option<string?>("--compare-service") { Description = "Another 
 var compareSettings = new Option<string>("--compare-settings") { Description = "Partitions,MaxBatch,PrefetchCount for --compare-service", DefaultValueFactory = _ => "4,500,2000", Recursive = true };
 var holdVariant = new Option<int>("--ceiling-hold-ms") { Description = "Also time a diagnostic ceiling whose acks are held this long per half-prefetch group, as the service holds them until its batch commits (0: off)", Recursive = true };
 var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the service only", Recursive = true };
+var poison = new Option<int>("--poison") { Description = "Also time each setting with this percentage of bad messages mixed in (0: off); the report compares valid throughput with the clean run", Recursive = true };
+var instances = new Option<string>("--instances") { Description = "Service instances consuming the one queue, comma-separated values to measure (scale-out)", DefaultValueFactory = _ => "1", Recursive = true };
+var queueTypes = new Option<string?>("--queue-types") { Description = "Ingestion:QueueType values to measure, comma-separated (quorum, classic; default: the service's)", Recursive = true };
 var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
 
-var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, keep };
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, instances, queueTypes, keep };
 var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
 root.Subcommands.Add(ingest);
 
@@ -28,7 +31,9 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
         from p in Ints(parse.GetValue(partitions)!)
         from b in Ints(parse.GetValue(maxBatch)!)
         from f in Ints(parse.GetValue(prefetch)!)
-        select new IngestionSettings(p, b, f)).ToList();
+        from n in Ints(parse.GetValue(instances)!)
+        from q in parse.GetValue(queueTypes) is { } types ? types.Split(',', StringSplitOptions.TrimEntries).Select(t => (string?)t) : [null]
+        select new IngestionSettings(p, b, f, Instances: n, QueueType: q)).ToList();
     if (parse.GetValue(compare) is { } other)
     {
         var c = Ints(parse.GetValue(compareSettings)!).ToArray();
@@ -40,6 +45,7 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     var windowSize = parse.GetValue(window);
     var workload = Phq9Workload.Create("bench", parse.GetValue(patients), parse.GetValue(perPatient), seed: 42);
     var warmup = Phq9Workload.Create("warmup", parse.GetValue(warmupPatients), parse.GetValue(perPatient), seed: 7);
+    var poisoned = workload.WithPoison(parse.GetValue(poison), seed: 11);
 
     Console.WriteLine($"## Ingestion run {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
     Console.WriteLine();
@@ -64,13 +70,20 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
                 Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, hold, cancellationToken));
         }
         foreach (var setting in settings)
-            Report(round, await EndToEnd.Run(env, setting, warmup, workload, windowSize, parse.GetValue(keep), cancellationToken));
+        {
+            // Clean and poisoned in turn, the order swapped every round, so that a change in load falls on both alike.
+            var pair = poisoned == workload ? [workload] : round % 2 == 1 ? new[] { workload, poisoned } : [poisoned, workload];
+            foreach (var load in pair)
+                Report(round, await EndToEnd.Run(env, setting, warmup, load, windowSize, parse.GetValue(keep), cancellationToken));
+        }
     }
 
     Console.WriteLine();
     Console.WriteLine($"- load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine();
     Console.WriteLine(IngestionReport.Summary(results));
+    if (poisoned != workload)
+        Console.WriteLine(IngestionReport.PoisonSummary(results, poisoned.PoisonCount));
     return results.All(r => r.Exact) ? 0 : 2;
 
     void Report(int round, RunResult result)
@@ -100,6 +113,45 @@ mTier.SetAction(parse =>
     return 0;
 });
 root.Subcommands.Add(mTier);
+
+var probes = new Option<int>("--probes") { Description = "Signal-raising PHQ-9s the probe sends during each run", DefaultValueFactory = _ => 200 };
+var probeInterval = new Option<int>("--probe-interval-ms") { Description = "Pause between probe messages", DefaultValueFactory = _ => 50 };
+var rate = new Option<double?>("--rate") { Description = "Publish the workload at this steady rate (msg/s) instead of as fast as confirms allow" };
+var signals = new Command("signals", "Safety-signal latency: confirmed publish of a PHQ-9 with item 9 positive -> its signal delivered, under the ingestion workload")
+{
+    probes, probeInterval, rate,
+};
+signals.SetAction(async (parse, cancellationToken) =>
+{
+    var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), new Dictionary<string, string>());
+    var workload = Phq9Workload.Create("bench", parse.GetValue(patients), parse.GetValue(perPatient), seed: 42);
+    var warmup = Phq9Workload.Create("warmup", parse.GetValue(warmupPatients), parse.GetValue(perPatient), seed: 7);
+    var setting = new IngestionSettings(1, 250, 500);
+    Console.WriteLine($"## Safety-signal latency {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
+    Console.WriteLine($"- machine: {BenchEnvironment.Machine()}; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+    Console.WriteLine($"- workload: {workload.Count:N0} PHQ-9 over {workload.Patients:N0} patients (random items: most raise an item-9 signal too); " +
+        $"probe: {parse.GetValue(probes)} PHQ-9s with item 9 = 2, one every {parse.GetValue(probeInterval)} ms, each awaited until confirmed; " +
+        (parse.GetValue(rate) is { } r ? $"workload paced at {r:0} msg/s" : "workload published as fast as confirms allow (a backlog: the probe waits behind it)"));
+    Console.WriteLine();
+    Console.WriteLine("| round | rate (msg/s) | probes | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | missing |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    var all = new List<double>();
+    for (var round = 1; round <= parse.GetValue(runs); round++)
+    {
+        var latency = new SignalLatency(env.RabbitMq, parse.GetValue(probes), TimeSpan.FromMilliseconds(parse.GetValue(probeInterval)));
+        var result = await EndToEnd.Run(env, setting, warmup, workload, parse.GetValue(window), false, cancellationToken, latency.Run,
+            parse.GetValue(rate));
+        var ms = latency.Milliseconds;
+        all.AddRange(ms);
+        Console.WriteLine($"| {round} | {result.Rate:0} | {ms.Count} | {SignalLatency.Percentile(ms, 0.5):0} | " +
+            $"{SignalLatency.Percentile(ms, 0.95):0} | {SignalLatency.Percentile(ms, 0.99):0} | {(ms.Count == 0 ? double.NaN : ms.Max()):0} | {latency.Missing} |");
+    }
+    Console.WriteLine();
+    Console.WriteLine($"- all rounds: {all.Count} signals, p50 {SignalLatency.Percentile(all, 0.5):0} ms, p99 {SignalLatency.Percentile(all, 0.99):0} ms; " +
+        $"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+    return 0;
+});
+root.Subcommands.Add(signals);
 return await root.Parse(args).InvokeAsync();
 
 static IEnumerable<int> Ints(string list) =>

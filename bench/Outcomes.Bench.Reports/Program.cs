@@ -239,6 +239,8 @@ namespace Outcomes.Bench.Reports
                 ["ConnectionStrings__RabbitMq"] = Environment.GetEnvironmentVariable("ConnectionStrings__RabbitMq") ?? "amqp://guest:guest@127.0.0.1:56729/",
                 ["EventStore__Schema"] = schema,
                 ["Auth__SigningKey"] = key,
+                // Production refuses a shared key unless told this is deliberate (a benchmark with no identity provider).
+                ["Auth__AllowSigningKeyOutsideDevelopment"] = "true",
                 // Its own exchange and queues: this service must not take anyone's messages.
                 ["Ingestion__Exchange"] = unique + "-exchange",
                 ["Ingestion__Queue"] = unique,

@@ -4,6 +4,7 @@ using Outcomes.Cli.Demo;
 using Outcomes.Cli.Exports;
 using Outcomes.Cli.Fhir;
 using Outcomes.Cli.Loading;
+using Outcomes.Cli.Pseudonymise;
 using Outcomes.Cli.Stats;
 using Outcomes.Cli.Tokens;
 
@@ -17,5 +18,6 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     ExportCommands.Report(),
     LoadCommand.Create(),
     FhirCommand.Create(),
+    PseudonymiseCommand.Create(),
 };
 return await Outcomes.Cli.CommandLine.RunAsync(root, args);

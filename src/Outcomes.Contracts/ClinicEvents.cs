@@ -31,28 +31,28 @@ public interface IClinicEvent
 public sealed record PatientEnrolled(
     Guid EventId,
     [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     AgeBand AgeBand,
     Sex Sex,
     DiagnosisGroup DiagnosisGroup,
-    [property: Range(0, 30)] int PriorFailedTrials,
+    [property: Range(0, WireContract.MaxPriorFailedTrials)] int PriorFailedTrials,
     Modality Modality,
     [property: Range(2000, 2100)] int EnrolmentYear,
-    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
+    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>A treatment session (one infusion, injection, nasal or oral dose) was given.</summary>
 [Description("A treatment session (one infusion, injection, nasal or oral dose) was given.")]
 public sealed record TreatmentSessionGiven(
     Guid EventId,
     [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     Modality Modality,
-    [property: Range(0.0, 1000.0, MinimumIsExclusive = true)] decimal Dose,
+    [property: Range(0.0, WireContract.MaxDoseMilligrams, MinimumIsExclusive = true)] decimal Dose,
     DoseUnit DoseUnit,
     Route Route,
-    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
+    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>
 /// A PHQ-9 questionnaire was completed. Give the nine item scores (0-3 each, item 9 last), or a total
@@ -62,24 +62,24 @@ public sealed record TreatmentSessionGiven(
 public sealed record Phq9Completed(
     Guid EventId,
     [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     [property: Length(9, 9), Range(0, 3)] int[]? Items = null,
     [property: Range(0, 27)] int? Total = null,
-    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
+    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>The treatment course ended.</summary>
 [Description("The treatment course ended.")]
 public sealed record CourseEnded(
     Guid EventId,
     [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(8, 64)] string PatientKey,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     CourseEndReason Reason,
-    [property: Range(1, 99)] int? Course = null) : IClinicEvent;
+    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>Age at enrolment in bands; ages over 89 are grouped as 90+ (HIPAA Safe Harbor).</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AgeBand>))]
+[JsonConverter(typeof(WireEnumConverter<AgeBand>))]
 public enum AgeBand
 {
     /// <summary>18 to 24 years.</summary>
@@ -101,7 +101,7 @@ public enum AgeBand
 }
 
 /// <summary>Sex as recorded by the clinic.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<Sex>))]
+[JsonConverter(typeof(WireEnumConverter<Sex>))]
 public enum Sex
 {
     /// <summary>Female.</summary>
@@ -115,7 +115,7 @@ public enum Sex
 }
 
 /// <summary>The depression diagnosis the course treats.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<DiagnosisGroup>))]
+[JsonConverter(typeof(WireEnumConverter<DiagnosisGroup>))]
 public enum DiagnosisGroup
 {
     /// <summary>Major depressive disorder.</summary>
@@ -131,7 +131,7 @@ public enum DiagnosisGroup
 }
 
 /// <summary>Ketamine or esketamine treatment modality.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<Modality>))]
+[JsonConverter(typeof(WireEnumConverter<Modality>))]
 public enum Modality
 {
     /// <summary>Intravenous racemic ketamine (typically 0.5 mg/kg over 40 minutes).</summary>
@@ -147,7 +147,7 @@ public enum Modality
 }
 
 /// <summary>Unit of a session's dose.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<DoseUnit>))]
+[JsonConverter(typeof(WireEnumConverter<DoseUnit>))]
 public enum DoseUnit
 {
     /// <summary>Milligrams.</summary>
@@ -157,7 +157,7 @@ public enum DoseUnit
 }
 
 /// <summary>Route of administration.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<Route>))]
+[JsonConverter(typeof(WireEnumConverter<Route>))]
 public enum Route
 {
     /// <summary>Intravenous.</summary>
@@ -173,7 +173,7 @@ public enum Route
 }
 
 /// <summary>Why a course ended.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<CourseEndReason>))]
+[JsonConverter(typeof(WireEnumConverter<CourseEndReason>))]
 public enum CourseEndReason
 {
     /// <summary>The planned course was completed.</summary>

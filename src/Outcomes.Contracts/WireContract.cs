@@ -18,13 +18,40 @@ public static class WireContract
     /// <summary>Contract version carried in every routing key.</summary>
     public const string Version = "v1";
 
-    /// <summary>Clinic identifiers: lower-case letters, digits and '-', 2-40 characters.</summary>
-    public const string ClinicIdPattern = "^[a-z0-9][a-z0-9-]{1,39}$";
+    // Patterns are .NET regular expressions anchored with \z: "$" would also match before a final
+    // newline, so "clinic-f\n" would pass. The JSON Schemas carry them in ECMA-262 form (WireSchemas).
+
+    /// <summary>Clinic identifiers: lower-case letters, digits and '-', 2-40 characters, starting with a letter or digit.</summary>
+    public const string ClinicIdPattern = @"^[a-z0-9][a-z0-9-]{1,39}\z";
+
+    /// <summary>The rule a malformed clinic id breaks.</summary>
+    public const string ClinicIdRule = "must be 2-40 lower-case letters, digits or '-', starting with a letter or digit";
+
+    /// <summary>Least length of a patient key.</summary>
+    public const int PatientKeyMinLength = 8;
+
+    /// <summary>Greatest length of a patient key.</summary>
+    public const int PatientKeyMaxLength = 64;
 
     /// <summary>Patient keys: an opaque token of letters, digits, '-' and '_' (further identifier checks apply).</summary>
-    public const string PatientKeyPattern = "^[A-Za-z0-9_-]{8,64}$";
+    public const string PatientKeyPattern = @"^[A-Za-z0-9_-]{8,64}\z";
 
-    /// <summary>Content type of a plain JSON body.</summary>
+    /// <summary>The first treatment course of a patient at a clinic (also the default).</summary>
+    public const int FirstCourse = 1;
+
+    /// <summary>The highest course number.</summary>
+    public const int MaxCourse = 99;
+
+    /// <summary>The most prior failed treatment trials an enrolment may state.</summary>
+    public const int MaxPriorFailedTrials = 30;
+
+    /// <summary>Highest dose in milligrams.</summary>
+    public const int MaxDoseMilligrams = 1000;
+
+    /// <summary>Highest dose in milligrams per kilogram.</summary>
+    public const int MaxDoseMilligramsPerKilogram = 5;
+
+    /// <summary>Content type of a plain JSON body; a message without a content type is read as JSON too.</summary>
     public const string JsonContentType = "application/json";
 
     /// <summary>The routing key names each message type: "v1.&lt;message-type&gt;".</summary>
@@ -49,11 +76,31 @@ public static class WireContract
     /// </summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
+        // Exact-case names: a body with both eventId and EventId must not be read as either.
+        PropertyNameCaseInsensitive = false,
+        AllowDuplicateProperties = false,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
         NumberHandling = JsonNumberHandling.Strict,
         AllowTrailingCommas = false,
         TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        Converters = { new WireTimestampConverter() },
+        // JSON for machines, never embedded in HTML: "90+" stays "90+" rather than "90\u002B".
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>The wire names of a contract enumeration, in declaration order (e.g. "18-24" ... "90+").</summary>
+    public static IReadOnlyList<string> EnumNames(Type enumType) =>
+        enumType.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .OrderBy(f => Convert.ToInt64(f.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture))
+            .Select(f => f.GetCustomAttributes(typeof(JsonStringEnumMemberNameAttribute), false) is [JsonStringEnumMemberNameAttribute a, ..] ? a.Name : f.Name)
+            .ToArray();
+
+    /// <summary>The wire name of one enumeration value, e.g. "90+".</summary>
+    public static string EnumName<TEnum>(TEnum value) where TEnum : struct, Enum =>
+        EnumNames(typeof(TEnum))[Array.IndexOf(Enum.GetValues<TEnum>(), value)];
+
+    /// <summary>The allowed values of an enumeration as a rule's text: "female", "male", ... (never escaped).</summary>
+    public static string OneOf(Type enumType) => string.Join(", ", EnumNames(enumType).Select(n => $"\"{n}\""));
 }

@@ -49,6 +49,11 @@ public static class WireSchemas
     // not read those, so they are copied into the schema here (items' Range applies to each item).
     private static JsonNode AddConstraints(JsonSchemaExporterContext context, JsonNode schema)
     {
+        // The contract's own converters are opaque to the exporter: state what they accept.
+        if (context.TypeInfo.Type.IsEnum)
+            return new JsonObject { ["type"] = "string", ["enum"] = new JsonArray(WireContract.EnumNames(context.TypeInfo.Type).Select(n => (JsonNode)n).ToArray()) };
+        if (context.TypeInfo.Type == typeof(DateTimeOffset))
+            return new JsonObject { ["type"] = "string", ["format"] = "date-time", ["pattern"] = Ecma(WireTimestampConverter.Pattern) };
         if (context.PropertyInfo?.AttributeProvider is not { } provider || schema is not JsonObject node)
             return schema;
         foreach (var attribute in provider.GetCustomAttributes(true))
@@ -56,7 +61,7 @@ public static class WireSchemas
             switch (attribute)
             {
                 case RegularExpressionAttribute regex:
-                    node["pattern"] = regex.Pattern;
+                    node["pattern"] = Ecma(regex.Pattern);
                     break;
                 case LengthAttribute length when node["items"] is not null:
                     node["minItems"] = length.MinimumLength;
@@ -75,6 +80,10 @@ public static class WireSchemas
         }
         return schema;
     }
+
+    // JSON Schema patterns are ECMA-262, where "$" (without the multiline flag) matches only at the very
+    // end; .NET's "$" also matches before a final newline, so the contract writes "\z" and the schema "$".
+    private static string Ecma(string pattern) => pattern.Replace(@"\z", "$", StringComparison.Ordinal);
 
     private static string Describe(Type type) =>
         type.GetCustomAttributes(typeof(System.ComponentModel.DescriptionAttribute), false) is [System.ComponentModel.DescriptionAttribute d, ..]

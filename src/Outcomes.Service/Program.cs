@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Cohorts;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Dashboard;
@@ -19,23 +20,30 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 builder.Services.AddOutcomesOpenApi();
 builder.Services.AddOutcomesApiConventions();
 builder.Services.AddProblemDetails();
-builder.Services.AddOutcomesSecurity();
+builder.Services.AddOutcomesSecurity(builder.Configuration);
+builder.Services.AddOutcomesHttpHardening(builder.Configuration);
 builder.Services.AddOutcomesEventStore(builder.Configuration);
 builder.Services.AddOutcomesMessaging(builder.Configuration);
 builder.Services.AddOutcomesHealth(builder.Configuration);
+builder.Services.AddOutcomesTelemetry(builder.Configuration);
+builder.Services.AddOutcomesReadReplica(builder.Configuration);
 builder.Services.AddDisclosureControl();
 builder.Services.AddCohortReports();
 builder.Services.AddSafetySignals();
 builder.Services.AddOutcomesDashboard();
+builder.Services.AddInsights();
 builder.Services.AddResearchExports();
+builder.Services.AddAccessAudit();
 
 var app = builder.Build();
+app.UseOutcomesHttpHardening();
 app.UseOutcomesApiConventions();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.MapOutcomesOpenApi();
 app.MapOutcomesHealth();
+app.MapOutcomesTelemetry();
 app.MapIngestionApi();
 app.MapPatientsApi();
 app.MapSafetySignalsApi();
@@ -44,7 +52,9 @@ app.MapCohortReportsApi();
 app.MapAdHocCohortApi();
 app.MapDashboard();
 app.MapWorkspace();
+app.MapInsights();
 app.MapExportsApi();
+app.MapAuditApi();
 await app.RunAsync();
 return 0;
 

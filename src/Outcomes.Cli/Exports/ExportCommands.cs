@@ -78,7 +78,8 @@ public static class ExportCommands
             var manifest = ExportManifest.FromJson(await File.ReadAllTextAsync(Path.Combine(folder, "manifest.json"), cancellationToken));
             output.WriteLine($"export: {new FileInfo(zipPath).Length} bytes, position {manifest.EventStorePosition}, " +
                 $"{string.Join(", ", manifest.Files.Where(f => f.Rows is not null).Select(f => $"{f.Name} {f.Rows} rows"))}, " +
-                $"{manifest.Deidentification.SuppressedSubjects} subjects suppressed -> {folder}");
+                $"release {manifest.Release?.Id}: {manifest.Deidentification.Export.GeneralisedSubjects} of the subjects generalised, " +
+                $"{manifest.Deidentification.Export.SuppressedInScope} of your clinics' subjects suppressed -> {folder}");
             return 0;
         }
         finally

@@ -26,6 +26,9 @@ public static class OfflineReport
         var manifestPath = Path.Combine(directory, "manifest.json");
         if (!File.Exists(manifestPath)) throw new ExportReadException($"{manifestPath} not found: is '{directory}' an unpacked export?");
         var manifest = ExportManifest.FromJson(File.ReadAllText(manifestPath));
+        if (manifest.FormatVersion != ExportManifest.CurrentFormatVersion || manifest.Release is null)
+            throw new ExportReadException($"manifest.json: format {manifest.FormatVersion}, not {ExportManifest.CurrentFormatVersion}: an export " +
+                "anonymised on its own, before exports came from releases; export the cohort again");
         Func<string, ExportTable> read = manifest.Format switch
         {
             "csv" => ReadCsv,
@@ -35,13 +38,30 @@ public static class OfflineReport
         definition ??= manifest.Report ?? throw new ExportReadException("the export was made from a filter, not a named report: pass --definition FILE");
         var violations = definition.Validate();
         if (violations.Count > 0) throw new ExportReadException($"the report definition breaks rules: {violations[0].Field} {violations[0].Rule}");
-        if (manifest.Deidentification.SuppressedSubjects > 0)
-            warnings.WriteLine($"warning: {manifest.Deidentification.SuppressedSubjects} subjects were suppressed for k-anonymity; " +
-                "the report counts only the released ones, so it can differ from the service's");
+        var export = manifest.Deidentification.Export;
+        foreach (var line in Differences(manifest)) warnings.WriteLine(line);
         var report = ExportedCohort.Report(manifest, definition, read(Path.Combine(directory, $"subjects.{manifest.Format}")),
             read(Path.Combine(directory, $"assessments.{manifest.Format}")));
-        return Outcomes.Domain.Disclosure.ReportDisclosure.OverReleasedMicrodata(report, manifest.Deidentification.SuppressedSubjects,
-            manifest.Deidentification.Generalisations.Sum(g => g.Subjects));
+        return Outcomes.Domain.Disclosure.ReportDisclosure.OverReleasedMicrodata(report, export.SuppressedInScope, export.GeneralisedSubjects);
+    }
+
+    /// What the offline report reproduces and what it cannot: the service counts every course of the cohort, the export
+    /// only the released ones, some with generalised values, and its event days are shifted.
+    public static IEnumerable<string> Differences(ExportManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var d = manifest.Deidentification;
+        yield return $"note: computed over the released microdata of release {manifest.Release?.Id}, not the service's data: it can differ " +
+            "from the service's report of the same cohort.";
+        if (d.Export.SuppressedInScope > 0)
+            yield return $"note: the release suppressed {d.Export.SuppressedInScope} subjects of your clinics for k-anonymity (k = {d.K}); " +
+                "those of the cohort are missing from every count, rate, curve and mean.";
+        if (d.Export.GeneralisedSubjects > 0)
+            yield return $"note: {d.Export.GeneralisedSubjects} of the {d.Export.Subjects} exported subjects carry generalised values (" +
+                string.Join(", ", d.Export.GeneralisedColumns.Where(c => c.Subjects > 0).Select(c => $"{c.Column} {c.Subjects}")) +
+                "); a filter on a released value leaves them out, and a report that filters or groups on a generalised column is refused.";
+        yield return $"note: assessment days are shifted by up to {d.Export.DayJitterDays} day per subject: weekly PHQ-9 means and the " +
+            "trajectory slope move slightly; response, remission and durability days come from subjects and are exact.";
     }
 
     /// A dataset's CSV file as text cells, an empty field as null.

@@ -13,6 +13,9 @@ public sealed record CohortFilter
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Clinic { get; init; }
+    /// Clinics left out (a clinic beside "the rest of the network").
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? ExcludeClinic { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Modality { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -36,6 +39,10 @@ public sealed record CohortFilter
     public IReadOnlyList<DefinitionViolation> Validate(string path = "filter")
     {
         var violations = new List<DefinitionViolation>();
+        for (var i = 0; i < (ExcludeClinic?.Count ?? 0); i++)
+            if (ExcludeClinic![i] is not { } clinic || !CourseKey.ClinicIdPattern().IsMatch(clinic))
+                violations.Add(new DefinitionViolation($"{path}.excludeClinic[{i}]",
+                    $"'{ExcludeClinic[i]}' is not a clinic id (lower-case letters, digits and '-', 2-40 characters)"));
         foreach (var (dimension, name, labels) in LabelLists())
         {
             if (labels is null) continue;
@@ -94,6 +101,7 @@ public sealed record CohortFilter
 internal sealed class CompiledFilter
 {
     private readonly HashSet<string>? _clinics;
+    private readonly HashSet<string>? _excluded;
     private readonly (CohortDimension Dimension, bool[] Allowed)[] _coded;
     private readonly int _fromPeriod = int.MinValue;
     private readonly int _toPeriod = int.MaxValue;
@@ -101,6 +109,7 @@ internal sealed class CompiledFilter
     public CompiledFilter(CohortFilter filter)
     {
         var coded = new List<(CohortDimension, bool[])>();
+        if (filter.ExcludeClinic is { } excluded) _excluded = new HashSet<string>(excluded, StringComparer.Ordinal);
         foreach (var (dimension, _, labels) in filter.LabelLists())
         {
             if (labels is null) continue;
@@ -125,6 +134,7 @@ internal sealed class CompiledFilter
     public bool Matches(CohortMember member)
     {
         if (_clinics is not null && !_clinics.Contains(member.ClinicId)) return false;
+        if (_excluded is not null && _excluded.Contains(member.ClinicId)) return false;
         foreach (var (dimension, allowed) in _coded)
             if (!allowed[CohortDimensions.Code(member, dimension)]) return false;
         if (_fromPeriod == int.MinValue && _toPeriod == int.MaxValue) return true;

@@ -25,6 +25,6 @@ public sealed partial record CourseKey(string ClinicId, string PatientKey, int C
         return true;
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,39}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{1,39}\z")]
     public static partial Regex ClinicIdPattern();
 }

@@ -39,7 +39,7 @@ public static class ExportDatasets
     public const string Ongoing = "ongoing";
 
     private static readonly string[] AgeBands =
-        [.. Cohorts.CohortDimensions.EnumLabels<Courses.AgeBand>(), .. Release.WideAgeBands, NoEnrolment];
+        [.. Cohorts.CohortDimensions.EnumLabels<Courses.AgeBand>(), .. Release.WideAgeBands, Release.Withheld, NoEnrolment];
     private static readonly string[] Modalities =
         [.. Cohorts.CohortDimensions.EnumLabels<Courses.Modality>(), Release.OtherModality, NoEnrolment];
 
@@ -56,24 +56,26 @@ public static class ExportDatasets
     private const string Days = "days since the first session";
 
     public static ExportColumn SubjectId { get; } = Text("subject_id", false,
-        "The course's identifier in this export only: a keyed hash (HMAC-SHA-256) of a per-export seed and the course, " +
-        "so two exports cannot be joined on it. Rows are in subject_id order.");
+        "The course's identifier in this release: a keyed hash (HMAC-SHA-256) of the release's seed and the course, " +
+        "the same in every export of the release and unrelated in the next one. Rows are in subject_id order.");
 
     /// The cohort attributes every subject and assessment row carries, as released (generalised where the
     /// manifest says so).
     public static IReadOnlyList<ExportColumn> Attributes { get; } =
     [
-        Text("clinic", false, "The clinic: an export-local code (C01, C02, ... in an order drawn from the export's seed), " +
+        Text("clinic", false, "The clinic: a release-local code (C01, C02, ... over every clinic of the release, in an order drawn from its seed), " +
             "or the clinic id when the caller may see clinic ids (manifest clinicIdentifiers)."),
         Text("age_band", false, "Age band at enrolment; 90+ groups every age over 89 (HIPAA Safe Harbor). Wider bands " +
-            "(18-34, 35-54, 55-74, 75+) where k-anonymity required it.", AgeBands),
-        Text("sex", false, "Sex as the clinic recorded it.", [.. Cohorts.CohortDimensions.EnumLabels<Courses.Sex>(), NoEnrolment]),
-        Text("diagnosis_group", false, "Diagnosis group at enrolment.",
-            [.. Cohorts.CohortDimensions.EnumLabels<Courses.DiagnosisGroup>(), NoEnrolment]),
-        Text("prior_failed_trials", false, "Prior failed treatment trials, in the reports' bands.", ["0-1", "2", "3+", NoEnrolment]),
+            "(18-34, 35-54, 55-74, 75+), or \"withheld\", where k-anonymity required it.", AgeBands),
+        Text("sex", false, "Sex as the clinic recorded it; \"withheld\" where k-anonymity required it.",
+            [.. Cohorts.CohortDimensions.EnumLabels<Courses.Sex>(), Release.Withheld, NoEnrolment]),
+        Text("diagnosis_group", false, "Diagnosis group at enrolment; \"withheld\" where k-anonymity required it.",
+            [.. Cohorts.CohortDimensions.EnumLabels<Courses.DiagnosisGroup>(), Release.Withheld, NoEnrolment]),
+        Text("prior_failed_trials", false, "Prior failed treatment trials, in the reports' bands; \"withheld\" where k-anonymity " +
+            "required it.", ["0-1", "2", "3+", Release.Withheld, NoEnrolment]),
         Text("modality", false, "Treatment modality at enrolment; \"other\" where k-anonymity required it.", Modalities),
-        Text("enrolment_year", true, "Year of enrolment (yyyy), or a five-year period (yyyy-yyyy) where k-anonymity " +
-            "required it; empty without an enrolment."),
+        Text("enrolment_year", true, "Year of enrolment (yyyy), or a five-year period (yyyy-yyyy) or \"withheld\" where " +
+            "k-anonymity required it; empty without an enrolment."),
         Text("first_session_year", true, "Year of the first treatment session (yyyy; UTC), generalised with enrolment_year; " +
             "empty without a session."),
     ];
@@ -122,10 +124,11 @@ public static class ExportDatasets
         ]) { HasAttributes = true };
 
     public static ExportDataset Assessments { get; } = new("assessments",
-        "One row per PHQ-9 stored for the course up to the data cut-off, in time order within the subject.",
+        "One row per PHQ-9 stored for the course up to the data cut-off, in time order within the subject. Days " +
+        "other than 0 are shifted by at most one day per release and subject (order and side of the first session kept).",
         [
             SubjectId, .. Attributes,
-            Int("day", true, "Day of the PHQ-9 (empty when the course has no session).", Days),
+            Int("day", true, "Day of the PHQ-9, shifted by at most one day unless 0 (empty when the course has no session).", Days),
             Int("sessions_received", false, "Sessions received strictly before the PHQ-9.", "sessions"),
             .. Enumerable.Range(1, Courses.Phq9Score.ItemCount).Select(i => Int($"item_{i}", true,
                 i == 9 ? "Item 9 (thoughts of being better off dead or of self-harm), 0-3; empty for a total-only PHQ-9."
@@ -139,10 +142,11 @@ public static class ExportDatasets
         ]) { HasAttributes = true };
 
     public static ExportDataset Sessions { get; } = new("sessions",
-        "One row per treatment session stored for the course up to the data cut-off, in time order within the subject.",
+        "One row per treatment session stored for the course up to the data cut-off, in time order within the subject. " +
+        "Days other than 0 are shifted as in assessments (the same shift for the same day).",
         [
             SubjectId,
-            Int("day", false, "Day of the session (0 for the first).", Days),
+            Int("day", false, "Day of the session (0 for the first), shifted by at most one day unless 0.", Days),
             Int("session_number", false, "1 for the first session, 2 for the second, ...", "sessions"),
             Text("modality", false, "Modality of the session; \"other\" when the subject's modality was generalised.",
                 Modalities[..^1], followsModality: true),

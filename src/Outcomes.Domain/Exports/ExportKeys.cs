@@ -6,10 +6,11 @@ using Outcomes.Domain.Courses;
 
 namespace Outcomes.Domain.Exports;
 
-/// The keyed pseudonyms of one export: subject ids and clinic codes are HMAC-SHA-256 of the export's seed and the
-/// course (or clinic) under a key only the server holds, so nobody without the key can link them to a course, and a
-/// different seed gives unrelated ids (two exports cannot be joined). The same key and seed give the same ids, which
-/// is what makes a re-export with the manifest byte-identical.
+/// The keyed pseudonyms of one release: subject ids, clinic codes and day shifts are HMAC-SHA-256 of the release's seed
+/// and the course (or clinic) under a key only the server holds, so nobody without the key can link them to a course,
+/// and another release's seed gives unrelated ids (exports of two releases cannot be joined on them). The same key and
+/// seed give the same ids, so every export of one release is a subset of one table and a re-export with the manifest
+/// is byte-identical.
 public sealed class ExportKeys : IDisposable
 {
     public const int MinimumKeyBytes = 32;
@@ -30,7 +31,17 @@ public sealed class ExportKeys : IDisposable
         _seed = seed;
     }
 
-    public static byte[] NewSeed() => RandomNumberGenerator.GetBytes(SeedBytes);
+    /// A release's seed: a keyed hash of the release point, so each release has its own (new ids, new day shifts) without
+    /// a stored secret, and nobody without the key can compute it from the release point.
+    public static byte[] ReleaseSeed(byte[] key, int releaseId, long position, DateTimeOffset cutAt)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var text = string.Create(CultureInfo.InvariantCulture, $"release\n{releaseId}\n{position}\n{cutAt.UtcTicks}");
+        return HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(text))[..SeedBytes];
+    }
+
+    /// The key of a subject's day shifts (DayJitter) in this release.
+    public ulong JitterKey(CourseKey course) => Hash("jitter", course.ToString());
 
     /// The subject id as a number: its order is the export's row order.
     public ulong SubjectKey(CourseKey course) => Hash("course", course.ToString());

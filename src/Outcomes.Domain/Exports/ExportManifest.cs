@@ -6,11 +6,11 @@ using Outcomes.Domain.Outcomes;
 namespace Outcomes.Domain.Exports;
 
 /// What an export was computed from and what was done to it. Sending it back reproduces the export byte for byte:
-/// the same position, definitions, cohort, seed and k (Files and the de-identification result are outputs and are
-/// ignored on the way in).
+/// the same release (position, seed), definitions, cohort, k and generalisation order (Files and the de-identification
+/// result are outputs and are ignored on the way in).
 public sealed record ExportManifest
 {
-    public const string CurrentFormatVersion = "outcomes-export-v1";
+    public const string CurrentFormatVersion = "outcomes-export-v2";
 
     public string FormatVersion { get; init; } = CurrentFormatVersion;
 
@@ -26,7 +26,11 @@ public sealed record ExportManifest
 
     public required string DefinitionsFingerprint { get; init; }
 
-    /// Every event with a sequence number up to this one, and no other, was read.
+    /// The release point the export is a subset of: every export of a release comes from one anonymised table. Absent
+    /// only from manifests of the first format (per-export anonymisation), which the service refuses by formatVersion.
+    public ExportRelease? Release { get; init; }
+
+    /// The release's position: every event with a sequence number up to this one, and no other, was read.
     public required long EventStorePosition { get; init; }
 
     /// The store's time at that position: the data cut-off the outcomes were derived as of.
@@ -35,10 +39,11 @@ public sealed record ExportManifest
     /// The window the subjects' induction_window_elapsed column was computed for.
     public required int InductionWindowDays { get; init; }
 
-    /// Hexadecimal; the per-export seed of the subject ids and clinic codes.
+    /// Hexadecimal; the release's seed of the subject ids, clinic codes and day shifts (derived from the release point
+    /// under the server's key: the same for every export of the release, another for the next release).
     public required string Seed { get; init; }
 
-    /// "codes" (export-local C01, C02, ...) or "ids" (the clinics' own ids).
+    /// "codes" (release-local C01, C02, ...) or "ids" (the clinics' own ids).
     public required string ClinicIdentifiers { get; init; }
 
     /// A keyed hash of the clinics the caller could see: a re-export must come from the same scope.
@@ -66,9 +71,13 @@ public sealed record ExportManifest
     public const string Ids = "ids";
 }
 
-/// The k-anonymity result: k, every generalisation step with the number of subjects it applied to, and how many
-/// subjects were left out because their class stayed smaller than k.
-public sealed record Deidentification(int K, IReadOnlyList<Release.Generalisation> Generalisations, int SuppressedSubjects, int ReleasedSubjects);
+/// The release point of an export.
+public sealed record ExportRelease(int Id, long EventStorePosition, DateTimeOffset CutAt);
+
+/// The anonymisation: its parameters (k, the order of generalisation steps), what it did to the release's whole
+/// population (every clinic, with the re-identification risk), and what this export holds of it.
+public sealed record Deidentification(int K, IReadOnlyList<string> GeneralisationOrder, ReleaseDeidentification Release,
+    ExportDeidentification Export);
 
 /// One file of the export with its row count (null for the documents) and SHA-256 (lower-case hex).
 public sealed record ExportFile(string Name, long? Rows, string Sha256);

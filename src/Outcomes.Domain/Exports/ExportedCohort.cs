@@ -95,7 +95,7 @@ public static class ExportedCohort
             || definition.GroupBy == CohortDimension.FirstSessionPeriod)
             throw new ExportReadException("the report uses first-session quarters, which an export never carries (years only)");
         if (manifest.ClinicIdentifiers == ExportManifest.Codes && definition.Filter.Clinic is not null)
-            throw new ExportReadException("the report filters on clinic ids, but the export carries export-local clinic codes");
+            throw new ExportReadException("the report filters on clinic ids, but the export carries release-local clinic codes");
         if (definition.Options.InductionWindowDays != manifest.InductionWindowDays
             && definition.Options.Includes(ReportSection.Response))
             throw new ExportReadException($"the report's induction window is {definition.Options.InductionWindowDays} days, but the " +
@@ -106,6 +106,9 @@ public static class ExportedCohort
     {
         CohortDimension.AgeBand => d.Filter.AgeBand is not null,
         CohortDimension.Modality => d.Filter.Modality is not null,
+        CohortDimension.Sex => d.Filter.Sex is not null,
+        CohortDimension.DiagnosisGroup => d.Filter.DiagnosisGroup is not null,
+        CohortDimension.PriorFailedTrials => d.Filter.PriorFailedTrials is not null,
         _ => false,
     };
 
@@ -133,11 +136,21 @@ public static class ExportedCohort
             "0-1" => 0,
             "2" => 2,
             "3+" => 3,
-            var other => throw new ExportReadException($"prior_failed_trials '{other}' is not one of 0-1, 2, 3+"),
+            Release.Withheld => Generalised(CohortDimension.PriorFailedTrials, 0),
+            var other => throw new ExportReadException($"prior_failed_trials '{other}' is not one of 0-1, 2, 3+, {Release.Withheld}"),
         };
-        var year = s.Text(row, "enrolment_year") is { } y ? int.Parse(y.AsSpan(0, 4), CultureInfo.InvariantCulture) : 0;
-        return new CourseAttributes((Modality)modalityCode, (AgeBand)ageCode, (Sex)Label<Sex>(s.Text(row, "sex"), "sex"),
-            (DiagnosisGroup)Label<DiagnosisGroup>(s.Text(row, "diagnosis_group"), "diagnosis_group"), trials, year);
+        var sex = s.Text(row, "sex") is Release.Withheld ? Generalised(CohortDimension.Sex, 0) : Label<Sex>(s.Text(row, "sex"), "sex");
+        var diagnosis = s.Text(row, "diagnosis_group") is Release.Withheld
+            ? Generalised(CohortDimension.DiagnosisGroup, 0)
+            : Label<DiagnosisGroup>(s.Text(row, "diagnosis_group"), "diagnosis_group");
+        var year = s.Text(row, "enrolment_year") is { } y && y != Release.Withheld ? int.Parse(y.AsSpan(0, 4), CultureInfo.InvariantCulture) : 0;
+        return new CourseAttributes((Modality)modalityCode, (AgeBand)ageCode, (Sex)sex, (DiagnosisGroup)diagnosis, trials, year);
+
+        int Generalised(CohortDimension dimension, int code)
+        {
+            generalised.Add(dimension);
+            return code;
+        }
     }
 
     /// A first session on a day that keeps both what the export says (its year or period, and whether the induction
@@ -145,8 +158,9 @@ public static class ExportedCohort
     private static DateTimeOffset? FirstSessionAt(Columns s, IReadOnlyList<string?> row, ExportManifest manifest)
     {
         if (s.Text(row, "first_session_year") is not { } year) return null;
-        var from = int.Parse(year.AsSpan(0, 4), CultureInfo.InvariantCulture);
-        var to = year.Length > 4 ? int.Parse(year.AsSpan(5, 4), CultureInfo.InvariantCulture) : from;
+        var withheld = year == Release.Withheld;
+        var from = withheld ? 2000 : int.Parse(year.AsSpan(0, 4), CultureInfo.InvariantCulture);
+        var to = withheld ? manifest.AsOf.UtcDateTime.Year : year.Length > 4 ? int.Parse(year.AsSpan(5, 4), CultureInfo.InvariantCulture) : from;
         var first = new DateTimeOffset(from, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var last = new DateTimeOffset(to, 12, 31, 0, 0, 0, TimeSpan.Zero);
         var boundary = new DateTimeOffset(manifest.AsOf.UtcTicks / TimeSpan.TicksPerDay * TimeSpan.TicksPerDay, TimeSpan.Zero)

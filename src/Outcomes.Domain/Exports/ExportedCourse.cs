@@ -42,6 +42,15 @@ public sealed class ExportedCourse
 
     public SubjectAttributes Attributes(short clinic) => SubjectAttributes.Of(clinic, Member.Attributes, Member.FirstSessionAt);
 
+    /// The subject's day shifts in a release: over every day its assessment and session rows carry.
+    public DayJitter Jitter(ulong key)
+    {
+        var sessions = SessionTicks();
+        if (sessions.Length == 0) return DayJitter.None;
+        var first = sessions[0];
+        return DayJitter.For(key, sessions.Select(t => DayOf(t, first)).Concat(_facts.Scores.Select(s => DayOf(s.OccurredAt.UtcTicks, first))));
+    }
+
     public void WriteSubject(IRowWriter row, Action<IRowWriter> prefix)
     {
         var o = Member.Outcome;
@@ -84,9 +93,11 @@ public sealed class ExportedCourse
         row.EndRow();
     }
 
-    /// One row per PHQ-9 stored at the position, in the outcome engine's order; returns the number of rows.
-    public int WriteAssessments(IRowWriter row, Action<IRowWriter> prefix)
+    /// One row per PHQ-9 stored at the position, in the outcome engine's order, its day shifted by the release's jitter;
+    /// returns the number of rows.
+    public int WriteAssessments(IRowWriter row, Action<IRowWriter> prefix, DayJitter jitter)
     {
+        ArgumentNullException.ThrowIfNull(jitter);
         var sessions = SessionTicks();
         var hasSessions = sessions.Length > 0;
         var first = hasSessions ? sessions[0] : 0L;
@@ -100,7 +111,7 @@ public sealed class ExportedCourse
             while (sessionsBefore < sessions.Length && sessions[sessionsBefore] < ticks) sessionsBefore++;
             var inSeries = !OutcomeDerivation.IsSuperseded(scores, i, hasSessions, first);
             prefix(row);
-            row.Integer(hasSessions ? DayOf(ticks, first) : null);
+            row.Integer(hasSessions ? jitter.Day(DayOf(ticks, first)) : null);
             row.Integer(sessionsBefore);
             for (var item = 0; item < Phq9Score.ItemCount; item++) row.Integer(score.Items?[item]);
             row.Integer(score.Total);
@@ -113,10 +124,12 @@ public sealed class ExportedCourse
         return scores.Length;
     }
 
-    /// One row per treatment session stored at the position, in time order; returns the number of rows. The session
-    /// columns that follow the modality are written as they were given; the caller withholds them if it must.
-    public int WriteSessions(IRowWriter row, Action<IRowWriter> prefix)
+    /// One row per treatment session stored at the position, in time order, its day shifted by the release's jitter;
+    /// returns the number of rows. The session columns that follow the modality are written as they were given; the
+    /// caller withholds them if it must.
+    public int WriteSessions(IRowWriter row, Action<IRowWriter> prefix, DayJitter jitter)
     {
+        ArgumentNullException.ThrowIfNull(jitter);
         var given = CourseFacts.SessionOrder(_facts.Sessions).ToArray();
         if (given.Length == 0) return 0;
         var first = given[0].OccurredAt.UtcTicks;
@@ -124,7 +137,7 @@ public sealed class ExportedCourse
         {
             var s = given[i];
             prefix(row);
-            row.Integer(DayOf(s.OccurredAt.UtcTicks, first));
+            row.Integer(jitter.Day(DayOf(s.OccurredAt.UtcTicks, first)));
             row.Integer(i + 1);
             row.Text(ModalityLabels[(int)s.Modality]);
             row.Decimal(s.Dose);

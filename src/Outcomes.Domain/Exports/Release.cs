@@ -1,11 +1,14 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
 
 namespace Outcomes.Domain.Exports;
 
-/// A subject's cohort attributes in eight bytes, so an export of 300,000 courses holds them all in a few megabytes.
-/// Clinic is an index into the export's clinic list; -1 and 0 stand for "no enrolment" and "no session".
+/// A subject's quasi-identifiers in eight bytes, so a release of 300,000 courses holds them all in a few megabytes.
+/// Clinic is an index into the release's clinic list; -1 and 0 stand for "no enrolment" and "no session". The same
+/// type holds released (generalised) values: see Release.Released for their codes.
 public readonly record struct SubjectAttributes(
     short Clinic,
     sbyte AgeBand,
@@ -29,17 +32,69 @@ public readonly record struct SubjectAttributes(
     private static int PriorTrialsBand(int trials) => trials <= 1 ? 0 : trials == 2 ? 1 : 2;
 }
 
-/// The generalisation hierarchy of the quasi-identifiers (age band x sex x clinic x modality x enrolment year, with
-/// the first-session year generalised alongside the enrolment year) and the k-anonymity procedure over it
-/// (analytics/methods/exports.md). Level 0 releases attributes as stored; level 1 widens both years to five-year
-/// periods; level 2 also widens age bands; level 3 also replaces the modality by "other". Subjects still in a class
-/// smaller than k at level 3 are suppressed.
+/// How a release is anonymised: k and the order in which generalisation steps are tried. A release is anonymised
+/// once with one set of parameters (its first export's), so every export of it is a subset of one table.
+public sealed record ReleaseParameters(int K, IReadOnlyList<string> GeneralisationOrder)
+{
+    public const string YearsToPeriods = "years-to-five-year-periods";
+    public const string AgeBandsWidened = "age-bands-widened";
+    public const string SexWithheld = "sex-withheld";
+    public const string DiagnosisGroupWithheld = "diagnosis-group-withheld";
+    public const string PriorTrialsWithheld = "prior-trials-withheld";
+    public const string AgeBandWithheld = "age-band-withheld";
+    public const string YearsWithheld = "years-withheld";
+    public const string ModalityToOther = "modality-to-other";
+
+    /// Demographics first, coarsest last; the modality (an analysis variable) only when nothing else made the class k.
+    public static IReadOnlyList<string> DefaultOrder { get; } =
+    [
+        YearsToPeriods, AgeBandsWidened, SexWithheld, PriorTrialsWithheld, DiagnosisGroupWithheld, AgeBandWithheld, YearsWithheld,
+        ModalityToOther,
+    ];
+
+    public static ReleaseParameters Default { get; } = new(11, DefaultOrder);
+
+    /// Every step exactly once; a wider step of an attribute after its narrower one.
+    public static IReadOnlyList<DefinitionViolation> Validate(IReadOnlyList<string>? order, string field)
+    {
+        var violations = new List<DefinitionViolation>();
+        if (order is null || order.Count != DefaultOrder.Count || order.Distinct(StringComparer.Ordinal).Count() != order.Count
+            || order.Any(s => !DefaultOrder.Contains(s, StringComparer.Ordinal)))
+        {
+            violations.Add(new DefinitionViolation(field, $"must list each of {string.Join(", ", DefaultOrder)} exactly once, got " +
+                $"[{string.Join(", ", order ?? [])}]"));
+            return violations;
+        }
+        var at = order.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
+        if (at[AgeBandsWidened] > at[AgeBandWithheld])
+            violations.Add(new DefinitionViolation(field, $"{AgeBandsWidened} must come before {AgeBandWithheld}"));
+        if (at[YearsToPeriods] > at[YearsWithheld])
+            violations.Add(new DefinitionViolation(field, $"{YearsToPeriods} must come before {YearsWithheld}"));
+        return violations;
+    }
+}
+
+/// The anonymisation of a release's whole exportable population (every clinic) over every exported quasi-identifier:
+/// age band, sex, diagnosis group, prior failed trials, modality, the two years, within each clinic (a clinic is a
+/// stratum, never generalised across clinics, so an export scoped to some clinics holds whole classes). Local
+/// recoding (Sweeney 2002; Samarati 2001) along the configured order of steps: a subject at level L has the first L
+/// steps applied. At stage s = 0..N the classes (identical released values) are counted over every released subject
+/// and each subject at level s in a class smaller than k moves to s + 1 (from N: suppressed). A class of k or more never
+/// loses members, so every released class has at least k subjects. Deterministic: the plan depends only on the
+/// multiset of attributes and the parameters.
 public static class Release
 {
-    public const int MaxLevel = 3;
     public const byte Suppressed = byte.MaxValue;
     public const string OtherModality = "other";
+    public const string Withheld = "withheld";
     public const int PeriodYears = 5;
+
+    /// Codes of released values in SubjectAttributes: a withheld attribute, a widened age band (WideAgeBase + index),
+    /// a five-year period (PeriodBase + its first year), a withheld year.
+    public const sbyte WithheldCode = 99;
+    public const sbyte WideAgeBase = 50;
+    public const short PeriodBase = 10_000;
+    public const short WithheldYear = 1;
 
     public static IReadOnlyList<string> WideAgeBands { get; } = ["18-34", "35-54", "55-74", "75+"];
 
@@ -49,84 +104,154 @@ public static class Release
     private static readonly string[] PriorTrialsLabels = ["0-1", "2", "3+"];
     private static readonly string[] ModalityLabels = CohortDimensions.EnumLabels<Modality>();
 
-    /// The generalisation steps, in the order they are tried; the manifest names them.
-    public static IReadOnlyList<string> Steps { get; } =
-        ["years-to-five-year-periods", "age-bands-widened", "modality-to-other"];
+    /// The quasi-identifier columns of the attribute block, in file order after clinic.
+    public static IReadOnlyList<string> QuasiIdentifierColumns { get; } =
+        ["age_band", "sex", "diagnosis_group", "prior_failed_trials", "modality", "enrolment_year", "first_session_year"];
 
-    /// Each subject's release level (0-3) or Suppressed, and how many subjects each step generalised.
-    public sealed record Plan(byte[] Levels, int K, IReadOnlyList<Generalisation> Generalisations, int SuppressedSubjects);
+    /// Each subject's level (0..steps) or Suppressed, and what the plan did.
+    public sealed record Plan(byte[] Levels, ReleaseParameters Parameters, IReadOnlyList<Generalisation> Generalisations, int SuppressedSubjects)
+    {
+        private readonly Levels _levels = new(Parameters.GeneralisationOrder);
+
+        /// A subject's released values (Suppressed subjects have none).
+        public SubjectAttributes Released(SubjectAttributes a, int i) => Release.Released(a, _levels, Levels[i]);
+    }
 
     /// One step of the plan: how many subjects it applied to (they keep every earlier step too).
     public sealed record Generalisation(string Step, int Subjects);
 
-    /// Local recoding, one level at a time: the subjects in an equivalence class (identical released quasi-identifiers)
-    /// smaller than k move up one level together; classes of k or more never lose members, so they stay k-anonymous.
-    /// Deterministic: depends only on the multiset of attributes.
-    public static Plan KAnonymise(IReadOnlyList<SubjectAttributes> subjects, int k)
+    public static Plan Anonymise(IReadOnlyList<SubjectAttributes> subjects, ReleaseParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(subjects);
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parameters.K, 1);
+        var order = parameters.GeneralisationOrder;
+        if (ReleaseParameters.Validate(order, "generalisationOrder") is [var broken, ..])
+            throw new ArgumentException($"{broken.Field}: {broken.Rule}", nameof(parameters));
+        var table = new Levels(order);
+        var maxLevel = order.Count;
         var levels = new byte[subjects.Count];
-        var moved = new int[MaxLevel + 1];
-        var counts = new Dictionary<long, int>();
-        for (var stage = 0; stage <= MaxLevel; stage++)
+        // Each subject's released values at its current level, recomputed only when it moves.
+        var released = new SubjectAttributes[subjects.Count];
+        for (var i = 0; i < released.Length; i++) released[i] = Released(subjects[i], table, 0);
+        var moved = new int[maxLevel + 1];
+        var counts = new Dictionary<SubjectAttributes, int>();
+        for (var stage = 0; stage <= maxLevel; stage++)
         {
+            if (Array.IndexOf(levels, (byte)stage) < 0) continue;
             counts.Clear();
             for (var i = 0; i < levels.Length; i++)
-                if (levels[i] != Suppressed)
-                    CollectionsMarshalAdd(counts, Key(subjects[i], levels[i]));
+                if (levels[i] != Suppressed) CollectionsMarshal.GetValueRefOrAddDefault(counts, released[i], out _)++;
             for (var i = 0; i < levels.Length; i++)
             {
-                if (levels[i] != stage || counts[Key(subjects[i], levels[i])] >= k) continue;
-                levels[i] = stage == MaxLevel ? Suppressed : (byte)(stage + 1);
+                if (levels[i] != stage || counts[released[i]] >= parameters.K) continue;
+                levels[i] = stage == maxLevel ? Suppressed : (byte)(stage + 1);
+                if (levels[i] != Suppressed) released[i] = Released(subjects[i], table, levels[i]);
                 moved[stage]++;
             }
         }
         // Stage s moved its subjects from level s to s + 1: step s + 1 applied to them (and to none at a lower stage).
-        var steps = new Generalisation[MaxLevel];
-        for (var s = 0; s < MaxLevel; s++) steps[s] = new Generalisation(Steps[s], moved[s]);
-        return new Plan(levels, k, steps, moved[MaxLevel]);
+        var steps = new Generalisation[maxLevel];
+        for (var s = 0; s < maxLevel; s++) steps[s] = new Generalisation(order[s], moved[s]);
+        return new Plan(levels, parameters, steps, moved[maxLevel]);
     }
 
-    /// The released quasi-identifiers as one number: equal numbers are equal released values, whatever the levels.
-    public static long Key(SubjectAttributes a, int level)
+    /// The generalisation level of each attribute after the first L steps of an order.
+    private sealed class Levels
     {
-        long age = level >= 2 && a.AgeBand >= 0 ? 100 + WideAgeBand(a.AgeBand) : a.AgeBand + 1;
-        long modality = level >= 3 && a.Modality >= 0 ? 99 : a.Modality + 1;
-        long enrolment = level >= 1 && a.EnrolmentYear > 0 ? 8192 + PeriodStart(a.EnrolmentYear) : a.EnrolmentYear;
-        long first = level >= 1 && a.FirstSessionYear > 0 ? 8192 + PeriodStart(a.FirstSessionYear) : a.FirstSessionYear;
-        return (((((long)(ushort)a.Clinic * 128 + age) * 8 + (a.Sex + 1)) * 128 + modality) * 16384 + enrolment) * 16384 + first;
+        public readonly byte[] Age, Sex, Diagnosis, Trials, Modality, Years;
+
+        public Levels(IReadOnlyList<string> order)
+        {
+            var n = order.Count + 1;
+            Age = new byte[n];
+            Sex = new byte[n];
+            Diagnosis = new byte[n];
+            Trials = new byte[n];
+            Modality = new byte[n];
+            Years = new byte[n];
+            for (var l = 1; l < n; l++)
+            {
+                Age[l] = Age[l - 1];
+                Sex[l] = Sex[l - 1];
+                Diagnosis[l] = Diagnosis[l - 1];
+                Trials[l] = Trials[l - 1];
+                Modality[l] = Modality[l - 1];
+                Years[l] = Years[l - 1];
+                switch (order[l - 1])
+                {
+                    case ReleaseParameters.YearsToPeriods: Years[l] = Math.Max(Years[l], (byte)1); break;
+                    case ReleaseParameters.YearsWithheld: Years[l] = 2; break;
+                    case ReleaseParameters.AgeBandsWidened: Age[l] = Math.Max(Age[l], (byte)1); break;
+                    case ReleaseParameters.AgeBandWithheld: Age[l] = 2; break;
+                    case ReleaseParameters.SexWithheld: Sex[l] = 1; break;
+                    case ReleaseParameters.DiagnosisGroupWithheld: Diagnosis[l] = 1; break;
+                    case ReleaseParameters.PriorTrialsWithheld: Trials[l] = 1; break;
+                    case ReleaseParameters.ModalityToOther: Modality[l] = 1; break;
+                }
+            }
+        }
     }
 
-    private static void CollectionsMarshalAdd(Dictionary<long, int> counts, long key)
-    {
-        ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _);
-        count++;
-    }
+    /// A subject's released values at a level of an order (the plan's levels come from Anonymise).
+    public static SubjectAttributes ReleasedAt(SubjectAttributes a, IReadOnlyList<string> order, int level) =>
+        Released(a, new Levels(order), level);
 
-    /// Writes the attribute block of a subject released at the given level.
-    public static void WriteAttributes(IRowWriter row, SubjectAttributes a, int level, string clinicLabel)
+    private static SubjectAttributes Released(SubjectAttributes a, Levels t, int level) => new(
+        a.Clinic,
+        a.AgeBand < 0 || t.Age[level] == 0 ? a.AgeBand : t.Age[level] == 1 ? (sbyte)(WideAgeBase + WideAgeBand(a.AgeBand)) : WithheldCode,
+        a.Sex < 0 || t.Sex[level] == 0 ? a.Sex : WithheldCode,
+        a.DiagnosisGroup < 0 || t.Diagnosis[level] == 0 ? a.DiagnosisGroup : WithheldCode,
+        a.PriorFailedTrials < 0 || t.Trials[level] == 0 ? a.PriorFailedTrials : WithheldCode,
+        a.Modality < 0 || t.Modality[level] == 0 ? a.Modality : WithheldCode,
+        Year(a.EnrolmentYear, t.Years[level]),
+        Year(a.FirstSessionYear, t.Years[level]));
+
+    private static short Year(short year, byte level) =>
+        year <= 0 || level == 0 ? year : level == 1 ? (short)(PeriodBase + PeriodStart(year)) : WithheldYear;
+
+    /// Writes the attribute block of a subject from its released values.
+    public static void WriteAttributes(IRowWriter row, SubjectAttributes released, string clinicLabel)
     {
         row.Text(clinicLabel);
-        row.Text(a.AgeBand < 0 ? ExportDatasets.NoEnrolment : level >= 2 ? WideAgeBands[WideAgeBand(a.AgeBand)] : AgeLabels[a.AgeBand]);
-        row.Text(a.Sex < 0 ? ExportDatasets.NoEnrolment : SexLabels[a.Sex]);
-        row.Text(a.DiagnosisGroup < 0 ? ExportDatasets.NoEnrolment : DiagnosisLabels[a.DiagnosisGroup]);
-        row.Text(a.PriorFailedTrials < 0 ? ExportDatasets.NoEnrolment : PriorTrialsLabels[a.PriorFailedTrials]);
-        row.Text(a.Modality < 0 ? ExportDatasets.NoEnrolment : level >= 3 ? OtherModality : ModalityLabels[a.Modality]);
-        row.Text(YearLabel(a.EnrolmentYear, level));
-        row.Text(YearLabel(a.FirstSessionYear, level));
+        row.Text(AgeLabel(released.AgeBand));
+        row.Text(Label(released.Sex, SexLabels, Withheld));
+        row.Text(Label(released.DiagnosisGroup, DiagnosisLabels, Withheld));
+        row.Text(Label(released.PriorFailedTrials, PriorTrialsLabels, Withheld));
+        row.Text(Label(released.Modality, ModalityLabels, OtherModality));
+        row.Text(YearLabel(released.EnrolmentYear));
+        row.Text(YearLabel(released.FirstSessionYear));
     }
 
-    /// Whether the subject's session modality, dose and route are withheld.
-    public static bool ModalityWithheld(SubjectAttributes a, int level) => level >= 3 && a.Modality >= 0;
+    /// The released label of each quasi-identifier column (QuasiIdentifierColumns order), as the files hold it.
+    public static string?[] Labels(SubjectAttributes released) =>
+    [
+        AgeLabel(released.AgeBand), Label(released.Sex, SexLabels, Withheld), Label(released.DiagnosisGroup, DiagnosisLabels, Withheld),
+        Label(released.PriorFailedTrials, PriorTrialsLabels, Withheld), Label(released.Modality, ModalityLabels, OtherModality),
+        YearLabel(released.EnrolmentYear), YearLabel(released.FirstSessionYear),
+    ];
 
-    private static string? YearLabel(short year, int level)
+    /// Whether the subject's session modality, dose and route are withheld (they would reveal a generalised modality).
+    public static bool ModalityWithheld(SubjectAttributes released) => released.Modality == WithheldCode;
+
+    private static string AgeLabel(sbyte code) =>
+        code < 0 ? ExportDatasets.NoEnrolment : code == WithheldCode ? Withheld : code >= WideAgeBase ? WideAgeBands[code - WideAgeBase] : AgeLabels[code];
+
+    private static string Label(sbyte code, string[] labels, string withheld) =>
+        code < 0 ? ExportDatasets.NoEnrolment : code == WithheldCode ? withheld : labels[code];
+
+    private static string? YearLabel(short year)
     {
         if (year <= 0) return null;
-        if (level < 1) return year.ToString(CultureInfo.InvariantCulture);
-        var start = PeriodStart(year);
+        if (year == WithheldYear) return Withheld;
+        if (year < PeriodBase) return year.ToString(CultureInfo.InvariantCulture);
+        var start = year - PeriodBase;
         return string.Create(CultureInfo.InvariantCulture, $"{start}-{start + PeriodYears - 1}");
     }
+
+    /// The years a released year label covers (a year, a period), or null (withheld, none).
+    public static (int From, int To)? YearRange(short released) =>
+        released <= WithheldYear ? null : released < PeriodBase ? (released, released) : (released - PeriodBase, released - PeriodBase + PeriodYears - 1);
 
     private static int PeriodStart(int year) => year - year % PeriodYears;
 

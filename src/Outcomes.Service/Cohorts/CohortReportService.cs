@@ -11,7 +11,8 @@ using Outcomes.Service.Security;
 namespace Outcomes.Service.Cohorts;
 
 /// A report request's answer: the published (suppressed) report, or the status and reason it was refused.
-public sealed record ReportAnswer(PublishedCohortReport? Report, int Status, string? Problem)
+/// <param name="ReplicaPosition">When read from a streaming replica: the event-store position it had replayed.</param>
+public sealed record ReportAnswer(PublishedCohortReport? Report, int Status, string? Problem, long? ReplicaPosition = null)
 {
     public static ReportAnswer Refused(int status, string problem) => new(null, status, problem);
 }
@@ -22,46 +23,83 @@ public sealed record ReportAnswer(PublishedCohortReport? Report, int Status, str
 /// fact stored at the position counts, the store's time at the position decides whether an induction window has
 /// elapsed), so both give the same report for the same position. Protected: only at a release point, from its snapshot.
 public sealed class CohortReportService(
-    IDocumentStore store, NpgsqlDataSource database, OutcomeReadModel readModel, OutcomeReadModelStatus status,
-    OutcomeDefinitions definitions, Releases releases)
+    OutcomeReadModel readModel, OutcomeReadModelStatus status,
+    OutcomeDefinitions definitions, Releases releases, Hosting.OutcomesMetrics metrics, Hosting.ReportReads reads)
 {
     private static readonly PerturbationParameters Perturbation = new();
 
     public async Task<ReportAnswer> Run(ReportDefinition definition, ClinicScope scope, ReportAudience audience, string? clinicId,
         long? asOfPosition, CancellationToken cancellationToken)
     {
+        using var activity = Hosting.OutcomesMetrics.Activities.StartActivity("cohort report");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (answer, source) = await Answer(definition, scope, audience, clinicId, asOfPosition, cancellationToken);
+        activity?.SetTag("outcomes.report.source", source);
+        activity?.SetTag("outcomes.report.status", answer.Status);
+        metrics.Reports.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new("tier", audience.Tier.ToString()), new("source", source), new("status", answer.Status),
+            new("database", reads.IsReplica ? "replica" : "primary"));
+        return answer;
+    }
+
+    private async Task<(ReportAnswer Answer, string Source)> Answer(ReportDefinition definition, ClinicScope scope, ReportAudience audience,
+        string? clinicId, long? asOfPosition, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(audience);
         if (audience.Network && clinicId is not null)
-            return ReportAnswer.Refused(400, "clinicId: a network report covers every clinic; leave clinicId out or ask without coverage=network");
+            return (ReportAnswer.Refused(400, "clinicId: a network report covers every clinic; leave clinicId out or ask without coverage=network"), Refused);
         if (!audience.Network && clinicId is not null && !scope.Includes(clinicId))
-            return ReportAnswer.Refused(403, $"clinicId: '{clinicId}' is outside the caller's clinic scope");
+            return (ReportAnswer.Refused(403, $"clinicId: '{clinicId}' is outside the caller's clinic scope"), Refused);
         if (asOfPosition is < 0)
-            return ReportAnswer.Refused(400, "asOfPosition: must be 0 or greater");
+            return (ReportAnswer.Refused(400, "asOfPosition: must be 0 or greater"), Refused);
 
         var clinics = audience.Network ? null : clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
-        if (audience.Tier == DisclosureTier.Protected) return await Protected(definition, clinics, asOfPosition, cancellationToken);
+        if (audience.Tier == DisclosureTier.Protected) return (await Protected(definition, clinics, asOfPosition, cancellationToken), "release");
         PositionedMembers members;
+        string source;
         if (asOfPosition is null && status.IsCurrent)
         {
-            members = await readModel.ReadLatest(clinics, cancellationToken);
+            members = await readModel.ReadLatest(clinics, cancellationToken, reads.Source);
+            source = "read-model";
         }
         else
         {
-            var latest = await LatestPosition(cancellationToken);
-            var position = asOfPosition ?? latest;
-            if (position > latest)
-                return ReportAnswer.Refused(400, $"asOfPosition: must not be beyond the latest position ({latest})");
+            // "Beyond the latest position" is the primary's to say; a replica only decides whether it can answer yet.
+            long position;
+            if (asOfPosition is { } asked)
+            {
+                var latest = await reads.PrimaryPositionAsync(cancellationToken);
+                if (asked > latest)
+                    return (ReportAnswer.Refused(400, $"asOfPosition: must not be beyond the latest position ({latest})"), Refused);
+                var replica = await reads.WaitForPositionAsync(asked, cancellationToken);
+                if (!replica.Reached)
+                    return (NotReplayedYet(asked, replica.Replayed), Refused);
+                position = asked;
+            }
+            else
+            {
+                position = await reads.SourcePositionAsync(cancellationToken);
+            }
             members = await Recompute(position, clinics, cancellationToken);
+            source = "replay";
         }
 
         using (members)
         {
-            return new ReportAnswer(ReportDisclosure.OwnClinics(members.Members, definition,
-                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), 200, null);
+            return (new ReportAnswer(ReportDisclosure.OwnClinics(members.Members, definition,
+                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), 200, null,
+                reads.IsReplica ? members.Position : null), source);
         }
     }
+
+    /// A replica behind the asked position answers neither from its older state nor by silently asking the primary.
+    private static ReportAnswer NotReplayedYet(long asked, long replayed) => new(null, 409,
+        $"asOfPosition: the read replica has replayed up to position {replayed}, not yet {asked}; ask again shortly, or ask as of " +
+        $"{replayed} or earlier", replayed);
+
+    private const string Refused = "refused";
 
     /// The protected tier answers at release points only: the latest release, or the release at asOfPosition.
     private async Task<ReportAnswer> Protected(ReportDefinition definition, IReadOnlyCollection<string>? clinics, long? asOfPosition,
@@ -71,25 +109,26 @@ public sealed class CohortReportService(
             return asOfPosition is { } p
                 ? ReportAnswer.Refused(400, $"asOfPosition: protected figures are answered only at release points (GET /api/v1/releases); {p} is not one")
                 : ReportAnswer.Refused(503, "No release point has been cut yet; protected figures are answered only at release points (GET /api/v1/releases)");
-        using var members = await releases.ReadAsync(release, storeTime, clinics, cancellationToken);
+        // The release is found on the primary (a replica's newest release may be an older one); its snapshot is read
+        // from the replica once the replica has it.
+        var onReplica = await reads.WaitForRowAsync(releases.ReleaseRow, release.Id, cancellationToken);
+        if (!onReplica.Reached)
+            return new ReportAnswer(null, 409, $"The read replica has not yet replayed release {release.Id} (at position " +
+                $"{release.EventStorePosition}; it has replayed up to {onReplica.Replayed}); ask again shortly", onReplica.Replayed);
+        using var members = await releases.ReadAsync(release, storeTime, clinics, cancellationToken, reads.Source);
         var keys = await releases.RecordKeysAsync(cancellationToken);
         var provenance = new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime);
-        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release), 200, null);
+        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release), 200, null,
+            reads.IsReplica ? onReplica.Replayed : null);
     }
-
-    private async Task<long> LatestPosition(CancellationToken cancellationToken)
-    {
-        await using var command = database.CreateCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events");
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private string Schema => store.Options.Events.DatabaseSchemaName;
 
     /// Every course of the clinics from its events up to the position; the store's time at the position is the time
     /// of the last event at or before it.
     private async Task<PositionedMembers> Recompute(long position, IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
+        var (session, connection) = await reads.QuerySessionAsync(cancellationToken);
+        await using var _ = connection;
+        await using var __ = session;
         var events = await session.Events.QueryAllRawEvents()
             .Where(e => e.Sequence <= position)
             .OrderBy(e => e.Sequence)

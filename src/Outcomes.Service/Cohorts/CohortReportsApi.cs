@@ -51,9 +51,14 @@ public static class CohortReportsApi
                 "`disclosure` states the tier and its parameters.")
             .Produces<PublishedCohortReport>()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
+
+    /// Set when a report was read from the streaming replica (ConnectionStrings:OutcomesRead): the event-store position it
+    /// had replayed.
+    public const string ReplicaPositionHeader = "X-Read-Replica-Position";
 
     /// The "coverage" query parameter: the caller's own clinics (default) or the whole network (always protected).
     internal static bool? Coverage(string? value) => value switch
@@ -81,8 +86,11 @@ public static class CohortReportsApi
             return ClinicScope.OutOfScope(clinicId);
         var answer = await reports.Run(definition, scope, ReportAudience.Of(http.User, network, disclosure.Value), clinicId, asOfPosition,
             cancellationToken);
+        if (answer.ReplicaPosition is { } replayed)
+            http.Response.Headers[ReplicaPositionHeader] = replayed.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return answer.Report is { } report
             ? TypedResults.Ok(report)
-            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);
+            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem,
+                extensions: answer.ReplicaPosition is { } r ? new Dictionary<string, object?> { ["replicaPosition"] = r } : null);
     }
 }

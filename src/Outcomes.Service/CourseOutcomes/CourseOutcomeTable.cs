@@ -17,6 +17,15 @@ public sealed record CourseOutcomeRow(string Course, string ClinicId, int Facts,
     public static CourseOutcomeRow From(PatientCourse course, OutcomeDefinitions definitions) =>
         From(new CourseKey(course.ClinicId, course.PatientKey, course.Course), course.ToFacts(), course.FactCount, definitions);
 
+    /// A course just changed by ingestion, with the outcome its batch derived once for every observer.
+    public static CourseOutcomeRow From(Ingestion.ChangedCourse changed, OutcomeDefinitions definitions)
+    {
+        ArgumentNullException.ThrowIfNull(changed);
+        var member = changed.Member(definitions);
+        return new CourseOutcomeRow(changed.Key.ToString(), changed.Key.ClinicId, changed.Course.FactCount,
+            CourseOutcomeCodec.Encode(member.Attributes, member.Outcome), CourseFactsCodec.Encode(changed.Facts));
+    }
+
     public static CourseOutcomeRow From(CourseKey course, CourseFacts facts, int factCount, OutcomeDefinitions definitions)
     {
         var member = CohortMember.From(course, facts, definitions, DateTimeOffset.MaxValue);

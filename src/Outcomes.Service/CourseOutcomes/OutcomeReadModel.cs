@@ -57,10 +57,13 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
     }
 
     /// Reads the members of the given clinics (all when null) and the position they stand at, in one snapshot:
-    /// ingestion writes rows and facts in the same transaction, so the rows are exactly the facts up to it.
-    public async Task<PositionedMembers> ReadLatest(IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken)
+    /// ingestion writes rows and facts in the same transaction, so the rows are exactly the facts up to it. From a
+    /// streaming replica (<paramref name="from"/>) the snapshot is of what it has replayed, which WAL order keeps
+    /// just as consistent: the position stated is the replica's.
+    public async Task<PositionedMembers> ReadLatest(IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken,
+        NpgsqlDataSource? from = null)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var connection = await (from ?? database).OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var (position, storeTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
         await using var rows = new NpgsqlCommand(

@@ -14,7 +14,7 @@ public sealed class OutcomeReadModelWriter(OutcomeReadModel readModel, OutcomeDe
         if (changed.Count == 0) return;
         var rows = new CourseOutcomeRow[changed.Count];
         for (var i = 0; i < rows.Length; i++)
-            rows[i] = CourseOutcomeRow.From(changed[i].Course, definitions);
+            rows[i] = CourseOutcomeRow.From(changed[i], definitions);
         await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { readModel.Table.Upsert(rows, definitions) } };
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
@@ -22,7 +23,8 @@ namespace Outcomes.Service.Dashboard;
 /// dashboard's routes read; the API never accepts it, so no other site can make a browser call the API with it.
 public static class DashboardEndpoints
 {
-    public const string CookieName = "outcomes-dashboard-token";
+    /// The session cookie: an id of a server-side session (Security/DashboardSessions), never a token.
+    public const string CookieName = "outcomes-dashboard-session";
 
     public static bool IsDashboard(PathString path) => path.StartsWithSegments(Pages.Root, StringComparison.Ordinal);
 
@@ -30,19 +32,6 @@ public static class DashboardEndpoints
     {
         services.AddAntiforgery();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, DashboardAuthorizationResults>();
-        services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
-        {
-            jwt.Events ??= new JwtBearerEvents();
-            var received = jwt.Events.OnMessageReceived;
-            jwt.Events.OnMessageReceived = async context =>
-            {
-                await received(context);
-                var request = context.Request;
-                if (context.Token is null && IsDashboard(request.Path) && StringValues.IsNullOrEmpty(request.Headers.Authorization) &&
-                    request.Cookies.TryGetValue(CookieName, out var token) && token.Length > 0)
-                    context.Token = token;
-            };
-        });
         return services;
     }
 
@@ -52,6 +41,7 @@ public static class DashboardEndpoints
         open.MapGet("/dashboard.css", Stylesheet);
         open.MapGet("/sign-in", SignInForm);
         open.MapPost("/sign-in", SignIn);
+        open.MapGet("/sign-in/provider", SignInAtProvider);
         open.MapPost("/sign-out", SignOut);
 
         var pages = app.MapGroup(Pages.Root).RequireAuthorization(AccessPolicies.QualityResearcherOrAdmin).ExcludeFromDescription();
@@ -114,53 +104,90 @@ public static class DashboardEndpoints
         var answer = await reports.Run(definition, scope, audience, clinicId, asOfPosition, cancellationToken);
         if (answer.Report is not { } report)
             return Problem(http, answer.Status, "The report cannot be computed", answer.Problem ?? "");
-        var body = ReportPage.Body(report, ReportPage.ScopeText(definition.Filter, clinicId, scope),
-            http.RequestServices.GetRequiredService<OutcomeDefinitions>());
+        var definitions = http.RequestServices.GetRequiredService<OutcomeDefinitions>();
+        var body = ReportPage.Body(report, ReportPage.ScopeText(definition.Filter, clinicId, scope), definitions) + Downloads(http, definition) +
+            InsightEndpoints.Definitions(definitions);
         return Page(http, 200, definition.Title, editLink is null ? body : editLink + body);
+    }
+
+    /// Links to this report as CSV and JSON (named reports; a built cohort is its own JSON through the API).
+    private static string Downloads(HttpContext http, ReportDefinition definition)
+    {
+        if (!http.Request.Path.StartsWithSegments(Pages.Root + "/reports", StringComparison.Ordinal)) return "";
+        var query = http.Request.QueryString.HasValue ? "&" + http.Request.QueryString.Value![1..] : "";
+        var href = $"{Pages.Root}/reports/{Uri.EscapeDataString(definition.Name)}/download?format=";
+        return $"<p class=\"downloads\">Download this report: <a href=\"{href}csv{Markup.Text(query)}\" download>CSV</a> " +
+               $"<a href=\"{href}json{Markup.Text(query)}\" download>JSON</a></p>";
     }
 
     private static IResult OutOfScope(HttpContext http, string clinicId) =>
         Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
 
-    private static IResult SignInForm(HttpContext http, string? returnUrl, IAntiforgery antiforgery)
+    private static IResult SignInForm(HttpContext http, string? returnUrl, string? failed, string? ended, IAntiforgery antiforgery,
+        IOptions<AuthOptions> auth)
     {
-        // A cookie that did not authenticate this request is one the service no longer accepts.
-        var problem = http.Request.Cookies.ContainsKey(CookieName) && http.User.Identity?.IsAuthenticated != true
-            ? "Your sign-in has expired or is no longer accepted: paste a new token."
-            : null;
-        return new HtmlPage(200, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), problem));
+        // A cookie that did not authenticate this request is a session that ended (idle, expired, or refused at renewal).
+        var problem = failed is not null ? "The sign-in at your identity provider did not succeed: " + failed
+            : ended is not null || (http.Request.Cookies.ContainsKey(CookieName) && http.User.Identity?.IsAuthenticated != true)
+                ? "Your session has ended or is no longer accepted: sign in again."
+                : null;
+        return new HtmlPage(200, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), problem, SignInChoices(auth.Value)));
+    }
+
+    private static SignInChoices SignInChoices(AuthOptions auth) =>
+        new(auth.HasProvider && auth.Provider.HasDashboardClient ? auth.Provider.DisplayName : null, auth.HasSigningKey);
+
+    /// The authorization code flow with PKCE at the clinic's provider; it comes back to the return address.
+    private static IResult SignInAtProvider(string? returnUrl, IOptions<AuthOptions> auth)
+    {
+        if (SignInChoices(auth.Value).Provider is null)
+            return Results.Redirect(Pages.Root + "/sign-in");
+        return Results.Challenge(new AuthenticationProperties { RedirectUri = SafeReturn(returnUrl) ?? Pages.Root }, [AuthSchemes.DashboardProvider]);
     }
 
     private static async Task<IResult> SignIn([Microsoft.AspNetCore.Mvc.FromForm] string token, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl,
-        HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> jwt, IAuthorizationService authorization)
+        HttpContext http, IAntiforgery antiforgery, IOptionsMonitor<JwtBearerOptions> jwt, IAuthorizationService authorization,
+        IOptions<AuthOptions> auth)
     {
+        var choices = SignInChoices(auth.Value);
+        if (!choices.PasteToken)
+            return new HtmlPage(400, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl),
+                "This service takes no pasted tokens: sign in with your identity provider.", choices));
         token = token.Trim();
-        var parameters = jwt.Get(JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
+        var parameters = jwt.Get(AuthSchemes.SharedKey).TokenValidationParameters;
         var result = await new JsonWebTokenHandler { MapInboundClaims = false }.ValidateTokenAsync(token, parameters);
         if (!result.IsValid)
-            return new HtmlPage(400, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), "The token was refused: " + Refusal(result.Exception)));
+            return new HtmlPage(400, Pages.SignIn(FormTokenOf(http, antiforgery), SafeReturn(returnUrl), "The token was refused: " + Refusal(result.Exception), choices));
 
         var caller = new ClaimsPrincipal(result.ClaimsIdentity);
         if (!(await authorization.AuthorizeAsync(caller, AccessPolicies.QualityResearcherOrAdmin)).Succeeded)
             return new HtmlPage(403, Pages.Problem(403, "This token may not read reports",
                 $"Reports need the quality, researcher or admin role; this token has: {RolesOf(caller)}.", null, null));
 
-        http.Response.Cookies.Append(CookieName, token, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Secure = http.Request.IsHttps,
-            Path = Pages.Root,
-            Expires = result.SecurityToken.ValidTo == DateTime.MinValue ? null : new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero),
-            IsEssential = true,
-        });
-        return Results.Redirect(SafeReturn(returnUrl) ?? Pages.Root, permanent: false, preserveMethod: false);
+        // The session ends with the token, or earlier when idle; the token itself stays with the person who pasted it.
+        var properties = new AuthenticationProperties { RedirectUri = SafeReturn(returnUrl) ?? Pages.Root };
+        if (result.SecurityToken.ValidTo != DateTime.MinValue)
+            properties.Items[DashboardSessions.TokenExpiresItem] =
+                new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        properties.Items[DashboardSessions.SourceItem] = DashboardSessions.FromToken;
+        await http.SignInAsync(AuthSchemes.DashboardSession, caller, properties);
+        return Results.Redirect(properties.RedirectUri, permanent: false, preserveMethod: false);
     }
 
-    private static IResult SignOut(IFormCollection form, HttpContext http)
+    /// Ends the session here and, for a provider sign-in, at the provider too (RP-initiated logout), which then sends the
+    /// browser back to the sign-in page.
+    private static async Task<IResult> SignOut(IFormCollection form, HttpContext http)
     {
-        http.Response.Cookies.Delete(CookieName, new CookieOptions { Path = Pages.Root, Secure = http.Request.IsHttps, SameSite = SameSiteMode.Strict, HttpOnly = true });
-        return Results.Redirect(Pages.Root + "/sign-in");
+        var session = await http.AuthenticateAsync(AuthSchemes.DashboardSession);
+        var atProvider = session.Properties?.Items.TryGetValue(DashboardSessions.SourceItem, out var source) == true &&
+            source == DashboardSessions.FromProvider;
+        // The provider's sign-out reads the id token from the session, so it goes first.
+        if (atProvider)
+            await http.SignOutAsync(AuthSchemes.DashboardProvider, new AuthenticationProperties { RedirectUri = Pages.Root + "/sign-in" });
+        await http.SignOutAsync(AuthSchemes.DashboardSession);
+        return http.Items[DashboardSessions.ProviderSignOutItem] is string providerSignOut
+            ? new HtmlPage(200, Pages.SigningOut(providerSignOut))
+            : Results.Redirect(Pages.Root + "/sign-in");
     }
 
     private static IResult Stylesheet(HttpContext http)
@@ -208,8 +235,11 @@ public static class DashboardEndpoints
 }
 
 /// An HTML page with the headers a page of health data needs: not cached, not framed, no script, nothing from elsewhere.
-internal sealed class HtmlPage(int status, string html) : IResult
+internal sealed class HtmlPage(int status, string html) : IResult, IStatusCodeHttpResult
 {
+    /// Read by the access audit's filter: a refused page read nothing.
+    public int? StatusCode => status;
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
@@ -237,7 +267,8 @@ internal sealed class DashboardAuthorizationResults : IAuthorizationMiddlewareRe
         if (authorizeResult.Challenged)
         {
             var back = context.Request.Path + context.Request.QueryString;
-            context.Response.Redirect($"{Pages.Root}/sign-in?returnUrl={Uri.EscapeDataString(back)}");
+            var ended = context.Items.ContainsKey(DashboardSessions.SessionEndedItem) ? "&ended=1" : "";
+            context.Response.Redirect($"{Pages.Root}/sign-in?returnUrl={Uri.EscapeDataString(back)}{ended}");
             return Task.CompletedTask;
         }
         return DashboardEndpoints.Problem(context, 403, "Not allowed",

@@ -8,6 +8,9 @@ internal sealed record FormToken(string FieldName, string Value)
     public string Field => $"<input type=\"hidden\" name=\"{Markup.Text(FieldName)}\" value=\"{Markup.Text(Value)}\">";
 }
 
+/// How a person may sign in: at the clinic's identity provider (its display name), by pasting a token, or both.
+internal sealed record SignInChoices(string? Provider, bool PasteToken);
+
 /// Who is signed in, for the navigation bar: their subject and roles, the clinics they see.
 internal sealed record Viewer(string Subject, string Roles, string Clinics);
 
@@ -24,6 +27,7 @@ internal static class Pages
         page.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
         page.Append($"<title>{Markup.Text(title)} \u00b7 Outcomes</title><link rel=\"stylesheet\" href=\"{StylesheetPath}\"></head><body>");
         page.Append($"<header class=\"site\"><nav><a class=\"brand\" href=\"{Root}\">Outcomes</a> <a href=\"{Root}\">Reports</a> <a href=\"{Root}#cohort\">Build a cohort</a> " +
+                    $"<a href=\"{Root}/trends\">Trends</a> <a href=\"{Root}/compare\">Clinic vs network</a> " +
                     $"<a href=\"{Root}/safety\">Safety worklist</a> <a href=\"{Root}/patients\">Find a course</a>");
         if (viewer is not null && token is not null)
             page.Append($"<span class=\"viewer\">{Markup.Text(viewer.Subject)} ({Markup.Text(viewer.Roles)}; clinics: {Markup.Text(viewer.Clinics)})</span>" +
@@ -32,17 +36,36 @@ internal static class Pages
         return page.ToString();
     }
 
-    public static string SignIn(FormToken token, string? returnUrl, string? problem)
+    public static string SignIn(FormToken token, string? returnUrl, string? problem, SignInChoices choices)
     {
         var body = new StringBuilder("<h1>Sign in</h1>");
         if (problem is not null) body.Append($"<p class=\"problem\" role=\"alert\">{Markup.Text(problem)}</p>");
-        body.Append("<p>Paste an access token (a JWT, as <code>outcomes token</code> issues it) with the quality, researcher or " +
-                    "admin role. It is kept in a cookie that only this dashboard reads, until it expires or you sign out.</p>");
-        body.Append($"<form method=\"post\" action=\"{Root}/sign-in\" class=\"sign-in\">{token.Field}");
-        if (returnUrl is not null) body.Append($"<input type=\"hidden\" name=\"returnUrl\" value=\"{Markup.Text(returnUrl)}\">");
-        body.Append("<label for=\"token\">Access token</label><textarea id=\"token\" name=\"token\" rows=\"6\" required spellcheck=\"false\" " +
-                    "autocomplete=\"off\"></textarea><button type=\"submit\">Sign in</button></form>");
+        if (choices.Provider is { } provider)
+        {
+            var query = returnUrl is null ? "" : "?returnUrl=" + Uri.EscapeDataString(returnUrl);
+            body.Append($"<p><a class=\"sign-in-provider button\" href=\"{Root}/sign-in/provider{Markup.Text(query)}\">Sign in with " +
+                        $"{Markup.Text(provider)}</a></p>");
+        }
+        if (choices.PasteToken)
+        {
+            body.Append("<p>Paste an access token (a JWT, as <code>outcomes token</code> issues it) with the quality, researcher or " +
+                        "admin role. The session it opens ends when the token expires, after a while unused, or when you sign out.</p>");
+            body.Append($"<form method=\"post\" action=\"{Root}/sign-in\" class=\"sign-in\">{token.Field}");
+            if (returnUrl is not null) body.Append($"<input type=\"hidden\" name=\"returnUrl\" value=\"{Markup.Text(returnUrl)}\">");
+            body.Append("<label for=\"token\">Access token</label><textarea id=\"token\" name=\"token\" rows=\"6\" required spellcheck=\"false\" " +
+                        "autocomplete=\"off\"></textarea><button type=\"submit\">Sign in</button></form>");
+        }
         return Layout("Sign in", body.ToString(), null, null);
+    }
+
+    /// Signed out here; the browser goes on to the identity provider to end the session there too.
+    public static string SigningOut(string providerSignOut)
+    {
+        var target = Markup.Text(providerSignOut);
+        return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">" +
+               $"<meta http-equiv=\"refresh\" content=\"0;url={target}\"><title>Signing out \u00b7 Outcomes</title>" +
+               $"<link rel=\"stylesheet\" href=\"{StylesheetPath}\"></head><body><main><h1>Signed out</h1>" +
+               $"<p class=\"signing-out\">Signing you out at your identity provider too\u2026 <a href=\"{target}\">Continue</a></p></main></body></html>";
     }
 
     /// A refusal or a failure, as a page: the status and what to do about it.

@@ -4,6 +4,7 @@ using Marten;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Safety;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Patients;
 using Outcomes.Service.Safety;
 using Outcomes.Service.Security;
@@ -17,15 +18,15 @@ public static class WorkspaceEndpoints
     public static IEndpointRouteBuilder MapWorkspace(this IEndpointRouteBuilder app)
     {
         var pages = app.MapGroup(Pages.Root).RequireAuthorization(AccessPolicies.QualityOrAdmin).ExcludeFromDescription();
-        pages.MapGet("/safety", Worklist);
-        pages.MapPost("/safety/{id:guid}/{action:regex(^(acknowledge|resolve)$)}", FollowUp);
+        pages.MapGet("/safety", Worklist).AuditsCourseAccess(CourseAccessKinds.SafetyWorklist);
+        pages.MapPost("/safety/{id:guid}/{action:regex(^(acknowledge|resolve)$)}", FollowUp).AuditsCourseAccess(CourseAccessKinds.SignalFollowUp);
         pages.MapGet("/patients", Find);
-        pages.MapGet("/patients/{clinicId}/{patientKey}", Timeline);
+        pages.MapGet("/patients/{clinicId}/{patientKey}", Timeline).AuditsCourseAccess(CourseAccessKinds.PatientTimeline);
         return app;
     }
 
     private static async Task<IResult> Worklist(string? clinicId, string? status, HttpContext http, ClinicScope scope, SafetySignals signals,
-        CancellationToken ct)
+        CourseReads reads, CancellationToken ct)
     {
         if (clinicId is not null && !scope.Includes(clinicId))
             return DashboardEndpoints.Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
@@ -35,17 +36,19 @@ public static class WorkspaceEndpoints
             return DashboardEndpoints.Problem(http, 400, "Unknown status", $"status: must be open, acknowledged or resolved, got '{status}'.");
         var clinics = clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics.ToArray();
         var rows = await signals.List(clinics, wanted, null, ct);
+        reads.Clinics(clinics ?? rows.Select(r => r.ClinicId));
         var token = DashboardEndpoints.FormTokenOf(http, http.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>());
         return DashboardEndpoints.Page(http, 200, "Safety worklist", WorkspacePages.Worklist(rows, clinicId, status, scope, token));
     }
 
     private static async Task<IResult> FollowUp(Guid id, string action, [Microsoft.AspNetCore.Mvc.FromForm] string? reason,
-        [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl, HttpContext http, SafetySignals signals, CancellationToken ct)
+        [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl, HttpContext http, SafetySignals signals, CourseReads reads, CancellationToken ct)
     {
-        var (_, violation, missing) = await signals.FollowUp(id, ClinicScope.Of(http.User), Caller.Of(http.User), action == "acknowledge", reason, ct);
+        var (row, violation, missing) = await signals.FollowUp(id, ClinicScope.Of(http.User), Caller.Of(http.User), action == "acknowledge", reason, ct);
         if (missing) return DashboardEndpoints.Problem(http, 404, "No such signal", "There is no such signal among your clinics.");
         if (violation is not null)
             return DashboardEndpoints.Problem(http, violation.Conflict ? 409 : 400, "The follow-up was not recorded", $"{violation.Field}: {violation.Rule}.");
+        reads.Course(SafetySignalStore.CourseOf(row!));
         return Results.Redirect(DashboardEndpoints.SafeReturn(returnUrl) ?? Pages.Root + "/safety", permanent: false, preserveMethod: false);
     }
 

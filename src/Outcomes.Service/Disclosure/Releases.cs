@@ -47,6 +47,8 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
         courses.AddColumn<string>("course_key").AsPrimaryKey();
         courses.AddColumn<string>("clinic_id").NotNull();
         courses.AddColumn("outcome", "bytea").NotNull();
+        // The course's facts as the read model held them at the release: research exports of the release read them.
+        courses.AddColumn("course_facts", "bytea");
 
         var secret = new Table(new PostgresqlObjectName(schema, SecretTable, SchemaUtils.IdentifierUsage.General));
         secret.AddColumn<int>("id").AsPrimaryKey();
@@ -97,10 +99,12 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
     }
 
     /// The members of a release, of the given clinics (all when null).
+    /// From a streaming replica (<paramref name="from"/>) once it has replayed the release (ReportReads.WaitForRowAsync
+    /// with <see cref="ReleaseRow"/>).
     public async Task<PositionedMembers> ReadAsync(ReleasePoint release, DateTimeOffset storeTime, IReadOnlyCollection<string>? clinics,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, NpgsqlDataSource? from = null)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var connection = await (from ?? database).OpenConnectionAsync(cancellationToken);
         await using var rows = new NpgsqlCommand(
             $"select course_key, outcome from {Schema}.{CoursesTable} where release_id = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
             connection);
@@ -108,6 +112,9 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
         if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
         return await readModel.ReadRows(rows, release.EventStorePosition, storeTime, cancellationToken);
     }
+
+    /// A query that finds release $1 once its snapshot is stored (the release row commits with its courses).
+    public string ReleaseRow => $"select id from {Schema}.{ReleasesTable} where id = $1 and not dropped";
 
     /// Cuts a release now: the read model's rows at the latest position, in one snapshot. Keeps the snapshots of the
     /// newest KeepReleases releases and drops the rest.
@@ -128,8 +135,8 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
                 select coalesce(max(id), 0) + 1, $1, $2, $3, $4, (select count(*) from {table} where definitions = $4)
                 from {Schema}.{ReleasesTable}
                 returning id, courses)
-            insert into {Schema}.{CoursesTable} (release_id, course_key, clinic_id, outcome)
-            select release.id, o.course_key, o.clinic_id, o.outcome from {table} o, release where o.definitions = $4
+            insert into {Schema}.{CoursesTable} (release_id, course_key, clinic_id, outcome, course_facts)
+            select release.id, o.course_key, o.clinic_id, o.outcome, o.course_facts from {table} o, release where o.definitions = $4
             """, connection, transaction);
         cut.Parameters.Add(new NpgsqlParameter { Value = position });
         cut.Parameters.Add(new NpgsqlParameter { Value = storeTime });

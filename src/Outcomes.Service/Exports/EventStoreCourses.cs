@@ -13,7 +13,10 @@ namespace Outcomes.Service.Exports;
 /// (a re-export from a manifest), from the stored facts of the courses nothing has been stored for since, and the
 /// events up to the position of the others; at an older one, from Marten's event table alone. Every way gives the same
 /// courses with the same facts, so an export's bytes do not depend on which was read.
-public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus)
+/// With a streaming replica configured (ConnectionStrings:OutcomesRead) the courses are read from it, as reports are
+/// (Hosting.ReportReads): a position it has not replayed yet is waited for briefly, then refused with its position.
+public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus,
+    Hosting.ReportReads? reads = null)
 {
     private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded)];
 
@@ -23,22 +26,29 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
 
     private string Schema => store.Options.Events.DatabaseSchemaName;
 
-    private NpgsqlConnection Connect() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
+    private NpgsqlConnection Connect() => FromReplica ? reads!.Source.CreateConnection() : Primary();
 
-    /// The event store's latest position (a manifest may not name one beyond it).
+    private NpgsqlConnection Primary() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
+
+    /// The event store's latest position on the primary (a manifest may not name one beyond it).
     public async Task<long> LatestPositionAsync(CancellationToken cancellationToken)
     {
-        await using var connection = Connect();
+        await using var connection = Primary();
         await connection.OpenAsync(cancellationToken);
         await using var latest = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
         return (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    /// Whether courses are read from a streaming replica (then a new export stands at the position it had replayed).
+    public bool FromReplica => reads?.IsReplica == true;
 
     /// Opens the courses of the clinics at the position (the latest when null or beyond it) and the store's time there:
     /// the timestamp of the last event at or before it by sequence, as CohortReportService takes it, so that an export
     /// and a report at one position are built from identical members. Dispose when read.
     public async Task<ExportCourses> OpenAsync(IReadOnlyCollection<string> clinics, long? position, CancellationToken cancellationToken)
     {
+        if (position is { } asked && FromReplica && await reads!.WaitForPositionAsync(asked, cancellationToken) is { Reached: false } lag)
+            throw new ReplicaBehindException(asked, lag.Replayed);
         var connection = Connect();
         try
         {
@@ -62,6 +72,51 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
                     StoredThenReplayedAsync(connection, transaction, clinics, at, changed, cancellationToken), connection);
             }
             return new ExportCourses(at, asOf, CourseSource.Events, ReplayAllAsync(connection, transaction, clinics, at, cancellationToken), connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// The courses of a release: from its snapshot's stored facts (Releases.CutAsync copies them with the outcomes, in
+    /// the snapshot of its position), so an export of a release reads as fast however many events came after it; from
+    /// the store at the release's position (OpenAsync) when the snapshot was dropped (Disclosure:KeepReleases), was cut
+    /// before snapshots kept facts, or is not this position's.
+    public async Task<ExportCourses> OpenReleaseAsync(int releaseId, IReadOnlyCollection<string> clinics, long position,
+        CancellationToken cancellationToken)
+    {
+        var connection = Connect();
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            await using (var usable = new NpgsqlCommand(
+                $"select count(*) filter (where c.course_facts is null), count(*) from {Schema}.{Disclosure.Releases.ReleasesTable} r " +
+                $"join {Schema}.{Disclosure.Releases.CoursesTable} c on c.release_id = r.id where r.id = $1 and r.position = $2 and not r.dropped",
+                connection, transaction))
+            {
+                usable.Parameters.Add(new NpgsqlParameter { Value = releaseId });
+                usable.Parameters.Add(new NpgsqlParameter { Value = position });
+                await using var reader = await usable.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                var (missing, rows) = (reader.GetInt64(0), reader.GetInt64(1));
+                if (!PreferReadModel || rows == 0 || missing > 0)
+                {
+                    await reader.DisposeAsync();
+                    await connection.DisposeAsync();
+                    return await OpenAsync(clinics, position, cancellationToken);
+                }
+            }
+            var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
+            var asOf = position == latest ? latestTime : await TimeAtAsync(connection, transaction, position, cancellationToken);
+            var command = new NpgsqlCommand(
+                $"select course_key, course_facts from {Schema}.{Disclosure.Releases.CoursesTable} where release_id = $1 and clinic_id = any($2)",
+                connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = releaseId });
+            command.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+            return new ExportCourses(position, asOf, CourseSource.ReleaseSnapshot, DecodeAsync(command, null, cancellationToken), connection);
         }
         catch
         {
@@ -108,10 +163,19 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         IReadOnlyCollection<string> clinics, HashSet<string>? setAside, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (clinics.Count == 0) yield break;
-        var context = new CourseOutcomeCodec.DecodeContext();
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             $"select course_key, course_facts from {readModel.Table.QualifiedName} where clinic_id = any($1)", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+        await foreach (var course in DecodeAsync(command, setAside, cancellationToken))
+            yield return course;
+    }
+
+    /// Rows of (course key, stored facts) decoded one at a time, except the courses set aside.
+    private static async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> DecodeAsync(NpgsqlCommand command, HashSet<string>? setAside,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var owned = command;
+        var context = new CourseOutcomeCodec.DecodeContext();
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
         var buffer = new byte[1024];
         while (await reader.ReadAsync(cancellationToken))
@@ -206,10 +270,12 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
     }
 }
 
-/// Where an export's courses were read from: the read model's stored facts (at the latest position), those and the
-/// events of the courses changed since (a recent earlier position), or the events alone.
+/// Where an export's courses were read from: a release's snapshot of the stored facts, the read model's stored facts
+/// (at the latest position), those and the events of the courses changed since (a recent earlier position), or the
+/// events alone.
 public enum CourseSource
 {
+    ReleaseSnapshot,
     StoredFacts,
     StoredFactsAndEvents,
     Events,
@@ -230,4 +296,11 @@ public sealed class ExportCourses(long position, DateTimeOffset asOf, CourseSour
         // The snapshot only read: ending it by closing the connection rolls nothing back that matters.
         await connection.DisposeAsync();
     }
+}
+
+/// A replica asked for a position it has not replayed yet (after the bounded wait): answered 409, never from an older state.
+public sealed class ReplicaBehindException(long asked, long replayed)
+    : Exception($"the read replica has replayed up to position {replayed}, not yet {asked}; ask again shortly")
+{
+    public long Replayed { get; } = replayed;
 }

@@ -7,27 +7,36 @@ using Outcomes.Domain.Outcomes;
 
 namespace Outcomes.Service.Exports;
 
-/// What to export: the cohort (a named report's filter and window, or an ad-hoc filter), the format, and either a
-/// new seed and the latest position or, to reproduce, those of a manifest.
+/// What to export: the cohort (a named report's filter and window, or an ad-hoc filter), the format, the release it is
+/// a subset of (its point, seed and anonymisation parameters), the caller's clinics and every clinic of the release.
 public sealed record ExportPlan(
     ReportDefinition? Report,
     CohortFilter Filter,
     OutcomeDefinitions Definitions,
     int InductionWindowDays,
     string Format,
-    long? Position,
+    ExportRelease Release,
     byte[] Seed,
-    int K,
+    ReleaseParameters Parameters,
+    double RiskThreshold,
     bool ClinicIds,
-    IReadOnlyList<string> Clinics);
+    IReadOnlyList<string> Clinics,
+    IReadOnlyList<string> ReleaseClinics)
+{
+    /// The caller's scope as its token names it (["*"] for every clinic, which Clinics lists as they are now): the
+    /// manifest's scope fingerprint, so a re-export by the same caller matches even after new clinics join.
+    public IReadOnlyList<string> Scope { get; init; } = Clinics;
+}
 
 /// The archive written, its manifest, and its size and hash.
 public sealed record ExportOutcome(ExportManifest Manifest, string ArchivePath, long ArchiveBytes, string ArchiveSha256);
 
-/// Builds an export archive in two passes. Pass one reads each course's facts once (EventStoreCourses), derives it,
-/// keeps the included ones' attributes (eight bytes each) and spools their rows; k-anonymity is planned over the
-/// attributes; pass two replays the rows in subject-id order into CSV or Parquet inside one zip with fixed entry
-/// times. Memory holds one course, one Parquet row group and a few dozen bytes per subject.
+/// Builds an export archive in two passes. Pass one reads every course of the release (every clinic) once at the
+/// release's position (EventStoreCourses), keeps each one's quasi-identifiers (eight bytes) and spools the rows of the
+/// caller's clinics' courses; the release's whole population is anonymised (Release.Anonymise: deterministic, so every
+/// export of the release computes the same table); the filter then selects on released values only; pass two replays
+/// the selected rows in subject-id order into CSV or Parquet inside one zip with fixed entry times. Memory holds one
+/// course, one Parquet row group and a few dozen bytes per course of the release.
 public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions options)
 {
     public const string Csv = "csv";
@@ -39,7 +48,7 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
     private struct Subject
     {
         public ulong Id;
-        public SubjectAttributes Attributes;
+        public int Population;
         public long SubjectsAt, AssessmentsAt, SessionsAt;
         public int SubjectsLength, AssessmentsLength, SessionsLength;
     }
@@ -50,18 +59,20 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
     public async Task<ExportOutcome> BuildAsync(ExportPlan plan, CancellationToken cancellationToken)
     {
         var folder = options.TempFolder ?? Path.GetTempPath();
-        var clinics = plan.Clinics.Where(c => plan.Filter.Clinic is null || plan.Filter.Clinic.Contains(c))
-            .Distinct().Order(StringComparer.Ordinal).ToArray();
-        var source = await courses.OpenAsync(clinics, plan.Position, cancellationToken);
+        var clinics = plan.ReleaseClinics.Concat(plan.Clinics).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var inScope = new HashSet<string>(plan.Clinics, StringComparer.Ordinal);
+        var filter = new ReleasedFilter(plan.Filter);
+        var source = await courses.OpenReleaseAsync(plan.Release.Id, clinics, plan.Release.EventStorePosition, cancellationToken);
         var (position, asOf) = (source.Position, source.AsOf);
-        var scope = new ExportScope(plan.Filter, plan.Definitions, asOf, plan.InductionWindowDays);
+        var scope = new ExportScope(CohortFilter.All, plan.Definitions, asOf, plan.InductionWindowDays);
         using var keys = new ExportKeys(options.Key(), plan.Seed);
         using var subjectsSpool = new ExportSpool(folder);
         using var assessmentsSpool = new ExportSpool(folder);
         using var sessionsSpool = new ExportSpool(folder);
 
         var subjects = new List<Subject>();
-        var attributes = new List<SubjectAttributes>();
+        var population = new List<SubjectAttributes>();
+        var suppressibleInScope = new List<int>();
         var clinicsSeen = new bool[clinics.Length];
         var clinicIndex = clinics.Select((clinic, i) => (clinic, i)).ToDictionary(x => x.clinic, x => (short)x.i, StringComparer.Ordinal);
         long read = 0;
@@ -69,7 +80,7 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
         await using (source)
         {
             // Pass one's order (the read model's storage order or the stream order) only lays out the spools: pass two
-            // writes in subject-id order whatever it is.
+            // writes in subject-id order whatever it is, and the plan depends only on the multiset of attributes.
             await foreach (var (key, facts) in source.Courses.WithCancellation(cancellationToken))
             {
                 if (++read % 10_000 == 0) Progress?.Invoke("courses read", read);
@@ -77,27 +88,42 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
                 if (!course.Included) continue;
                 var c = clinicIndex[key.ClinicId];
                 clinicsSeen[c] = true;
-                var subject = new Subject { Id = keys.SubjectKey(key), Attributes = course.Attributes(c) };
+                population.Add(course.Attributes(c));
+                if (!inScope.Contains(key.ClinicId)) continue;
+                suppressibleInScope.Add(population.Count - 1);
+                if (!filter.MatchesAnalysisVariables(course.Member)) continue;
+                var jitter = course.Jitter(keys.JitterKey(key));
+                var subject = new Subject { Id = keys.SubjectKey(key), Population = population.Count - 1 };
                 subject.SubjectsAt = subjectsSpool.Position;
                 course.WriteSubject(subjectsSpool, NoPrefix);
                 subject.SubjectsLength = (int)(subjectsSpool.Position - subject.SubjectsAt);
                 subject.AssessmentsAt = assessmentsSpool.Position;
-                course.WriteAssessments(assessmentsSpool, NoPrefix);
+                course.WriteAssessments(assessmentsSpool, NoPrefix, jitter);
                 subject.AssessmentsLength = (int)(assessmentsSpool.Position - subject.AssessmentsAt);
                 subject.SessionsAt = sessionsSpool.Position;
-                course.WriteSessions(sessionsSpool, NoPrefix);
+                course.WriteSessions(sessionsSpool, NoPrefix, jitter);
                 subject.SessionsLength = (int)(sessionsSpool.Position - subject.SessionsAt);
                 subjects.Add(subject);
-                attributes.Add(subject.Attributes);
             }
         }
         subjectsSpool.Flush();
         assessmentsSpool.Flush();
         sessionsSpool.Flush();
 
-        var release = Release.KAnonymise(attributes, plan.K);
-        var order = Enumerable.Range(0, subjects.Count).Where(i => release.Levels[i] != Release.Suppressed)
+        var release = Release.Anonymise(population, plan.Parameters);
+        var released = new SubjectAttributes[subjects.Count];
+        for (var i = 0; i < subjects.Count; i++)
+            if (release.Levels[subjects[i].Population] != Release.Suppressed)
+                released[i] = release.Released(population[subjects[i].Population], subjects[i].Population);
+        var order = Enumerable.Range(0, subjects.Count)
+            .Where(i => release.Levels[subjects[i].Population] != Release.Suppressed
+                        && filter.MatchesReleased(clinics[released[i].Clinic], released[i]))
             .OrderBy(i => subjects[i].Id).ToArray();
+        var exported = order.Select(i => (Fine: population[subjects[i].Population], Released: released[i])).ToArray();
+        var deidentification = new Deidentification(plan.Parameters.K, plan.Parameters.GeneralisationOrder,
+            ReleaseDeidentification.Of(release, population, plan.RiskThreshold),
+            new ExportDeidentification(order.Length, exported.Count(s => s.Fine != s.Released), ReleaseDeidentification.Columns(exported),
+                suppressibleInScope.Count(i => release.Levels[i] == Release.Suppressed), DayJitter.MaxDays));
         var codes = keys.ClinicCodes(clinics.Where((_, i) => clinicsSeen[i]));
         var clinicLabels = clinics.Select(c => plan.ClinicIds ? c : codes.GetValueOrDefault(c, "")).ToArray();
         var extension = plan.Format == Parquet ? "parquet" : "csv";
@@ -119,20 +145,20 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
                         foreach (var i in order)
                         {
                             var s = subjects[i];
-                            var level = release.Levels[i];
+                            var values = released[i];
                             var id = ExportKeys.SubjectId(s.Id);
-                            var label = clinicLabels[s.Attributes.Clinic];
+                            var label = clinicLabels[values.Clinic];
                             Action<IRowWriter> prefix = dataset.HasAttributes
                                 ? row =>
                                 {
                                     row.Text(id);
-                                    Release.WriteAttributes(row, s.Attributes, level, label);
+                                    Release.WriteAttributes(row, values, label);
                                 }
                                 : row => row.Text(id);
                             var (at, length) = dataset == ExportDatasets.Subjects ? (s.SubjectsAt, s.SubjectsLength)
                                 : dataset == ExportDatasets.Assessments ? (s.AssessmentsAt, s.AssessmentsLength)
                                 : (s.SessionsAt, s.SessionsLength);
-                            spool.Replay(at, length, writer, prefix, dataset, Release.ModalityWithheld(s.Attributes, level), ref scratch);
+                            spool.Replay(at, length, writer, prefix, dataset, Release.ModalityWithheld(values), ref scratch);
                             if (++written % 10_000 == 0) Progress?.Invoke($"{dataset.Name} subjects written", written);
                         }
                         await Task.CompletedTask;
@@ -148,13 +174,14 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
                     Filter = plan.Filter,
                     Definitions = plan.Definitions,
                     DefinitionsFingerprint = plan.Definitions.Fingerprint(),
+                    Release = plan.Release,
                     EventStorePosition = position,
                     AsOf = asOf,
                     InductionWindowDays = plan.InductionWindowDays,
                     Seed = Convert.ToHexStringLower(plan.Seed),
                     ClinicIdentifiers = plan.ClinicIds ? ExportManifest.Ids : ExportManifest.Codes,
-                    ScopeFingerprint = ScopeFingerprint(plan.Clinics),
-                    Deidentification = new Deidentification(plan.K, release.Generalisations, release.SuppressedSubjects, order.Length),
+                    ScopeFingerprint = ScopeFingerprint(plan.Scope),
+                    Deidentification = deidentification,
                     Files = files,
                 };
                 files = [.. files, new ExportFile("manifest.json", null, await WriteTextAsync(zip, "manifest.json", manifest.ToJson()))];

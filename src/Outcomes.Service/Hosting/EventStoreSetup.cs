@@ -34,7 +34,8 @@ public static class EventStoreSetup
 
             options.Projections.Add<PatientCourseProjection>(ProjectionLifecycle.Inline);
             options.Schema.For<PatientCourse>().Index(c => c.ClinicId);
-            options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!);
+            options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!).Index(r => r.Quota).Index(r => r.Uploader!);
+            options.Storage.ExtendedSchemaObjects.Add(new RejectionTallyTable(options.DatabaseSchemaName).Definition());
             options.Storage.ExtendedSchemaObjects.Add(new CourseOutcomeTable(options.DatabaseSchemaName).Definition());
             options.Storage.ExtendedSchemaObjects.AddRange(Disclosure.Releases.Tables(options.DatabaseSchemaName));
             options.Storage.ExtendedSchemaObjects.Add(new Safety.SafetySignalStore(options.DatabaseSchemaName).Definition());

@@ -21,6 +21,14 @@ public static class HealthSetup
         {
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = HealthReportWriter.Write,
+            // MassTransit reports a bus that lost its broker as Degraded, which ASP.NET Core answers with 200: an
+            // orchestrator would keep sending traffic to an instance that can ingest nothing. Not ready is 503.
+            ResultStatusCodes =
+            {
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
         }).AllowAnonymous();
         return app;
     }

@@ -18,7 +18,11 @@ public static class MessagingSetup
         services.AddTransient<BulkUpload>();
         services.AddHostedService(sp => sp.GetRequiredService<CourseAppender>());
         services.AddSingleton<RejectionLog>();
+        services.AddSingleton<ClinicEventIngestion>();
         services.AddSingleton(TimeProvider.System);
+        // Before the bus's own hosted service: the queues' type is checked and the error queues exist first.
+        services.AddHostedService<QueueTopology.Check>();
+        var broker = BrokerNodes.Parse(rabbitMq);
 
         services.AddMassTransit(bus =>
         {
@@ -30,10 +34,27 @@ public static class MessagingSetup
             bus.UsingRabbitMq((context, cfg) =>
             {
                 var ingestion = context.GetRequiredService<IOptions<IngestionOptions>>().Value;
-                cfg.Host(new Uri(rabbitMq));
+                // Several comma-separated URIs are the nodes of one cluster: connect to the first that answers, and
+                // reconnect to another when it goes.
+                cfg.Host(broker.First, host =>
+                {
+                    if (broker.IsCluster)
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var (nodeHost, port) in broker.Nodes) cluster.Node($"{nodeHost}:{port}");
+                        });
+                });
                 // Plain JSON (content type application/json, or none) is read as any message type: the
                 // ingestion consumer reads the body itself. The MassTransit envelope keeps its own content type.
-                cfg.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+                cfg.AddDeserializer(new TolerantRawJson(), isDefault: true);
+                // Refused bodies may hold what should never have been sent; the error queue keeps them for a
+                // stated time only (x-message-ttl), long enough for an integration engineer to look.
+                cfg.SendTopology.ConfigureErrorSettings = error =>
+                {
+                    error.SetQueueArgument("x-message-ttl", (long)ingestion.ErrorQueueRetention.TotalMilliseconds);
+                    QueueTopology.ForErrorQueue(error);
+                };
+                cfg.SendTopology.ConfigureDeadLetterSettings = QueueTopology.ForErrorQueue;
                 cfg.ConnectReceiveObserver(new UnreadableMessageObserver(context.GetRequiredService<RejectionLog>()));
 
                 cfg.ReceiveEndpoint(ingestion.Queue, endpoint =>
@@ -48,12 +69,20 @@ public static class MessagingSetup
                         binding.RoutingKey = "#";
                     });
                     ConfigureIngestion(endpoint, ingestion);
+                    QueueTopology.Apply(endpoint, ingestion, ingestion.Queue);
                     endpoint.ConfigureConsumer<ClinicEventConsumer>(context);
                 });
 
                 cfg.ReceiveEndpoint(ingestion.EnvelopeQueue, endpoint =>
                 {
+                    // The consumer takes JsonObject (any envelope), so the contract's type exchanges are bound by hand.
+                    endpoint.ConfigureConsumeTopology = false;
+                    endpoint.Bind<PatientEnrolled>();
+                    endpoint.Bind<TreatmentSessionGiven>();
+                    endpoint.Bind<Phq9Completed>();
+                    endpoint.Bind<CourseEnded>();
                     ConfigureIngestion(endpoint, ingestion);
+                    QueueTopology.Apply(endpoint, ingestion, ingestion.EnvelopeQueue);
                     endpoint.ConfigureConsumer<ClinicEnvelopeConsumer>(context);
                 });
             });
@@ -74,8 +103,11 @@ public static class MessagingSetup
         endpoint.PrefetchCount = ingestion.PrefetchCount;
         endpoint.ConcurrentMessageLimit = ingestion.PrefetchCount;
         endpoint.PublishFaults = false;
+        FaultHeaders.Configure(endpoint);
         endpoint.UseMessageRetry(retry =>
         {
+            // A refusal is permanent: to the error queue on the first delivery, never retried. The consumers turn
+            // every problem of the message itself into this exception, so what is retried is the append alone.
             retry.Ignore<ClinicEventRejectedException>();
             // Outages of the database are retried for minutes before a valid message is parked in the error queue.
             retry.Exponential(12, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));

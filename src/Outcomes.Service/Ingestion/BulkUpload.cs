@@ -9,8 +9,9 @@ namespace Outcomes.Service.Ingestion;
 /// What a bulk upload did: every line is stored, a duplicate of a stored fact, or rejected.
 /// <param name="Lines">Lines read, blank lines not counted.</param>
 /// <param name="Rejections">The first rejections, in line order (all of them are in the rejection log).</param>
+/// <param name="RejectedByRule">Every refused line counted by "field: rule" (values from the lines taken out).</param>
 public sealed record BulkUploadSummary(Guid UploadId, long Lines, long Stored, long Duplicates, long Rejected,
-    IReadOnlyList<BulkLineRejection> Rejections, double ElapsedSeconds);
+    IReadOnlyList<BulkLineRejection> Rejections, double ElapsedSeconds, IReadOnlyDictionary<string, long>? RejectedByRule = null);
 
 /// A refused line: where it is, and the field and rule it breaks.
 public sealed record BulkLineRejection(long Line, string MessageType, Guid? EventId, string Field, string Rule);
@@ -27,12 +28,13 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
     private sealed class Chunk
     {
         public List<PendingFact> Facts { get; } = [];
+        public List<long> FactLines { get; } = [];
         public List<(Rejection Rejection, RejectionSource Source)> Rejections { get; } = [];
     }
 
     /// Reads the body to its end. A client that sends a large file in parts passes one upload id for all of them and
     /// each part's first line number in the file, so that rejections name the file's lines under one upload.
-    public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, Guid? partOf, long firstLine,
+    public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, string uploader, Guid? partOf, long firstLine,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
@@ -40,7 +42,32 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
         var started = clock.GetTimestamp();
         var batchSize = options.Value.BulkBatch;
         var listed = new List<BulkLineRejection>();
+        var byRule = new Dictionary<string, long>(StringComparer.Ordinal);
+        var gate = new Lock();
+        var allowance = rejectionLog.UploadAllowance;
         long lines = 0, rejected = 0, stored = 0, duplicates = 0;
+
+        // Called by the reading side and, for reused event ids, by the writing side.
+        void Count(long line, Rejection rejection)
+        {
+            lock (gate)
+            {
+                rejected++;
+                var rule = $"{RejectionTallyTable.FieldOf(rejection.Field, rejection.Rule)}: {RejectionTallyTable.RuleOf(rejection.Rule)}";
+                // Bounded like the tallies: the shapes of mistakes, not the lines' values.
+                if (byRule.Count < 1000 || byRule.ContainsKey(rule))
+                    byRule[rule] = byRule.GetValueOrDefault(rule) + 1;
+                if (listed.Count < ListedRejections)
+                    listed.Add(new BulkLineRejection(line, rejection.MessageType, rejection.EventId, rejection.Field, rejection.Rule));
+            }
+        }
+
+        async Task Record(List<(Rejection Rejection, RejectionSource Source)> refused)
+        {
+            var keep = Math.Min(allowance, refused.Count);
+            allowance -= keep;
+            await rejectionLog.RecordMany(refused, keep, CancellationToken.None).ConfigureAwait(false);
+        }
 
         // Parsing the next batch overlaps writing the previous one; capacity 1 keeps memory bounded.
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
@@ -51,12 +78,20 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                 await foreach (var chunk in chunks.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     // Rejections first: a failed append then still leaves every refused line recorded.
-                    await rejectionLog.RecordMany(chunk.Rejections, CancellationToken.None).ConfigureAwait(false);
+                    await Record(chunk.Rejections).ConfigureAwait(false);
                     if (chunk.Facts.Count == 0) continue;
                     var outcomes = await writer.Append(chunk.Facts).ConfigureAwait(false);
-                    var added = outcomes.Count(o => o == AppendOutcome.Stored);
-                    stored += added;
-                    duplicates += outcomes.Length - added;
+                    stored += outcomes.Count(o => o == AppendOutcome.Stored);
+                    duplicates += outcomes.Count(o => o == AppendOutcome.Duplicate);
+                    var reused = new List<(Rejection Rejection, RejectionSource Source)>();
+                    for (var i = 0; i < outcomes.Length; i++)
+                    {
+                        if (outcomes[i] != AppendOutcome.Conflict) continue;
+                        var rejection = ClinicEventReader.EventIdReused(chunk.Facts[i].Fact);
+                        Count(chunk.FactLines[i], rejection);
+                        reused.Add((rejection, RejectionSource.BulkLine(uploadId, chunk.FactLines[i], uploader)));
+                    }
+                    await Record(reused).ConfigureAwait(false);
                 }
             }
             catch (Exception ex)
@@ -70,17 +105,27 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
         var current = new Chunk();
         try
         {
+            // A line without a valid clinic is kept under the uploader's clinic when its token names one, so that the
+            // uploader lists it like any other; otherwise under the uploader alone (listed with ?uploadId=).
+            var ownClinic = !scope.AllClinics && scope.Clinics.Count == 1 ? scope.Clinics.First() : null;
+
             void Reject(long line, Rejection rejection)
             {
-                rejected++;
-                current.Rejections.Add((rejection, RejectionSource.BulkLine(uploadId, line)));
-                if (listed.Count < ListedRejections)
-                    listed.Add(new BulkLineRejection(line, rejection.MessageType, rejection.EventId, rejection.Field, rejection.Rule));
+                if (rejection.ClinicId is null && ownClinic is not null)
+                    rejection = rejection with { ClinicId = ownClinic };
+                Count(line, rejection);
+                current.Rejections.Add((rejection, RejectionSource.BulkLine(uploadId, line, uploader)));
             }
 
             void Take(long line, ReadOnlySpan<byte> text)
             {
                 lines++;
+                // One bad line is that line's rejection, never the upload's end.
+                if (!System.Text.Unicode.Utf8.IsValid(text))
+                {
+                    Reject(line, new Rejection("", null, null, "line", ClinicEventReader.BodyNotUtf8));
+                    return;
+                }
                 var parsed = BulkLine.Parse(text);
                 if (parsed.Violation is { } broken)
                 {
@@ -95,8 +140,13 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                     // clinic's users must not see another clinic's upload.
                     Reject(line, new Rejection(fact.MessageType, fact.EventId, scope.Clinics.Count == 1 ? scope.Clinics.First() : null,
                         "clinicId", "is not among the clinics of the uploader's token"));
+                else if (ClinicEventReader.CheckMetadata(fact, "correlationId", parsed.CorrelationId, "causationId", null) is { } metadataRule)
+                    Reject(line, metadataRule);
                 else
+                {
                     current.Facts.Add(new PendingFact(fact, new FactMetadata(parsed.CorrelationId, null, RejectionSource.Bulk)));
+                    current.FactLines.Add(line);
+                }
             }
 
             async ValueTask Flush()
@@ -159,8 +209,8 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
             await writing.ConfigureAwait(false);
         }
 
-        var summary = new BulkUploadSummary(uploadId, lines, stored, duplicates, rejected, listed,
-            clock.GetElapsedTime(started).TotalSeconds);
+        var summary = new BulkUploadSummary(uploadId, lines, stored, duplicates, rejected, listed.OrderBy(r => r.Line).ToList(),
+            clock.GetElapsedTime(started).TotalSeconds, byRule);
         logger.LogInformation("Bulk upload {UploadId}: {Lines} lines, {Stored} stored, {Duplicates} duplicates, {Rejected} rejected in {Seconds:F1} s",
             uploadId, lines, stored, duplicates, rejected, summary.ElapsedSeconds);
         return summary;

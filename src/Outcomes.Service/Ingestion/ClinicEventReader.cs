@@ -21,25 +21,51 @@ public static class ClinicEventReader
     /// Clocks at clinics drift; anything further ahead than this is a bad timestamp, not skew.
     public static readonly TimeSpan AllowedClockSkew = TimeSpan.FromMinutes(5);
     public static readonly DateTimeOffset EarliestFact = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    public const int MaxCourse = 99;
-    public const int MaxPriorFailedTrials = 30;
-    public const decimal MaxDoseMilligrams = 1000m;
-    public const decimal MaxDoseMilligramsPerKilogram = 5m;
+    public const int MaxCourse = WireContract.MaxCourse;
+    public const int MaxPriorFailedTrials = WireContract.MaxPriorFailedTrials;
+    public const decimal MaxDoseMilligrams = WireContract.MaxDoseMilligrams;
+    public const decimal MaxDoseMilligramsPerKilogram = WireContract.MaxDoseMilligramsPerKilogram;
 
-    public static (CourseFact? Fact, Rejection? Rejection) Read(string routingKey, ReadOnlySpan<byte> body, DateTimeOffset now)
+    public static (CourseFact? Fact, Rejection? Rejection) Read(string routingKey, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        Read(routingKey, body, now, WireContract.JsonOptions);
+
+    /// The contract's rules with one difference: MassTransit writes decimals as strings ("dose": "56"), so the
+    /// envelope's message is read with that spelling of a decimal allowed; everything else is as strict.
+    public static readonly JsonSerializerOptions EnvelopeJsonOptions = new(WireContract.JsonOptions)
+    {
+        Converters = { new DecimalAsMassTransitWritesIt() },
+    };
+
+    private sealed class DecimalAsMassTransitWritesIt : System.Text.Json.Serialization.JsonConverter<decimal>
+    {
+        public override decimal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.String
+                && decimal.TryParse(reader.GetString(), System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : reader.GetDecimal();
+
+        public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+    }
+
+    public static (CourseFact? Fact, Rejection? Rejection) Read(string routingKey, ReadOnlySpan<byte> body, DateTimeOffset now,
+        JsonSerializerOptions wire)
     {
         var messageType = MessageTypeOf(routingKey, out var routingRule);
+        // Checked before anything reads a string: the deserializer throws on a lone byte such as C3 inside a
+        // string (not a JsonException), which would otherwise look like a transient failure and be retried.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+            return Reject(new Rejection(routingRule is null ? messageType : Bounded(routingKey), null, null, "body", BodyNotUtf8));
         // Peeked only for a refusal: a valid body is read once, by the deserializer.
         if (routingRule is not null)
         {
             var (eventId, clinicId) = Peek(body);
-            return Reject(new Rejection(routingKey, eventId, clinicId, "routingKey", routingRule));
+            return Reject(new Rejection(Bounded(routingKey), eventId, clinicId, "routingKey", routingRule));
         }
 
         IClinicEvent message;
         try
         {
-            message = (IClinicEvent)(JsonSerializer.Deserialize(body, WireContract.MessageTypes[messageType], WireContract.JsonOptions)
+            message = (IClinicEvent)(JsonSerializer.Deserialize(body, WireContract.MessageTypes[messageType], wire)
                 ?? throw new JsonException("The body is the JSON literal null.", "$", null, null));
         }
         catch (JsonException ex)
@@ -48,9 +74,35 @@ public static class ClinicEventReader
             var (field, rule) = DescribeJsonError(ex, WireContract.MessageTypes[messageType]);
             return Reject(new Rejection(messageType, eventId, clinicId, field, rule));
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // Whatever else the body does to the deserializer is still the body's fault, never a reason to retry.
+            var (eventId, clinicId) = Peek(body);
+            return Reject(new Rejection(messageType, eventId, clinicId, "body", BodyNotContract));
+        }
 
         return Validate(messageType, message, now);
     }
+
+    public const string BodyNotUtf8 = "must be UTF-8 text (a lone or malformed byte sequence was found)";
+    public const string BodyNotContract = "must be a single JSON object (UTF-8) matching the contract v1 schema";
+    public const string UuidRule = "must be a UUID when given (it is stored with the fact: no names, record numbers or free text)";
+
+    /// The publisher's tracing metadata is stored with the fact, so it must be as opaque as the patient key.
+    public static Rejection? CheckMetadata(CourseFact fact, string correlationField, string? correlationId, string causationField, string? causationId)
+    {
+        if (correlationId is not null && !IsUuid(correlationId))
+            return new Rejection(fact.MessageType, fact.EventId, fact.Course.ClinicId, correlationField, UuidRule);
+        if (causationId is not null && !IsUuid(causationId))
+            return new Rejection(fact.MessageType, fact.EventId, fact.Course.ClinicId, causationField, UuidRule);
+        return null;
+    }
+
+    /// The refusal of a fact whose event id is already stored with other content.
+    public static Rejection EventIdReused(CourseFact fact) => new(fact.MessageType, fact.EventId, fact.Course.ClinicId, "eventId",
+        "was already used for a different fact (each fact needs its own event id; a re-send must repeat the fact exactly)");
+
+    private static bool IsUuid(string value) => value.Length <= 38 && Guid.TryParse(value, out _);
 
     /// Validates an already-typed message (the MassTransit envelope path) with the same rules.
     public static (CourseFact? Fact, Rejection? Rejection) Validate(string messageType, IClinicEvent message, DateTimeOffset now)
@@ -64,10 +116,10 @@ public static class ClinicEventReader
         if (string.IsNullOrEmpty(message.ClinicId))
             return Reject(Fail("clinicId", "is required"));
         if (clinicId is null)
-            return Reject(Fail("clinicId", "must be 2-40 lower-case letters, digits or '-', starting with a letter or digit"));
+            return Reject(Fail("clinicId", WireContract.ClinicIdRule));
         if (string.IsNullOrEmpty(message.PatientKey))
             return Reject(Fail("patientKey", "is required"));
-        if (PatientKeyRule.Check(message.PatientKey) is { } keyRule)
+        if (Domain.Courses.PatientKeyRule.Check(message.PatientKey) is { } keyRule)
             return Reject(Fail("patientKey", keyRule));
         if (message.Course is < CourseKey.FirstCourse or > MaxCourse)
             return Reject(Fail("course", $"must be {CourseKey.FirstCourse}-{MaxCourse} when given"));
@@ -162,9 +214,9 @@ public static class ClinicEventReader
         var version = routingKey[..dot];
         var type = routingKey[(dot + 1)..];
         if (version != WireContract.Version)
-            rule = $"contract version '{version}' is not supported; use one of {KnownRoutingKeys}";
+            rule = $"contract version '{Bounded(version)}' is not supported; use one of {KnownRoutingKeys}";
         else if (!WireContract.MessageTypes.ContainsKey(type))
-            rule = $"unknown message type '{type}'; use one of {KnownRoutingKeys}";
+            rule = $"unknown message type '{Bounded(type)}'; use one of {KnownRoutingKeys}";
         return type;
     }
 
@@ -181,7 +233,7 @@ public static class ClinicEventReader
                 && CourseKey.ClinicIdPattern().IsMatch(c.GetString()!) ? c.GetString() : null;
             return (eventId, clinicId);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
             return (null, null);
         }
@@ -195,8 +247,14 @@ public static class ClinicEventReader
         if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
         {
             var name = Quoted(message) ?? path ?? "body";
-            return (name, "unknown property is not allowed in contract v1 (no free text may ride along)");
+            var known = contract.GetProperties().Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name))
+                .FirstOrDefault(p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase));
+            return known is not null
+                ? (Bounded(name), $"property names are case-sensitive: write '{known}'")
+                : (Bounded(name), "unknown property is not allowed in contract v1 (no free text may ride along)");
         }
+        if (message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
+            return (Bounded(Quoted(message) ?? path ?? "body"), "must appear only once in the body");
         if (message.Contains("missing required properties", StringComparison.Ordinal))
         {
             var including = message.IndexOf("including:", StringComparison.Ordinal);
@@ -213,16 +271,19 @@ public static class ClinicEventReader
             {
                 { IsEnum: true } => OneOf(type),
                 _ when type == typeof(Guid) => "must be a UUID string",
-                _ when type == typeof(DateTimeOffset) => "must be an ISO 8601 date-time with offset, e.g. 2026-03-01T14:30:00Z",
+                _ when type == typeof(DateTimeOffset) => WireTimestampConverter.Rule,
                 _ when type == typeof(int) || type == typeof(int[]) => "must be a whole number" + (type == typeof(int[]) ? " in an array" : ""),
                 _ when type == typeof(decimal) => "must be a number",
                 _ when type == typeof(string) => "must be a string",
                 _ => "has the wrong JSON type",
             };
-            return (path, rule);
+            return (Bounded(path), rule);
         }
-        return ("body", "must be a single JSON object (UTF-8) matching the contract v1 schema");
+        return ("body", BodyNotContract);
     }
+
+    // A field name comes from the body: kept short, so that a rejection never carries a payload.
+    private static string Bounded(string field) => field.Length <= 64 ? field : field[..64] + "…";
 
     private static string? Quoted(string message)
     {
@@ -235,11 +296,9 @@ public static class ClinicEventReader
 
     private static TTo Translate<TTo>(Enum wire) where TTo : struct, Enum => Enum.Parse<TTo>(wire.ToString());
 
-    private static string Wire<T>(T value) where T : struct, Enum => JsonSerializer.Serialize(value, WireContract.JsonOptions).Trim('"');
+    private static string Wire<T>(T value) where T : struct, Enum => WireContract.EnumName(value);
 
     private static string OneOf<T>() where T : struct, Enum => OneOf(typeof(T));
 
-    private static string OneOf(Type enumType) =>
-        "must be one of " + string.Join(", ", Enum.GetValues(enumType).Cast<object>()
-            .Select(v => JsonSerializer.Serialize(v, enumType, WireContract.JsonOptions)));
+    private static string OneOf(Type enumType) => "must be one of " + WireContract.OneOf(enumType) + " (a string)";
 }

@@ -16,8 +16,12 @@ public sealed class CourseAppender : BackgroundService
     private readonly IngestionOptions _options;
     private readonly Channel<Pending>[] _partitions;
 
-    public CourseAppender(CourseBatchWriter writer, IOptions<IngestionOptions> options, ILogger<CourseAppender> logger)
+    private readonly Hosting.OutcomesMetrics _metrics;
+
+    public CourseAppender(CourseBatchWriter writer, IOptions<IngestionOptions> options, ILogger<CourseAppender> logger,
+        Hosting.OutcomesMetrics metrics)
     {
+        _metrics = metrics;
         _writer = writer;
         _logger = logger;
         _options = options.Value;
@@ -65,7 +69,9 @@ public sealed class CourseAppender : BackgroundService
                 batch.Add(next);
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var outcomes = await _writer.Append(batch.Select(p => p.Fact).ToArray()).ConfigureAwait(false);
+                _metrics.BatchWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started), outcomes);
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(outcomes[i]);
             }

@@ -1,3 +1,6 @@
+using Outcomes.Domain.Outcomes;
+using Outcomes.Domain.Courses;
+using Outcomes.Domain.Cohorts;
 using System.Diagnostics;
 using JasperFx.Events;
 using Marten;
@@ -7,7 +10,9 @@ using Outcomes.Service.Patients;
 
 namespace Outcomes.Service.Ingestion;
 
-public enum AppendOutcome { Stored, Duplicate }
+/// Stored; a duplicate of a stored fact (same event id, same content: a redelivery); or a conflict (the event id
+/// of a stored fact sent again with other content: never stored, refused with its own rule).
+public enum AppendOutcome { Stored, Duplicate, Conflict }
 
 /// A validated fact with the metadata it is stored with.
 public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
@@ -15,8 +20,21 @@ public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
 /// Tracing metadata kept on each stored event.
 public sealed record FactMetadata(string? CorrelationId, string? CausationId, string ReceivedVia);
 
-/// A course as it stands after a batch, with the sequence number of its last stored event.
-public sealed record ChangedCourse(PatientCourse Course, long LastSequence);
+/// A course as it stands after a batch, with the sequence number of its last stored event. Its facts and its outcome
+/// (every stored fact counted, the read model's rule) are derived once, on first use, and shared by every observer:
+/// the read model and the safety signals would otherwise each derive the same outcome.
+public sealed record ChangedCourse(PatientCourse Course, long LastSequence)
+{
+    private CourseFacts? _facts;
+    private CohortMember? _member;
+
+    public CourseKey Key => new(Course.ClinicId, Course.PatientKey, Course.Course);
+
+    public CourseFacts Facts => _facts ??= Course.ToFacts();
+
+    public CohortMember Member(OutcomeDefinitions definitions) =>
+        _member ??= CohortMember.From(Key, Facts, definitions, DateTimeOffset.MaxValue);
+}
 
 /// Told, inside the batch's transaction and just before it commits, which courses the batch changed,
 /// so that a read model derived from the courses is written in the same transaction as the facts.
@@ -96,7 +114,8 @@ public sealed class CourseBatchWriter
         // same courses. A transaction-scoped advisory lock per course, taken in key order (no deadlocks),
         // makes the event-id check, the stream versions and the course documents read below all see the
         // same state; the unique index on the event id stays the last guard.
-        var stored = new HashSet<Guid>();
+        // Event id -> the content hash of the fact stored under it (null for events stored before hashes were kept).
+        var stored = new Dictionary<Guid, string?>();
         var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
         var courses = new Dictionary<string, PatientCourse>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection, transaction))
@@ -108,7 +127,7 @@ public sealed class CourseBatchWriter
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                stored.Add(reader.GetGuid(0));
+                stored[reader.GetGuid(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 streams[reader.GetString(0)] = new StreamState(reader.IsDBNull(1) ? 0 : reader.GetInt64(1), !reader.IsDBNull(2) && reader.GetBoolean(2));
@@ -120,14 +139,17 @@ public sealed class CourseBatchWriter
         // Streams in order of first appearance, each stream's facts in batch order: the order Marten's own
         // append gives its sequence numbers and versions.
         var byStream = new Dictionary<string, List<PendingFact>>(StringComparer.Ordinal);
+        var hashes = new string[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
             var pending = batch[i];
-            if (!stored.Add(pending.Fact.EventId))
+            hashes[i] = ContentHash(pending.Fact);
+            if (stored.TryGetValue(pending.Fact.EventId, out var storedHash))
             {
-                outcomes[i] = AppendOutcome.Duplicate;
+                outcomes[i] = storedHash is null || storedHash == hashes[i] ? AppendOutcome.Duplicate : AppendOutcome.Conflict;
                 continue;
             }
+            stored[pending.Fact.EventId] = hashes[i];
             var key = pending.Fact.Course.ToString();
             if (!byStream.TryGetValue(key, out var facts))
                 byStream[key] = facts = [];
@@ -158,6 +180,10 @@ public sealed class CourseBatchWriter
         var documents = new string[byStream.Count];
         var changed = new List<ChangedCourse>(byStream.Count);
         var appendedAt = DateTimeOffset.UtcNow;
+        var hashOf = new Dictionary<Guid, string>(count);
+        for (var i = 0; i < batch.Count; i++)
+            if (outcomes[i] == AppendOutcome.Stored)
+                hashOf[batch[i].Fact.EventId] = hashes[i];
         var s = 0;
         foreach (var (stream, facts) in byStream)
         {
@@ -168,7 +194,7 @@ public sealed class CourseBatchWriter
                 version++;
                 var (typeName, dotnetType) = EventTypeNames(fact.Event);
                 events.Add(sequences[events.Count], fact.EventId, stream, version, _serializer.ToJson(fact.Event), typeName,
-                    dotnetType, metadata.CorrelationId, metadata.CausationId, Headers(fact, metadata));
+                    dotnetType, metadata.CorrelationId, metadata.CausationId, Headers(fact, metadata, hashOf[fact.EventId]));
                 course = PatientCourseProjection.Apply(course, stream, fact.EventId, fact.Event);
             }
             streamIds[s] = stream;
@@ -215,8 +241,29 @@ public sealed class CourseBatchWriter
             return (e.EventTypeName, e.DotNetTypeName);
         }, (Store: _store, Data: data));
 
-    private string Headers(CourseFact fact, FactMetadata metadata) =>
-        _serializer.ToJson(new Dictionary<string, object> { ["messageType"] = fact.MessageType, ["receivedVia"] = metadata.ReceivedVia });
+    private string Headers(CourseFact fact, FactMetadata metadata, string contentHash) =>
+        _serializer.ToJson(new Dictionary<string, object>
+        {
+            ["messageType"] = fact.MessageType, ["receivedVia"] = metadata.ReceivedVia, [ContentHashHeader] = contentHash,
+        });
+
+    /// Header holding the fact's content hash, compared when its event id arrives again.
+    public const string ContentHashHeader = "contentHash";
+
+    /// What makes two facts the same fact: their course, type and stored values (not the body's spelling, so a
+    /// re-send with other spacing, property order or offset notation is a duplicate). SHA-256, first 16 bytes, hex.
+    public static string ContentHash(CourseFact fact)
+    {
+        var text = $"{fact.Course}\n{fact.MessageType}\n{System.Text.Json.JsonSerializer.Serialize(fact.Event, fact.Event.GetType(), HashJson)}";
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text), hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions HashJson = new()
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     /// The columns of the events appended in one batch, as arrays for unnest.
     private sealed class EventColumns(int capacity)
@@ -251,7 +298,8 @@ public sealed class CourseBatchWriter
         // Joins to unnest rather than "= any($1)": once prepared, PostgreSQL may settle on a generic plan, which
         // assumes an array of 10 and on a small table scans it, comparing every row with each of the batch's
         // hundreds of keys (40 ms per batch of 250 measured); a join to unnest (estimated 100 rows) probes the index.
-        public string StoredEventIds { get; } = $"select e.id from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
+        public string StoredEventIds { get; } =
+            $"select e.id, e.headers ->> '{ContentHashHeader}' from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
 
         public string StreamVersions { get; } =
             $"select s.id, s.version, s.is_archived from unnest($1::varchar[]) as k(id) join {schema}.mt_streams s on s.id = k.id";
@@ -321,6 +369,7 @@ public sealed class CourseBatchWriter
             e.CausationId = metadata.CausationId;
             e.SetHeader("messageType", fact.MessageType);
             e.SetHeader("receivedVia", metadata.ReceivedVia);
+            e.SetHeader(ContentHashHeader, ContentHash(fact));
             var key = fact.Course.ToString();
             if (!byStream.TryGetValue(key, out var events))
                 byStream[key] = events = [];

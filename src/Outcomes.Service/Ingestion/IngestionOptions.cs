@@ -30,4 +30,23 @@ public sealed class IngestionOptions
     /// Most facts of a bulk upload appended in one transaction. Large batches amortise the per-transaction
     /// cost; the upload holds at most one batch in memory, whatever the file's size.
     [Range(1, 50_000)] public int BulkBatch { get; set; } = 5_000;
+
+    /// How long the error queues keep a refused message (queue argument x-message-ttl). Refused bodies may hold
+    /// what should never have been sent (names, notes); the rejection log keeps the reason without the body.
+    /// Changing it on a broker whose error queues exist needs those queues deleted once (RabbitMQ refuses to
+    /// redeclare a queue with other arguments), or a broker policy instead.
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")] public TimeSpan ErrorQueueRetention { get; set; } = TimeSpan.FromDays(14);
+
+    /// "quorum" (replicated in a cluster, the same on one node) or "classic" (a deployment that has not yet moved
+    /// its queue: a queue's type cannot change in place; docs/scaling.md).
+    [RegularExpression("^(quorum|classic)$", ErrorMessage = "Ingestion:QueueType: must be quorum or classic")]
+    public string QueueType { get; set; } = Hosting.QueueTopology.Quorum;
+
+    /// Quorum queues: deliveries of one message before the broker dead-letters it to the error queue. Refusals go
+    /// there on the first; this catches a message whose processing kills the consumer, which would otherwise loop.
+    [Range(1, 1000)] public int DeliveryLimit { get; set; } = 20;
+
+    /// Rejection records kept per uploader (bulk) and per clinic (AMQP): the newest are kept, every rejection is
+    /// counted per rule (RejectionTally), so that cheap bad uploads cannot fill the database.
+    [Range(1, 10_000_000)] public int RejectionsKept { get; set; } = 10_000;
 }

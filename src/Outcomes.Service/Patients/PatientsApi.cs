@@ -1,5 +1,6 @@
 using Marten;
 using Outcomes.Domain.Courses;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Patients;
@@ -8,13 +9,15 @@ public static class PatientsApi
 {
     public static IEndpointRouteBuilder MapPatientsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/patients").WithTags("Patients").RequireAccess(AccessPolicies.QualityResearcherOrAdmin);
+        var group = app.MapGroup("/api/v1/patients").WithTags("Patients").RequireAccess(AccessPolicies.QualityOrAdmin);
         group.MapGet("/{clinicId}/{patientKey}", GetCourse)
             .WithSummary("One patient's treatment course: attributes, sessions and PHQ-9 series in clinical order")
-            .WithDescription("Roles quality, researcher or admin. A clinic outside the caller's token answers 403 whether or not " +
+            .WithDescription("Roles quality or admin: a course's full timestamps and series are for the clinic's own staff, not for " +
+                "researchers, who see cohorts and exports. A clinic outside the caller's token answers 403 whether or not " +
                 "the patient exists there, so the answer never tells whether a patient key is known.")
             .Produces<PatientCourse>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AuditsCourseAccess(CourseAccessKinds.PatientCourse);
         return app;
     }
 

@@ -1,5 +1,4 @@
 using Npgsql;
-using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Safety;
 using Outcomes.Service.Ingestion;
@@ -14,12 +13,10 @@ public sealed class SafetySignalWriter(SafetySignalStore store, OutcomeDefinitio
         CancellationToken cancellationToken)
     {
         var signals = new List<SafetySignal>();
-        foreach (var (course, _) in changed)
+        foreach (var course in changed)
         {
-            var facts = course.ToFacts();
-            if (facts.Scores.Count == 0) continue;
-            var outcome = CourseOutcome.Derive(facts, definitions, DateTimeOffset.MaxValue);
-            signals.AddRange(SafetySignal.Derive(new CourseKey(course.ClinicId, course.PatientKey, course.Course), facts, outcome));
+            if (course.Facts.Scores.Count == 0) continue;
+            signals.AddRange(SafetySignal.Derive(course.Key, course.Facts, course.Member(definitions).Outcome));
         }
         await store.Raise(signals, connection, transaction, cancellationToken).ConfigureAwait(false);
     }

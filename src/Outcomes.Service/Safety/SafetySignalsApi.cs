@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Outcomes.Contracts;
 using Outcomes.Domain.Safety;
+using Outcomes.Service.Audit;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Security;
 
@@ -41,19 +42,23 @@ public static class SafetySignalsApi
             .WithDescription("Signals raised as facts arrive: item 9 positive at any assessment, new positive item 9 after a negative baseline, " +
                 "worsening (5+ points above baseline or into the severe band), no 25 % drop by session 6. status: open, acknowledged or " +
                 "resolved (default: open and acknowledged). Signals support oversight; they do not replace point-of-care screening.")
-            .Produces<IReadOnlyList<SignalRow>>();
-        group.MapPost("/{id:guid}/acknowledge", (Guid id, HttpContext http, SafetySignals signals, CancellationToken ct) =>
-                FollowUp(id, http, signals, acknowledge: true, ct))
+            .Produces<IReadOnlyList<SignalRow>>()
+            .AuditsCourseAccess(CourseAccessKinds.SafetyWorklist);
+        group.MapPost("/{id:guid}/acknowledge", (Guid id, HttpContext http, SafetySignals signals, CourseReads reads, CancellationToken ct) =>
+                FollowUp(id, http, signals, reads, acknowledge: true, ct))
             .WithSummary("Acknowledge a signal with a coded reason").Accepts<FollowUpRequest>("application/json").Produces<SignalRow>()
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesValidationProblem();
-        group.MapPost("/{id:guid}/resolve", (Guid id, HttpContext http, SafetySignals signals, CancellationToken ct) =>
-                FollowUp(id, http, signals, acknowledge: false, ct))
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesValidationProblem()
+            .AuditsCourseAccess(CourseAccessKinds.SignalFollowUp);
+        group.MapPost("/{id:guid}/resolve", (Guid id, HttpContext http, SafetySignals signals, CourseReads reads, CancellationToken ct) =>
+                FollowUp(id, http, signals, reads, acknowledge: false, ct))
             .WithSummary("Resolve a signal with a coded reason").Accepts<FollowUpRequest>("application/json").Produces<SignalRow>()
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesValidationProblem();
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesValidationProblem()
+            .AuditsCourseAccess(CourseAccessKinds.SignalFollowUp);
         return app;
     }
 
-    private static async Task<IResult> List(string? clinicId, string? status, ClinicScope scope, SafetySignals signals, CancellationToken ct)
+    private static async Task<IResult> List(string? clinicId, string? status, ClinicScope scope, SafetySignals signals, CourseReads reads,
+        CancellationToken ct)
     {
         if (clinicId is not null && !scope.Includes(clinicId)) return ClinicScope.OutOfScope(clinicId);
         SignalStatus[] statuses;
@@ -61,10 +66,13 @@ public static class SafetySignalsApi
         else if (SignalFollowUp.ParseStatus(status) is { } one) statuses = [one];
         else return TypedResults.Problem(statusCode: 400, title: $"status: must be open, acknowledged or resolved, got '{status}'");
         var clinics = clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics.ToArray();
-        return TypedResults.Ok(await signals.List(clinics, statuses, null, ct));
+        var rows = await signals.List(clinics, statuses, null, ct);
+        reads.Clinics(clinics ?? rows.Select(r => r.ClinicId));
+        return TypedResults.Ok(rows);
     }
 
-    private static async Task<IResult> FollowUp(Guid id, HttpContext http, SafetySignals signals, bool acknowledge, CancellationToken ct)
+    private static async Task<IResult> FollowUp(Guid id, HttpContext http, SafetySignals signals, CourseReads reads, bool acknowledge,
+        CancellationToken ct)
     {
         FollowUpRequest? request;
         try
@@ -83,6 +91,7 @@ public static class SafetySignalsApi
         if (violation is { Conflict: true }) return TypedResults.Problem(statusCode: 409, title: $"{violation.Field}: {violation.Rule}");
         if (violation is not null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [violation.Field] = [violation.Rule] }, title: "The follow-up breaks a rule");
+        reads.Course(SafetySignalStore.CourseOf(row!));
         return TypedResults.Ok(row);
     }
 }

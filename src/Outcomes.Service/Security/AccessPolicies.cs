@@ -14,7 +14,8 @@ public static class AccessPolicies
     /// Patient courses and cohort reports: quality leads, researchers, and operators.
     public const string QualityResearcherOrAdmin = "quality-researcher-or-admin";
 
-    /// A clinic's own course-level work (the safety worklist and its follow-up): quality leads and operators.
+    /// A clinic's own course-level work (one patient's course, the safety worklist and its follow-up): the clinic's
+    /// quality leads and operators (researchers read cohorts and exports only).
     public const string QualityOrAdmin = "quality-or-admin";
 
     /// Research exports: researchers only (an administrator cannot export without also holding the researcher role).

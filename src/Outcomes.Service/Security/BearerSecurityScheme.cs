@@ -18,8 +18,9 @@ internal sealed class BearerSecurityScheme : IOpenApiDocumentTransformer
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
             BearerFormat = "JWT",
-            Description = "HS256 JWT with claims sub, role (integration, quality, researcher, admin) and clinics. " +
-                "Development tokens: `outcomes token --sub NAME --role ROLE --clinics CLINIC[,CLINIC]`.",
+            Description = "An access token of the clinic's identity provider (client-credentials grant for integration engines; " +
+                "roles and clinics from its groups, docs/security.md), or, in development, an HS256 JWT with claims sub, role " +
+                "(integration, quality, researcher, admin) and clinics: `outcomes token --sub NAME --role ROLE --clinics CLINIC[,CLINIC]`.",
         };
         document.Security ??= [];
         document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Name, document)] = [] });

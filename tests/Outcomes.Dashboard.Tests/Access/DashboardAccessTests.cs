@@ -89,13 +89,21 @@ public sealed partial class DashboardAccessTests(IngestionFixture fixture)
     }
 
     [Fact]
-    public async Task SignInCookie_NotAcceptedByTheApi()
+    public async Task SessionCookie_NotAcceptedByTheApi_NorIsAPastedTokenInIt()
     {
-        var client = fixture.Host.CreateClient();
-        client.DefaultRequestHeaders.Add("Cookie", $"{DashboardEndpoints.CookieName}={fixture.Host.Token([Roles.Admin], [AccessToken.AllClinics])}");
+        var browser = Browser();
+        var signIn = await SignIn(browser, fixture.Host.Token([Roles.Admin], [AccessToken.AllClinics]));
+        var session = signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(DashboardEndpoints.CookieName + "=", StringComparison.Ordinal)).Split(';')[0];
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/dashboard")).StatusCode);
 
+        var client = fixture.Host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Add("Cookie", session);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/reports")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/dashboard")).StatusCode);
+        // The cookie is a session id: a token put in its place is no session.
+        var forged = fixture.Host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        forged.DefaultRequestHeaders.Add("Cookie", $"{DashboardEndpoints.CookieName}={fixture.Host.Token([Roles.Admin], [AccessToken.AllClinics])}");
+        Assert.Equal(HttpStatusCode.Redirect, (await forged.GetAsync("/dashboard")).StatusCode);
     }
 
     [Fact]

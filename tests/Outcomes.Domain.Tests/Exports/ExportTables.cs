@@ -45,7 +45,8 @@ internal sealed class TableWriter(ExportDataset dataset) : IRowWriter
     public ExportTable Table() => new(dataset.Columns.Select(c => c.Name).ToArray(), Rows);
 }
 
-/// An export of test courses without the service: every course released at the given level, subject ids keyed.
+/// An export of test courses without the service: every course released at the given level of the default order,
+/// subject ids keyed, days shifted when jittered.
 internal sealed class TestExport
 {
     public static readonly byte[] Key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
@@ -55,12 +56,14 @@ internal sealed class TestExport
     public TableWriter Sessions { get; } = new(ExportDatasets.Sessions);
     public required ExportManifest Manifest { get; init; }
 
-    public static TestExport Of(IEnumerable<(CourseKey Key, CourseFacts Facts)> courses, ExportScope scope, int level = 0, byte[]? seed = null)
+    public static TestExport Of(IEnumerable<(CourseKey Key, CourseFacts Facts)> courses, ExportScope scope, int level = 0, byte[]? seed = null,
+        bool jitter = false)
     {
         seed ??= new byte[ExportKeys.SeedBytes];
         using var keys = new ExportKeys(Key, seed);
-        var exported = courses.Select(c => (Id: keys.SubjectKey(c.Key), Course: ExportedCourse.From(c.Key, c.Facts, scope)))
+        var exported = courses.Select(c => (Id: keys.SubjectKey(c.Key), c.Key, Course: ExportedCourse.From(c.Key, c.Facts, scope)))
             .Where(c => c.Course.Included).OrderBy(c => c.Id).ToList();
+        var order = ReleaseParameters.DefaultOrder;
         var export = new TestExport
         {
             Manifest = new ExportManifest
@@ -69,26 +72,30 @@ internal sealed class TestExport
                 Filter = scope.Filter,
                 Definitions = scope.Definitions,
                 DefinitionsFingerprint = scope.Definitions.Fingerprint(),
+                Release = new ExportRelease(1, 4242, scope.AsOf),
                 EventStorePosition = 4242,
                 AsOf = scope.AsOf,
                 InductionWindowDays = scope.InductionWindowDays,
                 Seed = Convert.ToHexStringLower(seed),
                 ClinicIdentifiers = ExportManifest.Ids,
                 ScopeFingerprint = "test",
-                Deidentification = new Deidentification(11, [], 0, exported.Count),
+                Deidentification = new Deidentification(11, order,
+                    new ReleaseDeidentification(exported.Count, exported.Count, 0, [], [], 1, ReidentificationRisk.Prosecutor([], 0.05)),
+                    new ExportDeidentification(exported.Count, 0, [], 0, jitter ? DayJitter.MaxDays : 0)),
             },
         };
-        foreach (var (id, course) in exported)
+        foreach (var (id, key, course) in exported)
         {
-            var attributes = course.Attributes(0);
+            var released = Release.ReleasedAt(course.Attributes(0), order, level);
             void Prefix(IRowWriter row)
             {
                 row.Text(ExportKeys.SubjectId(id));
-                Release.WriteAttributes(row, attributes, level, course.Member.ClinicId);
+                Release.WriteAttributes(row, released, course.Member.ClinicId);
             }
+            var days = jitter ? course.Jitter(keys.JitterKey(key)) : DayJitter.None;
             course.WriteSubject(export.Subjects, Prefix);
-            course.WriteAssessments(export.Assessments, Prefix);
-            course.WriteSessions(export.Sessions, row => row.Text(ExportKeys.SubjectId(id)));
+            course.WriteAssessments(export.Assessments, Prefix, days);
+            course.WriteSessions(export.Sessions, row => row.Text(ExportKeys.SubjectId(id)), days);
         }
         return export;
     }

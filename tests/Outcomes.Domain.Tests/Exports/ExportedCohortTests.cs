@@ -80,7 +80,7 @@ public class ExportedCohortTests
     [Fact]
     public void GroupingOnAGeneralisedModality_IsRefused()
     {
-        var export = TestExport.Of(RandomCourses(20, 34), TestExport.Scope(), level: Release.MaxLevel);
+        var export = TestExport.Of(RandomCourses(20, 34), TestExport.Scope(), level: ReleaseParameters.DefaultOrder.Count);
 
         var e = Assert.Throws<ExportReadException>(() => ExportedCohort.Report(export.Manifest,
             Definition(CohortDimension.Modality), export.Subjects.Table(), export.Assessments.Table()));

@@ -31,6 +31,24 @@ public sealed class ExportsTests(IngestionFixture fixture)
         foreach (var feed in feeds) await fixture.CourseWith(feed, feed.Induction().Count);
     }
 
+    /// Cuts a release point now (as an administrator) and returns its id: every export is a subset of a release.
+    private async Task<int> CutRelease()
+    {
+        var response = await fixture.Client.PostAsync("/api/v1/releases", null);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return (int)JsonNode.Parse(text)!["id"]!;
+    }
+
+    private static ExportManifest ManifestOf(Dictionary<string, byte[]> entries) =>
+        ExportManifest.FromJson(System.Text.Encoding.UTF8.GetString(entries["manifest.json"]));
+
+    private async Task<JsonNode> AuditOf(string archiveSha256) => (await Eventually.Until(async () =>
+    {
+        var list = await fixture.Client.GetFromJsonAsync<JsonArray>("/api/v1/exports");
+        return list!.LastOrDefault(e => (string?)e!["archiveSha256"] == archiveSha256);
+    }, found => found is not null, "the export in the audit list"))!;
+
     private static async Task<(byte[] Zip, Dictionary<string, byte[]> Entries)> Export(HttpClient client, object body)
     {
         var response = await client.PostAsJsonAsync("/api/v1/exports", body);
@@ -52,25 +70,32 @@ public sealed class ExportsTests(IngestionFixture fixture)
     {
         var clinic = NewClinic();
         await Feed(clinic, 12);
+        var release = await CutRelease();
 
-        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "overview", format = "csv" });
+        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "overview", format = "csv", release });
 
         Assert.Equal(["subjects.csv", "assessments.csv", "sessions.csv", "data-dictionary.json", "data-dictionary.md", "manifest.json"], entries.Keys);
-        var manifest = ExportManifest.FromJson(System.Text.Encoding.UTF8.GetString(entries["manifest.json"]));
+        var manifest = ManifestOf(entries);
         Assert.Equal(12, manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
         Assert.Equal(ExportManifest.Codes, manifest.ClinicIdentifiers);
-        Assert.Equal(0, manifest.Deidentification.SuppressedSubjects);
+        Assert.Equal(release, manifest.Release!.Id);
+        Assert.Equal(manifest.Release.EventStorePosition, manifest.EventStorePosition);
+        Assert.Equal(0, manifest.Deidentification.Export.SuppressedInScope);
+        Assert.Equal(ReleaseParameters.DefaultOrder, manifest.Deidentification.GeneralisationOrder);
+        Assert.True(manifest.Deidentification.Release.Risk.HighestRisk <= 1.0 / 11);
+        Assert.True(manifest.Deidentification.Release.Population >= 12);
         var everything = string.Concat(entries.Values.Select(System.Text.Encoding.UTF8.GetString));
         Assert.DoesNotContain(clinic, everything);
         Assert.DoesNotContain("2026-03", everything);
         var subjects = System.Text.Encoding.UTF8.GetString(entries["subjects.csv"]).Split("\r\n");
         Assert.StartsWith("subject_id,clinic,age_band,", subjects[0]);
-        Assert.All(subjects.Skip(1).Where(l => l.Length > 0), l => Assert.Contains(",C01,", l));
+        var codes = subjects.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')[1]).Distinct().ToList();
+        Assert.Matches("^C[0-9]+$", Assert.Single(codes));
 
         var audit = await Eventually.Until(async () =>
         {
             var list = await fixture.Client.GetFromJsonAsync<JsonArray>("/api/v1/exports");
-            return list!.FirstOrDefault(e => (string?)e!["seed"] == manifest.Seed);
+            return list!.FirstOrDefault(e => (string?)e!["seed"] == manifest.Seed && (int)e["releaseId"]! == release);
         }, found => found is not null, "the export in the audit list");
         Assert.True((bool)audit!["delivered"]!);
         Assert.Equal("test-researcher", (string)audit["subject"]!);
@@ -79,22 +104,72 @@ public sealed class ExportsTests(IngestionFixture fixture)
     }
 
     [Fact]
-    public async Task ReexportWithManifest_IsByteIdentical_AfterMoreEvents()
+    public async Task ReexportWithManifest_IsByteIdentical_AfterMoreEvents_AndAuditedAsAReproduction()
     {
         var clinic = NewClinic();
         await Feed(clinic, 11);
+        var release = await CutRelease();
         var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
-        var (first, entries) = await Export(researcher, new { report = "overview", format = "parquet" });
+        var (first, entries) = await Export(researcher, new { report = "overview", format = "parquet", release });
 
         await Feed(clinic, 2);
         var manifest = JsonNode.Parse(entries["manifest.json"]);
         var (again, _) = await Export(researcher, new { manifest });
-        var (later, _) = await Export(researcher, new { report = "overview", format = "parquet" });
+        var next = await CutRelease();
+        var (later, laterEntries) = await Export(researcher, new { report = "overview", format = "parquet", release = next });
 
         Assert.Equal(first, again);
         Assert.NotEqual(first, later);
         await using var parquet = await ParquetReader.CreateAsync(new MemoryStream(entries["subjects.parquet"]));
         Assert.Equal(11, parquet.RowGroups.Sum(g => g.RowCount));
+        // The next release is another table: new subject ids and seed.
+        Assert.NotEqual(ManifestOf(entries).Seed, ManifestOf(laterEntries).Seed);
+        var firstSha = Convert.ToHexStringLower(SHA256.HashData(first));
+        var reproduced = await Eventually.Until(async () =>
+        {
+            var list = await fixture.Client.GetFromJsonAsync<JsonArray>("/api/v1/exports");
+            return list!.Where(e => (string?)e!["archiveSha256"] == firstSha).ToList();
+        }, found => found.Count >= 2, "both exports in the audit list");
+        Assert.False((bool)reproduced[0]!["reproduction"]!);
+        Assert.True((bool)reproduced[1]!["reproduction"]!);
+        Assert.Equal((string)reproduced[0]!["exportId"]!, (string)reproduced[1]!["reproduces"]!);
+    }
+
+    [Fact]
+    public async Task ReexportWithAChangedFilter_IsANewAuditedExport_NeverAReproduction()
+    {
+        var clinic = NewClinic();
+        await Feed(clinic, 12);
+        var release = await CutRelease();
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (first, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!;
+        manifest["filter"] = new JsonObject { ["sex"] = new JsonArray("male") };
+
+        var (changed, changedEntries) = await Export(researcher, new { manifest });
+
+        Assert.NotEqual(first, changed);
+        Assert.Equal(0, ManifestOf(changedEntries).Files.Single(f => f.Name == "subjects.csv").Rows);
+        var audit = await AuditOf(Convert.ToHexStringLower(SHA256.HashData(changed)));
+        Assert.False((bool)audit["reproduction"]!);
+        Assert.Null(audit["reproduces"]);
+        Assert.Equal("male", (string)audit["filter"]!["sex"]![0]!);
+    }
+
+    [Fact]
+    public async Task ManifestNamingAClinicOutsideTheCallersScope_Forbidden()
+    {
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var release = await CutRelease();
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!;
+        manifest["filter"] = new JsonObject { ["clinic"] = new JsonArray("clinic-elsewhere") };
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
     [Theory]
@@ -106,7 +181,8 @@ public sealed class ExportsTests(IngestionFixture fixture)
         // or suppressed, the one case where equality can hold.
         var clinic = NewClinic();
         await Feed(clinic, 14);
-        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "onset-by-modality", format });
+        var release = await CutRelease();
+        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "onset-by-modality", format, release });
         var folder = Directory.CreateTempSubdirectory("outcomes-export-test").FullName;
         foreach (var (name, bytes) in entries) await File.WriteAllBytesAsync(Path.Combine(folder, name), bytes);
         var manifest = ExportManifest.FromJson(await File.ReadAllTextAsync(Path.Combine(folder, "manifest.json")));
@@ -117,8 +193,8 @@ public sealed class ExportsTests(IngestionFixture fixture)
 
         Assert.Equal(format, manifest.Format);
         Assert.True(File.Exists(Path.Combine(folder, $"assessments.{format}")));
-        Assert.Equal(0, manifest.Deidentification.SuppressedSubjects);
-        Assert.All(manifest.Deidentification.Generalisations, g => Assert.Equal(0, g.Subjects));
+        Assert.Equal(0, manifest.Deidentification.Export.SuppressedInScope);
+        Assert.Equal(0, manifest.Deidentification.Export.GeneralisedSubjects);
         // Same figures; each states its own disclosure (the service's own-clinics tier, the export's released microdata).
         Assert.Contains("released-microdata", offline);
         Outcomes.Domain.Tests.Exports.ReportJson.AssertEquivalent(WithoutDisclosure(service), WithoutDisclosure(offline));
@@ -169,14 +245,15 @@ public sealed class ExportsTests(IngestionFixture fixture)
     }
 
     [Theory]
-    [InlineData(-1L, "manifest.eventStorePosition: must be 0 or more")]
-    [InlineData(long.MaxValue, "manifest.eventStorePosition: must not be beyond the latest position")]
-    public async Task ManifestPositionOutOfRange_400NamingTheField(long position, string rule)
+    [InlineData(-1L, "manifest.eventStorePosition: must be release")]
+    [InlineData(long.MaxValue, "manifest.eventStorePosition: must be release")]
+    public async Task ManifestPositionOtherThanItsRelease_400NamingTheField(long position, string rule)
     {
         var clinic = NewClinic();
         await Feed(clinic, 1);
+        var release = await CutRelease();
         var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
-        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv" });
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
         var manifest = JsonNode.Parse(entries["manifest.json"])!;
         manifest["eventStorePosition"] = position;
 
@@ -186,17 +263,127 @@ public sealed class ExportsTests(IngestionFixture fixture)
         Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("k", "manifest.deidentification.k: must be release")]
+    [InlineData("generalisationOrder", "manifest.deidentification.generalisationOrder: must be release")]
+    [InlineData("seed", "manifest.seed: must be release")]
+    [InlineData("release", "manifest.release: must be release")]
+    public async Task ManifestAskingForAnotherAnonymisationOfItsRelease_400NamingTheField(string field, string rule)
+    {
+        // A release is one table: a manifest cannot ask for it with another k, order or seed (a second table of the same
+        // courses would be a second, differently generalised view of each subject).
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var release = await CutRelease();
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!;
+        var deidentification = manifest["deidentification"]!;
+        switch (field)
+        {
+            case "k": deidentification["k"] = 12; break;
+            case "generalisationOrder":
+                deidentification["generalisationOrder"] = new JsonArray(ReleaseParameters.DefaultOrder.Reverse().Select(s => (JsonNode)s).ToArray());
+                break;
+            case "seed": manifest["seed"] = new string('0', 32); break;
+            default: manifest["release"]!["cutAt"] = "2000-01-01T00:00:00+00:00"; break;
+        }
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(rule, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryClinicCaller_ReexportsItsManifest_AfterANewClinicJoins()
+    {
+        // A researcher-administrator over every clinic ('*'): the manifest's scope is '*', not the clinics listed at the
+        // time, so a clinic joining later does not make the manifest another scope's.
+        var clinic = NewClinic();
+        await Feed(clinic, 11);
+        var release = await CutRelease();
+        var everything = fixture.Host.ClientWith(fixture.Host.Token([AccessToken.Roles.Researcher, AccessToken.Roles.Admin], [AccessToken.AllClinics]));
+        var (first, entries) = await Export(everything, new { filter = new { clinic = new[] { clinic } }, format = "csv", release });
+
+        await Feed(NewClinic(), 1);
+        var (again, _) = await Export(everything, new { manifest = JsonNode.Parse(entries["manifest.json"]) });
+
+        Assert.Equal(ExportManifest.Ids, ManifestOf(entries).ClinicIdentifiers);
+        Assert.Equal(first, again);
+    }
+
+    [Fact]
+    public async Task ManifestOfTheFirstFormat_400NamingTheFormatVersion()
+    {
+        // An export anonymised on its own (the leaking path, format v1) cannot be reproduced: its manifest has no release.
+        var clinic = NewClinic();
+        await Feed(clinic, 1);
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release = await CutRelease() });
+        var manifest = JsonNode.Parse(entries["manifest.json"])!.AsObject();
+        manifest["formatVersion"] = "outcomes-export-v1";
+        manifest.Remove("release");
+        manifest["deidentification"] = JsonNode.Parse("""{"k": 11, "generalisations": [], "suppressedSubjects": 0, "releasedSubjects": 1}""");
+
+        var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("manifest.formatVersion: must be outcomes-export-v2, got 'outcomes-export-v1'", await response.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ManifestFromAnotherScope_Forbidden()
     {
         var clinic = NewClinic();
         await Feed(clinic, 1);
-        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "overview", format = "csv" });
+        var release = await CutRelease();
+        var (_, entries) = await Export(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), new { report = "overview", format = "csv", release });
 
         var response = await fixture.ClientFor(AccessToken.Roles.Researcher, clinic, "clinic-other")
             .PostAsJsonAsync("/api/v1/exports", new { manifest = JsonNode.Parse(entries["manifest.json"]) });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReleaseSnapshotAndEventReplay_GiveTheSameArchive_AfterLaterFacts()
+    {
+        // An export of a release reads the facts its snapshot copied, however many events came after; replaying the
+        // store at the release's position must give the same bytes.
+        var clinic = NewClinic();
+        var feeds = Enumerable.Range(0, 12).Select(_ => CourseFeed.ForNewPatient(clinic)).ToList();
+        await fixture.Publisher.PublishAll(feeds.SelectMany(f => f.Induction()));
+        foreach (var feed in feeds) await fixture.CourseWith(feed, feed.Induction().Count);
+        var id = await CutRelease();
+        var release = (await fixture.Client.GetFromJsonAsync<JsonArray>("/api/v1/releases"))!.Single(r => (int)r!["id"]! == id)!;
+        await fixture.Publisher.PublishAll([CourseFeed.Message("phq9-completed", feeds[0].Phq9Total(CourseFeed.Start.AddDays(19), 2))]);
+        await fixture.CourseWith(feeds[0], feeds[0].Induction().Count + 1);
+
+        var services = fixture.Host.Services;
+        var store = services.GetRequiredService<IDocumentStore>();
+        var readModel = services.GetRequiredService<OutcomeReadModel>();
+        var status = services.GetRequiredService<OutcomeReadModelStatus>();
+        var options = services.GetRequiredService<IOptions<ExportsOptions>>().Value;
+        var snapshot = new EventStoreCourses(store, readModel, status);
+        var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
+        var point = new ExportRelease(id, (long)release["eventStorePosition"]!, (DateTimeOffset)release["cutAt"]!);
+        var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
+            ExportArchive.Csv, point, ExportKeys.ReleaseSeed(options.Key(), point.Id, point.EventStorePosition, point.CutAt),
+            ReleaseParameters.Default, 0.05, false, [clinic], [clinic]);
+
+        await using (var source = await snapshot.OpenReleaseAsync(id, [clinic], point.EventStorePosition, CancellationToken.None))
+            Assert.Equal(CourseSource.ReleaseSnapshot, source.Source);
+        await using (var source = await snapshot.OpenReleaseAsync(id, [clinic], point.EventStorePosition - 1, CancellationToken.None))
+            Assert.NotEqual(CourseSource.ReleaseSnapshot, source.Source);
+        var fromSnapshot = await new ExportArchive(snapshot, options).BuildAsync(plan, CancellationToken.None);
+        var fromEvents = await new ExportArchive(replayed, options).BuildAsync(plan, CancellationToken.None);
+
+        Assert.Equal(12, fromSnapshot.Manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
+        Assert.Equal(fromEvents.ArchiveSha256, fromSnapshot.ArchiveSha256);
+        File.Delete(fromSnapshot.ArchivePath);
+        File.Delete(fromEvents.ArchivePath);
     }
 
     [Fact]
@@ -237,15 +424,16 @@ public sealed class ExportsTests(IngestionFixture fixture)
         var options = services.GetRequiredService<IOptions<ExportsOptions>>().Value;
         var stored = new EventStoreCourses(store, readModel, status);
         var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
-        var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays, ExportArchive.Csv,
-            null, Enumerable.Range(0, ExportKeys.SeedBytes).Select(b => (byte)b).ToArray(), 11, false, [clinic]);
+        var latestPosition = await stored.LatestPositionAsync(CancellationToken.None);
+        ExportPlan At(long position) => new(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
+            ExportArchive.Csv, new ExportRelease(1, position, CourseFeed.Start), Enumerable.Range(0, ExportKeys.SeedBytes).Select(b => (byte)b).ToArray(),
+            ReleaseParameters.Default, 0.05, false, [clinic], [clinic]);
+        var plan = At(latestPosition);
 
-        await using (var source = await stored.OpenAsync([clinic], null, CancellationToken.None))
-            Assert.Equal(CourseSource.StoredFacts, source.Source);
+        await using (var source = await stored.OpenAsync([clinic], latestPosition, CancellationToken.None))
+            Assert.NotEqual(CourseSource.Events, source.Source);
         var fromStored = await new ExportArchive(stored, options).BuildAsync(plan, CancellationToken.None);
-        // At the first export's position: new events of other tests may have arrived since.
-        var fromEvents = await new ExportArchive(replayed, options).BuildAsync(plan with { Position = fromStored.Manifest.EventStorePosition },
-            CancellationToken.None);
+        var fromEvents = await new ExportArchive(replayed, options).BuildAsync(plan, CancellationToken.None);
 
         Assert.Equal(13, fromStored.Manifest.Files.Single(f => f.Name == "subjects.csv").Rows);
         Assert.Equal(fromEvents.Manifest.ToJson(), fromStored.Manifest.ToJson());
@@ -264,12 +452,10 @@ public sealed class ExportsTests(IngestionFixture fixture)
         await fixture.CourseWith(feeds[0], messages.Count(m => m.Feed == feeds[0]) + 1);
         await fixture.CourseWith(feeds[1], messages.Count(m => m.Feed == feeds[1]) + 1);
         await fixture.CourseWith(newcomer, newcomer.Induction().Count);
-        var again = plan with { Position = fromStored.Manifest.EventStorePosition };
-
-        await using (var source = await stored.OpenAsync([clinic], again.Position, CancellationToken.None))
+        await using (var source = await stored.OpenAsync([clinic], plan.Release.EventStorePosition, CancellationToken.None))
             Assert.Equal(CourseSource.StoredFactsAndEvents, source.Source);
-        var mixed = await new ExportArchive(stored, options).BuildAsync(again, CancellationToken.None);
-        var latest = await new ExportArchive(stored, options).BuildAsync(plan, CancellationToken.None);
+        var mixed = await new ExportArchive(stored, options).BuildAsync(plan, CancellationToken.None);
+        var latest = await new ExportArchive(stored, options).BuildAsync(At(await stored.LatestPositionAsync(CancellationToken.None)), CancellationToken.None);
 
         Assert.Equal(fromStored.ArchiveSha256, mixed.ArchiveSha256);
         Assert.NotEqual(fromStored.ArchiveSha256, latest.ArchiveSha256);

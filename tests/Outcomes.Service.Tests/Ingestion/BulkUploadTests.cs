@@ -56,6 +56,68 @@ public sealed class BulkUploadTests(IngestionFixture fixture)
     }
 
     [Fact]
+    public async Task InvalidUtf8Line_ThatLineRejected_NotTheWholeUpload()
+    {
+        // Issue 12 point 4: one such line failed the whole upload with 503 "send the file again", for ever.
+        var feed = CourseFeed.ForNewPatient();
+        var lines = feed.Induction().Select(Line).ToList();
+        var broken = Encoding.UTF8.GetBytes(Line(CourseFeed.Message("phq9-completed", feed.Phq9Total(CourseFeed.Start.AddDays(30), 11))).Replace(feed.PatientKey, "pkQQ" + feed.PatientKey[4..]));
+        broken[Encoding.UTF8.GetString(broken).IndexOf("QQ", StringComparison.Ordinal)] = 0xC3;
+        var body = new List<byte>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (i == 2) body.AddRange([.. broken, (byte)'\n']);
+            body.AddRange(Encoding.UTF8.GetBytes(lines[i] + "\n"));
+        }
+        var content = new ByteArrayContent(body.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(IngestionApi.BulkNdjson);
+
+        var response = await fixture.Client.PostAsync("/api/v1/ingestion/batches", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var summary = (await response.Content.ReadFromJsonAsync<BulkUploadSummary>(IngestionFixture.ApiJson))!;
+        Assert.Equal(lines.Count, summary.Stored);
+        var rejection = Assert.Single(summary.Rejections);
+        Assert.Equal((3L, "line"), (rejection.Line, rejection.Field));
+        Assert.Contains("UTF-8", rejection.Rule);
+    }
+
+    [Fact]
+    public async Task EventIdReusedForOtherContent_RejectedWithItsOwnRule_SameContentIsADuplicate()
+    {
+        // Issue 12 point 7: a reused id was acknowledged and silently dropped.
+        var feed = CourseFeed.ForNewPatient();
+        var original = feed.Phq9Total(CourseFeed.Start, 20);
+        var sameAgain = original.DeepClone().AsObject();
+        var reused = original.DeepClone().AsObject();
+        reused["total"] = 3;
+
+        var first = await Upload(fixture.Client, [Line(CourseFeed.Message("phq9-completed", original))]);
+        var second = await Upload(fixture.Client, [Line(CourseFeed.Message("phq9-completed", sameAgain)), Line(CourseFeed.Message("phq9-completed", reused))]);
+
+        Assert.Equal(1, first.Stored);
+        Assert.Equal((0L, 1L, 1L), (second.Stored, second.Duplicates, second.Rejected));
+        var rejection = Assert.Single(second.Rejections);
+        Assert.Equal((2L, "eventId"), (rejection.Line, rejection.Field));
+        Assert.Contains("different fact", rejection.Rule);
+        Assert.Equal([20], (await fixture.Course(feed))!.Phq9Scores.Select(s => s.Total));
+    }
+
+    [Fact]
+    public async Task CorrelationIdNotUuid_Refused()
+    {
+        var feed = CourseFeed.ForNewPatient();
+        var line = new JsonObject
+        {
+            ["routingKey"] = "v1.phq9-completed", ["body"] = feed.Phq9Total(CourseFeed.Start, 9), ["correlationId"] = "Jane Doe 1980-01-01",
+        }.ToJsonString();
+
+        var summary = await Upload(fixture.Client, [line]);
+
+        Assert.Equal(("correlationId", 0L), (Assert.Single(summary.Rejections).Field, summary.Stored));
+    }
+
+    [Fact]
     public async Task SameFileTwiceWithRepeatsInside_EveryFactStoredOnce()
     {
         var feed = CourseFeed.ForNewPatient();

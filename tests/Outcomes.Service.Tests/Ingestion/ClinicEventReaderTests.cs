@@ -30,23 +30,100 @@ public sealed class ClinicEventReaderTests
         Assert.Equal(2, stored.Score.Item9);
     }
 
+    private static (CourseFact? Fact, Rejection? Rejection) Read(string body, string type = "phq9-completed") =>
+        ClinicEventReader.Read($"v1.{type}", Encoding.UTF8.GetBytes(body), Now);
+
+    private const string Valid = """{"eventId":"5f0c6a52-3a43-4f43-9a39-0f8e0c0a1b2c","clinicId":"clinic-a","patientKey":"pk3f9a2b7c1d","occurredAt":"2026-03-02T10:00:00Z","total":12}""";
+
+    private const string Enrolment = """{"eventId":"5f0c6a52-3a43-4f43-9a39-0f8e0c0a1b2c","clinicId":"clinic-a","patientKey":"pk3f9a2b7c1d","occurredAt":"2026-03-02T10:00:00Z","ageBand":"90+","sex":"female","diagnosisGroup":"other","priorFailedTrials":2,"modality":"iv-ketamine","enrolmentYear":2026}""";
+
+    [Fact]
+    public void ValidBodies_Accepted()
+    {
+        Assert.Null(Read(Valid).Rejection);
+        Assert.Null(Read(Enrolment, "patient-enrolled").Rejection);
+    }
+
+    // Each failed before its fix (issue 12 points 3, 5, 6): the body was stored.
     [Theory]
-    [InlineData("a1b2c3d4e5f6")]
-    [InlineData("K7-q2_ZZ9xw")]
-    [InlineData("3f2504e0-4f89-11d3-9a0c-0305e82c3301")]
-    public void OpaqueTokens_Accepted(string key) => Assert.Null(PatientKeyRule.Check(key));
+    [InlineData("clinicId", "\"clinic-a\"", "\"clinic-f\\n\"", "clinicId", "lower-case letters")]
+    [InlineData("sex", "\"female\"", "1", "sex", "must be one of")]
+    [InlineData("ageBand", "\"90+\"", "1", "ageBand", "must be one of")]
+    [InlineData("ageBand", "\"90+\"", "\"1\"", "ageBand", "must be one of")]
+    [InlineData("sex", "\"female\"", "\"Female\"", "sex", "must be one of")]
+    [InlineData("diagnosisGroup", "\"other\"", "4", "diagnosisGroup", "must be one of")]
+    [InlineData("modality", "\"iv-ketamine\"", "0", "modality", "must be one of")]
+    [InlineData("occurredAt", "\"2026-03-02T10:00:00Z\"", "\"2026-03-02T09:00:00\"", "occurredAt", "offset")]
+    [InlineData("occurredAt", "\"2026-03-02T10:00:00Z\"", "\"2026-03-01\"", "occurredAt", "offset")]
+    [InlineData("eventId", "\"eventId\"", "\"EventId\"", "EventId", "case-sensitive")]
+    [InlineData("sex", "\"sex\":\"female\"", "\"sex\":\"female\",\"sex\":\"male\"", "sex", "only once")]
+    public void EnrolmentLooserThanTheReadme_Refused(string _, string valid, string broken, string field, string rule)
+    {
+        Assert.Contains(valid, Enrolment);
+        var (fact, rejection) = Read(Enrolment.Replace(valid, broken, StringComparison.Ordinal), "patient-enrolled");
+        Assert.Null(fact);
+        Assert.Equal(field, rejection!.Field);
+        Assert.Contains(rule, rejection.Rule);
+    }
 
     [Theory]
-    [InlineData("jane@example.org", "e-mail")]
-    [InlineData("Jane Doe", "name")]
-    [InlineData("JaneDoeSmith", "name")]
-    [InlineData("123-45-6789", "social security")]
-    [InlineData("123456789", "social security")]
-    [InlineData("(555)867-5309", "letters, digits")]
-    [InlineData("555-867-5309", "phone")]
-    [InlineData("5558675309", "phone")]
-    [InlineData("MRN00123456", "record number")]
-    [InlineData("000123456789012", "record number")]
-    [InlineData("abc", "8-64")]
-    public void IdentifierLikeKeys_Refused(string key, string rule) => Assert.Contains(rule, PatientKeyRule.Check(key));
+    [InlineData("\"doseUnit\":\"mg\"", "\"doseUnit\":0", "doseUnit")]
+    [InlineData("\"route\":\"intravenous\"", "\"route\":0", "route")]
+    public void SessionEnumerationAsNumber_Refused(string valid, string broken, string field)
+    {
+        const string session = """{"eventId":"5f0c6a52-3a43-4f43-9a39-0f8e0c0a1b2c","clinicId":"clinic-a","patientKey":"pk3f9a2b7c1d","occurredAt":"2026-03-02T10:00:00Z","modality":"iv-ketamine","dose":35,"doseUnit":"mg","route":"intravenous"}""";
+        Assert.Null(Read(session, "treatment-session-given").Rejection);
+        Assert.Equal(field, Read(session.Replace(valid, broken, StringComparison.Ordinal), "treatment-session-given").Rejection!.Field);
+    }
+
+    [Fact]
+    public void EndReasonAsNumber_Refused()
+    {
+        const string ended = """{"eventId":"5f0c6a52-3a43-4f43-9a39-0f8e0c0a1b2c","clinicId":"clinic-a","patientKey":"pk3f9a2b7c1d","occurredAt":"2026-03-02T10:00:00Z","reason":"completed"}""";
+        Assert.Null(Read(ended, "course-ended").Rejection);
+        Assert.Equal("reason", Read(ended.Replace("\"completed\"", "1", StringComparison.Ordinal), "course-ended").Rejection!.Field);
+    }
+
+    [Fact]
+    public void BothEventIdAndPascalCaseEventId_Refused()
+    {
+        var body = Valid.Replace("{", "{\"EventId\":\"00000000-0000-4000-8000-000000000001\",", StringComparison.Ordinal);
+        Assert.Equal("EventId", Read(body).Rejection!.Field);
+    }
+
+    [Fact]
+    public void InvalidUtf8_RefusedNotThrown()
+    {
+        // A lone C3 inside a string: the deserializer threw InvalidOperationException, which was retried (issue 12 point 1).
+        var bytes = Encoding.UTF8.GetBytes(Valid.Replace("clinic-a", "clinic-aX", StringComparison.Ordinal));
+        bytes[Array.IndexOf(bytes, (byte)'X')] = 0xC3;
+        var (fact, rejection) = ClinicEventReader.Read("v1.phq9-completed", bytes, Now);
+        Assert.Null(fact);
+        Assert.Equal(("body", ClinicEventReader.BodyNotUtf8), (rejection!.Field, rejection.Rule));
+    }
+
+    [Fact]
+    public void AgeBandRule_Says90PlusUnescaped() =>
+        Assert.Contains("\"90+\"", Read(Enrolment.Replace("\"90+\"", "\"91\"", StringComparison.Ordinal), "patient-enrolled").Rejection!.Rule);
+
+    [Theory]
+    [InlineData("John Smith MRN 1234", null)]
+    [InlineData(null, "DOB 1980-01-01")]
+    public void CorrelationOrCausationNotUuid_Refused(string? correlation, string? causation)
+    {
+        var fact = Read(Valid).Fact!;
+        var rejection = ClinicEventReader.CheckMetadata(fact, "correlation_id", correlation, "causation-id", causation);
+        Assert.Equal(correlation is null ? "causation-id" : "correlation_id", rejection!.Field);
+        Assert.Null(ClinicEventReader.CheckMetadata(fact, "correlation_id", Guid.NewGuid().ToString(), "causation-id", Guid.NewGuid().ToString()));
+    }
+
+    [Fact]
+    public void ReSendWithOtherSpelling_SameContentHash_OtherValue_OtherHash()
+    {
+        var a = Read(Valid).Fact!;
+        var b = Read(Valid.Replace("10:00:00Z", "12:00:00+02:00", StringComparison.Ordinal).Replace(",", " , ", StringComparison.Ordinal)).Fact!;
+        var c = Read(Valid.Replace("\"total\":12", "\"total\":13", StringComparison.Ordinal)).Fact!;
+        Assert.Equal(CourseBatchWriter.ContentHash(a), CourseBatchWriter.ContentHash(b));
+        Assert.NotEqual(CourseBatchWriter.ContentHash(a), CourseBatchWriter.ContentHash(c));
+    }
 }

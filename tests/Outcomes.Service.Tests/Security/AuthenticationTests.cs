@@ -107,7 +107,8 @@ public sealed class AuthenticationTests(IngestionFixture fixture)
         { Roles.Integration, Patient, HttpStatusCode.Forbidden },
         { "nurse", Patient, HttpStatusCode.Forbidden },
         { Roles.Quality, Patient, HttpStatusCode.NotFound },
-        { Roles.Researcher, Patient, HttpStatusCode.NotFound },
+        // A course shows full timestamps: not for researchers (issue 11), who read cohorts and exports.
+        { Roles.Researcher, Patient, HttpStatusCode.Forbidden },
         { Roles.Admin, Patient, HttpStatusCode.NotFound },
     };
 

@@ -54,7 +54,6 @@ public sealed class ClinicScopeTests(IngestionFixture fixture) : IAsyncLifetime
 
     [Theory]
     [InlineData(Roles.Quality)]
-    [InlineData(Roles.Researcher)]
     [InlineData(Roles.Admin)]
     public async Task OwnClinicsPatient_Readable_OtherClinicsPatient403(string role)
     {
@@ -89,7 +88,7 @@ public sealed class ClinicScopeTests(IngestionFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task SeveralClinicsInToken_EachReadable()
     {
-        var client = fixture.ClientFor(Roles.Researcher, _a, _b);
+        var client = fixture.ClientFor(Roles.Quality, _a, _b);
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(PatientRoute(_patientA))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(PatientRoute(_patientB))).StatusCode);

@@ -48,9 +48,10 @@ public sealed class OpenApiDocumentTests(IngestionFixture fixture)
         Assert.All(operations, operation =>
         {
             var responses = operation.Value!["responses"]!.AsObject();
-            // Research exports answer with a zip; every other operation with JSON.
+            // Research exports answer with a zip, the audit's FHIR export with NDJSON; every other operation with JSON.
             var content = responses["200"]!["content"]!.AsObject();
-            Assert.True(content.ContainsKey("application/json") || content.ContainsKey("application/zip"));
+            Assert.True(content.ContainsKey("application/json") || content.ContainsKey("application/zip") ||
+                content.ContainsKey("application/fhir+ndjson"));
             Assert.True(responses.ContainsKey("401"));
             Assert.True(responses["403"]!["content"]!.AsObject().ContainsKey("application/problem+json"));
         });

@@ -5,8 +5,8 @@ using Outcomes.Service.Tests.Fixtures;
 
 namespace Outcomes.Service.Tests.Security;
 
-/// Outside Development the service starts only with a signing key of its own, and its OpenAPI
-/// document is still served.
+/// Outside Development the service starts only with an identity provider, or a shared key of its own that an operator
+/// explicitly allowed; its OpenAPI document is still served.
 [Collection(IngestionCollection.Name)]
 public sealed class StartupTests(IngestionFixture fixture)
 {
@@ -15,6 +15,7 @@ public sealed class StartupTests(IngestionFixture fixture)
     [Theory]
     [InlineData("", "Auth:SigningKey is not configured")]
     [InlineData("short-key", "Auth:SigningKey must be at least 32 bytes")]
+    [InlineData("a-secret-of-the-deployments-own-but-shared-by-everyone-who-holds-it", "refused outside the Development environment")]
     [InlineData(AuthOptions.DevelopmentKeyPrefix + "outcomes-signing-key-published-in-the-repository", "published development key")]
     public async Task ProductionWithoutAKeyOfItsOwn_RefusesToStart(string key, string message)
     {
@@ -29,12 +30,13 @@ public sealed class StartupTests(IngestionFixture fixture)
     }
 
     [Fact]
-    public async Task ProductionWithKey_ServesOpenApiAnonymously_ApiNeedsToken()
+    public async Task ProductionWithAllowedKey_ServesOpenApiAnonymously_ApiNeedsToken()
     {
         var names = IsolatedNames.New();
         try
         {
-            await using var host = new OutcomesHost(fixture.Services, names, new Dictionary<string, string> { ["environment"] = Production });
+            await using var host = new OutcomesHost(fixture.Services, names,
+                new Dictionary<string, string> { ["environment"] = Production, ["Auth:AllowSigningKeyOutsideDevelopment"] = "true" });
             var admin = host.Start();
             var anonymous = host.CreateClient();
 

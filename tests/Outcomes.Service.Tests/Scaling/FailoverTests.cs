@@ -1,0 +1,336 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Outcomes.Service.Tests.Fixtures;
+using RabbitMQ.Client;
+
+namespace Outcomes.Service.Tests.Scaling;
+
+/// A three-node RabbitMQ cluster on this machine: the one named by OUTCOMES_RABBITMQ_CLUSTER, else one this fixture
+/// starts with `scripts/services.sh cluster up` (and stops at the end).
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const string ClusterVariable = "OUTCOMES_RABBITMQ_CLUSTER";
+
+    public ServicesFixture Services { get; } = new();
+    public string Cluster { get; private set; } = "";
+    private bool _started;
+
+    public async Task InitializeAsync()
+    {
+        await Services.InitializeAsync();
+        if (Environment.GetEnvironmentVariable(ClusterVariable) is { Length: > 0 } cluster)
+        {
+            Cluster = cluster;
+            return;
+        }
+        var (code, output) = await Scripts.Run("cluster", "up");
+        if (code != 0) throw new InvalidOperationException($"scripts/services.sh cluster up failed ({code}):\n{output}");
+        _started = output.Contains("started:", StringComparison.Ordinal);
+        Cluster = Scripts.EnvValue(ClusterVariable) ?? throw new InvalidOperationException($"cluster up wrote no {ClusterVariable}:\n{output}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_started) await Scripts.Run("cluster", "down");
+        await Services.DisposeAsync();
+    }
+
+    public IReadOnlyList<Uri> Nodes => Cluster.Split(',').Select(u => new Uri(u)).ToArray();
+
+    /// kill -9 of one node's Erlang VM (its pid file is written by the script's node).
+    public static void Kill(string node)
+    {
+        var pidFile = Path.Combine(Scripts.Repository, ".run", "cluster", node, "rabbitmq.pid");
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        using var process = Process.GetProcessById(pid);
+        process.Kill();
+        if (!process.WaitForExit(30_000)) throw new InvalidOperationException($"node {node} (pid {pid}) survived SIGKILL");
+    }
+
+    /// Starts whatever node is down again; it rejoins the cluster by itself.
+    public static async Task Restart()
+    {
+        var (code, output) = await Scripts.Run("cluster", "up");
+        if (code != 0) throw new InvalidOperationException($"cluster up failed ({code}):\n{output}");
+    }
+
+    /// The node holding a quorum queue's leader ("a", "b" or "c"), from the management API of any node that answers.
+    public static async Task<string> LeaderOf(string queue)
+    {
+        foreach (var port in new[] { 56761, 56762, 56763 })
+        {
+            try
+            {
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+                    Convert.ToBase64String("guest:guest"u8.ToArray()));
+                // RabbitMQ 3.10 repeats a key ("online") in this document, which JsonNode refuses; JsonDocument reads it.
+                using var info = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/api/queues/%2F/{Uri.EscapeDataString(queue)}"));
+                var leader = info.RootElement.TryGetProperty("leader", out var l) ? l.GetString()
+                    : info.RootElement.TryGetProperty("node", out var n) ? n.GetString() : null;
+                if (leader is not null) return leader["outcomes-".Length..leader.IndexOf('@', StringComparison.Ordinal)];
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+        }
+        throw new InvalidOperationException($"no node's management API knows {queue}'s leader");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "rabbitmq-cluster";
+}
+
+/// A publisher that keeps going through a node's death: confirms on, and anything not confirmed is sent again on a
+/// new connection to whichever node answers (a re-sent event id is stored once). Confirmed ids are the ledger.
+public sealed class ResendingPublisher(IReadOnlyList<Uri> nodes, string exchange) : IAsyncDisposable
+{
+    private IConnection? _connection;
+    private IChannel? _channel;
+
+    public ConcurrentDictionary<string, byte> Confirmed { get; } = new(StringComparer.Ordinal);
+    public int Resent { get; private set; }
+
+    private async Task<IChannel> Channel()
+    {
+        if (_channel is { IsOpen: true }) return _channel;
+        if (_connection is not null) { try { await _connection.DisposeAsync(); } catch (Exception) { } }
+        var factory = new ConnectionFactory { Uri = nodes[0], AutomaticRecoveryEnabled = false };
+        _connection = await factory.CreateConnectionAsync(nodes.Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList());
+        _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        return _channel;
+    }
+
+    /// Publishes a chunk concurrently and waits for every confirm; whatever failed is sent again, until all are confirmed.
+    public async Task Publish(IReadOnlyList<WireMessage> messages)
+    {
+        var pending = messages.ToList();
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (pending.Count > 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{pending.Count} messages still unconfirmed after 3 minutes");
+            var failed = new ConcurrentBag<WireMessage>();
+            try
+            {
+                var channel = await Channel();
+                await Task.WhenAll(pending.Select(async m =>
+                {
+                    try
+                    {
+                        await channel.BasicPublishAsync(exchange, m.RoutingKey, mandatory: false,
+                            new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent },
+                            Encoding.UTF8.GetBytes(m.Json));
+                        Confirmed.TryAdd(EventId(m), 0);
+                    }
+                    catch (Exception)
+                    {
+                        failed.Add(m);
+                    }
+                }));
+            }
+            catch (Exception e) when (e is not TimeoutException)
+            {
+                failed = new ConcurrentBag<WireMessage>(pending);
+                await Task.Delay(200);
+            }
+            Resent += failed.Count;
+            pending = failed.ToList();
+        }
+    }
+
+    public static string EventId(WireMessage message) => (string)JsonNode.Parse(message.Json)!["eventId"]!;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_channel is not null) await _channel.DisposeAsync();
+            if (_connection is not null) await _connection.DisposeAsync();
+        }
+        catch (Exception)
+        {
+            // A connection to a killed node may throw on close; nothing is left to release.
+        }
+    }
+}
+
+[Collection(ClusterCollection.Name)]
+[Trait("Category", "Slow")]
+public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
+{
+    private readonly IsolatedNames _names = IsolatedNames.New();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        // Leave the cluster whole for whoever runs next, and nothing of this test behind (IsolatedNames.Delete's work,
+        // on the cluster instead of the single node).
+        await ClusterFixture.Restart();
+        await using (var database = NpgsqlDataSource.Create(cluster.Services.PostgresConnection))
+        await using (var drop = database.CreateCommand($"drop schema if exists {_names.Schema} cascade"))
+            await drop.ExecuteNonQueryAsync();
+        var factory = new ConnectionFactory { Uri = cluster.Nodes[0] };
+        await using var connection = await factory.CreateConnectionAsync(cluster.Nodes.Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList());
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var queue in new[] { _names.Queue, _names.EnvelopeQueue })
+        foreach (var suffix in new[] { "", "_error", "_skipped" })
+        {
+            await channel.QueueDeleteAsync(queue + suffix);
+            await channel.ExchangeDeleteAsync(queue + suffix);
+        }
+        await channel.ExchangeDeleteAsync(_names.Exchange);
+        await channel.ExchangeDeleteAsync(_names.SignalsExchange);
+    }
+
+    private static IReadOnlyList<WireMessage> Feed(int patients) =>
+        Enumerable.Range(0, patients).SelectMany(_ => CourseFeed.ForNewPatient("clinic-failover").Induction()).ToList();
+
+    private async Task<(long Events, long Distinct)> Stored(IEnumerable<string> eventIds)
+    {
+        await using var database = NpgsqlDataSource.Create(cluster.Services.PostgresConnection);
+        await using var command = database.CreateCommand(
+            $"select count(*), count(distinct id) from {_names.Schema}.mt_events where id = any($1)");
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = eventIds.Select(Guid.Parse).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    [Fact]
+    public async Task TwoInstances_BrokerNodeKilledThenLeaderKilled_EveryConfirmedFactStoredOnce()
+    {
+        var settings = new Dictionary<string, string> { ["ConnectionStrings:RabbitMq"] = cluster.Cluster };
+        await using var first = new OutcomesHost(cluster.Services, _names, settings);
+        await using var second = new OutcomesHost(cluster.Services, _names, settings);
+        first.Start();
+        second.Start();
+        var messages = Feed(60);
+        var chunks = messages.Chunk(messages.Count / 6).ToArray();
+        await using var publisher = new ResendingPublisher(cluster.Nodes, _names.Exchange);
+
+        await publisher.Publish(chunks[0]);
+        await publisher.Publish(chunks[1]);
+        var leader = await ClusterFixture.LeaderOf(_names.Queue);
+        var follower = new[] { "a", "b", "c" }.First(n => n != leader);
+        ClusterFixture.Kill(follower);
+        await publisher.Publish(chunks[2]);
+        await publisher.Publish(chunks[3]);
+        await ClusterFixture.Restart();
+
+        leader = await ClusterFixture.LeaderOf(_names.Queue);
+        ClusterFixture.Kill(leader);
+        foreach (var chunk in chunks.Skip(4)) await publisher.Publish(chunk);
+
+        var ids = messages.Select(ResendingPublisher.EventId).ToArray();
+        Assert.Equal(ids.Length, publisher.Confirmed.Count);
+        var (events, distinct) = await Eventually.Until(() => Stored(ids), s => s.Events >= ids.Length,
+            $"all {ids.Length} confirmed facts stored", TimeSpan.FromMinutes(3));
+        Assert.Equal(ids.Length, events);
+        Assert.Equal(ids.Length, distinct);
+    }
+
+    [Fact]
+    public async Task ServiceInstanceKilledMidFeed_TheOtherStoresEverything_Once()
+    {
+        var settings = new Dictionary<string, string> { ["ConnectionStrings:RabbitMq"] = cluster.Cluster };
+        await using var survivor = new OutcomesHost(cluster.Services, _names, settings);
+        survivor.Start();
+        var victim = ServiceInstance.Start(cluster.Services.PostgresConnection, cluster.Cluster, _names);
+        try
+        {
+            await victim.Ready();
+            var messages = Feed(60);
+            var ids = messages.Select(ResendingPublisher.EventId).ToArray();
+            await using var publisher = new ResendingPublisher(cluster.Nodes, _names.Exchange);
+            await publisher.Publish(messages);
+            // Mid-feed: some stored, the rest in flight or waiting, some of it held unacknowledged by the victim.
+            await Eventually.Until(() => Stored(ids), s => s.Events >= ids.Length / 4, "a quarter stored");
+            victim.Kill();
+            var (events, distinct) = await Eventually.Until(() => Stored(ids), s => s.Events >= ids.Length,
+                $"all {ids.Length} facts stored after the kill", TimeSpan.FromMinutes(3));
+            Assert.Equal(ids.Length, events);
+            Assert.Equal(ids.Length, distinct);
+        }
+        finally
+        {
+            victim.Kill();
+        }
+    }
+
+    /// The service in its own process (as deployed), so that it can be killed with SIGKILL mid-batch.
+    private sealed class ServiceInstance
+    {
+        private readonly Process _process;
+        private readonly Uri _address;
+
+        private ServiceInstance(Process process, Uri address)
+        {
+            _process = process;
+            _address = address;
+        }
+
+        public static ServiceInstance Start(string postgres, string rabbitMq, IsolatedNames names)
+        {
+            var dll = Path.Combine(Scripts.Repository, "src", "Outcomes.Service", "bin", Configuration, "net10.0", "Outcomes.Service.dll");
+            var port = FreePort();
+            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(dll);
+            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+            start.Environment["ConnectionStrings__Outcomes"] = postgres;
+            start.Environment["ConnectionStrings__RabbitMq"] = rabbitMq;
+            start.Environment["EventStore__Schema"] = names.Schema;
+            start.Environment["Ingestion__Exchange"] = names.Exchange;
+            start.Environment["Ingestion__Queue"] = names.Queue;
+            start.Environment["Ingestion__EnvelopeQueue"] = names.EnvelopeQueue;
+            start.Environment["Safety__Exchange"] = names.SignalsExchange;
+            var process = Process.Start(start)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return new ServiceInstance(process, new Uri($"http://127.0.0.1:{port}"));
+        }
+
+        private static string Configuration => AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+
+        public async Task Ready()
+        {
+            using var http = new HttpClient { BaseAddress = _address, Timeout = TimeSpan.FromSeconds(5) };
+            await Eventually.Until(async () =>
+            {
+                if (_process.HasExited) throw new InvalidOperationException($"the service instance exited with {_process.ExitCode}");
+                try
+                {
+                    return (await http.GetAsync("/health/ready")).StatusCode;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return HttpStatusCode.ServiceUnavailable;
+                }
+            }, s => s == HttpStatusCode.OK, "the second instance ready", TimeSpan.FromMinutes(2));
+        }
+
+        public void Kill()
+        {
+            if (!_process.HasExited) _process.Kill();
+            _process.WaitForExit(30_000);
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+}
