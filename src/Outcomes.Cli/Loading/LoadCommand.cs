@@ -38,7 +38,7 @@ public static class LoadCommand
     {
         var file = new Argument<FileInfo>("file") { Description = "NDJSON file: one {\"routingKey\":...,\"body\":{...}} per line" };
         var url = UriOption.Create("--url",
-            $"Base URL of the Outcomes service, e.g. http://127.0.0.1:5000 (default: the {UrlVariable} environment variable)",
+            $"Base URL of the Outcomes service, e.g. http://127.0.0.1:5080 (default: the {UrlVariable} environment variable)",
             "an http:// or https:// URL", HttpSchemes);
         var token = new Option<string?>("--token")
         {

@@ -70,6 +70,7 @@ public static class OpenApiSetup
                 "in the protected tier.", "own"),
             ["patientKey"] = ("The clinic's pseudonymous key of the patient, as its integration sends it (8-64 letters, digits, - or _).", "pk7f3a9c21x"),
             ["course"] = ("The patient's treatment course at this clinic, 1-99 (default 1).", 1),
+            ["subject"] = ("Only the records of this caller: a token's `sub` (a person or an integration engine).", "ann"),
             ["since"] = ("Only those received at or after this time (ISO 8601 with offset).", "2026-03-01T00:00:00Z"),
             ["limit"] = ("At most this many, newest first (default 100).", 100),
             ["status"] = ("Signals in this state: open, acknowledged or resolved (default: open and acknowledged).", "open"),
