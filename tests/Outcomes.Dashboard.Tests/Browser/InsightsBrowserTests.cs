@@ -1,7 +1,4 @@
-using System.Net;
 using Marten;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Outcomes.Contracts;
@@ -11,60 +8,32 @@ using Xunit.Abstractions;
 namespace Outcomes.Dashboard.Tests.Browser;
 
 /// Trends, a clinic beside the rest of the network, and downloads, in a real browser at 1280 px and 400 px.
-public sealed class InsightsBrowserTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class InsightsBrowserTests(ITestOutputHelper output) : BrowserHost(output)
 {
-    private static readonly string Chromium = Environment.GetEnvironmentVariable("OUTCOMES_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-
-    private readonly ServicesFixture _services = new();
-    private readonly IsolatedNames _names = IsolatedNames.New();
-    private OutcomesHost _host = null!;
-    private string _baseUrl = "";
-
-    public async Task InitializeAsync()
-    {
-        await _services.InitializeAsync();
-        _host = new OutcomesHost(_services, _names);
-        _host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        _host.StartServer();
-        _baseUrl = _host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _names.Delete(_services);
-        await _services.DisposeAsync();
-    }
-
     [Theory]
     [InlineData(1280)]
     [InlineData(400)]
     public async Task QualityLead_ReadsTrends_ComparesWithTheNetwork_AndDownloads(int width)
     {
-        Assert.True(File.Exists(Chromium), $"The browser test needs Chromium at {Chromium}: run `apt-get install chromium` (Debian package).");
         var clinic = "clinic-i" + Guid.NewGuid().ToString("N")[..6];
         var other = "clinic-j" + Guid.NewGuid().ToString("N")[..6];
-        await using (var publisher = await AmqpPublisher.Connect(_services.RabbitMqUri, _names.Exchange))
+        await using (var publisher = await AmqpPublisher.Connect(Services.RabbitMqUri, Names.Exchange))
         {
             await publisher.PublishAll(DemoClinic.Courses(clinic, 20));
             await publisher.PublishAll(DemoClinic.Courses(other, 25));
         }
-        var store = _host.Services.GetRequiredService<IDocumentStore>();
+        var store = Host.Services.GetRequiredService<IDocumentStore>();
         await Eventually.Until(async () => (await store.Advanced.FetchEventStoreStatistics()).EventCount,
             count => count >= 14L * 3 * 45, "every fact stored", TimeSpan.FromSeconds(120));
-        var cut = await _host.ClientFor(AccessToken.Roles.Admin, AccessToken.AllClinics).PostAsync("/api/v1/releases", null);
+        var cut = await Host.ClientFor(AccessToken.Roles.Admin, AccessToken.AllClinics).PostAsync("/api/v1/releases", null);
         Assert.True(cut.IsSuccessStatusCode, await cut.Content.ReadAsStringAsync());
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium, Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await Launch(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 }, AcceptDownloads = true });
         var page = await context.NewPageAsync();
-        await page.GotoAsync($"{_baseUrl}/dashboard/trends?preset=all");
-        await page.FillAsync("#token", _host.Token([AccessToken.Roles.Quality], [clinic]));
+        await page.GotoAsync($"{BaseUrl}/dashboard/trends?preset=all");
+        await page.FillAsync("#token", Host.Token([AccessToken.Roles.Quality], [clinic]));
         await page.ClickAsync("form.sign-in button[type=submit]");
         await page.Locator("#trend-chart").WaitForAsync();
         Assert.Equal("2026-Q1", await page.Locator("table.trend tbody tr").First.GetAttributeAsync("data-quarter"));
@@ -73,7 +42,7 @@ public sealed class InsightsBrowserTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Contains("at least 50 % below baseline", await page.Locator("section.plain-definitions").TextContentAsync());
         await Screenshot(page, $"insights-trends-{width}.png");
 
-        await page.GotoAsync($"{_baseUrl}/dashboard/compare?clinicId={clinic}&report=overview");
+        await page.GotoAsync($"{BaseUrl}/dashboard/compare?clinicId={clinic}&report=overview");
         await page.Locator("table.compare").WaitForAsync();
         var courses = await page.Locator("table.compare tr[data-measure='Courses'] td").AllTextContentsAsync();
         Assert.Equal("60", courses[0].Trim());
@@ -83,7 +52,7 @@ public sealed class InsightsBrowserTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Contains("protected", (await page.Locator("p.disclosure").GetAttributeAsync("data-tier"))!, StringComparison.OrdinalIgnoreCase);
         await Screenshot(page, $"insights-compare-{width}.png");
 
-        await page.GotoAsync($"{_baseUrl}/dashboard/reports/overview");
+        await page.GotoAsync($"{BaseUrl}/dashboard/reports/overview");
         await page.Locator("p.downloads").WaitForAsync();
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("p.downloads a:text('CSV')"));
         var csvPath = Path.Combine(Path.GetTempPath(), $"overview-{Guid.NewGuid():N}.csv");
@@ -94,12 +63,4 @@ public sealed class InsightsBrowserTests(ITestOutputHelper output) : IAsyncLifet
         File.Delete(csvPath);
     }
 
-    private async Task Screenshot(IPage page, string name)
-    {
-        var artifacts = Environment.GetEnvironmentVariable("OUTCOMES_TEST_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.Combine(AppContext.BaseDirectory, "artifacts");
-        Directory.CreateDirectory(artifacts);
-        var path = Path.Combine(artifacts, name);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        output.WriteLine($"screenshot: {path}");
-    }
 }

@@ -1,7 +1,4 @@
-using System.Net;
 using Marten;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Outcomes.Contracts;
@@ -12,54 +9,25 @@ namespace Outcomes.Dashboard.Tests.Browser;
 
 /// A quality lead's day in a real browser: the safety worklist, acknowledging a signal, the patient timeline it links
 /// to, at a desktop width and at 400 px; screenshots are left as artifacts.
-public sealed class WorkspaceBrowserTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class WorkspaceBrowserTests(ITestOutputHelper output) : BrowserHost(output)
 {
-    private static readonly string Chromium = Environment.GetEnvironmentVariable("OUTCOMES_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-
-    private readonly ServicesFixture _services = new();
-    private readonly IsolatedNames _names = IsolatedNames.New();
-    private OutcomesHost _host = null!;
-    private string _baseUrl = "";
-
-    public async Task InitializeAsync()
-    {
-        await _services.InitializeAsync();
-        _host = new OutcomesHost(_services, _names);
-        _host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        _host.StartServer();
-        _baseUrl = _host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _names.Delete(_services);
-        await _services.DisposeAsync();
-    }
-
     [Theory]
     [InlineData(1280)]
     [InlineData(400)]
     public async Task QualityLead_AcknowledgesASignal_AndReadsTheCourseItCameFrom(int width)
     {
-        Assert.True(File.Exists(Chromium), $"The browser test needs Chromium at {Chromium}: run `apt-get install chromium` (Debian package).");
         var clinic = "clinic-w" + Guid.NewGuid().ToString("N")[..6];
         var target = CourseFeed.ForNewPatient(clinic);
         await Publish(clinic, target);
-        var token = _host.Token([AccessToken.Roles.Quality], [clinic]);
+        var token = Host.Token([AccessToken.Roles.Quality], [clinic]);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await Launch(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 } });
-        await page.GotoAsync($"{_baseUrl}/dashboard/safety");
+        await page.GotoAsync($"{BaseUrl}/dashboard/safety");
         await page.FillAsync("#token", token);
         await page.ClickAsync("form.sign-in button[type=submit]");
-        await page.WaitForURLAsync($"{_baseUrl}/dashboard/safety", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync($"{BaseUrl}/dashboard/safety", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         await page.Locator("table.worklist").WaitForAsync();
 
         var rows = page.Locator($"table.worklist tr[data-status=open]");
@@ -70,7 +38,7 @@ public sealed class WorkspaceBrowserTests(ITestOutputHelper output) : IAsyncLife
         var newPositive = page.Locator("table.worklist tr", new PageLocatorOptions { Has = page.Locator("td.signal", new PageLocatorOptions { HasTextString = "item9-new-positive" }) });
         await newPositive.Locator("form.acknowledge select").SelectOptionAsync("clinician-notified");
         await newPositive.Locator("form.acknowledge button").ClickAsync();
-        await page.WaitForURLAsync($"{_baseUrl}/dashboard/safety", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync($"{BaseUrl}/dashboard/safety", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         await page.Locator("table.worklist tr[data-status=acknowledged]").WaitForAsync();
         Assert.Contains("clinician-notified", await page.Locator("table.worklist tr[data-status=acknowledged]").TextContentAsync());
 
@@ -89,15 +57,6 @@ public sealed class WorkspaceBrowserTests(ITestOutputHelper output) : IAsyncLife
         await Screenshot(page, $"workspace-timeline-{width}.png");
     }
 
-    private async Task Screenshot(IPage page, string name)
-    {
-        var artifacts = Environment.GetEnvironmentVariable("OUTCOMES_TEST_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.Combine(AppContext.BaseDirectory, "artifacts");
-        Directory.CreateDirectory(artifacts);
-        var path = Path.Combine(artifacts, name);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        Assert.True(new FileInfo(path).Length > 5_000);
-        output.WriteLine($"screenshot: {path}");
-    }
 
     /// A course whose item 9 turns positive (three signals) and a typical one (item 9 at 1 at baseline: one signal), and
     /// waits until both are stored.
@@ -118,9 +77,9 @@ public sealed class WorkspaceBrowserTests(ITestOutputHelper output) : IAsyncLife
             CourseFeed.Message("phq9-completed", target.Phq9(start.AddDays(10).AddHours(2), 2, 2, 2, 2, 1, 1, 1, 1, 0)),
         ];
         messages.AddRange(quiet.Induction());
-        await using (var publisher = await AmqpPublisher.Connect(_services.RabbitMqUri, _names.Exchange))
+        await using (var publisher = await AmqpPublisher.Connect(Services.RabbitMqUri, Names.Exchange))
             await publisher.PublishAll(messages);
-        var store = _host.Services.GetRequiredService<IDocumentStore>();
+        var store = Host.Services.GetRequiredService<IDocumentStore>();
         await Eventually.Until(async () => (await store.Advanced.FetchEventStoreStatistics()).EventCount,
             count => count >= messages.Count, $"{messages.Count} facts stored", TimeSpan.FromSeconds(60));
     }

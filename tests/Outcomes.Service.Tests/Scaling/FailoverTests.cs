@@ -164,6 +164,7 @@ public sealed class ResendingPublisher(IReadOnlyList<Uri> nodes, string exchange
 
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Slow")]
+[Trait("Category", "Cluster")]
 public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
 {
     private readonly IsolatedNames _names = IsolatedNames.New();
