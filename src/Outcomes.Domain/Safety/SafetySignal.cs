@@ -88,14 +88,11 @@ public sealed record SafetySignal(
         if (after.FirstOrDefault(a => a.Total >= b.Total + WorseningPoints || (a.Total >= SevereFrom && b.Total < SevereFrom))
             is { OccurredAt.Ticks: > 0 } worse)
             signals.Add(Raise(SignalKind.Worsening, worse.OccurredAt, worse.Total, worse.Item9));
-        if (b.Total > 0)
-        {
-            var threshold = b.Total * (1 - NonResponseMinimumDrop);
-            var improvedBy6 = after.Any(a => a.SessionsReceived <= NonResponseSessions && a.Total <= threshold);
-            if (!improvedBy6 && after.FirstOrDefault(a => a.SessionsReceived >= NonResponseSessions) is { OccurredAt.Ticks: > 0 } review
-                && !after.Where(a => a.OccurredAt.UtcTicks <= review.OccurredAt.UtcTicks).Any(a => a.Total <= threshold))
-                signals.Add(Raise(SignalKind.NonResponseBySession6, review.OccurredAt, review.Total, review.Item9));
-        }
+        // The first assessment after the sixth session decides: no assessment up to it 25 % below baseline raises the signal.
+        var threshold = b.Total * (1 - NonResponseMinimumDrop);
+        var review = after.FindIndex(a => a.SessionsReceived >= NonResponseSessions);
+        if (b.Total > 0 && review >= 0 && !after.Take(review + 1).Any(a => a.Total <= threshold))
+            signals.Add(Raise(SignalKind.NonResponseBySession6, after[review].OccurredAt, after[review].Total, after[review].Item9));
         return signals;
     }
 

@@ -120,7 +120,7 @@ public static class DashboardEndpoints
                $"<a href=\"{href}json{Markup.Text(query)}\" download>JSON</a></p>";
     }
 
-    private static IResult OutOfScope(HttpContext http, string clinicId) =>
+    internal static IResult OutOfScope(HttpContext http, string clinicId) =>
         Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
 
     private static IResult SignInForm(HttpContext http, string? returnUrl, string? failed, string? ended, IAntiforgery antiforgery,

@@ -56,7 +56,7 @@ public static class InsightEndpoints
         OutcomeDefinitions definitions, TimeProvider clock, CancellationToken ct)
     {
         if (clinicId is not null && !scope.Includes(clinicId))
-            return DashboardEndpoints.Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
+            return DashboardEndpoints.OutOfScope(http, clinicId);
         var now = clock.GetUtcNow().UtcDateTime;
         string Quarter(DateTime d) => $"{d.Year}-Q{(d.Month - 1) / 3 + 1}";
         (string? from, string? to, string label) = preset switch
@@ -101,7 +101,7 @@ public static class InsightEndpoints
                 $"<article class=\"insight\"><h1>Your clinic and the rest of the network</h1><form method=\"get\" action=\"{Pages.Root}/compare\" class=\"filters\">" +
                 $"{ClinicPicker(scope, null)}<button type=\"submit\">Compare</button></form></article>");
         if (!scope.Includes(clinic))
-            return DashboardEndpoints.Problem(http, 403, "Not among your clinics", $"Clinic '{clinic}' is not among the clinics your token names.");
+            return DashboardEndpoints.OutOfScope(http, clinic);
         var overall = definition with { GroupBy = null };
         var own = await reports.Run(overall, scope, Audience(http, network: false), clinic, null, ct);
         var rest = await reports.Run(overall with { Filter = overall.Filter with { ExcludeClinic = [clinic] } }, scope, Audience(http, network: true), null, null, ct);
@@ -175,11 +175,14 @@ public static class InsightEndpoints
             : TypedResults.File(Encoding.UTF8.GetBytes(ReportCsv.Write(report)), "text/csv; charset=utf-8", file + ".csv");
     }
 
-    internal static string ClinicPicker(ClinicScope scope, string? clinicId)
+    /// The caller's clinics to choose from (an administrator of every clinic types one); `every` names an option for all
+    /// of them, when the page allows it.
+    internal static string ClinicPicker(ClinicScope scope, string? clinicId, string? every = null)
     {
         if (scope.AllClinics)
             return $"<label>Clinic <input name=\"clinicId\" value=\"{Markup.Text(clinicId)}\" placeholder=\"every clinic\" pattern=\"[a-z0-9][a-z0-9-]{{1,39}}\"></label>";
         var html = new StringBuilder("<label>Clinic <select name=\"clinicId\">");
+        if (every is not null) html.Append($"<option value=\"\">{Markup.Text(every)}</option>");
         foreach (var clinic in scope.Clinics.Order(StringComparer.Ordinal))
             html.Append($"<option value=\"{Markup.Text(clinic)}\"{(clinic == clinicId ? " selected" : "")}>{Markup.Text(clinic)}</option>");
         return html.Append("</select></label>").ToString();

@@ -12,11 +12,6 @@ internal static class TimelineChart
 {
     private const double Width = 760, Height = 340;
 
-    private static readonly (int From, int To, string Name, string Fill)[] Bands =
-    [
-        (0, 5, "minimal", "#eef6ee"), (5, 10, "mild", "#f3f6e6"), (10, 15, "moderate", "#fbf3df"),
-        (15, 20, "moderately severe", "#fbe8dc"), (20, 28, "severe", "#f8dcdc"),
-    ];
 
     public static string Render(CourseOutcome outcome, CourseFacts facts, OutcomeDefinitions definitions, IReadOnlyList<SignalRow> signals)
     {
@@ -31,13 +26,7 @@ internal static class TimelineChart
             $"PHQ-9 totals of {scores.Count} assessments by days since the first session, with {sessions.Count} sessions, severity bands " +
             "and the response and remission thresholds."));
 
-        foreach (var (from, to, name, fill) in Bands)
-        {
-            svg.Append($"<rect class=\"severity-band\" data-band=\"{Markup.Text(name)}\" x=\"{Markup.C(plot.Left)}\" y=\"{Markup.C(plot.Y(Math.Min(to, 27)))}\" " +
-                       $"width=\"{Markup.C(plot.Width)}\" height=\"{Markup.C(plot.Y(from) - plot.Y(Math.Min(to, 27)))}\" fill=\"{fill}\"/>");
-            svg.Append($"<text class=\"band-label\" x=\"{Markup.C(plot.Right + 6)}\" y=\"{Markup.C((plot.Y(from) + plot.Y(Math.Min(to, 27))) / 2 + 4)}\" " +
-                       $"font-size=\"12\" fill=\"#444\">{Markup.Text(name)}</text>");
-        }
+        svg.Append(SeverityBands.Behind(plot));
         svg.Append(plot.Axes(Plot.NiceTicks(xMax).Where(t => t >= xMin), "Days since the first session", [0, 5, 10, 15, 20, 27],
             v => v.ToString(CultureInfo.InvariantCulture), "PHQ-9 total"));
 

@@ -29,7 +29,7 @@ public static class WorkspaceEndpoints
         CourseReads reads, CancellationToken ct)
     {
         if (clinicId is not null && !scope.Includes(clinicId))
-            return DashboardEndpoints.Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
+            return DashboardEndpoints.OutOfScope(http, clinicId);
         var wanted = status is null ? [SignalStatus.Open, SignalStatus.Acknowledged]
             : SignalFollowUp.ParseStatus(status) is { } one ? new[] { one } : null;
         if (wanted is null)
@@ -57,7 +57,7 @@ public static class WorkspaceEndpoints
         if (clinicId is { Length: > 0 } && key is { Length: > 0 })
         {
             if (!scope.Includes(clinicId))
-                return DashboardEndpoints.Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
+                return DashboardEndpoints.OutOfScope(http, clinicId);
             return Results.Redirect($"{Pages.Root}/patients/{Uri.EscapeDataString(clinicId)}/{Uri.EscapeDataString(key.Trim())}?course={course ?? 1}");
         }
         return DashboardEndpoints.Page(http, 200, "Find a course", WorkspacePages.Find(scope, clinicId, key, null));
@@ -67,7 +67,7 @@ public static class WorkspaceEndpoints
         IQuerySession session, OutcomeDefinitions definitions, SafetySignals signals, CancellationToken ct)
     {
         if (!scope.Includes(clinicId))
-            return DashboardEndpoints.Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");
+            return DashboardEndpoints.OutOfScope(http, clinicId);
         var key = new CourseKey(clinicId, patientKey, course ?? CourseKey.FirstCourse);
         var found = await session.LoadAsync<PatientCourse>(key.ToString(), ct);
         if (found is null)
@@ -76,7 +76,7 @@ public static class WorkspaceEndpoints
         var facts = found.ToFacts();
         var outcome = CourseOutcome.Derive(facts, definitions, DateTimeOffset.UtcNow);
         var raised = await signals.List(null, [SignalStatus.Open, SignalStatus.Acknowledged, SignalStatus.Resolved], key, ct);
-        return DashboardEndpoints.Page(http, 200, $"Course {key.Course} of {patientKey}", WorkspacePages.Timeline(key, found, facts, outcome, definitions, raised));
+        return DashboardEndpoints.Page(http, 200, $"Course {key.Course} of {patientKey}", WorkspacePages.Timeline(key, facts, outcome, definitions, raised));
     }
 }
 
@@ -90,7 +90,7 @@ internal static class WorkspacePages
     public static string Worklist(IReadOnlyList<SignalRow> rows, string? clinicId, string? status, ClinicScope scope, FormToken token)
     {
         var body = new StringBuilder("<article class=\"workspace\"><h1>Safety worklist</h1>").Append(Notice);
-        body.Append($"<form method=\"get\" action=\"{Pages.Root}/safety\" class=\"filters\">{ClinicSelect(scope, clinicId)}" +
+        body.Append($"<form method=\"get\" action=\"{Pages.Root}/safety\" class=\"filters\">{InsightEndpoints.ClinicPicker(scope, clinicId, "all of mine")}" +
                     "<label>Status <select name=\"status\">");
         foreach (var (value, label) in new[] { ("", "open and acknowledged"), ("open", "open"), ("acknowledged", "acknowledged"), ("resolved", "resolved") })
             body.Append($"<option value=\"{value}\"{((status ?? "") == value ? " selected" : "")}>{label}</option>");
@@ -143,28 +143,19 @@ internal static class WorkspacePages
         return html.ToString();
     }
 
-    private static string ClinicSelect(ClinicScope scope, string? clinicId)
-    {
-        if (scope.AllClinics)
-            return $"<label>Clinic <input name=\"clinicId\" value=\"{Markup.Text(clinicId)}\" placeholder=\"every clinic\" pattern=\"[a-z0-9][a-z0-9-]{{1,39}}\"></label>";
-        var html = new StringBuilder("<label>Clinic <select name=\"clinicId\"><option value=\"\">all of mine</option>");
-        foreach (var clinic in scope.Clinics.Order(StringComparer.Ordinal))
-            html.Append($"<option value=\"{Markup.Text(clinic)}\"{(clinic == clinicId ? " selected" : "")}>{Markup.Text(clinic)}</option>");
-        return html.Append("</select></label>").ToString();
-    }
 
     public static string Find(ClinicScope scope, string? clinicId, string? key, string? problem)
     {
         var body = new StringBuilder("<article class=\"workspace\"><h1>Find a course</h1>");
         if (problem is not null) body.Append($"<p class=\"problem\" role=\"alert\">{Markup.Text(problem)}</p>");
-        body.Append($"<form method=\"get\" action=\"{Pages.Root}/patients\" class=\"filters\">{ClinicSelect(scope, clinicId).Replace("<option value=\"\">all of mine</option>", "", StringComparison.Ordinal)}" +
+        body.Append($"<form method=\"get\" action=\"{Pages.Root}/patients\" class=\"filters\">{InsightEndpoints.ClinicPicker(scope, clinicId)}" +
                     $"<label>Patient key <input name=\"key\" value=\"{Markup.Text(key)}\" required spellcheck=\"false\" autocomplete=\"off\"></label>" +
                     "<label>Course <input name=\"course\" type=\"number\" min=\"1\" max=\"99\" value=\"1\"></label><button type=\"submit\">Open</button></form>" +
                     "<p class=\"note\">The key is the clinic's own pseudonymous key (as its integration sends it), not a record number.</p></article>");
         return body.ToString();
     }
 
-    public static string Timeline(CourseKey key, PatientCourse course, CourseFacts facts, CourseOutcome outcome, OutcomeDefinitions definitions,
+    public static string Timeline(CourseKey key, CourseFacts facts, CourseOutcome outcome, OutcomeDefinitions definitions,
         IReadOnlyList<SignalRow> signals)
     {
         var body = new StringBuilder($"<article class=\"workspace timeline\" data-course=\"{Markup.Text(key.ToString())}\">");
@@ -196,7 +187,6 @@ internal static class WorkspacePages
             body.Append($"</ul><p><a href=\"{Pages.Root}/safety?clinicId={Uri.EscapeDataString(key.ClinicId)}\">Follow up on the worklist</a></p>");
         }
         body.Append("</section>").Append(Notice).Append("</article>");
-        _ = course;
         return body.ToString();
     }
 

@@ -51,14 +51,10 @@ public sealed class AccessAuditTests(IngestionFixture fixture)
     /// An open signal of the clinic (a typical course's baseline item 9 of 1 raises one), read by the fixture's administrator.
     private async Task<string> SignalOf(string clinic)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var list = JsonNode.Parse(await fixture.Client.GetStringAsync($"/api/v1/safety/signals?clinicId={clinic}&status=open"))!.AsArray();
-            if (list.Count > 0) return (string)list[0]!["id"]!;
-            Assert.True(DateTime.UtcNow < deadline, "the course's signal was raised");
-            await Task.Delay(100);
-        }
+        var open = await Eventually.Until(
+            async () => JsonNode.Parse(await fixture.Client.GetStringAsync($"/api/v1/safety/signals?clinicId={clinic}&status=open"))!.AsArray(),
+            list => list.Count > 0, $"an open signal of {clinic}", TimeSpan.FromSeconds(30));
+        return (string)open[0]!["id"]!;
     }
 
     private async Task<JsonObject> OpenApi() => JsonNode.Parse(await fixture.Host.CreateClient().GetStringAsync("/openapi/v1.json"))!.AsObject();

@@ -23,16 +23,9 @@ public sealed class SafetySignalsTests(IngestionFixture fixture)
         CourseFeed.Message("phq9-completed", feed.Phq9(CourseFeed.Start.AddDays(3).AddHours(2), 3, 3, 3, 2, 2, 2, 2, 2, 2)),
     ];
 
-    private async Task<JsonArray> WaitForSignals(HttpClient client, string clinic, int count, string query = "")
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var list = JsonNode.Parse(await client.GetStringAsync($"/api/v1/safety/signals?clinicId={clinic}{query}"))!.AsArray();
-            if (list.Count >= count || DateTime.UtcNow > deadline) return list;
-            await Task.Delay(100);
-        }
-    }
+    private static Task<JsonArray> WaitForSignals(HttpClient client, string clinic, int count, string query = "") =>
+        Eventually.Until(async () => JsonNode.Parse(await client.GetStringAsync($"/api/v1/safety/signals?clinicId={clinic}{query}"))!.AsArray(),
+            list => list.Count >= count, $"{count} signals of {clinic}", TimeSpan.FromSeconds(30));
 
     [Fact]
     public async Task NewPositiveItem9_RaisedOnTheWorklist_AndPublishedToTheClinicsRoutingKey()
@@ -55,8 +48,7 @@ public sealed class SafetySignalsTests(IngestionFixture fixture)
         Assert.All(signals, s => Assert.Equal("open", (string)s!["status"]!));
 
         var routingKeys = new List<string>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (routingKeys.Count < 3 && DateTime.UtcNow < deadline)
+        await Eventually.Until(async () =>
         {
             if (await channel.BasicGetAsync(queue, autoAck: true) is { } delivery)
             {
@@ -65,8 +57,8 @@ public sealed class SafetySignalsTests(IngestionFixture fixture)
                 Assert.Equal(clinic, (string)body["clinicId"]!);
                 Assert.Equal(delivery.BasicProperties.MessageId, (string)body["signalId"]!);
             }
-            else await Task.Delay(50);
-        }
+            return routingKeys.Count;
+        }, delivered => delivered >= 3, "three signals delivered", TimeSpan.FromSeconds(20));
         Assert.Equal([$"v1.{clinic}.item9-new-positive", $"v1.{clinic}.item9-positive", $"v1.{clinic}.worsening"], routingKeys.Order());
 
         // Sending the same facts again, and one more fact after them, raises nothing new: once the later fact is stored,
