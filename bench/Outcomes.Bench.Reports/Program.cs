@@ -13,6 +13,7 @@ using Outcomes.Bench.Reports;
 using Outcomes.Cli.Tokens;
 using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Hosting;
@@ -23,9 +24,10 @@ var runs = new Option<int>("--runs") { Description = "Timed rounds; each times t
 var warmups = new Option<int>("--warmups") { Description = "Untimed rounds first (JIT tiering, PostgreSQL's cache)", DefaultValueFactory = _ => 2 };
 var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)" };
 var noHttp = new Option<bool>("--no-http") { Description = "Skip the HTTP run (no service process)" };
+var protectedTier = new Option<bool>("--protected") { Description = "Also time the protected tier over HTTP (coverage=network: cell-key perturbed, from a release point cut first)" };
 
 var root = new RootCommand("Cohort report benchmark: a named report computed uncached from the outcome read model, against the raw Npgsql read of the same rows")
-    { tiers, reportName, runs, warmups, service, noHttp };
+    { tiers, reportName, runs, warmups, service, noHttp, protectedTier };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Outcomes")
@@ -61,6 +63,13 @@ root.SetAction(async (parse, cancellationToken) =>
         Console.WriteLine($"- tier {name}: schema {schema}, {state.Courses:N0} courses, {facts:N0} facts, {scores:N0} PHQ-9");
 
         await using var http = parse.GetValue(noHttp) ? null : await HttpReports.Start(parse.GetValue(service), connectionString, schema, repository, cancellationToken);
+        var timeProtected = http is not null && parse.GetValue(protectedTier);
+        if (timeProtected)
+        {
+            // The protected tier answers only at release points: cut one at the latest position first.
+            var cut = await http!.CutRelease(cancellationToken);
+            Console.WriteLine($"- {name}: release point cut in {cut:F0} ms");
+        }
         var timings = new Dictionary<string, List<double>>();
         void Add(string what, double ms) => (timings.TryGetValue(what, out var l) ? l : timings[what] = []).Add(ms);
 
@@ -71,20 +80,22 @@ root.SetAction(async (parse, cancellationToken) =>
             var raw = await bench.RawRead(cancellationToken);
             var inProcess = await bench.Report(definition, cancellationToken);
             last = inProcess.Report;
-            double? viaHttp = http is null ? null : await http.Get(definition.Name, cancellationToken);
+            double? viaHttp = http is null ? null : await http.Get(definition.Name, network: false, cancellationToken);
+            double? viaHttpProtected = timeProtected ? await http!.Get(definition.Name, network: true, cancellationToken) : null;
             if (!timed) continue;
             Add("raw", raw.Milliseconds);
             Add("read+decode", inProcess.ReadMs);
             Add("compute", inProcess.ComputeMs);
-            Add("suppress", inProcess.SuppressMs);
             Add("serialize", inProcess.SerializeMs);
             Add("in-process total", inProcess.TotalMs);
             Add("of which GC pauses", inProcess.GcPauseMs);
             Add("in-process CPU (all threads)", inProcess.CpuMs);
             if (viaHttp is { } h) Add("http", h);
+            if (viaHttpProtected is { } p) Add("http protected (coverage=network)", p);
             Console.WriteLine($"  round {round + 1}: raw {raw.Milliseconds:F0} ms ({raw.Rows:N0} rows, {raw.Bytes / 1e6:F0} MB); " +
                 $"in-process {inProcess.TotalMs:F0} ms (read+decode {inProcess.ReadMs:F0}, compute {inProcess.ComputeMs:F0}, " +
-                $"suppress {inProcess.SuppressMs:F0}, serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections; CPU {inProcess.CpuMs:F0} ms); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
+                $"serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections; CPU {inProcess.CpuMs:F0} ms); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
+                $"protected {viaHttpProtected?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
                 $"load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
         var groups = last?.Groups.Count ?? 0;
@@ -121,10 +132,10 @@ namespace Outcomes.Bench.Reports
 
     internal sealed record RawRead(double Milliseconds, long Rows, long Bytes);
 
-    internal sealed record InProcessReport(PublishedCohortReport Report, double ReadMs, double ComputeMs, double SuppressMs, double SerializeMs,
+    internal sealed record InProcessReport(PublishedCohortReport Report, double ReadMs, double ComputeMs, double SerializeMs,
         double GcPauseMs, int Collections, double CpuMs)
     {
-        public double TotalMs => ReadMs + ComputeMs + SuppressMs + SerializeMs;
+        public double TotalMs => ReadMs + ComputeMs + SerializeMs;
     }
 
     /// The service's own read model and report code over one tier's schema, composed as the service composes them.
@@ -185,7 +196,7 @@ namespace Outcomes.Bench.Reports
             return new RawRead(clock.Elapsed.TotalMilliseconds, rows, bytes);
         }
 
-        /// What GET /api/v1/reports/{name} does for an admin at the latest position, phase by phase.
+        /// What GET /api/v1/reports/{name} does for an admin at the latest position (own-clinic tier), phase by phase.
         public async Task<InProcessReport> Report(ReportDefinition definition, CancellationToken cancellationToken)
         {
             var definitions = _services.GetRequiredService<OutcomeDefinitions>();
@@ -195,15 +206,14 @@ namespace Outcomes.Bench.Reports
             var clock = Stopwatch.StartNew();
             using var members = await ReadModel.ReadLatest(null, cancellationToken);
             var read = clock.Elapsed.TotalMilliseconds;
-            var report = CohortReport.Compute(members.Members, definition,
+            // The own-clinic tier as the service publishes it (exact: computing is publishing).
+            var published = ReportDisclosure.OwnClinics(members.Members, definition,
                 new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime));
             var compute = clock.Elapsed.TotalMilliseconds - read;
-            var published = SmallCellSuppression.Apply(report);
-            var suppress = clock.Elapsed.TotalMilliseconds - read - compute;
             var json = JsonSerializer.SerializeToUtf8Bytes(published, ApiJson);
-            var serialize = clock.Elapsed.TotalMilliseconds - read - compute - suppress;
+            var serialize = clock.Elapsed.TotalMilliseconds - read - compute;
             GC.KeepAlive(json);
-            return new InProcessReport(published, read, compute, suppress, serialize,
+            return new InProcessReport(published, read, compute, serialize,
                 (GC.GetTotalPauseDuration() - pause).TotalMilliseconds, GC.CollectionCount(0) - collections,
                 (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
         }
@@ -256,11 +266,23 @@ namespace Outcomes.Bench.Reports
             return new HttpReports(service, token);
         }
 
-        /// Milliseconds from the request to the last byte of the report.
-        public async Task<double> Get(string report, CancellationToken cancellationToken)
+        /// Milliseconds to cut a release point at the latest position (what the protected tier reads).
+        public async Task<double> CutRelease(CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
-            using var response = await _client.GetAsync($"/api/v1/reports/{report}", cancellationToken);
+            using var response = await _client.PostAsync("/api/v1/releases", null, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"POST /api/v1/releases: {(int)response.StatusCode} {body}");
+            return clock.Elapsed.TotalMilliseconds;
+        }
+
+        /// Milliseconds from the request to the last byte of the report; network: the whole network's courses,
+        /// which is always the protected tier.
+        public async Task<double> Get(string report, bool network, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await _client.GetAsync($"/api/v1/reports/{report}{(network ? "?coverage=network" : "")}", cancellationToken);
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
                 throw new InvalidOperationException($"GET /api/v1/reports/{report}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(body)}");
