@@ -16,6 +16,7 @@ using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.EventStore;
 using Outcomes.Service.Hosting;
 
 var tiers = new Option<string[]>("--tier") { Description = "NAME=SCHEMA of an event-store schema already loaded (e.g. S=bench_s M=bench_m)", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -165,6 +166,7 @@ namespace Outcomes.Bench.Reports
             }).Build();
             var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
             services.AddOutcomesEventStore(configuration);
+            services.AddOutcomeReadModel();
             return new TierBench(services.BuildServiceProvider(), schema);
         }
 

@@ -5,6 +5,7 @@ using Npgsql;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.EventStore;
 
 namespace Outcomes.Service.CourseOutcomes;
 
@@ -28,7 +29,8 @@ public sealed record RebuildProgress(long CoursesDone, long CoursesTotal, long F
 
 /// The per-course outcome read model: written by ingestion with every batch (CourseAppender), read by reports,
 /// rebuilt from the event store when the definitions or the row layout change (or it was never built).
-public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource database, OutcomeDefinitions definitions, ILogger<OutcomeReadModel> logger)
+public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource database, CourseStreamReader courses, OutcomeDefinitions definitions,
+    ILogger<OutcomeReadModel> logger)
 {
     private const int RebuildBatch = 1_000;
 
@@ -36,8 +38,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
     private string Schema => Table.Schema;
 
-    /// Course streams are keyed clinic/patientKey/course; other streams (the export audit) have no outcome.
-    private const string CourseStreams = "id like '%/%/%'";
+    private const string CourseStreams = CourseStreamReader.CourseStreams;
 
     public async Task<OutcomeReadModelState> State(CancellationToken cancellationToken)
     {
@@ -196,10 +197,6 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
         long done = 0, facts = 0;
         var pending = new List<CourseOutcomeRow>(RebuildBatch);
-        await using var session = store.QuerySession();
-        string? current = null;
-        CourseKey? currentCourse = null;
-        var events = new List<object>();
         var lastReport = TimeSpan.Zero;
 
         async Task Flush()
@@ -217,30 +214,19 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
             }
         }
 
-        void Close()
+        // Every course as of the latest position, streamed; rows are written on other connections as they fill.
+        await using (var connection = await database.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken))
         {
-            if (currentCourse is null) return;
-            pending.Add(CourseOutcomeRow.From(currentCourse, CourseFacts.From(events), events.Count, definitions));
-            events.Clear();
-        }
-
-        var stream = session.Events.QueryAllRawEvents().OrderBy(e => e.StreamKey).ThenBy(e => e.Version).ToAsyncEnumerable(cancellationToken);
-        await foreach (var e in stream)
-        {
-            // Each stream key is parsed once, when its stream begins; streams that are not courses are skipped.
-            if (!string.Equals(e.StreamKey, current, StringComparison.Ordinal))
+            var (position, _) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
+            await foreach (var course in courses.ReadAsync(connection, transaction, null, position, cancellationToken: cancellationToken))
             {
-                Close();
-                current = e.StreamKey;
-                CourseKey.TryParse(current, out currentCourse);
+                pending.Add(CourseOutcomeRow.From(course, definitions));
+                facts += course.FactCount;
                 if (pending.Count >= RebuildBatch) await Flush();
             }
-            if (currentCourse is null) continue;
-            events.Add(e.Data);
-            facts++;
+            await Flush();
         }
-        Close();
-        await Flush();
 
         // Rows of courses that no longer have events (a schema reset under a kept table) would haunt every report.
         await using (var orphans = database.CreateCommand(

@@ -68,11 +68,11 @@ public sealed class SafetySignalStore(string schema)
     }
 
     /// Inserts the signals not yet stored and wakes the publisher when any was new (NOTIFY is delivered at commit).
-    public async Task<int> Raise(IReadOnlyList<SafetySignal> signals, NpgsqlConnection connection, NpgsqlTransaction transaction,
+    public async Task<int> Raise(IReadOnlyList<SafetySignal> signals, Ingestion.ICourseChangeTransaction transaction,
         CancellationToken cancellationToken)
     {
         if (signals.Count == 0) return 0;
-        await using var insert = new NpgsqlCommand(
+        var insert = new NpgsqlBatchCommand(
             $"""
             with fresh as (
                 insert into {QualifiedName} (id, clinic_id, patient_key, course, signal, assessment_at, day, sessions_received, total, item9, baseline_total)
@@ -80,7 +80,7 @@ public sealed class SafetySignalStore(string schema)
                 on conflict (id) do nothing
                 returning 1)
             select count(*), case when count(*) > 0 then pg_notify('{Channel}', '') end from fresh
-            """, connection, transaction);
+            """);
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Id).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Course.ClinicId).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Course.PatientKey).ToArray() });
@@ -92,7 +92,7 @@ public sealed class SafetySignalStore(string schema)
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Total).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = signals.Select(s => s.Item9).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = signals.Select(s => s.BaselineTotal).ToArray() });
-        return (int)(long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        return (int)(long)(await transaction.ScalarAsync(insert, cancellationToken))!;
     }
 
     public const string Columns =

@@ -1,4 +1,3 @@
-using Npgsql;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Safety;
 using Outcomes.Service.Ingestion;
@@ -9,8 +8,7 @@ namespace Outcomes.Service.Safety;
 /// derived from their post-batch state and the new ones stored (AMQP and bulk alike).
 public sealed class SafetySignalWriter(SafetySignalStore store, OutcomeDefinitions definitions) : ICourseChangeObserver
 {
-    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        CancellationToken cancellationToken)
+    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken)
     {
         var signals = new List<SafetySignal>();
         foreach (var course in changed)
@@ -18,6 +16,6 @@ public sealed class SafetySignalWriter(SafetySignalStore store, OutcomeDefinitio
             if (course.Facts.Scores.Count == 0) continue;
             signals.AddRange(SafetySignal.Derive(course.Key, course.Facts, course.Member(definitions).Outcome));
         }
-        await store.Raise(signals, connection, transaction, cancellationToken).ConfigureAwait(false);
+        await store.Raise(signals, transaction, cancellationToken).ConfigureAwait(false);
     }
 }
