@@ -26,9 +26,15 @@ var warmups = new Option<int>("--warmups") { Description = "Untimed rounds first
 var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)" };
 var noHttp = new Option<bool>("--no-http") { Description = "Skip the HTTP run (no service process)" };
 var protectedTier = new Option<bool>("--protected") { Description = "Also time the protected tier over HTTP (coverage=network: cell-key perturbed, from a release point cut first)" };
+var asOfFraction = new Option<double?>("--as-of")
+{
+    Description = "Also time the report over HTTP as of an earlier event-store position: this fraction of the latest (e.g. 0.5), " +
+        "asked by a quality lead of --clinic only (recomputed from the events); prints the service's peak memory after",
+};
+var asOfClinic = new Option<string>("--clinic") { Description = "The clinic of the quality lead who asks --as-of", DefaultValueFactory = _ => "clinic-b" };
 
 var root = new RootCommand("Cohort report benchmark: a named report computed uncached from the outcome read model, against the raw Npgsql read of the same rows")
-    { tiers, reportName, runs, warmups, service, noHttp, protectedTier };
+    { tiers, reportName, runs, warmups, service, noHttp, protectedTier, asOfFraction, asOfClinic };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Outcomes")
@@ -71,6 +77,11 @@ root.SetAction(async (parse, cancellationToken) =>
             var cut = await http!.CutRelease(cancellationToken);
             Console.WriteLine($"- {name}: release point cut in {cut:F0} ms");
         }
+        long? asOfPosition = http is not null && parse.GetValue(asOfFraction) is { } fraction
+            ? (long)(await bench.Scalar($"select coalesce(max(seq_id), 0) from {schema}.mt_events") * fraction)
+            : null;
+        if (asOfPosition is { } p0)
+            Console.WriteLine($"- {name}: as of position {p0:N0} for a quality lead of {parse.GetValue(asOfClinic)}; service peak RSS before: {http!.PeakRssMb():F0} MB");
         var timings = new Dictionary<string, List<double>>();
         void Add(string what, double ms) => (timings.TryGetValue(what, out var l) ? l : timings[what] = []).Add(ms);
 
@@ -83,6 +94,7 @@ root.SetAction(async (parse, cancellationToken) =>
             last = inProcess.Report;
             double? viaHttp = http is null ? null : await http.Get(definition.Name, network: false, cancellationToken);
             double? viaHttpProtected = timeProtected ? await http!.Get(definition.Name, network: true, cancellationToken) : null;
+            double? viaHttpAsOf = asOfPosition is { } p1 ? await http!.GetAsOf(definition.Name, p1, parse.GetValue(asOfClinic)!, cancellationToken) : null;
             if (!timed) continue;
             Add("raw", raw.Milliseconds);
             Add("read+decode", inProcess.ReadMs);
@@ -93,12 +105,16 @@ root.SetAction(async (parse, cancellationToken) =>
             Add("in-process CPU (all threads)", inProcess.CpuMs);
             if (viaHttp is { } h) Add("http", h);
             if (viaHttpProtected is { } p) Add("http protected (coverage=network)", p);
+            if (viaHttpAsOf is { } a) Add($"http as of position {asOfPosition:N0} (one clinic's quality lead)", a);
             Console.WriteLine($"  round {round + 1}: raw {raw.Milliseconds:F0} ms ({raw.Rows:N0} rows, {raw.Bytes / 1e6:F0} MB); " +
                 $"in-process {inProcess.TotalMs:F0} ms (read+decode {inProcess.ReadMs:F0}, compute {inProcess.ComputeMs:F0}, " +
                 $"serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections; CPU {inProcess.CpuMs:F0} ms); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
                 $"protected {viaHttpProtected?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
+                $"as of {viaHttpAsOf?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
                 $"load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
+        if (asOfPosition is not null)
+            Console.WriteLine($"- {name}: service peak RSS after: {http!.PeakRssMb():F0} MB");
         var groups = last?.Groups.Count ?? 0;
         var rawMedian = Median(timings["raw"]);
         foreach (var (what, list) in timings)
@@ -228,12 +244,37 @@ namespace Outcomes.Bench.Reports
     {
         private readonly ServiceProcess _service;
         private readonly HttpClient _client;
+        private readonly string _key;
 
-        private HttpReports(ServiceProcess service, string token)
+        private HttpReports(ServiceProcess service, string token, string key)
         {
             _service = service;
-            _client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            _key = key;
+            _client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
             _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        /// The service process's peak resident memory so far (VmHWM), in MB.
+        public double PeakRssMb()
+        {
+            var line = File.ReadLines($"/proc/{_service.Pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        }
+
+        /// Milliseconds to the last byte of the report as of an earlier position, asked by a quality lead of one clinic
+        /// (the own-clinic tier, recomputed from that clinic's events).
+        public async Task<double> GetAsOf(string report, long position, string clinic, CancellationToken cancellationToken)
+        {
+            var token = new TokenRequest { Subject = "bench-quality", Roles = [AccessToken.Roles.Quality], Clinics = [clinic] }
+                .Issue(_key, DateTimeOffset.UtcNow);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/reports/{report}?asOfPosition={position}");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var clock = Stopwatch.StartNew();
+            using var response = await _client.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"GET {request.RequestUri}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(body)}");
+            return clock.Elapsed.TotalMilliseconds;
         }
 
         public static async Task<HttpReports> Start(string? serviceDll, string connectionString, string schema, string repository,
@@ -265,7 +306,7 @@ namespace Outcomes.Bench.Reports
             var service = await ServiceProcess.StartAsync(dll, environment, log, cancellationToken);
             var token = new TokenRequest { Subject = "bench", Roles = [AccessToken.Roles.Admin], Clinics = [AccessToken.AllClinics] }
                 .Issue(key, DateTimeOffset.UtcNow);
-            return new HttpReports(service, token);
+            return new HttpReports(service, token, key);
         }
 
         /// Milliseconds to cut a release point at the latest position (what the protected tier reads).
