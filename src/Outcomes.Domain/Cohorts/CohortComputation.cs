@@ -209,7 +209,7 @@ internal static class CohortComputation
     {
         public static Contribution Of(CourseOutcome o, RateContext context, sbyte[] rates)
         {
-            for (var m = 0; m < rates.Length; m++) rates[m] = Known(Measures.Rates[m].Course!(o, context));
+            for (var m = 0; m < rates.Length; m++) rates[m] = Known(Measures.Rates[m].Of(o, context));
             var item9 = o.Item9;
             return new Contribution(
                 o.SessionsReceived,

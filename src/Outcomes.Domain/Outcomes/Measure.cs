@@ -72,6 +72,14 @@ public sealed record Measure
     /// the order of assessments and sessions, which the export's shifted days need not keep exactly.
     public bool ReadFromExport { get; init; }
 
+    /// Rates: the course's part (see Course), or what its export stated when the measure is read from exports.
+    public bool? Of(CourseOutcome outcome, RateContext context)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (ReadFromExport && outcome.StatedByExport is { } stated && stated.TryGetValue(this, out var value)) return value;
+        return Course!(outcome, context);
+    }
+
     /// How the measure is published in each tier (analytics/methods/disclosure-control.md).
     public string Disclosure => Kind switch
     {

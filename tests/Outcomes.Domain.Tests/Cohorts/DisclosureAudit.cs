@@ -1,5 +1,5 @@
-using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Statistics;
 
 namespace Outcomes.Domain.Tests.Cohorts;

@@ -1,6 +1,6 @@
-using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Tests.Outcomes;
 using static Outcomes.Domain.Tests.Cohorts.CohortTestData;
 
