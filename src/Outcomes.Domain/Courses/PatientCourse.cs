@@ -19,14 +19,19 @@ public sealed class PatientCourse
     public List<CourseSession> Sessions { get; set; } = [];
     public List<CoursePhq9> Phq9Scores { get; set; } = [];
     public CourseEnding? Ended { get; set; }
-    /// Number of facts stored for this course.
+    /// The enrolments and ends stored for the course besides the ones in force (usually none): when the one in force is
+    /// retracted, the next one by the same rule takes its place.
+    public List<CourseEnrolment> OtherEnrolments { get; set; } = [];
+    public List<CourseEnding> OtherEndings { get; set; } = [];
+    /// Number of events stored for this course (retractions included: the outcome read model keeps the row derived from
+    /// the most).
     public int FactCount { get; set; }
     public DateTimeOffset LastFactAt { get; set; }
 
     /// The event types that are a course's facts; a course stream holds nothing else, and every other stream (the
     /// export audit) none of them.
     public static IReadOnlyList<Type> FactTypes { get; } =
-        [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded)];
+        [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded), typeof(FactRetracted)];
 
     [JsonIgnore]
     public CourseKey Key => new(ClinicId, PatientKey, Course);
@@ -51,22 +56,40 @@ public sealed class PatientCourse
     public static PatientCourse FromFacts(IEnumerable<object> facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
+        return FromFacts(facts.Select(f => (Guid.Empty, f)));
+    }
+
+    /// A course built from stored events in any order: retractions are applied after the facts (the store only keeps a
+    /// retraction after the fact it names, so this is stream order's outcome too).
+    public static PatientCourse FromFacts(IEnumerable<(Guid EventId, object Fact)> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
         var course = new PatientCourse();
-        foreach (var fact in facts) course.Apply(Guid.Empty, fact);
+        var retractions = new List<(Guid, object)>();
+        foreach (var (id, fact) in events)
+            if (fact is FactRetracted) retractions.Add((id, fact));
+            else course.Apply(id, fact);
+        foreach (var (id, fact) in retractions) course.Apply(id, fact);
         return course;
     }
 
     /// One stored fact applied to the course; false (and nothing changed) for an object that is not a course's fact.
     /// Arrival order never changes the state: series are ordered by time, then event id; several enrolments keep the
-    /// earliest; several ends keep the latest (a later end supersedes), ties broken by reason.
+    /// earliest (Supersedes); several ends keep the latest (a later end supersedes), ties broken by reason; a
+    /// retraction takes the fact it names out (the store keeps it only after that fact).
     public bool Apply(Guid eventId, object fact)
     {
         switch (fact)
         {
             case PatientEnrolled enrolled:
-                if (Enrolment is null || enrolled.OccurredAt < Enrolment.EnrolledAt)
-                    Enrolment = new CourseEnrolment(enrolled.OccurredAt, enrolled.AgeBand, enrolled.Sex, enrolled.DiagnosisGroup,
-                        enrolled.PriorFailedTrials, enrolled.Modality, enrolled.EnrolmentYear);
+                var enrolment = new CourseEnrolment(enrolled.OccurredAt, enrolled.AgeBand, enrolled.Sex, enrolled.DiagnosisGroup,
+                    enrolled.PriorFailedTrials, enrolled.Modality, enrolled.EnrolmentYear) { EventId = eventId };
+                if (Supersedes(enrolment, Enrolment))
+                {
+                    if (Enrolment is { } heldEnrolment) OtherEnrolments.Add(heldEnrolment);
+                    Enrolment = enrolment;
+                }
+                else OtherEnrolments.Add(enrolment);
                 Touch(enrolled.OccurredAt);
                 break;
             case TreatmentSessionGiven session:
@@ -81,15 +104,55 @@ public sealed class PatientCourse
                 Touch(phq9.OccurredAt);
                 break;
             case CourseEnded ended:
-                if (Ended is null || ended.OccurredAt > Ended.EndedAt || (ended.OccurredAt == Ended.EndedAt && ended.Reason > Ended.Reason))
-                    Ended = new CourseEnding(ended.OccurredAt, ended.Reason);
+                var ending = new CourseEnding(ended.OccurredAt, ended.Reason) { EventId = eventId };
+                if (Supersedes(ending, Ended))
+                {
+                    if (Ended is { } heldEnding) OtherEndings.Add(heldEnding);
+                    Ended = ending;
+                }
+                else OtherEndings.Add(ending);
                 Touch(ended.OccurredAt);
+                break;
+            case FactRetracted retraction:
+                Retract(retraction.RetractedEventId);
                 break;
             default:
                 return false;
         }
         FactCount++;
         return true;
+    }
+
+    /// Whether this enrolment stands instead of the one held: the earliest wins, whatever order they arrive in.
+    private static bool Supersedes(CourseEnrolment candidate, CourseEnrolment? held) => held is null || candidate.EnrolledAt < held.EnrolledAt;
+
+    /// Whether this end stands instead of the one held: the latest wins (a later end supersedes), ties broken by reason so
+    /// that arrival order never decides.
+    private static bool Supersedes(CourseEnding candidate, CourseEnding? held) =>
+        held is null || candidate.EndedAt > held.EndedAt || (candidate.EndedAt == held.EndedAt && candidate.Reason > held.Reason);
+
+    /// The course without the retracted fact. A retracted enrolment or end gives way to the next one stored (the earliest
+    /// other enrolment, the latest other end); with none, the course has no enrolment, or is ongoing again.
+    private void Retract(Guid eventId)
+    {
+        Sessions.RemoveAll(s => s.EventId == eventId);
+        Phq9Scores.RemoveAll(s => s.EventId == eventId);
+        OtherEnrolments.RemoveAll(e => e.EventId == eventId);
+        OtherEndings.RemoveAll(e => e.EventId == eventId);
+        if (Enrolment?.EventId == eventId)
+        {
+            Enrolment = null;
+            foreach (var other in OtherEnrolments)
+                if (Supersedes(other, Enrolment)) Enrolment = other;
+            if (Enrolment is { } next) OtherEnrolments.Remove(next);
+        }
+        if (Ended?.EventId == eventId)
+        {
+            Ended = null;
+            foreach (var other in OtherEndings)
+                if (Supersedes(other, Ended)) Ended = other;
+            if (Ended is { } next) OtherEndings.Remove(next);
+        }
     }
 
     private void Touch(DateTimeOffset at)
@@ -116,6 +179,9 @@ public sealed class PatientCourse
 public sealed record CourseEnrolment(DateTimeOffset EnrolledAt, AgeBand AgeBand, Sex Sex, DiagnosisGroup DiagnosisGroup,
     int PriorFailedTrials, Modality Modality, int EnrolmentYear)
 {
+    /// The stored event's id, so that a retraction can name it (empty in documents stored before retractions existed).
+    public Guid EventId { get; init; }
+
     public PatientEnrolled AsFact() => new(EnrolledAt, AgeBand, Sex, DiagnosisGroup, PriorFailedTrials, Modality, EnrolmentYear);
 }
 
@@ -126,5 +192,8 @@ public sealed record CoursePhq9(Guid EventId, DateTimeOffset CompletedAt, int To
 
 public sealed record CourseEnding(DateTimeOffset EndedAt, CourseEndReason Reason)
 {
+    /// The stored event's id, so that a retraction can name it (empty in documents stored before retractions existed).
+    public Guid EventId { get; init; }
+
     public CourseEnded AsFact() => new(EndedAt, Reason);
 }

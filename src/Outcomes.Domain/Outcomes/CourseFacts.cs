@@ -14,6 +14,11 @@ public sealed record CourseFacts(
     /// other types are ignored, so a stream may carry events this engine does not read.
     public static CourseFacts From(IEnumerable<object> facts) => PatientCourse.FromFacts(facts).Facts;
 
+    /// Gathers a course's stored events with their event ids, in any order, by the course's own rules: a fact a
+    /// FactRetracted among them names is left out. The store keeps a retraction only after the fact it names, so the
+    /// events up to any position hold both or neither: a replay to an earlier position still shows the fact.
+    public static CourseFacts From(IReadOnlyCollection<(Guid EventId, object Fact)> events) => PatientCourse.FromFacts(events).Facts;
+
     /// The same facts with sessions and scores in one canonical order (time, then every other value), whatever order
     /// they were given in: two stores of the same facts then hold the same bytes.
     public CourseFacts InCanonicalOrder() => this with
