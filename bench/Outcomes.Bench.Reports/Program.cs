@@ -31,10 +31,11 @@ var asOfFraction = new Option<double?>("--as-of")
     Description = "Also time the report over HTTP as of an earlier event-store position: this fraction of the latest (e.g. 0.5), " +
         "asked by a quality lead of --clinic only (recomputed from the events); prints the service's peak memory after",
 };
+var asOfOnly = new Option<bool>("--as-of-only") { Description = "With --as-of: time only the as-of report, so the service's peak memory is its own" };
 var asOfClinic = new Option<string>("--clinic") { Description = "The clinic of the quality lead who asks --as-of", DefaultValueFactory = _ => "clinic-b" };
 
 var root = new RootCommand("Cohort report benchmark: a named report computed uncached from the outcome read model, against the raw Npgsql read of the same rows")
-    { tiers, reportName, runs, warmups, service, noHttp, protectedTier, asOfFraction, asOfClinic };
+    { tiers, reportName, runs, warmups, service, noHttp, protectedTier, asOfFraction, asOfOnly, asOfClinic };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Outcomes")
@@ -89,12 +90,19 @@ root.SetAction(async (parse, cancellationToken) =>
         for (var round = -parse.GetValue(warmups); round < parse.GetValue(runs); round++)
         {
             var timed = round >= 0;
+            double? viaHttpAsOf = asOfPosition is { } p1 ? await http!.GetAsOf(definition.Name, p1, parse.GetValue(asOfClinic)!, cancellationToken) : null;
+            if (asOfPosition is not null && parse.GetValue(asOfOnly))
+            {
+                if (!timed) continue;
+                Add($"http as of position {asOfPosition:N0} (one clinic's quality lead)", viaHttpAsOf!.Value);
+                Console.WriteLine($"  round {round + 1}: as of {viaHttpAsOf:F0} ms; load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                continue;
+            }
             var raw = await bench.RawRead(cancellationToken);
             var inProcess = await bench.Report(definition, cancellationToken);
             last = inProcess.Report;
             double? viaHttp = http is null ? null : await http.Get(definition.Name, network: false, cancellationToken);
             double? viaHttpProtected = timeProtected ? await http!.Get(definition.Name, network: true, cancellationToken) : null;
-            double? viaHttpAsOf = asOfPosition is { } p1 ? await http!.GetAsOf(definition.Name, p1, parse.GetValue(asOfClinic)!, cancellationToken) : null;
             if (!timed) continue;
             Add("raw", raw.Milliseconds);
             Add("read+decode", inProcess.ReadMs);
@@ -116,7 +124,7 @@ root.SetAction(async (parse, cancellationToken) =>
         if (asOfPosition is not null)
             Console.WriteLine($"- {name}: service peak RSS after: {http!.PeakRssMb():F0} MB");
         var groups = last?.Groups.Count ?? 0;
-        var rawMedian = Median(timings["raw"]);
+        var rawMedian = timings.TryGetValue("raw", out var raws) ? Median(raws) : double.NaN;
         foreach (var (what, list) in timings)
             summaries.Add($"| {name} ({state.Courses:N0} courses, {groups} groups) | {what} | {Median(list):F0} | {list.Min():F0} - {list.Max():F0} | " +
                 $"{Median(list) / rawMedian:F1}x |");
