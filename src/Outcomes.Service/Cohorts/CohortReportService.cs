@@ -4,7 +4,6 @@ using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Disclosure;
-using Outcomes.Service.EventStore;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Cohorts;
@@ -35,12 +34,12 @@ public sealed record ReportAnswer(PublishedCohortReport? Report, ReportRefusal? 
 
 /// Computes cohort reports for the API and the dashboard alike, published in the tier of who asks about whose data
 /// (ReportAudience). The caller's clinic scope is checked here, once, for every caller. Own clinics: the latest position
-/// reads the stored outcome read model; an earlier position recomputes the caller's courses from their events up to
-/// that position, streamed one course at a time (EventStore.CourseStreamReader). Both follow one rule (CohortMember.AtPosition: every
+/// reads the stored outcome read model; an earlier position reads the caller's courses as of it (OutcomeReadModel.ReadAsOf:
+/// the rows of courses unchanged since, the others replayed from their events, streamed one course at a time). Both follow one rule (CohortMember.AtPosition: every
 /// fact stored at the position counts, the store's time at the position decides whether an induction window has
 /// elapsed), so both give the same report for the same position. Protected: only at a release point, from its snapshot.
 public sealed class CohortReportService(
-    OutcomeReadModel readModel, OutcomeReadModelStatus status, CourseStreamReader courses,
+    OutcomeReadModel readModel, OutcomeReadModelStatus status,
     OutcomeDefinitions definitions, Releases releases, Hosting.OutcomesMetrics metrics, Hosting.ReportReads reads)
 {
     private static readonly PerturbationParameters Perturbation = new();
@@ -103,7 +102,7 @@ public sealed class CohortReportService(
             {
                 position = await reads.SourcePositionAsync(cancellationToken);
             }
-            members = await Recompute(position, clinics, cancellationToken);
+            members = await readModel.ReadAsOf(position, clinics, status.IsCurrent, cancellationToken, reads.Source);
             source = "replay";
         }
 
@@ -143,27 +142,5 @@ public sealed class CohortReportService(
         var provenance = new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime);
         return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release), null, null,
             reads.IsReplica ? onReplica.Replayed : null);
-    }
-
-    /// Every course of the clinics from its events up to the position, read one course at a time (only the asked clinics'
-    /// streams, only their facts), in one snapshot with the store's time at the position: the time of the last event at
-    /// or before it. Members are in course-key order, as the read model gives them, so that floating-point sums add up
-    /// in the same order and both ways give the identical report.
-    private async Task<PositionedMembers> Recompute(long position, IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken)
-    {
-        await using var connection = await reads.Source.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        var storeTime = await EventStorePosition.StoreTimeAtAsync(connection, transaction, courses.Schema, position, cancellationToken);
-        var keys = new List<string>();
-        var members = new List<CohortMember>();
-        await foreach (var course in courses.ReadAsync(connection, transaction, clinics, position, cancellationToken: cancellationToken))
-        {
-            keys.Add(course.Id);
-            members.Add(CohortMember.AtPosition(course.Key, course.Facts, definitions, storeTime));
-        }
-        await transaction.CommitAsync(cancellationToken);
-        var ordered = members.ToArray();
-        Array.Sort(keys.ToArray(), ordered, StringComparer.Ordinal);
-        return new PositionedMembers(position, storeTime, ordered);
     }
 }

@@ -77,6 +77,49 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         return members;
     }
 
+    /// Reads the members of the given clinics (all when null) as of an earlier position, in one snapshot with the store's
+    /// time there. A course nothing was stored for since the position holds exactly its state then in its row (ingestion
+    /// writes rows and facts in one transaction), decoded as of that time like a latest report's; only the courses with
+    /// an event after the position are replayed from their events up to it (CourseStreamReader), one at a time. Without
+    /// current rows (<paramref name="rowsCurrent"/> false: a rebuild is running) every course is replayed. Both ways give
+    /// the members CohortMember.AtPosition gives, in course-key order.
+    public async Task<PositionedMembers> ReadAsOf(long position, IReadOnlyCollection<string>? clinics, bool rowsCurrent,
+        CancellationToken cancellationToken, NpgsqlDataSource? from = null)
+    {
+        await using var connection = await (from ?? database).OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var storeTime = await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, position, cancellationToken);
+        HashSet<string>? changed = null;
+        PositionedMembers? stored = null;
+        try
+        {
+            if (rowsCurrent)
+            {
+                changed = await courses.ChangedAfterAsync(connection, transaction, clinics, position, cancellationToken);
+                await using var rows = new NpgsqlCommand(
+                    $"select course_key, outcome from {Table.QualifiedName} o where definitions = $1" +
+                    (clinics is null ? "" : " and clinic_id = any($3)") +
+                    " and not exists (select 1 from unnest($2::text[]) as c(k) where c.k = o.course_key)", connection, transaction);
+                rows.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
+                rows.Parameters.Add(new NpgsqlParameter { Value = changed.ToArray() });
+                if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+                stored = await ReadRows(rows, position, storeTime, cancellationToken);
+            }
+            var members = new List<CohortMember>(stored?.Members ?? []);
+            await foreach (var course in courses.ReadAsync(connection, transaction, clinics, position, changed, cancellationToken))
+                members.Add(CohortMember.AtPosition(course.Key, course.Facts, definitions, storeTime));
+            await transaction.CommitAsync(cancellationToken);
+            var ordered = members.ToArray();
+            Array.Sort(ordered.Select(m => m.Course.ToString()).ToArray(), ordered, StringComparer.Ordinal);
+            return new PositionedMembers(position, storeTime, ordered) { Lease = stored?.Lease };
+        }
+        catch
+        {
+            stored?.Dispose();
+            throw;
+        }
+    }
+
     /// Reads members from rows of (course key, encoded outcome), decoded as of the store's time at their position.
     internal async Task<PositionedMembers> ReadRows(NpgsqlCommand rows, long position, DateTimeOffset storeTime, CancellationToken cancellationToken)
     {

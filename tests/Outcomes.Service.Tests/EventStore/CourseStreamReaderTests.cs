@@ -81,6 +81,31 @@ public sealed class CourseStreamReaderTests(IngestionFixture fixture)
         Assert.Equal(induction.Count, Assert.Single(now).FactCount);
     }
 
+    /// As of an earlier position, the courses nothing was stored for since come from their read-model rows and the
+    /// others are replayed; the members are exactly those a replay of every course gives.
+    [Fact]
+    public async Task AsOfAPosition_RowsAndReplayTogether_TheMembersOfAFullReplay()
+    {
+        var clinic = NewClinic();
+        await Feed(clinic, 2);
+        var growing = CourseFeed.ForNewPatient(clinic);
+        var induction = growing.Induction();
+        await fixture.Publisher.PublishAll(induction.Take(3));
+        await fixture.CourseWith(growing, 3);
+        var (position, _) = await Read([clinic]);
+        await fixture.Publisher.PublishAll(induction.Skip(3));
+        await fixture.CourseWith(growing, induction.Count);
+        await Feed(clinic, 1);
+        var readModel = fixture.Host.Services.GetRequiredService<Outcomes.Service.CourseOutcomes.OutcomeReadModel>();
+
+        using var mixed = await readModel.ReadAsOf(position, [clinic], rowsCurrent: true, CancellationToken.None);
+        using var replayed = await readModel.ReadAsOf(position, [clinic], rowsCurrent: false, CancellationToken.None);
+
+        Assert.Equal(3, mixed.Members.Count);
+        Assert.Equal(replayed.StoreTime, mixed.StoreTime);
+        Assert.Equal(JsonSerializer.Serialize(replayed.Members), JsonSerializer.Serialize(mixed.Members));
+    }
+
     private static ClaimsPrincipal Quality(params string[] clinics) => new(new ClaimsIdentity(
         clinics.Select(c => new Claim(AccessToken.ClinicsClaim, c)).Append(new Claim(ClaimTypes.Role, AccessToken.Roles.Quality)), "test"));
 
