@@ -87,11 +87,11 @@ public sealed record CourseEnded(
 [Description("A fact sent earlier was entered in error: the course is recomputed without it (earlier report positions still show it).")]
 public sealed record FactRetracted(
     Guid EventId,
-    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
+    [property: RegularExpression(ContractLimits.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(ContractLimits.PatientKeyPattern), Length(ContractLimits.PatientKeyMinLength, ContractLimits.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     Guid RetractedEventId,
-    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
+    [property: Range(ContractLimits.FirstCourse, ContractLimits.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>Age at enrolment in bands; ages over 89 are grouped as 90+ (HIPAA Safe Harbor).</summary>
 [JsonConverter(typeof(WireEnumConverter<AgeBand>))]

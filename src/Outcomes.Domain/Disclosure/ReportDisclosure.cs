@@ -8,7 +8,7 @@ namespace Outcomes.Domain.Disclosure;
 public static class ReportDisclosure
 {
     private const double Confidence = 0.95;
-    private const double PhqTotalMaximum = 27;
+    private const double PhqTotalMaximum = Courses.Phq9Score.MaxTotal;
 
     /// The caller's own clinics: every figure exact.
     public static PublishedCohortReport OwnClinics(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance)
