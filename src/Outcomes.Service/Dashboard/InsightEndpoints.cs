@@ -136,7 +136,7 @@ public static class InsightEndpoints
         void Row(string measure, string mine, string theirs, string? key = null)
         {
             var bench = benchmarks.FirstOrDefault(b => b.Measure == key);
-            html.Append($"<tr data-measure=\"{Markup.Text(measure)}\"><th scope=\"row\">{Markup.Text(measure)}</th><td>{mine}</td><td>{theirs}</td>" +
+            html.Append($"<tr data-measure=\"{Markup.Text(measure)}\"><th scope=\"row\">{Markup.Named(measure)}</th><td>{mine}</td><td>{theirs}</td>" +
                         (benchmarks.Count > 0 ? $"<td>{(bench is null ? "" : $"{Markup.Percent(bench.Rate)} <span class=\"meta\">({Markup.Text(bench.Source)})</span>")}</td>" : "") + "</tr>");
         }
         static string Count(Cell? c) => c is { } cell ? Markup.Count(cell) : "-";
