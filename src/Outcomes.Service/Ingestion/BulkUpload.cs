@@ -34,13 +34,19 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
 
     /// Reads the body to its end. A client that sends a large file in parts passes one upload id for all of them and
     /// each part's first line number in the file, so that rejections name the file's lines under one upload.
+    public Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, string uploader, Guid? partOf, long firstLine,
+        CancellationToken cancellationToken) =>
+        Run(body, scope, uploader, partOf, firstLine, writer.Append, options.Value.BulkBatch, cancellationToken);
+
+    /// The same reading, validation and accounting with another way of appending the valid facts (the backfill's),
+    /// handed batches of up to <paramref name="batchSize"/> facts in file order.
     public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, string uploader, Guid? partOf, long firstLine,
-        CancellationToken cancellationToken)
+        Func<IReadOnlyList<PendingFact>, Task<AppendOutcome[]>> append, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
+        ArgumentNullException.ThrowIfNull(append);
         var uploadId = partOf ?? Guid.NewGuid();
         var started = clock.GetTimestamp();
-        var batchSize = options.Value.BulkBatch;
         var listed = new List<BulkLineRejection>();
         var byRule = new Dictionary<string, long>(StringComparer.Ordinal);
         var gate = new Lock();
@@ -80,7 +86,7 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                     // Rejections first: a failed append then still leaves every refused line recorded.
                     await Record(chunk.Rejections).ConfigureAwait(false);
                     if (chunk.Facts.Count == 0) continue;
-                    var outcomes = await writer.Append(chunk.Facts).ConfigureAwait(false);
+                    var outcomes = await append(chunk.Facts).ConfigureAwait(false);
                     stored += outcomes.Count(o => o == AppendOutcome.Stored);
                     duplicates += outcomes.Count(o => o == AppendOutcome.Duplicate);
                     var reused = new List<(Rejection Rejection, RejectionSource Source)>();

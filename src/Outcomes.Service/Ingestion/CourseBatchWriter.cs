@@ -54,7 +54,7 @@ public interface ICourseChangeObserver
 /// reads everything back as its own (FetchStreamAsync, QueryAllRawEvents, LoadAsync, statistics).
 public sealed class CourseBatchWriter
 {
-    private const string DefaultTenant = "*DEFAULT*";
+    internal const string DefaultTenant = "*DEFAULT*";
 
     private readonly IDocumentStore _store;
     private readonly NpgsqlDataSource _database;
@@ -63,6 +63,12 @@ public sealed class CourseBatchWriter
     private readonly ISerializer _serializer;
     private readonly string _courseDotnetType = typeof(PatientCourse).FullName!;
     private readonly Sql _sql;
+
+    /// The statements this writer runs, for the backfill, which reads and writes the same tables.
+    internal Sql Statements => _sql;
+
+    /// Marten's document type name of the course documents.
+    internal string CourseDotnetType => _courseDotnetType;
 
     public CourseBatchWriter(IDocumentStore store, NpgsqlDataSource database, IEnumerable<ICourseChangeObserver> observers,
         ILogger<CourseBatchWriter> logger)
@@ -136,26 +142,8 @@ public sealed class CourseBatchWriter
                 courses[reader.GetString(0)] = _serializer.FromJson<PatientCourse>(reader, 1);
         }
 
-        // Streams in order of first appearance, each stream's facts in batch order: the order Marten's own
-        // append gives its sequence numbers and versions.
-        var byStream = new Dictionary<string, List<PendingFact>>(StringComparer.Ordinal);
         var hashes = new string[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var pending = batch[i];
-            hashes[i] = ContentHash(pending.Fact);
-            if (stored.TryGetValue(pending.Fact.EventId, out var storedHash))
-            {
-                outcomes[i] = storedHash is null || storedHash == hashes[i] ? AppendOutcome.Duplicate : AppendOutcome.Conflict;
-                continue;
-            }
-            stored[pending.Fact.EventId] = hashes[i];
-            var key = pending.Fact.Course.ToString();
-            if (!byStream.TryGetValue(key, out var facts))
-                byStream[key] = facts = [];
-            facts.Add(pending);
-            outcomes[i] = AppendOutcome.Stored;
-        }
+        var byStream = Classify(batch, stored, outcomes, hashes);
         if (byStream.Count == 0)
             return outcomes;
         foreach (var stream in byStream.Keys)
@@ -230,10 +218,38 @@ public sealed class CourseBatchWriter
         return outcomes;
     }
 
+    /// Decides each fact of a batch against the event ids already stored (id -> content hash, null for facts stored
+    /// before hashes were kept) and the batch's earlier facts: a new fact is Stored, the same id with the same content
+    /// a Duplicate, with other content a Conflict. Returns the new facts by stream, streams in order of first
+    /// appearance, each stream's facts in batch order: the order Marten's own append gives sequence numbers and
+    /// versions. Shared with the backfill, so that both de-duplicate by the same rule.
+    internal static Dictionary<string, List<PendingFact>> Classify(IReadOnlyList<PendingFact> batch, Dictionary<Guid, string?> stored,
+        AppendOutcome[] outcomes, string[] hashes)
+    {
+        var byStream = new Dictionary<string, List<PendingFact>>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var pending = batch[i];
+            hashes[i] = ContentHash(pending.Fact);
+            if (stored.TryGetValue(pending.Fact.EventId, out var storedHash))
+            {
+                outcomes[i] = storedHash is null || storedHash == hashes[i] ? AppendOutcome.Duplicate : AppendOutcome.Conflict;
+                continue;
+            }
+            stored[pending.Fact.EventId] = hashes[i];
+            var key = pending.Fact.Course.ToString();
+            if (!byStream.TryGetValue(key, out var facts))
+                byStream[key] = facts = [];
+            facts.Add(pending);
+            outcomes[i] = AppendOutcome.Stored;
+        }
+        return byStream;
+    }
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (string TypeName, string DotnetType)> _eventTypes = new();
 
     /// The type alias and .NET type name Marten stores for an event, as Marten's own event mapping gives them.
-    private (string TypeName, string DotnetType) EventTypeNames(object data) =>
+    internal (string TypeName, string DotnetType) EventTypeNames(object data) =>
         _eventTypes.GetOrAdd(data.GetType(), static (_, arg) =>
         {
             using var session = arg.Store.LightweightSession();
@@ -241,7 +257,7 @@ public sealed class CourseBatchWriter
             return (e.EventTypeName, e.DotNetTypeName);
         }, (Store: _store, Data: data));
 
-    private string Headers(CourseFact fact, FactMetadata metadata, string contentHash) =>
+    internal string Headers(CourseFact fact, FactMetadata metadata, string contentHash) =>
         _serializer.ToJson(new Dictionary<string, object>
         {
             ["messageType"] = fact.MessageType, ["receivedVia"] = metadata.ReceivedVia, [ContentHashHeader] = contentHash,
@@ -290,8 +306,12 @@ public sealed class CourseBatchWriter
     }
 
     /// The statement texts, fixed per schema so that Npgsql prepares each once per connection.
-    private sealed class Sql(string schema, string courseTable)
+    internal sealed class Sql(string schema, string courseTable)
     {
+        public string Schema => schema;
+
+        public string CourseTable => courseTable;
+
         public string LockCourses { get; } =
             "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
 
