@@ -3,6 +3,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Patients;
 
@@ -38,9 +39,13 @@ public sealed class BackfillWriter
     private readonly string _copyEvents;
     private readonly string _copyCourses;
 
+    private readonly OutcomeDefinitions _definitions;
+
     public BackfillWriter(IDocumentStore store, NpgsqlDataSource database, CourseBatchWriter normalPath,
-        IEnumerable<ICourseChangeObserver> observers, IOptions<IngestionOptions> ingestion, ILogger<BackfillWriter> logger)
+        IEnumerable<ICourseChangeObserver> observers, OutcomeDefinitions definitions, IOptions<IngestionOptions> ingestion,
+        ILogger<BackfillWriter> logger)
     {
+        _definitions = definitions;
         _normalPath = normalPath;
         _database = database;
         _observers = observers.ToList();
@@ -65,11 +70,12 @@ public sealed class BackfillWriter
     public async Task<AppendOutcome[]> Append(IReadOnlyList<PendingFact> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var prepared = Prepare(batch);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var (outcomes, deferred) = await AppendOnce(batch).ConfigureAwait(false);
+                var (outcomes, deferred) = await AppendOnce(batch, prepared).ConfigureAwait(false);
                 await AppendThroughNormalPath(batch, deferred, outcomes).ConfigureAwait(false);
                 return outcomes;
             }
@@ -87,6 +93,36 @@ public sealed class BackfillWriter
 
     private const int Attempts = 5;
 
+    /// What each fact's rows need whatever the store holds: its content hash, its event data and headers as Marten
+    /// stores them, its type names. Computed before the transaction, on every core: per fact, this is most of the
+    /// service's work, and the transaction (which holds live appends back in its write phase) stays short.
+    private sealed record PreparedFacts(string[] Hashes, string[] Data, string[] Headers, (string TypeName, string DotnetType)[] Types);
+
+    private PreparedFacts Prepare(IReadOnlyList<PendingFact> batch)
+    {
+        var prepared = new PreparedFacts(new string[batch.Count], new string[batch.Count], new string[batch.Count],
+            new (string, string)[batch.Count]);
+        Parallel.For(0, batch.Count, Parallelism, i =>
+        {
+            var (fact, metadata) = batch[i];
+            prepared.Hashes[i] = CourseBatchWriter.ContentHash(fact);
+            prepared.Data[i] = _serializer.ToJson(fact.Event);
+            prepared.Headers[i] = _normalPath.Headers(fact, metadata, prepared.Hashes[i]);
+            prepared.Types[i] = _normalPath.EventTypeNames(fact.Event);
+        });
+        return prepared;
+    }
+
+    private static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
+    /// A claimed course after the batch, its document and its outcome (derived once here, in parallel, for every
+    /// observer: ChangedCourse keeps what it derived).
+    private sealed record NewCourse(string Stream, List<int> Facts)
+    {
+        public ChangedCourse Changed { get; set; } = null!;
+        public string Document { get; set; } = "";
+    }
+
     /// Facts of courses that already had a stream go through the normal path, in its own batch size (its per-course
     /// locks are taken per batch).
     private async Task AppendThroughNormalPath(IReadOnlyList<PendingFact> batch, List<int> deferred, AppendOutcome[] outcomes)
@@ -100,7 +136,7 @@ public sealed class BackfillWriter
         }
     }
 
-    private async Task<(AppendOutcome[] Outcomes, List<int> Deferred)> AppendOnce(IReadOnlyList<PendingFact> batch)
+    private async Task<(AppendOutcome[] Outcomes, List<int> Deferred)> AppendOnce(IReadOnlyList<PendingFact> batch, PreparedFacts prepared)
     {
         var ct = CancellationToken.None;
         var started = Stopwatch.GetTimestamp();
@@ -117,7 +153,8 @@ public sealed class BackfillWriter
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 stored[reader.GetGuid(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
         }
-        var hashes = new string[batch.Count];
+        var storedRead = Stopwatch.GetElapsedTime(started);
+        var hashes = (string[])prepared.Hashes.Clone();
         var byStream = CourseBatchWriter.Classify(batch, stored, outcomes, hashes);
         if (byStream.Count == 0)
             return (outcomes, deferred);
@@ -133,22 +170,39 @@ public sealed class BackfillWriter
         }
         var readDone = Stopwatch.GetElapsedTime(started);
 
-        // The facts of courses that were not claimed, and the event ids this batch stores, with their content hashes.
-        var hashOf = new Dictionary<Guid, string>(batch.Count);
+        // The facts of courses that were not claimed go through the normal path; the claimed courses' facts are
+        // applied in memory as the inline projection would, each course on its own, on every core.
+        var courses = new List<NewCourse>(claimed.Count);
+        var position = new Dictionary<string, NewCourse>(claimed.Count, StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
         {
             if (outcomes[i] != AppendOutcome.Stored) continue;
-            if (claimed.Contains(batch[i].Fact.Course.ToString()))
-                hashOf[batch[i].Fact.EventId] = hashes[i];
-            else
+            var stream = batch[i].Fact.Course.ToString();
+            if (!claimed.Contains(stream))
+            {
                 deferred.Add(i);
+                continue;
+            }
+            if (!position.TryGetValue(stream, out var course))
+                courses.Add(position[stream] = course = new NewCourse(stream, []));
+            course.Facts.Add(i);
         }
-        var count = hashOf.Count;
+        var count = courses.Sum(c => c.Facts.Count);
         if (count == 0)
         {
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return (outcomes, deferred);
         }
+        Parallel.ForEach(courses, Parallelism, course =>
+        {
+            PatientCourse? state = null;
+            foreach (var i in course.Facts)
+                state = PatientCourseProjection.Apply(state, course.Stream, batch[i].Fact.EventId, batch[i].Fact.Event);
+            course.Document = _serializer.ToJson(state!);
+            course.Changed = new ChangedCourse(state!, 0);
+            course.Changed.Member(_definitions);
+        });
+        var applied = Stopwatch.GetElapsedTime(started);
 
         await using (var hold = new NpgsqlCommand(_lockEvents, connection, transaction))
             await hold.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -164,40 +218,37 @@ public sealed class BackfillWriter
         Array.Sort(sequences);
         var locked = Stopwatch.GetElapsedTime(started);
 
-        // The events, serialised while the COPY streams them (PostgreSQL indexes one buffer while the next is written),
-        // and each claimed course applied in memory as the inline projection would. Synchronous writes: a task per
-        // field would cost more than the field; this runs on the upload's writing task, never a request thread.
+        // Synchronous writes of what was prepared: a task per field would cost more than the field; this runs on the
+        // upload's writing task, never a request thread.
         var appendedAt = DateTimeOffset.UtcNow;
-        var changed = new List<ChangedCourse>(claimed.Count);
+        var changed = new List<ChangedCourse>(courses.Count);
         var s = 0;
         await using (var events = await connection.BeginBinaryImportAsync(_copyEvents, ct).ConfigureAwait(false))
         {
-            foreach (var (stream, facts) in byStream)
+            foreach (var course in courses)
             {
-                if (!claimed.Contains(stream)) continue;
-                PatientCourse? course = null;
                 var version = 0L;
-                foreach (var (fact, metadata) in facts)
+                foreach (var i in course.Facts)
                 {
+                    var (fact, metadata) = batch[i];
                     version++;
-                    var (typeName, dotnetType) = _normalPath.EventTypeNames(fact.Event);
                     events.StartRow();
                     events.Write(sequences[s++], NpgsqlDbType.Bigint);
                     events.Write(fact.EventId, NpgsqlDbType.Uuid);
-                    events.Write(stream, NpgsqlDbType.Varchar);
+                    events.Write(course.Stream, NpgsqlDbType.Varchar);
                     events.Write(version, NpgsqlDbType.Bigint);
-                    events.Write(_serializer.ToJson(fact.Event), NpgsqlDbType.Jsonb);
-                    events.Write(typeName, NpgsqlDbType.Varchar);
+                    events.Write(prepared.Data[i], NpgsqlDbType.Jsonb);
+                    events.Write(prepared.Types[i].TypeName, NpgsqlDbType.Varchar);
                     events.Write(CourseBatchWriter.DefaultTenant, NpgsqlDbType.Varchar);
                     events.Write(appendedAt, NpgsqlDbType.TimestampTz);
-                    events.Write(dotnetType, NpgsqlDbType.Varchar);
+                    events.Write(prepared.Types[i].DotnetType, NpgsqlDbType.Varchar);
                     events.Write(false, NpgsqlDbType.Boolean);
                     WriteText(events, metadata.CausationId);
                     WriteText(events, metadata.CorrelationId);
-                    events.Write(_normalPath.Headers(fact, metadata, hashOf[fact.EventId]), NpgsqlDbType.Jsonb);
-                    course = PatientCourseProjection.Apply(course, stream, fact.EventId, fact.Event);
+                    events.Write(prepared.Headers[i], NpgsqlDbType.Jsonb);
                 }
-                changed.Add(new ChangedCourse(course!, sequences[s - 1]));
+                // What the course derived in parallel, kept: a record's copy takes its cached facts and outcome along.
+                changed.Add(course.Changed with { LastSequence = sequences[s - 1] });
             }
             await events.CompleteAsync(ct).ConfigureAwait(false);
         }
@@ -206,14 +257,14 @@ public sealed class BackfillWriter
         // Marten's document columns, the stream's version as the document's version (its inline projection's rule).
         await using (var documents = await connection.BeginBinaryImportAsync(_copyCourses, ct).ConfigureAwait(false))
         {
-            foreach (var change in changed)
+            foreach (var course in courses)
             {
                 documents.StartRow();
-                documents.Write(change.Course.Id, NpgsqlDbType.Varchar);
-                documents.Write(_serializer.ToJson(change.Course), NpgsqlDbType.Jsonb);
+                documents.Write(course.Stream, NpgsqlDbType.Varchar);
+                documents.Write(course.Document, NpgsqlDbType.Jsonb);
                 documents.Write(appendedAt, NpgsqlDbType.TimestampTz);
                 documents.Write(_normalPath.CourseDotnetType, NpgsqlDbType.Varchar);
-                documents.Write((long)change.Course.FactCount, NpgsqlDbType.Bigint);
+                documents.Write((long)course.Changed.Course.FactCount, NpgsqlDbType.Bigint);
             }
             await documents.CompleteAsync(ct).ConfigureAwait(false);
         }
@@ -226,9 +277,10 @@ public sealed class BackfillWriter
 
         // Cumulative milliseconds per phase, to see where a batch's time goes (docs/benchmarks.md, "Backfill").
         _logger.LogDebug("Backfilled {Facts} facts to {Courses} new courses ({Duplicates} duplicates, {Deferred} facts of stored courses to the " +
-            "normal path); elapsed ms after reads and claims {Read:F1}, lock and sequences {Locked:F1}, events {Events:F1}, courses {CoursesMs:F1}, " +
-            "read models {Observed:F1}, commit {Committed:F1}",
-            count, changed.Count, batch.Count - count - deferred.Count, deferred.Count, readDone.TotalMilliseconds, locked.TotalMilliseconds,
+            "normal path); elapsed ms after stored ids {Stored:F1}, claims {Read:F1}, courses applied {Applied:F1}, lock and sequences {Locked:F1}, " +
+            "events {Events:F1}, courses {CoursesMs:F1}, read models {Observed:F1}, commit {Committed:F1}",
+            count, changed.Count, batch.Count - count - deferred.Count, deferred.Count, storedRead.TotalMilliseconds, readDone.TotalMilliseconds,
+            applied.TotalMilliseconds, locked.TotalMilliseconds,
             eventsWritten.TotalMilliseconds, coursesWritten.TotalMilliseconds, observed.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return (outcomes, deferred);
     }

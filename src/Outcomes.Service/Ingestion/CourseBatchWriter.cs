@@ -222,7 +222,7 @@ public sealed class CourseBatchWriter
     /// before hashes were kept) and the batch's earlier facts: a new fact is Stored, the same id with the same content
     /// a Duplicate, with other content a Conflict. Returns the new facts by stream, streams in order of first
     /// appearance, each stream's facts in batch order: the order Marten's own append gives sequence numbers and
-    /// versions. Shared with the backfill, so that both de-duplicate by the same rule.
+    /// versions. Shared with the backfill, so that both de-duplicate by the same rule (it passes hashes computed ahead).
     internal static Dictionary<string, List<PendingFact>> Classify(IReadOnlyList<PendingFact> batch, Dictionary<Guid, string?> stored,
         AppendOutcome[] outcomes, string[] hashes)
     {
@@ -230,7 +230,7 @@ public sealed class CourseBatchWriter
         for (var i = 0; i < batch.Count; i++)
         {
             var pending = batch[i];
-            hashes[i] = ContentHash(pending.Fact);
+            hashes[i] ??= ContentHash(pending.Fact);
             if (stored.TryGetValue(pending.Fact.EventId, out var storedHash))
             {
                 outcomes[i] = storedHash is null || storedHash == hashes[i] ? AppendOutcome.Duplicate : AppendOutcome.Conflict;
