@@ -44,6 +44,20 @@ public static class BackfillApi
 
     private static Task<IResult> Upload(HttpContext context, ClinicScope scope, BulkUpload upload, BackfillWriter writer,
         IOptions<BackfillOptions> options, ILogger<BackfillWriter> logger, string? uploadId, string? firstLine, CancellationToken cancellationToken) =>
-        IngestionApi.ReceiveUpload(context, logger, uploadId, firstLine,
-            (body, uploader, partOf, first) => upload.Run(body, scope, uploader, partOf, first, writer.Append, options.Value.Batch, cancellationToken));
+        IngestionApi.ReceiveUpload(context, logger, uploadId, firstLine, async (body, uploader, partOf, first) =>
+        {
+            var session = writer.Begin();
+            try
+            {
+                var summary = await upload.Run(body, scope, uploader, partOf, first, session.Append, options.Value.Batch,
+                    keepCoursesTogether: true, cancellationToken);
+                await session.Complete();
+                return summary;
+            }
+            catch
+            {
+                await session.Abandon();
+                throw;
+            }
+        });
 }

@@ -66,18 +66,66 @@ public sealed class BackfillWriter
         _copyCourses = $"copy {_sql.CourseTable} (id, data, mt_last_modified, mt_dotnet_type, mt_version) from stdin (format binary)";
     }
 
-    /// Appends a batch; the outcome of each fact as CourseBatchWriter reports it.
+    /// Appends one batch, to its commit; the outcome of each fact as CourseBatchWriter reports it.
     public async Task<AppendOutcome[]> Append(IReadOnlyList<PendingFact> batch)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        var prepared = Prepare(batch);
+        var session = Begin();
+        var outcomes = await session.Append(batch).ConfigureAwait(false);
+        await session.Complete().ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// An upload's batches, two at a time: a batch's outcomes are known once its stored event ids are read and its
+    /// courses claimed, so Append returns then, and the upload reads and prepares the next batch while this one writes;
+    /// the next one's reads and claims run while this one holds mt_events. Complete waits for the last commit.
+    public Session Begin() => new(this);
+
+    public sealed class Session(BackfillWriter writer)
+    {
+        private Task _inFlight = Task.CompletedTask;
+
+        public async Task<AppendOutcome[]> Append(IReadOnlyList<PendingFact> batch)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            var prepared = writer.Prepare(batch);
+            var decided = new TaskCompletionSource<AppendOutcome[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var previous = _inFlight;
+            _inFlight = writer.Write(batch, prepared, decided);
+            // The batch before must have committed: no more than two in flight, and its failure ends the upload.
+            await previous.ConfigureAwait(false);
+            return await decided.Task.ConfigureAwait(false);
+        }
+
+        /// Waits for the last batch's commit (its failure is the upload's).
+        public Task Complete() => _inFlight;
+
+        /// After a failed upload: waits for what is still writing, whose failure the upload's failure already reports.
+        public async Task Abandon()
+        {
+            try
+            {
+                await _inFlight.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                writer._logger.LogInformation("A backfill batch still writing when its upload stopped failed too ({Error})", ex.GetType().Name);
+            }
+        }
+    }
+
+    /// Writes a batch to its commit (retrying whole after a concurrent writer), the facts of courses already stored through
+    /// the normal path after it; tells <paramref name="decided"/> each fact's outcome as soon as it is known.
+    private async Task Write(IReadOnlyList<PendingFact> batch, PreparedFacts prepared, TaskCompletionSource<AppendOutcome[]> decided)
+    {
+        await Task.Yield();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var (outcomes, deferred) = await AppendOnce(batch, prepared).ConfigureAwait(false);
+                var (outcomes, deferred) = await AppendOnce(batch, prepared, decided).ConfigureAwait(false);
                 await AppendThroughNormalPath(batch, deferred, outcomes).ConfigureAwait(false);
-                return outcomes;
+                decided.TrySetResult(outcomes);
+                return;
             }
             // A live transaction that claimed one of the batch's streams first (deadlock on the stream rows, or a
             // unique index): the batch is rolled back whole and read again, and that course is then not claimed.
@@ -87,6 +135,11 @@ public sealed class BackfillWriter
                 _logger.LogInformation("A backfill batch of {Count} facts met a concurrent writer on attempt {Attempt} ({State}); trying again",
                     batch.Count, attempt, ex.SqlState);
                 await Task.Delay(Random.Shared.Next(10, 50 * attempt)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                decided.TrySetException(ex);
+                throw;
             }
         }
     }
@@ -136,7 +189,11 @@ public sealed class BackfillWriter
         }
     }
 
-    private async Task<(AppendOutcome[] Outcomes, List<int> Deferred)> AppendOnce(IReadOnlyList<PendingFact> batch, PreparedFacts prepared)
+    /// <param name="decided">Told the outcomes once the courses are claimed, when no fact goes to the normal path (whose
+    /// outcomes come after this commit). A retry after a concurrent writer may decide otherwise: the facts are still stored
+    /// once, only the upload's counts may have gone by the first attempt.</param>
+    private async Task<(AppendOutcome[] Outcomes, List<int> Deferred)> AppendOnce(IReadOnlyList<PendingFact> batch, PreparedFacts prepared,
+        TaskCompletionSource<AppendOutcome[]> decided)
     {
         var ct = CancellationToken.None;
         var started = Stopwatch.GetTimestamp();
@@ -188,6 +245,8 @@ public sealed class BackfillWriter
             course.Facts.Add(i);
         }
         var count = courses.Sum(c => c.Facts.Count);
+        if (deferred.Count == 0)
+            decided.TrySetResult(outcomes);
         if (count == 0)
         {
             await transaction.CommitAsync(ct).ConfigureAwait(false);
