@@ -18,7 +18,7 @@ var once = new Command("export-once", "One export in this process; prints rows, 
 root.Subcommands.Add(once);
 
 // Events stored after the position of the re-export run.
-const long RecentEvents = 50_000;
+const long recentEvents = 50_000;
 
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Outcomes")
     ?? throw new InvalidOperationException("set ConnectionStrings__Outcomes (e.g. `. .run/services.env`)");
@@ -76,8 +76,8 @@ root.SetAction(async (parse, cancellationToken) =>
         {
             Add($"export {exportFormats[0]}, replaying events", (await run.Export(exportFormats[0], true, cancellationToken)).Assessments);
             // A re-export from a manifest after more facts arrived: the courses changed since are replayed.
-            var earlier = Math.Max(0, position - RecentEvents);
-            Add($"export {exportFormats[0]} at position - {RecentEvents:N0}", (await run.Export(exportFormats[0], false, cancellationToken, earlier)).Assessments);
+            var earlier = Math.Max(0, position - recentEvents);
+            Add($"export {exportFormats[0]} at position - {recentEvents:N0}", (await run.Export(exportFormats[0], false, cancellationToken, earlier)).Assessments);
         }
         var (read, derive) = await run.Phases(false, cancellationToken);
         Add("pass 1 read only", read);

@@ -78,6 +78,21 @@ public sealed record CourseEnded(
     CourseEndReason Reason,
     [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
 
+/// <summary>
+/// A fact sent earlier was entered in error: the course is computed without it from now on, while reports as of an
+/// earlier position still show it (history is never rewritten). It names the retracted fact by its event id, which must
+/// be a fact already stored in the same course (clinic, patient key and course) and not itself a retraction.
+/// <see cref="IClinicEvent.OccurredAt"/> is when the fact was retracted at the clinic.
+/// </summary>
+[Description("A fact sent earlier was entered in error: the course is recomputed without it (earlier report positions still show it).")]
+public sealed record FactRetracted(
+    Guid EventId,
+    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
+    DateTimeOffset OccurredAt,
+    Guid RetractedEventId,
+    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
+
 /// <summary>Age at enrolment in bands; ages over 89 are grouped as 90+ (HIPAA Safe Harbor).</summary>
 [JsonConverter(typeof(WireEnumConverter<AgeBand>))]
 public enum AgeBand

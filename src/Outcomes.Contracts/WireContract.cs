@@ -61,6 +61,7 @@ public static class WireContract
         ["treatment-session-given"] = typeof(TreatmentSessionGiven),
         ["phq9-completed"] = typeof(Phq9Completed),
         ["course-ended"] = typeof(CourseEnded),
+        ["fact-retracted"] = typeof(FactRetracted),
     };
 
     /// <summary>Routing key for a message type name, e.g. "v1.phq9-completed".</summary>

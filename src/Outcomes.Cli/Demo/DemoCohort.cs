@@ -16,6 +16,6 @@ public static class DemoCohort
     {
         var clinics = ClinicProfile.ForCount(settings.Clinics);
         for (var i = 0; i < settings.Patients; i++)
-            yield return new PatientCourse(settings, clinics, i).Simulate();
+            yield return new DemoCourse(settings, clinics, i).Simulate();
     }
 }

@@ -9,8 +9,6 @@ namespace Outcomes.Cli.Fhir;
 /// </summary>
 public sealed class ConversionReport
 {
-    public const string Retraction = "entered-in-error: retraction not yet supported by the contract";
-
     public long Files { get; set; }
     public long Resources { get; private set; }
     public long Facts { get; private set; }

@@ -24,7 +24,8 @@ public static class CourseAssembly
     public static IReadOnlyList<IClinicEvent> Assemble(IEnumerable<PatientExtract> extracts, AssemblyContext context)
     {
         var report = context.Report;
-        var latest = Latest(extracts, report);
+        var earlier = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var latest = Latest(extracts, report, earlier);
         var patient = latest.OfType<PatientRecord>().FirstOrDefault();
         var others = latest.Where(e => e is not PatientRecord).ToList();
         if (patient is null)
@@ -36,9 +37,13 @@ public static class CourseAssembly
         var key = patient.Key;
 
         var sessions = Sessions(latest.OfType<SessionRecord>(), key, context);
+        var retractions = Retractions(latest.OfType<RetractionRecord>(), earlier, key, context);
         if (sessions.Count == 0)
         {
-            SkipAll(others.Where(e => e is not SessionRecord), "patient has no ketamine or esketamine session in the input", report);
+            // A patient whose sessions were all entered in error was the service's business: their retractions still go.
+            if (retractions.Any(r => r.Session)) return Valid(retractions.Select(r => r.Fact), context);
+            SkipAll(others.Where(e => e is not SessionRecord and not RetractionRecord), "patient has no ketamine or esketamine session in the input", report);
+            SkipAll(retractions.Select(r => r.Record), "patient has no ketamine or esketamine session in the input", report);
             return [];
         }
         var first = sessions.MinBy(s => (s.OccurredAt.UtcDateTime, s.EventId))!;
@@ -55,9 +60,19 @@ public static class CourseAssembly
         var episode = CourseEpisode(latest.OfType<EpisodeRecord>(), first.OccurredAt);
         if (Enrolment(patient, age, latest.OfType<ConditionRecord>(), episode, first, context) is { } enrolment) facts.Add(enrolment);
         if (Ending(episode, key, context) is { } ending) facts.Add(ending);
+        facts.AddRange(retractions.Select(r => r.Fact));
+        return Valid(facts, context);
+    }
 
-        var valid = new List<IClinicEvent>(facts.Count);
-        foreach (var fact in facts.OrderBy(f => f.OccurredAt.UtcDateTime).ThenBy(f => f.EventId))
+    /// <summary>
+    /// The facts in the order they are written: by time, retractions last, so that a fact and its retraction in one
+    /// file reach the service in that order (the service keeps a retraction only of a fact it holds).
+    /// </summary>
+    private static List<IClinicEvent> Valid(IEnumerable<IClinicEvent> facts, AssemblyContext context)
+    {
+        var report = context.Report;
+        var valid = new List<IClinicEvent>();
+        foreach (var fact in facts.OrderBy(f => f is FactRetracted).ThenBy(f => f.OccurredAt.UtcDateTime).ThenBy(f => f.EventId))
         {
             var type = MessageType(fact);
             if (fact.OccurredAt < EarliestFact) report.Skip(type, "occurredAt before 2000");
@@ -71,15 +86,21 @@ public static class CourseAssembly
         return valid;
     }
 
-    public static string MessageType(IClinicEvent fact) => WireContract.MessageTypes.Single(p => p.Value == fact.GetType()).Key;
+    public static string MessageType(IClinicEvent fact) => MessageType(fact.GetType());
+
+    public static string MessageType(Type contract) => WireContract.MessageTypes.Single(p => p.Value == contract).Key;
 
     /// <summary>
     /// One record per resource: an export overlapping another, or a file given twice, carries the same resource
     /// again; a later version replaces an earlier one.
     /// </summary>
-    private static List<PatientExtract> Latest(IEnumerable<PatientExtract> extracts, ConversionReport report)
+    private static List<PatientExtract> Latest(IEnumerable<PatientExtract> extracts, ConversionReport report, Dictionary<string, string?> earlier)
     {
         var bySource = new Dictionary<string, PatientExtract>(StringComparer.Ordinal);
+        void Earlier(string source, string? version)
+        {
+            if (!earlier.TryGetValue(source, out var held) || CompareVersions(version, held) > 0) earlier[source] = version;
+        }
         foreach (var e in extracts)
         {
             if (!bySource.TryGetValue(e.Source, out var kept)) { bySource[e.Source] = e; continue; }
@@ -87,9 +108,14 @@ public static class CourseAssembly
             if (CompareVersions(e.Version, kept.Version) > 0)
             {
                 bySource[e.Source] = e;
+                Earlier(e.Source, kept.Version);
                 report.Skip(type, "an earlier version of a resource also read");
             }
-            else if (CompareVersions(e.Version, kept.Version) < 0) report.Skip(type, "an earlier version of a resource also read");
+            else if (CompareVersions(e.Version, kept.Version) < 0)
+            {
+                Earlier(e.Source, e.Version);
+                report.Skip(type, "an earlier version of a resource also read");
+            }
             else report.Skip(type, "the same resource version read twice");
         }
         return bySource.Values.OrderBy(e => e.Source, StringComparer.Ordinal).ToList();
@@ -155,6 +181,51 @@ public static class CourseAssembly
                 context.ClinicId, key, s.At, modality.Value, s.Dose.Value, s.DoseUnit.Value, route.Value));
         }
         return sessions;
+    }
+
+    // ---------------------------------------------------------------- entered-in-error
+
+    private sealed record Retraction(RetractionRecord Record, FactRetracted Fact, bool Session);
+
+    /// <summary>
+    /// A resource whose latest version is entered-in-error retracts the fact its version before produced. Event ids are
+    /// derived from resource, version and fact, so the retracted id is that of the version before: the highest earlier
+    /// version in the input, else versionId n-1, else (no versionId, as the earlier run saw it too) the unversioned id.
+    /// An entered-in-error version 1, or a versionId that is no number with no earlier version in the input, names no
+    /// fact that can be found: skipped. The course end's id has no version (one end per episode).
+    /// </summary>
+    private static List<Retraction> Retractions(IEnumerable<RetractionRecord> records, Dictionary<string, string?> earlier, string key,
+        AssemblyContext context)
+    {
+        var report = context.Report;
+        var retractions = new List<Retraction>();
+        foreach (var r in records)
+        {
+            var type = FhirReferences.TypeOf(r.Source);
+            var session = r.Fact == MessageType(typeof(TreatmentSessionGiven));
+            if (session && (r.MedicationReference is { } reference ? context.Medications.KindOf(reference) : context.Options.KindOf(r.MedicationCodes)) is null)
+            {
+                report.Skip(type, "entered-in-error: medication is not ketamine or esketamine (RxNorm lists)");
+                continue;
+            }
+            string name;
+            if (r.Fact == MessageType(typeof(CourseEnded))) name = $"{r.Source}|{r.Fact}";
+            else if (earlier.TryGetValue(r.Source, out var before)) name = $"{r.Source}|{before}|{r.Fact}";
+            else if (r.Version is null) name = $"{r.Source}||{r.Fact}";
+            else if (long.TryParse(r.Version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 1)
+                name = $"{r.Source}|{(n - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}|{r.Fact}";
+            else
+            {
+                report.Skip(type, r.Version == "1"
+                    ? "entered-in-error at version 1: no earlier version produced a fact"
+                    : "entered-in-error with a versionId that is no number and no earlier version in the input: the retracted fact cannot be named");
+                continue;
+            }
+            var retracted = context.Pseudonyms.EventId(context.ClinicId, name);
+            var id = context.Pseudonyms.EventId(context.ClinicId, $"{r.Source}|{r.Version}|{MessageType(typeof(FactRetracted))}");
+            retractions.Add(new Retraction(r, new FactRetracted(id, context.ClinicId, key, r.At, retracted), session));
+        }
+        return retractions;
     }
 
     // ---------------------------------------------------------------- PHQ-9

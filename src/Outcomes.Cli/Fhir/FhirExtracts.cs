@@ -14,6 +14,7 @@ namespace Outcomes.Cli.Fhir;
 [JsonDerivedType(typeof(EpisodeRecord), "episode")]
 [JsonDerivedType(typeof(SessionRecord), "session")]
 [JsonDerivedType(typeof(Phq9Record), "phq9")]
+[JsonDerivedType(typeof(RetractionRecord), "retraction")]
 public abstract record PatientExtract(string Patient, string Source, string? Version);
 
 /// <summary>A Patient: its key (already keyed: the identifier itself is never kept), birth date and gender as sent.</summary>
@@ -44,4 +45,13 @@ public enum Phq9Shape { QuestionnaireResponse, Panel, Item, Total }
 /// </summary>
 public sealed record Phq9Record(string Patient, string Source, string? Version, Phq9Shape Shape, DateTimeOffset At, int?[] Items,
     int? Total, string[] Members, string[] DerivedFrom)
+    : PatientExtract(Patient, Source, Version);
+
+/// <summary>
+/// A resource marked entered-in-error: the fact its earlier version produced (Fact, its message type) is to be retracted.
+/// At is when it was marked (meta.lastUpdated), else the resource's own time; an administration keeps its medication so
+/// that only a ketamine or esketamine administration's retraction is sent.
+/// </summary>
+public sealed record RetractionRecord(string Patient, string Source, string? Version, string Fact, DateTimeOffset At,
+    string[] MedicationCodes, string? MedicationReference)
     : PatientExtract(Patient, Source, Version);

@@ -98,7 +98,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             case ObservationStatus.Final or ObservationStatus.Amended or ObservationStatus.Corrected:
                 break;
             case ObservationStatus.EnteredInError:
-                return Skip("Observation", ConversionReport.Retraction);
+                return Retracted("Observation", o, origin, o.Subject, Phq9Fact, TimeOf(o.Effective) is { At: not null } when ? when : FhirTime.Read(o.Issued));
             case null:
                 return Skip("Observation", "status missing");
             default:
@@ -223,7 +223,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             case QuestionnaireResponse.QuestionnaireResponseStatus.Completed or QuestionnaireResponse.QuestionnaireResponseStatus.Amended:
                 break;
             case QuestionnaireResponse.QuestionnaireResponseStatus.EnteredInError:
-                return Skip("QuestionnaireResponse", ConversionReport.Retraction);
+                return Retracted("QuestionnaireResponse", q, origin, q.Subject, Phq9Fact, FhirTime.Read(q.Authored));
             case null:
                 return Skip("QuestionnaireResponse", "status missing");
             default:
@@ -262,7 +262,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             case MedicationAdministration.MedicationAdministrationStatusCodes.Completed:
                 break;
             case MedicationAdministration.MedicationAdministrationStatusCodes.EnteredInError:
-                return Skip(type, ConversionReport.Retraction);
+                return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, null, null, retracted: true);
             default:
                 return Skip(type, $"status {Lower(m.Status) ?? "missing"}: not a completed administration");
         }
@@ -278,7 +278,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             case MedicationStatement.MedicationStatusCodes.Completed:
                 break;
             case MedicationStatement.MedicationStatusCodes.EnteredInError:
-                return Skip(type, ConversionReport.Retraction);
+                return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, null, null, retracted: true);
             default:
                 return Skip(type, $"status {Lower(m.Status) ?? "missing"}: not a completed dose");
         }
@@ -291,7 +291,8 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
     }
 
     private PatientExtract? Session(string type, DomainResource resource, ResourceOrigin origin, DataType? medication,
-        IEnumerable<Resource> contained, ResourceReference? subject, DataType? effective, Quantity? dose, CodeableConcept? route)
+        IEnumerable<Resource> contained, ResourceReference? subject, DataType? effective, Quantity? dose, CodeableConcept? route,
+        bool retracted = false)
     {
         string[] codes = [];
         string? reference = null;
@@ -319,6 +320,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         if (reference is not null && medications.Known(reference) && medications.KindOf(reference) is null)
             return Skip(type, "medication is not ketamine or esketamine (RxNorm lists)");
 
+        if (retracted) return Retracted(type, resource, origin, subject, SessionFact, TimeOf(effective), codes, reference);
         var patient = FhirReferences.Canonical(subject?.Reference, origin.Bundle);
         if (patient is null) return Skip(type, subject?.Identifier is null ? "no subject" : "subject given by identifier only");
         var at = TimeOf(effective);
@@ -409,7 +411,8 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
     private PatientExtract? FromCondition(Condition c, ResourceOrigin origin)
     {
         var verification = c.VerificationStatus?.Coding.Select(x => x.Code).FirstOrDefault();
-        if (verification == "entered-in-error") return Skip("Condition", ConversionReport.Retraction);
+        // Its diagnosis group is part of the course's one enrolment, whose event id never changes: nothing to retract.
+        if (verification == "entered-in-error") return Skip("Condition", "entered-in-error: left out of the diagnosis group");
         if (verification == "refuted") return Skip("Condition", "verification status refuted");
         var codes = Codings(c.Code);
         if (options.GroupOf(codes) is null && !codes.Any(code => Matches(options.Ptsd, code)))
@@ -427,12 +430,36 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
 
     private PatientExtract? FromEpisode(EpisodeOfCare e, ResourceOrigin origin)
     {
-        if (e.Status == EpisodeOfCare.EpisodeOfCareStatus.EnteredInError) return Skip("EpisodeOfCare", ConversionReport.Retraction);
+        // Only an episode with an end can have ended the course.
+        if (e.Status == EpisodeOfCare.EpisodeOfCareStatus.EnteredInError)
+            return FhirTime.Read(e.Period?.End).At is null
+                ? Skip("EpisodeOfCare", "entered-in-error without a period end: no course end to retract")
+                : Retracted("EpisodeOfCare", e, origin, e.Patient, EndFact, FhirTime.Read(e.Period?.End));
         if (e.Status is null) return Skip("EpisodeOfCare", "status missing");
         var patient = FhirReferences.Canonical(e.Patient?.Reference, origin.Bundle);
         if (patient is null) return Skip("EpisodeOfCare", "no patient");
         return new EpisodeRecord(patient, origin.Self!, Version(e), Lower(e.Status)!, FhirTime.Read(e.Period?.Start).At,
             FhirTime.Read(e.Period?.End).At);
+    }
+
+    // ---------------------------------------------------------------- entered-in-error
+
+    private static readonly string Phq9Fact = CourseAssembly.MessageType(typeof(Phq9Completed));
+    private static readonly string SessionFact = CourseAssembly.MessageType(typeof(TreatmentSessionGiven));
+    private static readonly string EndFact = CourseAssembly.MessageType(typeof(CourseEnded));
+
+    /// <summary>
+    /// A resource marked entered-in-error: CourseAssembly retracts the fact its earlier version produced. Marked when
+    /// meta.lastUpdated says, else at the resource's own time (a retraction needs a time, and the same one every run).
+    /// </summary>
+    private PatientExtract? Retracted(string type, Resource resource, ResourceOrigin origin, ResourceReference? subject, string fact,
+        FhirInstant own, string[]? codes = null, string? medication = null)
+    {
+        var patient = FhirReferences.Canonical(subject?.Reference, origin.Bundle);
+        if (patient is null) return Skip(type, "entered-in-error without a subject: its fact cannot be named");
+        var at = resource.Meta?.LastUpdated ?? own.At;
+        if (at is null) return Skip(type, "entered-in-error without meta.lastUpdated or a time of its own");
+        return new RetractionRecord(patient, origin.Self!, Version(resource), fact, at.Value, codes ?? [], medication);
     }
 
     // ---------------------------------------------------------------- helpers

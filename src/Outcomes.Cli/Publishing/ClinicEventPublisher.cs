@@ -17,6 +17,10 @@ public readonly record struct PublishProgress(long Sent, long Confirmed);
 /// </summary>
 public sealed record PublishSummary(long Sent, long Confirmed, long Returned, long Nacked, TimeSpan Elapsed, string? FirstReturn)
 {
+    /// <summary>Publishes repeated because their connection was lost before the broker confirmed them.</summary>
+    public long Resent { get; init; }
+
+
     public double ConfirmedPerSecond => Elapsed > TimeSpan.Zero ? Confirmed / Elapsed.TotalSeconds : 0;
     public bool AllConfirmed => Returned == 0 && Nacked == 0 && Confirmed == Sent;
 }
@@ -35,6 +39,12 @@ public sealed class IngestionTopologyMissingException(string queue)
 /// persistent, application/json, message id = event id, mandatory so unroutable messages come back,
 /// with publisher confirms. Up to <c>window</c> publishes stay unconfirmed at once: awaiting each confirm
 /// in turn caps a single channel at about 1,700 msg/s, a window of hundreds reaches the broker's ceiling.
+/// <para>
+/// A lost connection loses the confirms still outstanding on it: RabbitMQ.Client fails those publishes
+/// (AlreadyClosedException), whether or not the broker had stored them, and its automatic recovery would only
+/// reopen the channel. So this publisher reconnects itself and sends every unconfirmed message again, in order,
+/// before anything new: at least once, never lost; the service stores a re-sent event id once.
+/// </para>
 /// </summary>
 public sealed class ClinicEventPublisher : IAsyncDisposable
 {
@@ -42,37 +52,60 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     public const int DefaultWindow = 1000;
 
     private const int ProgressEvery = 256;
+    private const int MaxLossesWithoutConfirm = 10;
 
-    private readonly IConnection _connection;
-    private readonly IChannel _channel;
+    private readonly ConnectionFactory _factory;
     private readonly int _window;
     private readonly string _exchange;
+    private IConnection _connection;
+    private IChannel _channel;
+    private Exception? _lastLoss;
 
-    private ClinicEventPublisher(IConnection connection, IChannel channel, int window, string exchange)
+    private ClinicEventPublisher(ConnectionFactory factory, IConnection connection, IChannel channel, int window, string exchange)
     {
+        _factory = factory;
         _connection = connection;
         _channel = channel;
         _window = window;
         _exchange = exchange;
     }
 
+    /// <summary>How long a lost broker is tried again before the publish fails.</summary>
+    public TimeSpan ReconnectFor { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// A confirm not come this long after its publish is treated as lost with its connection: the connection is
+    /// closed and the unconfirmed messages sent again on a new one.
+    /// </summary>
+    public TimeSpan ConfirmTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Connections opened again after one was lost.</summary>
+    public int Reconnections { get; private set; }
+
     /// <summary>Connects, opens a confirming channel and declares the exchange (durable topic; idempotent).</summary>
     public static async Task<ClinicEventPublisher> ConnectAsync(Uri amqpUri, int window = DefaultWindow,
         string exchange = WireContract.Exchange, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
-        var factory = new ConnectionFactory { Uri = amqpUri, ClientProvidedName = "outcomes-cli" };
+        // The library's recovery would reopen the connection but not resend what it lost; this class does both.
+        var factory = new ConnectionFactory { Uri = amqpUri, ClientProvidedName = "outcomes-cli", AutomaticRecoveryEnabled = false };
+        var (connection, channel) = await OpenAsync(factory, exchange, cancellationToken);
+        return new ClinicEventPublisher(factory, connection, channel, window, exchange);
+    }
+
+    private static async Task<(IConnection, IChannel)> OpenAsync(ConnectionFactory factory, string exchange, CancellationToken cancellationToken)
+    {
         var connection = await factory.CreateConnectionAsync(cancellationToken);
         try
         {
-            // No library rate limiter: the window below is the only limit on outstanding confirms.
+            // No library rate limiter: the window is the only limit on outstanding confirms.
             var channel = await connection.CreateChannelAsync(
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
                     outstandingPublisherConfirmationsRateLimiter: null),
                 cancellationToken);
             await channel.ExchangeDeclareAsync(exchange, WireContract.ExchangeType, durable: true, autoDelete: false,
                 cancellationToken: cancellationToken);
-            return new ClinicEventPublisher(connection, channel, window, exchange);
+            return (connection, channel);
         }
         catch
         {
@@ -108,17 +141,27 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         IProgress<PublishProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        var outstanding = new Queue<ValueTask>(_window);
-        long sent = 0, confirmed = 0, returned = 0, nacked = 0;
+        ArgumentNullException.ThrowIfNull(messages);
+        var outstanding = new Queue<(OutgoingMessage Message, ValueTask Confirm)>(_window);
+        // Messages whose publish went with a lost connection, oldest first: sent again before anything new.
+        var resend = new Queue<OutgoingMessage>();
+        long sent = 0, confirmed = 0, returned = 0, nacked = 0, resent = 0;
+        var lossesWithoutConfirm = 0;
         string? firstReturn = null;
         var clock = Stopwatch.StartNew();
+        using var source = messages.GetEnumerator();
 
-        async Task SettleOldest()
+        // Null when the broker settled the oldest publish; its message when the publish was lost with the connection
+        // (or its confirm did not come within ConfirmTimeout, which is handled as a lost connection).
+        async Task<OutgoingMessage?> SettleOldest()
         {
+            var (message, confirm) = outstanding.Dequeue();
             try
             {
-                await outstanding.Dequeue();
+                if (confirm.IsCompleted) await confirm;
+                else await confirm.AsTask().WaitAsync(ConfirmTimeout, cancellationToken);
                 confirmed++;
+                lossesWithoutConfirm = 0;
             }
             catch (PublishReturnException e)
             {
@@ -134,34 +177,125 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
             {
                 nacked++;
             }
+            catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException)
+            {
+                _lastLoss = e;
+                return message;
+            }
             var settled = confirmed + returned + nacked;
             if (progress is not null && settled % ProgressEvery == 0)
                 progress.Report(new PublishProgress(sent, confirmed));
+            return null;
         }
 
-        foreach (var message in messages)
+        OutgoingMessage? next = null;
+        while (true)
         {
-            if (outstanding.Count >= _window) await SettleOldest();
+            if (next is null)
+            {
+                if (resend.TryDequeue(out var again))
+                {
+                    next = again;
+                    resent++;
+                }
+                else if (source.MoveNext())
+                {
+                    next = source.Current;
+                    sent++;
+                }
+            }
+            if (next is null && outstanding.Count == 0) break;
+            if (next is null || outstanding.Count >= _window)
+            {
+                if (await SettleOldest() is not { } lost) continue;
+                // Closing the channel fails whatever is still outstanding on it at once (a confirm that timed out
+                // leaves the others waiting otherwise).
+                await CloseQuietly();
+                // A channel's confirms do not outlive its connection: every publish still outstanding is lost with
+                // it, confirmed or not by a broker that may have stored it. All of them go again, in their order,
+                // before anything not yet sent (a message sent twice is stored once: consumers de-duplicate by id).
+                var unconfirmed = new Queue<OutgoingMessage>();
+                unconfirmed.Enqueue(lost);
+                while (outstanding.Count > 0)
+                    if (await SettleOldest() is { } alsoLost) unconfirmed.Enqueue(alsoLost);
+                if (next is not null) unconfirmed.Enqueue(next);
+                next = null;
+                while (resend.TryDequeue(out var waiting)) unconfirmed.Enqueue(waiting);
+                resend = unconfirmed;
+                // The broker refusing every attempt (a deleted exchange closes the channel each time) is no outage to ride out.
+                if (++lossesWithoutConfirm > MaxLossesWithoutConfirm)
+                    throw new InvalidOperationException(
+                        $"The connection to RabbitMQ was lost {MaxLossesWithoutConfirm} times in a row with nothing confirmed in between; " +
+                        $"{resend.Count} messages unconfirmed. Last reason: {_lastLoss?.Message}", _lastLoss);
+                await ReconnectAsync(cancellationToken);
+                continue;
+            }
             var properties = new BasicProperties
             {
                 ContentType = WireContract.JsonContentType,
                 DeliveryMode = DeliveryModes.Persistent,
-                MessageId = message.MessageId,
-                CorrelationId = message.CorrelationId,
+                MessageId = next.MessageId,
+                CorrelationId = next.CorrelationId,
             };
-            outstanding.Enqueue(_channel.BasicPublishAsync(_exchange, message.RoutingKey, mandatory: true,
-                properties, message.Body, cancellationToken));
-            sent++;
+            outstanding.Enqueue((next, PublishOne(next, properties, cancellationToken)));
+            next = null;
         }
-        while (outstanding.Count > 0) await SettleOldest();
         clock.Stop();
         progress?.Report(new PublishProgress(sent, confirmed));
-        return new PublishSummary(sent, confirmed, returned, nacked, clock.Elapsed, firstReturn);
+        return new PublishSummary(sent, confirmed, returned, nacked, clock.Elapsed, firstReturn) { Resent = resent };
     }
 
-    public async ValueTask DisposeAsync()
+    private ValueTask PublishOne(OutgoingMessage message, BasicProperties properties, CancellationToken cancellationToken)
     {
-        await _channel.DisposeAsync();
-        await _connection.DisposeAsync();
+        try
+        {
+            return _channel.BasicPublishAsync(_exchange, message.RoutingKey, mandatory: true, properties, message.Body, cancellationToken);
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException)
+        {
+            // A publish on a channel already known to be closed fails at once; it is settled, and sent again, in its turn.
+            return ValueTask.FromException(e);
+        }
     }
+
+    /// <summary>
+    /// A new connection and channel after the old ones were lost, tried with growing pauses for up to
+    /// <see cref="ReconnectFor"/>; then the last failure (typically <see cref="BrokerUnreachableException"/>) is thrown.
+    /// </summary>
+    private async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        await CloseQuietly();
+        var clock = Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                (_connection, _channel) = await OpenAsync(_factory, _exchange, cancellationToken);
+                Reconnections++;
+                return;
+            }
+            catch (Exception e) when ((e is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException
+                                           or IOException or TimeoutException) && clock.Elapsed < ReconnectFor)
+            {
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 5_000));
+            }
+        }
+    }
+
+    private async Task CloseQuietly()
+    {
+        try
+        {
+            await _channel.DisposeAsync();
+            await _connection.DisposeAsync();
+        }
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException or ObjectDisposedException)
+        {
+            // Closing what is already gone: nothing left to release.
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await CloseQuietly();
 }

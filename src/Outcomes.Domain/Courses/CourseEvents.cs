@@ -22,3 +22,8 @@ public sealed record TreatmentSessionGiven(
 public sealed record Phq9Completed(DateTimeOffset OccurredAt, Phq9Score Score);
 
 public sealed record CourseEnded(DateTimeOffset OccurredAt, CourseEndReason Reason);
+
+/// The fact stored under RetractedEventId (in the same course stream, never itself a retraction) was entered in error.
+/// Appended, never rewriting history: the course is computed without the retracted fact from this event on, and a
+/// replay up to an earlier position still shows it.
+public sealed record FactRetracted(DateTimeOffset OccurredAt, Guid RetractedEventId);

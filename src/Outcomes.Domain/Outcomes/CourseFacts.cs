@@ -15,6 +15,25 @@ public sealed record CourseFacts(
     public static CourseFacts From(IEnumerable<object> facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
+        return Gather(facts);
+    }
+
+    /// Gathers a course's stored events with their event ids, leaving out every fact a FactRetracted among them names.
+    /// The store keeps a retraction only after the fact it names, so the events up to any position hold both or
+    /// neither of a retracted fact's appearance and its retraction: a replay to an earlier position still shows it.
+    public static CourseFacts From(IReadOnlyCollection<(Guid EventId, object Fact)> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        HashSet<Guid>? retracted = null;
+        foreach (var (_, fact) in events)
+            if (fact is FactRetracted r) (retracted ??= []).Add(r.RetractedEventId);
+        return Gather(retracted is null
+            ? events.Select(e => e.Fact)
+            : events.Where(e => !retracted.Contains(e.EventId)).Select(e => e.Fact));
+    }
+
+    private static CourseFacts Gather(IEnumerable<object> facts)
+    {
         PatientEnrolled? enrolment = null;
         CourseEnded? ended = null;
         var sessions = new List<TreatmentSessionGiven>();

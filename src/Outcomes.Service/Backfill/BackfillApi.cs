@@ -1,18 +1,8 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Backfill;
-
-public sealed class BackfillOptions
-{
-    public const string Section = "Backfill";
-
-    /// Most facts appended in one backfill transaction. Large batches amortise the transaction, the claim of the
-    /// streams and the COPY start; memory holds one batch being written and one being read (about 60 MB at 50,000).
-    [Range(1_000, 500_000)] public int Batch { get; set; } = 50_000;
-}
 
 /// `POST /api/v1/ingestion/backfill`: a new clinic's history, read and validated as the bulk upload reads it, written by
 /// BackfillWriter. Admin only: it holds mt_events against live appends for the length of each batch's write.

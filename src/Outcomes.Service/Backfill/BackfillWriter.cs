@@ -202,17 +202,32 @@ public sealed class BackfillWriter
         await using var connection = await _database.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
 
+        // As the normal path reads them: the event ids already stored, and the stored facts the batch's retractions name.
         var stored = new Dictionary<Guid, string?>();
-        await using (var read = new NpgsqlCommand(_sql.StoredEventIds, connection, transaction))
+        var targets = new Dictionary<Guid, (string Stream, bool IsRetraction)>();
+        var retractionTargets = batch.Select(p => p.Fact.Event).OfType<Outcomes.Contracts.FactRetracted>().Select(r => r.RetractedEventId)
+            .Distinct().ToArray();
+        await using (var read = new NpgsqlBatch(connection, transaction))
         {
-            read.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = batch.Select(p => p.Fact.EventId).Distinct().ToArray() });
+            read.BatchCommands.Add(new NpgsqlBatchCommand(_sql.StoredEventIds)
+            {
+                Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = batch.Select(p => p.Fact.EventId).Distinct().ToArray() } },
+            });
+            if (retractionTargets.Length > 0)
+                read.BatchCommands.Add(new NpgsqlBatchCommand(_sql.RetractionTargets) { Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = retractionTargets } } });
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 stored[reader.GetGuid(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+            if (retractionTargets.Length > 0)
+            {
+                await reader.NextResultAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    targets[reader.GetGuid(0)] = (reader.GetString(1), !reader.IsDBNull(2) && reader.GetString(2) == CourseBatchWriter.RetractionType);
+            }
         }
         var storedRead = Stopwatch.GetElapsedTime(started);
         var hashes = (string[])prepared.Hashes.Clone();
-        var byStream = CourseBatchWriter.Classify(batch, stored, outcomes, hashes);
+        var byStream = CourseBatchWriter.Classify(batch, stored, targets, outcomes, hashes);
         if (byStream.Count == 0)
             return (outcomes, deferred);
 
@@ -255,10 +270,14 @@ public sealed class BackfillWriter
         Parallel.ForEach(courses, Parallelism, course =>
         {
             PatientCourse? state = null;
+            var retracted = false;
             foreach (var i in course.Facts)
+            {
+                retracted |= batch[i].Fact.Event is Outcomes.Contracts.FactRetracted;
                 state = PatientCourseProjection.Apply(state, course.Stream, batch[i].Fact.EventId, batch[i].Fact.Event);
+            }
             course.Document = _serializer.ToJson(state!);
-            course.Changed = new ChangedCourse(state!, 0);
+            course.Changed = new ChangedCourse(state!, 0, retracted);
             course.Changed.Member(_definitions);
         });
         var applied = Stopwatch.GetElapsedTime(started);

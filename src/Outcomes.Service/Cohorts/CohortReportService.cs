@@ -136,7 +136,7 @@ public sealed class CohortReportService(
         var storeTime = events.Count == 0 ? DateTimeOffset.UnixEpoch : events[^1].Timestamp;
         var members = events
             .GroupBy(e => e.StreamKey!)
-            .Select(stream => (Key: stream.Key, Course: CourseKey.TryParse(stream.Key, out var course) ? course : null, Facts: stream.Select(e => e.Data)))
+            .Select(stream => (Key: stream.Key, Course: CourseKey.TryParse(stream.Key, out var course) ? course : null, Facts: stream.Select(e => (e.Id, e.Data)).ToList()))
             .Where(c => c.Course is not null && (clinics is null || clinics.Contains(c.Course.ClinicId)))
             .OrderBy(c => c.Key, StringComparer.Ordinal)
             .Select(c => CohortMember.AtPosition(c.Course!, CourseFacts.From(c.Facts), definitions, storeTime))

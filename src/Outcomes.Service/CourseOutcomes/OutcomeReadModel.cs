@@ -199,7 +199,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         await using var session = store.QuerySession();
         string? current = null;
         CourseKey? currentCourse = null;
-        var events = new List<object>();
+        var events = new List<(Guid, object)>();
         var lastReport = TimeSpan.Zero;
 
         async Task Flush()
@@ -236,7 +236,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
                 if (pending.Count >= RebuildBatch) await Flush();
             }
             if (currentCourse is null) continue;
-            events.Add(e.Data);
+            events.Add((e.Id, e.Data));
             facts++;
         }
         Close();

@@ -18,7 +18,7 @@ namespace Outcomes.Service.Exports;
 public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus,
     Hosting.ReportReads? reads = null)
 {
-    private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded)];
+    private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded), typeof(FactRetracted)];
 
     /// Marten's stored type name of each fact type (the mt_events.type column), so the query reads facts only.
     private Dictionary<string, Type> FactTypeNames() =>
@@ -200,7 +200,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         if (changed.Count == 0) yield break;
         var types = FactTypeNames();
         await using var command = new NpgsqlCommand(
-            $"select stream_id, type, data from {Schema}.mt_events " +
+            $"select stream_id, type, data, id from {Schema}.mt_events " +
             "where stream_id = any(@streams) and seq_id <= @p and type = any(@types) order by stream_id, version", connection, transaction);
         command.Parameters.AddWithValue("streams", changed.ToArray());
         command.Parameters.AddWithValue("p", position);
@@ -220,7 +220,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         await using (var memory = new NpgsqlCommand($"set local work_mem = '{SortMemory}'", connection, transaction))
             await memory.ExecuteNonQueryAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
-            $"select stream_id, type, data from {Schema}.mt_events " +
+            $"select stream_id, type, data, id from {Schema}.mt_events " +
             "where seq_id <= @p and stream_id like any(@clinics) and type = any(@types) order by stream_id, version", connection, transaction);
         command.Parameters.AddWithValue("p", position);
         command.Parameters.AddWithValue("clinics", ClinicPatterns(clinics));
@@ -232,14 +232,15 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
     // A clinic id is [a-z0-9-], so the patterns have no wildcard of their own.
     private static string[] ClinicPatterns(IReadOnlyCollection<string> clinics) => clinics.Select(c => c + "/%").ToArray();
 
-    /// Groups the rows (stream_id, type, data in stream order) into courses; a stream without facts yields nothing.
+    /// Groups the rows (stream_id, type, data, id in stream order) into courses, leaving out retracted facts; a stream
+    /// without facts yields nothing.
     private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReplayAsync(NpgsqlCommand command, Dictionary<string, Type> types,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var serializer = store.Options.Serializer();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? stream = null;
-        var facts = new List<object>();
+        var facts = new List<(Guid, object)>();
         while (await reader.ReadAsync(cancellationToken))
         {
             var id = reader.GetString(0);
@@ -249,7 +250,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
                 stream = id;
                 facts = [];
             }
-            facts.Add(serializer.FromJson(types[reader.GetString(1)], reader, 2));
+            facts.Add((reader.GetGuid(3), serializer.FromJson(types[reader.GetString(1)], reader, 2)));
         }
         if (stream is not null && facts.Count > 0) yield return (CourseKey.Parse(stream), CourseFacts.From(facts));
     }

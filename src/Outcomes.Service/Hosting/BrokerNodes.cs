@@ -21,10 +21,12 @@ public sealed record BrokerNodes(Uri First, IReadOnlyList<(string Host, int Port
 
     public bool IsCluster => Nodes.Count > 1;
 
-    /// A RabbitMQ.Client connection that tries the nodes in order.
-    public Task<IConnection> ConnectAsync(string clientName, CancellationToken cancellationToken)
+    /// A RabbitMQ.Client connection that tries the nodes in order. Without automatic recovery, a lost connection stays
+    /// lost: for a publisher that reconnects itself, because recovery reopens channels but does not resend the publishes
+    /// whose confirms were lost with the old connection.
+    public Task<IConnection> ConnectAsync(string clientName, CancellationToken cancellationToken, bool automaticRecovery = true)
     {
-        var factory = new ConnectionFactory { Uri = First, ClientProvidedName = clientName };
+        var factory = new ConnectionFactory { Uri = First, ClientProvidedName = clientName, AutomaticRecoveryEnabled = automaticRecovery };
         return factory.CreateConnectionAsync(Nodes.Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList(), cancellationToken);
     }
 

@@ -81,6 +81,7 @@ public static class MessagingSetup
                     endpoint.Bind<TreatmentSessionGiven>();
                     endpoint.Bind<Phq9Completed>();
                     endpoint.Bind<CourseEnded>();
+                    endpoint.Bind<FactRetracted>();
                     ConfigureIngestion(endpoint, ingestion);
                     QueueTopology.Apply(endpoint, ingestion, ingestion.EnvelopeQueue);
                     endpoint.ConfigureConsumer<ClinicEnvelopeConsumer>(context);

@@ -94,8 +94,7 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                     var reused = new List<(Rejection Rejection, RejectionSource Source)>();
                     for (var i = 0; i < outcomes.Length; i++)
                     {
-                        if (outcomes[i] != AppendOutcome.Conflict) continue;
-                        var rejection = ClinicEventReader.EventIdReused(chunk.Facts[i].Fact);
+                        if (ClinicEventReader.Refusal(outcomes[i], chunk.Facts[i].Fact) is not { } rejection) continue;
                         Count(chunk.FactLines[i], rejection);
                         reused.Add((rejection, RejectionSource.BulkLine(uploadId, chunk.FactLines[i], uploader)));
                     }

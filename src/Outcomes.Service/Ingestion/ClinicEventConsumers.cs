@@ -45,8 +45,8 @@ public sealed class ClinicEventIngestion(CourseAppender appender, RejectionLog r
             await Refuse(rejection, queue, cancellationToken);
 
         var outcome = await appender.Append(fact!, new FactMetadata(correlationId, causationId, receivedVia), CancellationToken.None);
-        if (outcome == AppendOutcome.Conflict)
-            await Refuse(ClinicEventReader.EventIdReused(fact!), queue, cancellationToken);
+        if (ClinicEventReader.Refusal(outcome, fact!) is { } refused)
+            await Refuse(refused, queue, cancellationToken);
     }
 
     private async Task Refuse(Rejection rejection, string queue, CancellationToken cancellationToken)

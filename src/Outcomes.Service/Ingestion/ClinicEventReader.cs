@@ -98,6 +98,15 @@ public static class ClinicEventReader
         return null;
     }
 
+    /// The refusal the writer's outcome stands for, if any (a reused event id, a retraction of no fact of its course).
+    public static Rejection? Refusal(AppendOutcome outcome, CourseFact fact) => outcome switch
+    {
+        AppendOutcome.Conflict => EventIdReused(fact),
+        AppendOutcome.RetractsUnknown => RetractsUnknown(fact),
+        AppendOutcome.RetractsRetraction => RetractsRetraction(fact),
+        _ => null,
+    };
+
     /// The refusal of a fact whose event id is already stored with other content.
     public static Rejection EventIdReused(CourseFact fact) => new(fact.MessageType, fact.EventId, fact.Course.ClinicId, "eventId",
         "was already used for a different fact (each fact needs its own event id; a re-send must repeat the fact exactly)");
@@ -136,6 +145,7 @@ public static class ClinicEventReader
             Contracts.TreatmentSessionGiven m => Session(m),
             Contracts.Phq9Completed m => Phq9(m),
             Contracts.CourseEnded m => Ended(m),
+            Contracts.FactRetracted m => Retraction(m),
             _ => (null, ("messageType", $"is not a v1 message type")),
         };
         if (violation is { } v)
@@ -189,6 +199,33 @@ public static class ClinicEventReader
         if (!Enum.IsDefined(m.Reason)) return (null, ("reason", OneOf<Contracts.CourseEndReason>()));
         return (new Domain.Courses.CourseEnded(m.OccurredAt.ToUniversalTime(), Translate<Domain.Courses.CourseEndReason>(m.Reason)), null);
     }
+
+    // Whether the named fact exists in this course, and is no retraction, needs the store: CourseBatchWriter decides that
+    // (RetractsUnknown, RetractsRetraction) after taking the course's lock.
+    private static (object?, (string Field, string Rule)?) Retraction(Contracts.FactRetracted m)
+    {
+        if (m.RetractedEventId == Guid.Empty) return (null, ("retractedEventId", "is required and must be a non-zero UUID"));
+        if (m.RetractedEventId == m.EventId) return (null, ("retractedEventId", RetractsItself));
+        return (new Domain.Courses.FactRetracted(m.OccurredAt.ToUniversalTime(), m.RetractedEventId), null);
+    }
+
+    public const string RetractsItself = "must name another fact than the retraction itself (its own eventId)";
+
+    /// The refusal of a retraction whose named fact is not stored in the retraction's course. Permanent, like every
+    /// refusal: a publisher sends a retraction only after the fact it retracts was confirmed (a retraction arriving
+    /// first, on a redelivery path, is refused and must be sent again after the fact).
+    public static Rejection RetractsUnknown(CourseFact fact) => new(fact.MessageType, fact.EventId, fact.Course.ClinicId, "retractedEventId",
+        RetractsUnknownRule);
+
+    public const string RetractsUnknownRule =
+        "unknown event in this course: must name a fact already stored for the same clinic, patient key and course";
+
+    /// The refusal of a retraction that names another retraction: a retraction is not undone; send the fact again under a new event id.
+    public static Rejection RetractsRetraction(CourseFact fact) => new(fact.MessageType, fact.EventId, fact.Course.ClinicId, "retractedEventId",
+        RetractsRetractionRule);
+
+    public const string RetractsRetractionRule =
+        "names a retraction: a retraction cannot be retracted (send the fact again under a new event id)";
 
     // Ketamine-assisted psychotherapy may use any route; the other modalities name their route.
     private static bool RouteFits(Contracts.Modality modality, Contracts.Route route) => modality switch

@@ -10,9 +10,10 @@ using Outcomes.Service.Patients;
 
 namespace Outcomes.Service.Ingestion;
 
-/// Stored; a duplicate of a stored fact (same event id, same content: a redelivery); or a conflict (the event id
-/// of a stored fact sent again with other content: never stored, refused with its own rule).
-public enum AppendOutcome { Stored, Duplicate, Conflict }
+/// Stored; a duplicate of a stored fact (same event id, same content: a redelivery); a conflict (the event id
+/// of a stored fact sent again with other content: never stored, refused with its own rule); or a retraction that names
+/// no fact of its course, or names a retraction (never stored, refused with ClinicEventReader's rules).
+public enum AppendOutcome { Stored, Duplicate, Conflict, RetractsUnknown, RetractsRetraction }
 
 /// A validated fact with the metadata it is stored with.
 public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
@@ -22,8 +23,9 @@ public sealed record FactMetadata(string? CorrelationId, string? CausationId, st
 
 /// A course as it stands after a batch, with the sequence number of its last stored event. Its facts and its outcome
 /// (every stored fact counted, the read model's rule) are derived once, on first use, and shared by every observer:
-/// the read model and the safety signals would otherwise each derive the same outcome.
-public sealed record ChangedCourse(PatientCourse Course, long LastSequence)
+/// the read model and the safety signals would otherwise each derive the same outcome. Retracted says the batch stored a
+/// retraction for the course, so something derived from it earlier may no longer hold (a safety signal).
+public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool Retracted = false)
 {
     private CourseFacts? _facts;
     private CohortMember? _member;
@@ -69,6 +71,9 @@ public sealed class CourseBatchWriter
 
     /// Marten's document type name of the course documents.
     internal string CourseDotnetType => _courseDotnetType;
+
+    /// The wire message type of a retraction, as the messageType header keeps it (the backfill reads the targets too).
+    internal static string RetractionType => RetractionMessageType;
 
     public CourseBatchWriter(IDocumentStore store, NpgsqlDataSource database, IEnumerable<ICourseChangeObserver> observers,
         ILogger<CourseBatchWriter> logger)
@@ -122,6 +127,9 @@ public sealed class CourseBatchWriter
         // same state; the unique index on the event id stays the last guard.
         // Event id -> the content hash of the fact stored under it (null for events stored before hashes were kept).
         var stored = new Dictionary<Guid, string?>();
+        // The facts the batch's retractions name, where stored: their stream and whether they are retractions themselves.
+        var retractionTargets = batch.Select(p => p.Fact.Event).OfType<FactRetracted>().Select(r => r.RetractedEventId).Distinct().ToArray();
+        var targets = new Dictionary<Guid, (string Stream, bool IsRetraction)>();
         var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
         var courses = new Dictionary<string, PatientCourse>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection, transaction))
@@ -130,6 +138,8 @@ public sealed class CourseBatchWriter
             read.BatchCommands.Add(Command(_sql.StoredEventIds, Parameter(eventIds)));
             read.BatchCommands.Add(Command(_sql.StreamVersions, Parameter(courseIds)));
             read.BatchCommands.Add(Command(_sql.CourseDocuments, Parameter(courseIds)));
+            if (retractionTargets.Length > 0)
+                read.BatchCommands.Add(Command(_sql.RetractionTargets, Parameter(retractionTargets)));
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -140,10 +150,16 @@ public sealed class CourseBatchWriter
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 courses[reader.GetString(0)] = _serializer.FromJson<PatientCourse>(reader, 1);
+            if (retractionTargets.Length > 0)
+            {
+                await reader.NextResultAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    targets[reader.GetGuid(0)] = (reader.GetString(1), !reader.IsDBNull(2) && reader.GetString(2) == RetractionMessageType);
+            }
         }
 
         var hashes = new string[batch.Count];
-        var byStream = Classify(batch, stored, outcomes, hashes);
+        var byStream = Classify(batch, stored, targets, outcomes, hashes);
         if (byStream.Count == 0)
             return outcomes;
         foreach (var stream in byStream.Keys)
@@ -177,8 +193,10 @@ public sealed class CourseBatchWriter
         {
             var version = streams.TryGetValue(stream, out var state) ? state.Version : 0;
             courses.TryGetValue(stream, out var course);
+            var retracted = false;
             foreach (var (fact, metadata) in facts)
             {
+                retracted |= fact.Event is FactRetracted;
                 version++;
                 var (typeName, dotnetType) = EventTypeNames(fact.Event);
                 events.Add(sequences[events.Count], fact.EventId, stream, version, _serializer.ToJson(fact.Event), typeName,
@@ -188,7 +206,7 @@ public sealed class CourseBatchWriter
             streamIds[s] = stream;
             streamVersions[s] = version;
             documents[s] = _serializer.ToJson(course!);
-            changed.Add(new ChangedCourse(course!, events.Sequences[events.Count - 1]));
+            changed.Add(new ChangedCourse(course!, events.Sequences[events.Count - 1], retracted));
             s++;
         }
 
@@ -219,12 +237,14 @@ public sealed class CourseBatchWriter
     }
 
     /// Decides each fact of a batch against the event ids already stored (id -> content hash, null for facts stored
-    /// before hashes were kept) and the batch's earlier facts: a new fact is Stored, the same id with the same content
-    /// a Duplicate, with other content a Conflict. Returns the new facts by stream, streams in order of first
-    /// appearance, each stream's facts in batch order: the order Marten's own append gives sequence numbers and
-    /// versions. Shared with the backfill, so that both de-duplicate by the same rule (it passes hashes computed ahead).
+    /// before hashes were kept), the facts its retractions name (id -> stream, is a retraction) and the batch's earlier
+    /// facts: a new fact is Stored, the same id with the same content a Duplicate, with other content a Conflict, a
+    /// retraction of no fact of its course RetractsUnknown, of a retraction RetractsRetraction. Returns the new facts by
+    /// stream, streams in order of first appearance, each stream's facts in batch order: the order Marten's own append
+    /// gives sequence numbers and versions. Shared with the backfill, so that both decide by the same rules (it passes
+    /// hashes computed ahead).
     internal static Dictionary<string, List<PendingFact>> Classify(IReadOnlyList<PendingFact> batch, Dictionary<Guid, string?> stored,
-        AppendOutcome[] outcomes, string[] hashes)
+        Dictionary<Guid, (string Stream, bool IsRetraction)> targets, AppendOutcome[] outcomes, string[] hashes)
     {
         var byStream = new Dictionary<string, List<PendingFact>>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
@@ -236,8 +256,18 @@ public sealed class CourseBatchWriter
                 outcomes[i] = storedHash is null || storedHash == hashes[i] ? AppendOutcome.Duplicate : AppendOutcome.Conflict;
                 continue;
             }
-            stored[pending.Fact.EventId] = hashes[i];
             var key = pending.Fact.Course.ToString();
+            if (pending.Fact.Event is FactRetracted retraction)
+            {
+                // The named fact must be in this course's stream already, or earlier in this batch: a retraction is kept
+                // after its fact, so every replay up to a position sees the fact before its retraction.
+                outcomes[i] = !targets.TryGetValue(retraction.RetractedEventId, out var target) || target.Stream != key
+                    ? AppendOutcome.RetractsUnknown
+                    : target.IsRetraction ? AppendOutcome.RetractsRetraction : AppendOutcome.Stored;
+                if (outcomes[i] != AppendOutcome.Stored) continue;
+            }
+            stored[pending.Fact.EventId] = hashes[i];
+            targets[pending.Fact.EventId] = (key, pending.Fact.Event is FactRetracted);
             if (!byStream.TryGetValue(key, out var facts))
                 byStream[key] = facts = [];
             facts.Add(pending);
@@ -262,6 +292,10 @@ public sealed class CourseBatchWriter
         {
             ["messageType"] = fact.MessageType, ["receivedVia"] = metadata.ReceivedVia, [ContentHashHeader] = contentHash,
         });
+
+    /// The wire message type of a retraction, as the messageType header keeps it.
+    private static readonly string RetractionMessageType =
+        Outcomes.Contracts.WireContract.MessageTypes.Single(p => p.Value == typeof(Outcomes.Contracts.FactRetracted)).Key;
 
     /// Header holding the fact's content hash, compared when its event id arrives again.
     public const string ContentHashHeader = "contentHash";
@@ -323,6 +357,9 @@ public sealed class CourseBatchWriter
 
         public string StreamVersions { get; } =
             $"select s.id, s.version, s.is_archived from unnest($1::varchar[]) as k(id) join {schema}.mt_streams s on s.id = k.id";
+
+        public string RetractionTargets { get; } =
+            $"select e.id, e.stream_id, e.headers ->> 'messageType' from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
 
         public string CourseDocuments { get; } = $"select d.id, d.data from unnest($1::varchar[]) as k(id) join {courseTable} d on d.id = k.id";
 

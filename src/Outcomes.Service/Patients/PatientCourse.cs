@@ -19,7 +19,12 @@ public sealed class PatientCourse
     public List<CourseSession> Sessions { get; set; } = [];
     public List<CoursePhq9> Phq9Scores { get; set; } = [];
     public CourseEnding? Ended { get; set; }
-    /// Number of facts stored for this course.
+    /// The enrolments and ends stored for the course besides the ones in force (usually none): when the one in force is
+    /// retracted, the next CourseFacts.Supersedes picks among these takes its place.
+    public List<CourseEnrolment> OtherEnrolments { get; set; } = [];
+    public List<CourseEnding> OtherEndings { get; set; } = [];
+    /// Number of events stored for this course (retractions included: the outcome read model keeps the row derived from
+    /// the most).
     public int FactCount { get; set; }
     public DateTimeOffset LastFactAt { get; set; }
 
@@ -35,6 +40,9 @@ public sealed class PatientCourse
 public sealed record CourseEnrolment(DateTimeOffset EnrolledAt, AgeBand AgeBand, Sex Sex, DiagnosisGroup DiagnosisGroup,
     int PriorFailedTrials, Modality Modality, int EnrolmentYear)
 {
+    /// The stored event's id, so that a retraction can name it (empty in documents stored before retractions existed).
+    public Guid EventId { get; init; }
+
     public PatientEnrolled AsFact() => new(EnrolledAt, AgeBand, Sex, DiagnosisGroup, PriorFailedTrials, Modality, EnrolmentYear);
 }
 
@@ -45,6 +53,9 @@ public sealed record CoursePhq9(Guid EventId, DateTimeOffset CompletedAt, int To
 
 public sealed record CourseEnding(DateTimeOffset EndedAt, CourseEndReason Reason)
 {
+    /// The stored event's id, so that a retraction can name it (empty in documents stored before retractions existed).
+    public Guid EventId { get; init; }
+
     public CourseEnded AsFact() => new(EndedAt, Reason);
 }
 
@@ -54,7 +65,7 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
 {
     // Streams that are not courses (the export audit) share the store; their events are no course's facts.
     public override PatientCourse? Evolve(PatientCourse? snapshot, string id, IEvent e) =>
-        e.Data is PatientEnrolled or TreatmentSessionGiven or Phq9Completed or CourseEnded ? Apply(snapshot, id, e.Id, e.Data) : snapshot;
+        e.Data is PatientEnrolled or TreatmentSessionGiven or Phq9Completed or CourseEnded or FactRetracted ? Apply(snapshot, id, e.Id, e.Data) : snapshot;
 
     /// One stored fact applied to the course (a new course when <paramref name="snapshot"/> is null). Shared by
     /// Marten's inline projection and the set-based CourseBatchWriter, so both keep exactly the same read model.
@@ -66,9 +77,14 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
         {
             case PatientEnrolled enrolled:
                 // Several enrolments for one course: the earliest stands, whatever order they arrive in.
+                var enrolment = new CourseEnrolment(enrolled.OccurredAt, enrolled.AgeBand, enrolled.Sex, enrolled.DiagnosisGroup,
+                    enrolled.PriorFailedTrials, enrolled.Modality, enrolled.EnrolmentYear) { EventId = eventId };
                 if (CourseFacts.Supersedes(enrolled, course.Enrolment?.AsFact()))
-                    course.Enrolment = new CourseEnrolment(enrolled.OccurredAt, enrolled.AgeBand, enrolled.Sex, enrolled.DiagnosisGroup,
-                    enrolled.PriorFailedTrials, enrolled.Modality, enrolled.EnrolmentYear);
+                {
+                    if (course.Enrolment is { } held) course.OtherEnrolments.Add(held);
+                    course.Enrolment = enrolment;
+                }
+                else course.OtherEnrolments.Add(enrolment);
                 Touch(course, enrolled.OccurredAt);
                 break;
             case TreatmentSessionGiven session:
@@ -84,12 +100,45 @@ public sealed class PatientCourseProjection : SingleStreamProjection<PatientCour
                 break;
             case CourseEnded ended:
                 // A later end supersedes an earlier one, whatever order they arrive in.
+                var ending = new CourseEnding(ended.OccurredAt, ended.Reason) { EventId = eventId };
                 if (CourseFacts.Supersedes(ended, course.Ended?.AsFact()))
-                    course.Ended = new CourseEnding(ended.OccurredAt, ended.Reason);
+                {
+                    if (course.Ended is { } held) course.OtherEndings.Add(held);
+                    course.Ended = ending;
+                }
+                else course.OtherEndings.Add(ending);
                 Touch(course, ended.OccurredAt);
+                break;
+            case FactRetracted retraction:
+                Retract(course, retraction.RetractedEventId);
                 break;
         }
         return course;
+    }
+
+    /// The course without the retracted fact, as CourseFacts.From leaves it out of a replay. A retracted enrolment or end
+    /// gives way to the next one stored (the earliest other enrolment, the latest other end); with none, the course has
+    /// no enrolment, or is ongoing again. The store only keeps a retraction of a fact it holds, so the fact was applied.
+    private static void Retract(PatientCourse course, Guid eventId)
+    {
+        course.Sessions.RemoveAll(s => s.EventId == eventId);
+        course.Phq9Scores.RemoveAll(s => s.EventId == eventId);
+        course.OtherEnrolments.RemoveAll(e => e.EventId == eventId);
+        course.OtherEndings.RemoveAll(e => e.EventId == eventId);
+        if (course.Enrolment?.EventId == eventId)
+        {
+            course.Enrolment = null;
+            foreach (var other in course.OtherEnrolments)
+                if (CourseFacts.Supersedes(other.AsFact(), course.Enrolment?.AsFact())) course.Enrolment = other;
+            if (course.Enrolment is { } next) course.OtherEnrolments.Remove(next);
+        }
+        if (course.Ended?.EventId == eventId)
+        {
+            course.Ended = null;
+            foreach (var other in course.OtherEndings)
+                if (CourseFacts.Supersedes(other.AsFact(), course.Ended?.AsFact())) course.Ended = other;
+            if (course.Ended is { } next) course.OtherEndings.Remove(next);
+        }
     }
 
     private static PatientCourse Open(string id)

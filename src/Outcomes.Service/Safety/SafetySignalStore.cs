@@ -95,6 +95,34 @@ public sealed class SafetySignalStore(string schema)
         return (int)(long)(await insert.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// Who resolves a signal withdrawn by a retraction, and why (one of SignalFollowUp.ResolveReasons).
+    public const string RetractionResolver = "fact-retracted";
+    public const string RetractionReason = "data-entry-error";
+
+    /// After a retraction: each course's signals that are not among those its remaining facts raise (the assessment that
+    /// raised them was retracted) and are not resolved yet are resolved as a data-entry error. Kept, not deleted: the
+    /// worklist's history shows what was raised and why it left.
+    public async Task<int> WithdrawOthers(IReadOnlyList<(CourseKey Course, Guid[] Standing)> courses, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var withdrawn = 0;
+        foreach (var (course, standing) in courses)
+        {
+            await using var update = new NpgsqlCommand(
+                $"update {QualifiedName} set status = 'resolved', resolved_by = $5, resolved_at = clock_timestamp(), reason = $6 " +
+                "where clinic_id = $1 and patient_key = $2 and course = $3 and status <> 'resolved' and not (id = any($4))",
+                connection, transaction);
+            update.Parameters.Add(new NpgsqlParameter { Value = course.ClinicId });
+            update.Parameters.Add(new NpgsqlParameter { Value = course.PatientKey });
+            update.Parameters.Add(new NpgsqlParameter { Value = course.Course });
+            update.Parameters.Add(new NpgsqlParameter { Value = standing });
+            update.Parameters.Add(new NpgsqlParameter { Value = RetractionResolver });
+            update.Parameters.Add(new NpgsqlParameter { Value = RetractionReason });
+            withdrawn += await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return withdrawn;
+    }
+
     public const string Columns =
         "id, clinic_id, patient_key, course, signal, assessment_at, day, sessions_received, total, item9, baseline_total, raised_at, " +
         "status, acknowledged_by, acknowledged_at, resolved_by, resolved_at, reason, note";

@@ -34,11 +34,14 @@ public sealed record SignalRaisedMessage(
 /// Publishes new signals to the clinic-signals exchange: woken by the NOTIFY that ingestion's transaction sends when it
 /// stores a signal (so a signal leaves within a fraction of a second of its fact's commit), and by a poll as a fallback.
 /// A signal is marked published only after the broker confirmed it: at least once, never lost; consumers de-duplicate
-/// by signalId (the message id).
+/// by signalId (the message id). A lost connection fails the publishes still awaiting their confirms; the run ends, and
+/// the next one, on a new connection to whichever of the broker's nodes answers, sends those signals again (still
+/// unmarked). A confirm that does not come within ConfirmTimeout is handled the same way.
 public sealed class SignalPublisher(NpgsqlDataSource database, Marten.IDocumentStore documents, IConfiguration configuration,
     IOptions<SafetyOptions> options, ILogger<SignalPublisher> logger) : BackgroundService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(30);
     private readonly SafetySignalStore _store = new(documents.Options.Events.DatabaseSchemaName);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -59,8 +62,10 @@ public sealed class SignalPublisher(NpgsqlDataSource database, Marten.IDocumentS
 
     private async Task Run(CancellationToken stoppingToken)
     {
-        var factory = new ConnectionFactory { Uri = new Uri(configuration.GetConnectionString("RabbitMq")!) };
-        await using var broker = await factory.CreateConnectionAsync(stoppingToken);
+        // ConnectionStrings:RabbitMq may list a cluster's nodes. The library's recovery stays off: it would reopen the
+        // channel but not resend what the old one lost; this loop does both.
+        await using var broker = await Hosting.BrokerNodes.Parse(configuration.GetConnectionString("RabbitMq")!)
+            .ConnectAsync("outcomes-signals", stoppingToken, automaticRecovery: false);
         await using var channel = await broker.CreateChannelAsync(new CreateChannelOptions(true, true), stoppingToken);
         await channel.ExchangeDeclareAsync(options.Value.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: stoppingToken);
 
@@ -94,7 +99,7 @@ public sealed class SignalPublisher(NpgsqlDataSource database, Marten.IDocumentS
             return channel.BasicPublishAsync(options.Value.Exchange, message.RoutingKey, false, properties,
                 JsonSerializer.SerializeToUtf8Bytes(message, Json), cancellationToken).AsTask();
         }).ToList();
-        await Task.WhenAll(confirms);
+        await Task.WhenAll(confirms).WaitAsync(ConfirmTimeout, cancellationToken);
 
         await using var mark = database.CreateCommand($"update {_store.QualifiedName} set published_at = clock_timestamp() where id = any($1)");
         mark.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Id).ToArray() });

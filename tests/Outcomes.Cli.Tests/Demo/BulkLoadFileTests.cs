@@ -55,7 +55,7 @@ public sealed class BulkLoadFileTests : IDisposable
     [Fact]
     public void OpaqueKey_AllDigitHexGetsALetterOthersUnchanged()
     {
-        Assert.Equal("pk-1553857425784738x", PatientCourse.OpaqueKey(0x1553857425784738UL));
-        Assert.Equal("pk-00000000000000af", PatientCourse.OpaqueKey(0xafUL));
+        Assert.Equal("pk-1553857425784738x", DemoCourse.OpaqueKey(0x1553857425784738UL));
+        Assert.Equal("pk-00000000000000af", DemoCourse.OpaqueKey(0xafUL));
     }
 }

@@ -24,12 +24,12 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
     private static string Resources(string name) => Path.Combine(RepositoryRoot(), "tests", "Outcomes.Cli.Tests", "Fhir", "Resources", name);
 
     /// Converts as `outcomes fhir convert` does, with a key of its own so that its patients are new to the shared service.
-    private static (FileInfo File, ConversionReport Report) Convert(byte[] key, IEnumerable<string> inputs)
+    private static (FileInfo File, ConversionReport Report) Convert(byte[] key, IEnumerable<string> inputs, string clinic = Clinic)
     {
         var (files, problem) = FhirInputs.Files(inputs);
         Assert.Null(problem);
         var report = new ConversionReport();
-        var context = new AssemblyContext(Clinic, new Pseudonyms(key), FhirMappingOptions.Default, new MedicationCatalog(), report, DateTimeOffset.UtcNow);
+        var context = new AssemblyContext(clinic, new Pseudonyms(key), FhirMappingOptions.Default, new MedicationCatalog(), report, DateTimeOffset.UtcNow);
         var file = new FileInfo(Path.GetTempFileName());
         using (var stream = file.Create()) FhirConversion.Run(files, context, stream);
         return (file, report);
@@ -170,4 +170,95 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
             file.Delete();
         }
     }
+
+    private static readonly string[] ItemCodes = ["44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8"];
+
+    private static string Response(string id, string version, string status, string authored, int[] scores, string? lastUpdated = null) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["resourceType"] = "QuestionnaireResponse", ["id"] = id,
+            ["meta"] = lastUpdated is null ? new { versionId = version } : new { versionId = version, lastUpdated },
+            ["status"] = status, ["questionnaire"] = "http://loinc.org/q/44249-1", ["subject"] = new { reference = "Patient/p1" }, ["authored"] = authored,
+            ["item"] = scores.Select((s, i) => new { linkId = "/44249-1/" + ItemCodes[i], answer = new[] { new { valueInteger = s } } }).ToArray(),
+        });
+
+    private static string Session(string id, string at) => JsonSerializer.Serialize(new
+    {
+        resourceType = "MedicationAdministration", id, meta = new { versionId = "1" }, status = "completed",
+        medicationCodeableConcept = new { coding = new[] { new { system = "http://www.nlm.nih.gov/research/umls/rxnorm", code = "6130" } } },
+        subject = new { reference = "Patient/p1" }, effectiveDateTime = at,
+        dosage = new
+        {
+            route = new { coding = new[] { new { system = "http://snomed.info/sct", code = "47625008" } } },
+            dose = new { value = 0.5m, unit = "mg/kg", system = "http://unitsofmeasure.org", code = "mg/kg" },
+        },
+    });
+
+    /// A Bulk Data export of one patient: two IV ketamine sessions, a baseline PHQ-9 of 20 and, on day 7, either the
+    /// completed PHQ-9 of 8 (a response) or, in a later export, the same QuestionnaireResponse marked entered-in-error.
+    private static DirectoryInfo Export(bool enteredInError)
+    {
+        var folder = Directory.CreateTempSubdirectory("fhir-retraction-");
+        File.WriteAllText(Path.Combine(folder.FullName, "Patient.ndjson"), JsonSerializer.Serialize(new
+        {
+            resourceType = "Patient", id = "p1", identifier = new[] { new { system = "http://hospital.example.org/mrn", value = "MRN-7001" } },
+            gender = "female", birthDate = "1975-04-02",
+        }) + "\n");
+        File.WriteAllText(Path.Combine(folder.FullName, "MedicationAdministration.ndjson"),
+            Session("ma1", "2026-03-02T09:00:00Z") + "\n" + Session("ma2", "2026-03-05T09:00:00Z") + "\n");
+        File.WriteAllText(Path.Combine(folder.FullName, "QuestionnaireResponse.ndjson"),
+            Response("qr0", "1", "completed", "2026-03-01T09:00:00Z", [3, 3, 2, 2, 2, 2, 2, 2, 2]) + "\n" +
+            (enteredInError
+                ? Response("qr1", "2", "entered-in-error", "2026-03-09T09:00:00Z", [1, 1, 1, 1, 1, 1, 1, 1, 0], "2026-03-12T10:00:00Z")
+                : Response("qr1", "1", "completed", "2026-03-09T09:00:00Z", [1, 1, 1, 1, 1, 1, 1, 1, 0])) + "\n");
+        return folder;
+    }
+
+    [Fact]
+    public async Task EnteredInErrorInALaterExport_RetractsTheStoredScore_ReportAsOfBeforeStillShowsIt_ConvertedTwiceStoredOnce()
+    {
+        var clinic = "clinic-fhir-r" + Guid.NewGuid().ToString("N")[..6];
+        var key = RandomNumberGenerator.GetBytes(32);
+        var (before, after) = (Export(enteredInError: false), Export(enteredInError: true));
+        var (first, _) = Convert(key, [before.FullName], clinic);
+        var (second, report) = Convert(key, [after.FullName], clinic);
+        var (again, _) = Convert(key, [after.FullName], clinic);
+        try
+        {
+            Assert.Equal(1, report.Mapped["fact-retracted"]);
+            var course = new CourseFeed(clinic, Lines(first)[0].Body.GetProperty("patientKey").GetString()!);
+            Assert.Null((await FhirCommand.PublishFile(first.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+            Assert.Equal([20, 8], (await fixture.CourseWith(course, 5)).Phq9Scores.Select(s => s.Total));
+            var responded = await fixture.Client.GetStringAsync($"/api/v1/reports/overview?clinicId={clinic}");
+            var position = (long)System.Text.Json.Nodes.JsonNode.Parse(responded)!["provenance"]!["eventStorePosition"]!;
+            Assert.Equal(1, ResponseEver(responded));
+
+            Assert.Null((await FhirCommand.PublishFile(second.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+
+            Assert.Equal([20], (await fixture.CourseWith(course, 6)).Phq9Scores.Select(s => s.Total));
+            await Eventually.Until(async () => ResponseEver(await fixture.Client.GetStringAsync($"/api/v1/reports/overview?clinicId={clinic}")),
+                n => n == 0, "the report without the retracted response");
+            Assert.Equal(responded, await fixture.Client.GetStringAsync($"/api/v1/reports/overview?clinicId={clinic}&asOfPosition={position}"));
+
+            var token = fixture.Host.Token(["integration"], [clinic]);
+            var (summary, failure) = await Cli.Loading.LoadCommand.Upload(fixture.Host.CreateClient(), again, token, new Cli.Loading.LoadPlan(), _ => { },
+                CancellationToken.None);
+            Assert.Null(failure);
+            Assert.Equal(File.ReadAllBytes(second.FullName), File.ReadAllBytes(again.FullName));
+            Assert.Equal((0L, (long)Lines(again).Count, 0L), (summary!.Stored, summary.Duplicates, summary.Rejected));
+            Assert.Equal(6, await IngestionFixture.StoredEventCount(fixture.Host, course));
+            Assert.Empty(await fixture.Rejections(clinic));
+        }
+        finally
+        {
+            foreach (var file in new[] { first, second, again }) file.Delete();
+            before.Delete(recursive: true);
+            after.Delete(recursive: true);
+        }
+    }
+
+    private static int ResponseEver(string report) =>
+        (int)System.Text.Json.Nodes.JsonNode.Parse(report)!["overall"]!["response"]!["responseEver"]!["events"]!["value"]!;
 }

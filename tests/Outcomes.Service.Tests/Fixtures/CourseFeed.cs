@@ -68,6 +68,17 @@ public sealed class CourseFeed(string clinicId, string patientKey)
         return o;
     }
 
+    /// A v1.fact-retracted body naming the fact stored under the event id.
+    public JsonObject Retraction(DateTimeOffset at, Guid retractedEventId)
+    {
+        var o = Envelope(at);
+        o["retractedEventId"] = retractedEventId.ToString();
+        return o;
+    }
+
+    /// The event id of a message built here.
+    public static Guid EventIdOf(WireMessage message) => Guid.Parse((string)JsonNode.Parse(message.Json)!["eventId"]!);
+
     public static WireMessage Message(string type, JsonObject body) => new($"v1.{type}", body.ToJsonString());
 
     /// A typical induction: enrolment, a baseline PHQ-9, six sessions over 17 days with PHQ-9s, an end.

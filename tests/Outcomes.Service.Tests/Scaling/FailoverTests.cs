@@ -91,64 +91,44 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 
 /// A publisher that keeps going through a node's death: confirms on, and anything not confirmed is sent again on a
 /// new connection to whichever node answers (a re-sent event id is stored once). Confirmed ids are the ledger.
+///
+/// RabbitMQ.Client fails a publish whose connection was lost before its confirm came (AlreadyClosedException); the
+/// broker may or may not have stored it, so it is sent again. Two ways a chunk could stall, each bounded here: a
+/// confirm that never comes on a connection that stays open (a queue without a leader while the survivors elect one,
+/// on a loaded machine for long) is given up after ConfirmWait and the connection closed, which fails the rest at
+/// once; and a node that accepts TCP but not the AMQP handshake (starting, or overloaded) is not tried first again:
+/// every reconnection starts from the next node in turn, as RabbitMQ.Client moves on to the next endpoint only when
+/// a TCP connect fails.
 public sealed class ResendingPublisher(IReadOnlyList<Uri> nodes, string exchange) : IAsyncDisposable
 {
+    public static readonly TimeSpan ChunkDeadline = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan ConfirmWait = TimeSpan.FromSeconds(30);
+
     private IConnection? _connection;
     private IChannel? _channel;
+    private int _firstNode;
 
     public ConcurrentDictionary<string, byte> Confirmed { get; } = new(StringComparer.Ordinal);
     public int Resent { get; private set; }
+    public int Connections { get; private set; }
+
+    /// Why publishes failed, most recent last: the story a timeout tells.
+    private readonly ConcurrentQueue<string> _failures = new();
 
     private async Task<IChannel> Channel()
     {
         if (_channel is { IsOpen: true }) return _channel;
-        if (_connection is not null) { try { await _connection.DisposeAsync(); } catch (Exception) { } }
-        var factory = new ConnectionFactory { Uri = nodes[0], AutomaticRecoveryEnabled = false };
-        _connection = await factory.CreateConnectionAsync(nodes.Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList());
+        await CloseQuietly();
+        var order = nodes.Skip(_firstNode).Concat(nodes.Take(_firstNode)).ToList();
+        _firstNode = (_firstNode + 1) % nodes.Count;
+        var factory = new ConnectionFactory { Uri = order[0], AutomaticRecoveryEnabled = false };
+        _connection = await factory.CreateConnectionAsync(order.Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList());
         _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        Connections++;
         return _channel;
     }
 
-    /// Publishes a chunk concurrently and waits for every confirm; whatever failed is sent again, until all are confirmed.
-    public async Task Publish(IReadOnlyList<WireMessage> messages)
-    {
-        var pending = messages.ToList();
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (pending.Count > 0)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{pending.Count} messages still unconfirmed after 3 minutes");
-            var failed = new ConcurrentBag<WireMessage>();
-            try
-            {
-                var channel = await Channel();
-                await Task.WhenAll(pending.Select(async m =>
-                {
-                    try
-                    {
-                        await channel.BasicPublishAsync(exchange, m.RoutingKey, mandatory: false,
-                            new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent },
-                            Encoding.UTF8.GetBytes(m.Json));
-                        Confirmed.TryAdd(EventId(m), 0);
-                    }
-                    catch (Exception)
-                    {
-                        failed.Add(m);
-                    }
-                }));
-            }
-            catch (Exception e) when (e is not TimeoutException)
-            {
-                failed = new ConcurrentBag<WireMessage>(pending);
-                await Task.Delay(200);
-            }
-            Resent += failed.Count;
-            pending = failed.ToList();
-        }
-    }
-
-    public static string EventId(WireMessage message) => (string)JsonNode.Parse(message.Json)!["eventId"]!;
-
-    public async ValueTask DisposeAsync()
+    private async Task CloseQuietly()
     {
         try
         {
@@ -159,7 +139,70 @@ public sealed class ResendingPublisher(IReadOnlyList<Uri> nodes, string exchange
         {
             // A connection to a killed node may throw on close; nothing is left to release.
         }
+        _channel = null;
+        _connection = null;
     }
+
+    /// Publishes a chunk concurrently and waits for every confirm; whatever failed is sent again, until all are confirmed.
+    public async Task Publish(IReadOnlyList<WireMessage> messages)
+    {
+        var pending = messages.ToList();
+        var clock = Stopwatch.StartNew();
+        var attempts = 0;
+        while (pending.Count > 0)
+        {
+            if (clock.Elapsed > ChunkDeadline)
+                throw new TimeoutException($"{pending.Count} of {messages.Count} messages still unconfirmed after {attempts} attempts in " +
+                    $"{ChunkDeadline.TotalMinutes} minutes ({Connections} connections); last failures: {string.Join(" | ", _failures.TakeLast(5))}");
+            attempts++;
+            var failed = new ConcurrentBag<WireMessage>();
+            try
+            {
+                var channel = await Channel();
+                var publishes = Task.WhenAll(pending.Select(async m =>
+                {
+                    try
+                    {
+                        await channel.BasicPublishAsync(exchange, m.RoutingKey, mandatory: false,
+                            new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent },
+                            Encoding.UTF8.GetBytes(m.Json));
+                        Confirmed.TryAdd(EventId(m), 0);
+                    }
+                    catch (Exception e)
+                    {
+                        Note(e);
+                        failed.Add(m);
+                    }
+                }));
+                if (await Task.WhenAny(publishes, Task.Delay(ConfirmWait)) != publishes)
+                {
+                    _failures.Enqueue($"confirms not all in after {ConfirmWait.TotalSeconds} s: connection closed");
+                    // Closing the channel fails every publish still waiting for its confirm.
+                    await CloseQuietly();
+                }
+                await publishes;
+            }
+            catch (Exception e)
+            {
+                Note(e);
+                failed = new ConcurrentBag<WireMessage>(pending.Where(m => !Confirmed.ContainsKey(EventId(m))));
+                await CloseQuietly();
+                await Task.Delay(200);
+            }
+            Resent += failed.Count;
+            pending = failed.ToList();
+        }
+    }
+
+    private void Note(Exception e)
+    {
+        _failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.f} {e.GetType().Name}: {e.Message}");
+        while (_failures.Count > 50) _failures.TryDequeue(out _);
+    }
+
+    public static string EventId(WireMessage message) => (string)JsonNode.Parse(message.Json)!["eventId"]!;
+
+    public async ValueTask DisposeAsync() => await CloseQuietly();
 }
 
 [Collection(ClusterCollection.Name)]

@@ -11,14 +11,14 @@ namespace Outcomes.Statistics;
 // each evaluation costs O(m q^2 p^2) for m subjects, independent of the number of observations.
 internal sealed class RemlCriterion
 {
-    private readonly int q;
-    private readonly int p;
-    private readonly int subjects;
-    private readonly double[] zx;
-    private readonly double[] zy;
-    private readonly double[] xx;
-    private readonly double[] xy;
-    private readonly double yy;
+    private readonly int _q;
+    private readonly int _p;
+    private readonly int _subjects;
+    private readonly double[] _zx;
+    private readonly double[] _zy;
+    private readonly double[] _xx;
+    private readonly double[] _xy;
+    private readonly double _yy;
 
     // The outcome is centred on its mean before the sums are taken: X contains the intercept, so this
     // only shifts beta_0 and keeps y'y - (its fitted part) from losing digits to cancellation.
@@ -31,21 +31,21 @@ internal sealed class RemlCriterion
     public RemlCriterion(int[] subjectIndex, int subjectCount, IReadOnlyList<double> time,
         IReadOnlyList<double> outcome, IReadOnlyList<IReadOnlyList<double>> covariates, int randomEffectsPerSubject)
     {
-        q = randomEffectsPerSubject;
-        p = 2 + covariates.Count;
-        subjects = subjectCount;
+        _q = randomEffectsPerSubject;
+        _p = 2 + covariates.Count;
+        _subjects = subjectCount;
         Observations = outcome.Count;
-        zx = new double[subjects * q * p];
-        zy = new double[subjects * q];
-        xx = new double[p * p];
-        xy = new double[p];
-        ObservationsPerSubject = new int[subjects];
+        _zx = new double[_subjects * _q * _p];
+        _zy = new double[_subjects * _q];
+        _xx = new double[_p * _p];
+        _xy = new double[_p];
+        ObservationsPerSubject = new int[_subjects];
 
         var sum = 0.0;
         for (var i = 0; i < Observations; i++) sum += outcome[i];
         OutcomeCentre = Observations == 0 ? 0 : sum / Observations;
 
-        var x = new double[p];
+        var x = new double[_p];
         x[0] = 1;
         for (var i = 0; i < Observations; i++)
         {
@@ -54,38 +54,38 @@ internal sealed class RemlCriterion
             x[1] = time[i];
             for (var c = 0; c < covariates.Count; c++) x[2 + c] = covariates[c][i];
             var y = outcome[i] - OutcomeCentre;
-            var zxOffset = g * q * p;
-            for (var r = 0; r < q; r++)
+            var zxOffset = g * _q * _p;
+            for (var r = 0; r < _q; r++)
             {
-                for (var k = 0; k < p; k++) zx[zxOffset + r * p + k] += x[r] * x[k];
-                zy[g * q + r] += x[r] * y;
+                for (var k = 0; k < _p; k++) _zx[zxOffset + r * _p + k] += x[r] * x[k];
+                _zy[g * _q + r] += x[r] * y;
             }
-            for (var j = 0; j < p; j++)
+            for (var j = 0; j < _p; j++)
             {
-                for (var k = j; k < p; k++) xx[j * p + k] += x[j] * x[k];
-                xy[j] += x[j] * y;
+                for (var k = j; k < _p; k++) _xx[j * _p + k] += x[j] * x[k];
+                _xy[j] += x[j] * y;
             }
-            yy += y * y;
+            _yy += y * y;
         }
-        for (var j = 0; j < p; j++)
-            for (var k = 0; k < j; k++) xx[j * p + k] = xx[k * p + j];
+        for (var j = 0; j < _p; j++)
+            for (var k = 0; k < j; k++) _xx[j * _p + k] = _xx[k * _p + j];
     }
 
     // X'X scaled to unit diagonal, for the estimability check of the fixed effects.
     public double[] ScaledCrossProduct()
     {
-        var scaled = new double[p * p];
-        for (var j = 0; j < p; j++)
-            for (var k = 0; k < p; k++)
+        var scaled = new double[_p * _p];
+        for (var j = 0; j < _p; j++)
+            for (var k = 0; k < _p; k++)
             {
-                var d = Math.Sqrt(xx[j * p + j] * xx[k * p + k]);
-                scaled[j * p + k] = d > 0 ? xx[j * p + k] / d : 0;
+                var d = Math.Sqrt(_xx[j * _p + j] * _xx[k * _p + k]);
+                scaled[j * _p + k] = d > 0 ? _xx[j * _p + k] / d : 0;
             }
         return scaled;
     }
 
     // The centred outcome's total sum of squares, the scale for deciding that a fit is exact.
-    public double CentredSumOfSquares => yy;
+    public double CentredSumOfSquares => _yy;
 
     // d_R(theta) = log|L_theta|^2 + log|R_X|^2 + (n - p) [1 + log(2 pi r^2(theta) / (n - p))];
     // +infinity where it is undefined (a non-positive definite R_X or r^2 <= 0), which steers the optimiser away.
@@ -112,35 +112,35 @@ internal sealed class RemlCriterion
     // beta for the centred outcome, r^2 and log|L_theta|^2; null when R_X is not positive definite.
     private Profiled? Profile(ReadOnlySpan<double> theta)
     {
-        var a = new double[p * p];
-        var beta = new double[p];
+        var a = new double[_p * _p];
+        var beta = new double[_p];
         var ldL2 = Absorb(theta, a, beta, out var r2);
-        if (!Cholesky.DecomposePositiveDefinite(a, p)) return null;
-        Cholesky.ForwardSolve(a, p, beta);
-        for (var k = 0; k < p; k++) r2 -= beta[k] * beta[k];
-        Cholesky.BackSolve(a, p, beta);
+        if (!Cholesky.DecomposePositiveDefinite(a, _p)) return null;
+        Cholesky.ForwardSolve(a, _p, beta);
+        for (var k = 0; k < _p; k++) r2 -= beta[k] * beta[k];
+        Cholesky.BackSolve(a, _p, beta);
         return new Profiled(a, beta, r2, ldL2);
     }
 
     private double DevianceOf(Profiled profile)
     {
         var ldRX2 = 0.0;
-        for (var k = 0; k < p; k++) ldRX2 += 2 * Math.Log(profile.RX[k * p + k]);
-        var nmp = Observations - p;
+        for (var k = 0; k < _p; k++) ldRX2 += 2 * Math.Log(profile.RX[k * _p + k]);
+        var nmp = Observations - _p;
         return profile.LdL2 + ldRX2 + nmp * (1 + Math.Log(2 * Math.PI * profile.R2 / nmp));
     }
 
     // (R_X R_X')^-1 = (X'V^-1 X)^-1, column by column.
     private double[] Inverse(double[] rx)
     {
-        var inverse = new double[p * p];
-        for (var j = 0; j < p; j++)
+        var inverse = new double[_p * _p];
+        for (var j = 0; j < _p; j++)
         {
-            var column = new double[p];
+            var column = new double[_p];
             column[j] = 1;
-            Cholesky.ForwardSolve(rx, p, column);
-            Cholesky.BackSolve(rx, p, column);
-            for (var k = 0; k < p; k++) inverse[k * p + j] = column[k];
+            Cholesky.ForwardSolve(rx, _p, column);
+            Cholesky.BackSolve(rx, _p, column);
+            for (var k = 0; k < _p; k++) inverse[k * _p + j] = column[k];
         }
         return inverse;
     }
@@ -160,27 +160,27 @@ internal sealed class RemlCriterion
         var beta = profile.Beta;
         var r2 = profile.R2;
         var c = Inverse(profile.RX);
-        var residualWeight = (Observations - p) / r2;
+        var residualWeight = (Observations - _p) / r2;
 
-        if (q == 1)
+        if (_q == 1)
         {
             var t = theta[0];
             var g = 0.0;
-            var kc = new double[p];
-            for (var s = 0; s < subjects; s++)
+            var kc = new double[_p];
+            for (var s = 0; s < _subjects; s++)
             {
-                var o = s * p;
-                var n = 1 / (1 + zx[o] * t * t);
-                var zr = zy[s];
-                for (var k = 0; k < p; k++) zr -= zx[o + k] * beta[k];
+                var o = s * _p;
+                var n = 1 / (1 + _zx[o] * t * t);
+                var zr = _zy[s];
+                for (var k = 0; k < _p; k++) zr -= _zx[o + k] * beta[k];
                 var kck = 0.0;
-                for (var j = 0; j < p; j++)
+                for (var j = 0; j < _p; j++)
                 {
                     var sum = 0.0;
-                    for (var k = 0; k < p; k++) sum += zx[o + k] * c[k * p + j];
-                    kck += sum * zx[o + j];
+                    for (var k = 0; k < _p; k++) sum += _zx[o + k] * c[k * _p + j];
+                    kck += sum * _zx[o + j];
                 }
-                g += n * zx[o] - n * n * kck - residualWeight * n * n * zr * zr;
+                g += n * _zx[o] - n * n * kck - residualWeight * n * n * zr * zr;
             }
             return [2 * g * t];
         }
@@ -188,12 +188,12 @@ internal sealed class RemlCriterion
         double t1 = theta[0], t2 = theta[1], t3 = theta[2];
         double d11 = t1 * t1, d12 = t1 * t2, d22 = t2 * t2 + t3 * t3;
         double g11 = 0, g12 = 0, g22 = 0;
-        var k1 = new double[p];
-        var k2 = new double[p];
-        for (var s = 0; s < subjects; s++)
+        var k1 = new double[_p];
+        var k2 = new double[_p];
+        for (var s = 0; s < _subjects; s++)
         {
-            var o = s * 2 * p;
-            double s11 = zx[o], s12 = zx[o + 1], s22 = zx[o + p + 1];
+            var o = s * 2 * _p;
+            double s11 = _zx[o], s12 = _zx[o + 1], s22 = _zx[o + _p + 1];
             // N = (I + S D)^-1; its determinant is >= 1 because S D is similar to a positive semi-definite matrix.
             var i11 = 1 + s11 * d11 + s12 * d12;
             var i12 = s11 * d12 + s12 * d22;
@@ -204,11 +204,11 @@ internal sealed class RemlCriterion
             var m11 = n11 * s11 + n12 * s12;
             var m12 = 0.5 * (n11 * s12 + n12 * s22 + n21 * s11 + n22 * s12);
             var m22 = n21 * s12 + n22 * s22;
-            var zr1 = zy[2 * s];
-            var zr2 = zy[2 * s + 1];
-            for (var k = 0; k < p; k++)
+            var zr1 = _zy[2 * s];
+            var zr2 = _zy[2 * s + 1];
+            for (var k = 0; k < _p; k++)
             {
-                double zx1 = zx[o + k], zx2 = zx[o + p + k];
+                double zx1 = _zx[o + k], zx2 = _zx[o + _p + k];
                 k1[k] = n11 * zx1 + n12 * zx2;
                 k2[k] = n21 * zx1 + n22 * zx2;
                 zr1 -= zx1 * beta[k];
@@ -217,13 +217,13 @@ internal sealed class RemlCriterion
             var sv1 = n11 * zr1 + n12 * zr2;
             var sv2 = n21 * zr1 + n22 * zr2;
             double kck11 = 0, kck12 = 0, kck22 = 0;
-            for (var j = 0; j < p; j++)
+            for (var j = 0; j < _p; j++)
             {
                 double kc1 = 0, kc2 = 0;
-                for (var k = 0; k < p; k++)
+                for (var k = 0; k < _p; k++)
                 {
-                    kc1 += k1[k] * c[k * p + j];
-                    kc2 += k2[k] * c[k * p + j];
+                    kc1 += k1[k] * c[k * _p + j];
+                    kc2 += k2[k] * c[k * _p + j];
                 }
                 kck11 += kc1 * k1[j];
                 kck12 += kc1 * k2[j];
@@ -242,26 +242,26 @@ internal sealed class RemlCriterion
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Absorb(ReadOnlySpan<double> theta, double[] a, double[] b, out double yyAdjusted)
     {
-        Array.Copy(xx, a, a.Length);
-        Array.Copy(xy, b, b.Length);
-        yyAdjusted = yy;
+        Array.Copy(_xx, a, a.Length);
+        Array.Copy(_xy, b, b.Length);
+        yyAdjusted = _yy;
         var logDet = 0.0;
-        if (q == 1)
+        if (_q == 1)
         {
             var t = theta[0];
-            var w = new double[p];
-            for (var g = 0; g < subjects; g++)
+            var w = new double[_p];
+            for (var g = 0; g < _subjects; g++)
             {
-                var o = g * p;
-                var l = Math.Sqrt(t * t * zx[o] + 1);
+                var o = g * _p;
+                var l = Math.Sqrt(t * t * _zx[o] + 1);
                 logDet += Math.Log(l);
                 var scale = t / l;
-                for (var k = 0; k < p; k++) w[k] = scale * zx[o + k];
-                var v = scale * zy[g];
-                for (var j = 0; j < p; j++)
+                for (var k = 0; k < _p; k++) w[k] = scale * _zx[o + k];
+                var v = scale * _zy[g];
+                for (var j = 0; j < _p; j++)
                 {
                     var wj = w[j];
-                    for (var k = j; k < p; k++) a[j * p + k] -= wj * w[k];
+                    for (var k = j; k < _p; k++) a[j * _p + k] -= wj * w[k];
                     b[j] -= wj * v;
                 }
                 yyAdjusted -= v * v;
@@ -270,13 +270,13 @@ internal sealed class RemlCriterion
         else
         {
             double t1 = theta[0], t2 = theta[1], t3 = theta[2];
-            var w1 = new double[p];
-            var w2 = new double[p];
-            for (var g = 0; g < subjects; g++)
+            var w1 = new double[_p];
+            var w2 = new double[_p];
+            for (var g = 0; g < _subjects; g++)
             {
-                var o = g * 2 * p;
+                var o = g * 2 * _p;
                 // Z_i'Z_i is the leading 2x2 block of Z_i'X_i because Z = (1, time) = the first two columns of X.
-                double s11 = zx[o], s12 = zx[o + 1], s22 = zx[o + p + 1];
+                double s11 = _zx[o], s12 = _zx[o + 1], s22 = _zx[o + _p + 1];
                 double m11 = s11 * t1 + s12 * t2, m21 = s12 * t1 + s22 * t2, m22 = s22 * t3;
                 var a11 = t1 * m11 + t2 * m21 + 1;
                 var a21 = t3 * m21;
@@ -285,63 +285,63 @@ internal sealed class RemlCriterion
                 var l21 = a21 / l11;
                 var l22 = Math.Sqrt(a22 - l21 * l21);
                 logDet += Math.Log(l11 * l22);
-                for (var k = 0; k < p; k++)
+                for (var k = 0; k < _p; k++)
                 {
-                    var zx1 = zx[o + k];
-                    var zx2 = zx[o + p + k];
+                    var zx1 = _zx[o + k];
+                    var zx2 = _zx[o + _p + k];
                     var first = (t1 * zx1 + t2 * zx2) / l11;
                     w1[k] = first;
                     w2[k] = (t3 * zx2 - l21 * first) / l22;
                 }
-                var zy1 = zy[2 * g];
-                var zy2 = zy[2 * g + 1];
+                var zy1 = _zy[2 * g];
+                var zy2 = _zy[2 * g + 1];
                 var v1 = (t1 * zy1 + t2 * zy2) / l11;
                 var v2 = (t3 * zy2 - l21 * v1) / l22;
-                for (var j = 0; j < p; j++)
+                for (var j = 0; j < _p; j++)
                 {
                     double w1j = w1[j], w2j = w2[j];
-                    for (var k = j; k < p; k++) a[j * p + k] -= w1j * w1[k] + w2j * w2[k];
+                    for (var k = j; k < _p; k++) a[j * _p + k] -= w1j * w1[k] + w2j * w2[k];
                     b[j] -= w1j * v1 + w2j * v2;
                 }
                 yyAdjusted -= v1 * v1 + v2 * v2;
             }
         }
-        for (var j = 0; j < p; j++)
-            for (var k = 0; k < j; k++) a[j * p + k] = a[k * p + j];
+        for (var j = 0; j < _p; j++)
+            for (var k = 0; k < j; k++) a[j * _p + k] = a[k * _p + j];
         return 2 * logDet;
     }
 
     // b_i = T u_i with u_i = L_i^-T (v_i - W_i beta): the conditional modes lme4's ranef() returns.
     private double[] SubjectRandomEffects(ReadOnlySpan<double> theta, double[] beta)
     {
-        var effects = new double[subjects * q];
-        for (var g = 0; g < subjects; g++)
+        var effects = new double[_subjects * _q];
+        for (var g = 0; g < _subjects; g++)
         {
-            if (q == 1)
+            if (_q == 1)
             {
-                var o = g * p;
+                var o = g * _p;
                 var t = theta[0];
-                var l = Math.Sqrt(t * t * zx[o] + 1);
-                var r = zy[g];
-                for (var k = 0; k < p; k++) r -= zx[o + k] * beta[k];
+                var l = Math.Sqrt(t * t * _zx[o] + 1);
+                var r = _zy[g];
+                for (var k = 0; k < _p; k++) r -= _zx[o + k] * beta[k];
                 effects[g] = t * (t * r / l) / l;
             }
             else
             {
                 double t1 = theta[0], t2 = theta[1], t3 = theta[2];
-                var o = g * 2 * p;
-                double s11 = zx[o], s12 = zx[o + 1], s22 = zx[o + p + 1];
+                var o = g * 2 * _p;
+                double s11 = _zx[o], s12 = _zx[o + 1], s22 = _zx[o + _p + 1];
                 double m11 = s11 * t1 + s12 * t2, m21 = s12 * t1 + s22 * t2, m22 = s22 * t3;
                 var l11 = Math.Sqrt(t1 * m11 + t2 * m21 + 1);
                 var l21 = t3 * m21 / l11;
                 var l22 = Math.Sqrt(t3 * m22 + 1 - l21 * l21);
                 // Z_i'(y_i - X_i beta), then T' of it, then the two triangular solves.
-                var r1 = zy[2 * g];
-                var r2 = zy[2 * g + 1];
-                for (var k = 0; k < p; k++)
+                var r1 = _zy[2 * g];
+                var r2 = _zy[2 * g + 1];
+                for (var k = 0; k < _p; k++)
                 {
-                    r1 -= zx[o + k] * beta[k];
-                    r2 -= zx[o + p + k] * beta[k];
+                    r1 -= _zx[o + k] * beta[k];
+                    r2 -= _zx[o + _p + k] * beta[k];
                 }
                 var d1 = t1 * r1 + t2 * r2;
                 var d2 = t3 * r2;

@@ -7,7 +7,7 @@ namespace Outcomes.Cli.Demo;
 /// how long); PHQ-9 totals are then drawn inside the band each latent state allows, so the observed
 /// response, remission and durability follow the calibration targets whatever the assessment schedule.
 /// </summary>
-internal sealed class PatientCourse
+internal sealed class DemoCourse
 {
     // Attrition (Osmind ORKA-2): ~20% leave after the first session, about half never reach 6.
     private const double LeaveAfterFirst = 0.20;
@@ -56,7 +56,7 @@ internal sealed class PatientCourse
     private string _patientKey = "";
     private Modality _modality;
 
-    public PatientCourse(DemoSettings settings, IReadOnlyList<ClinicProfile> clinics, int index)
+    public DemoCourse(DemoSettings settings, IReadOnlyList<ClinicProfile> clinics, int index)
     {
         _random = new DemoRandom(settings.Seed, index);
         _late = new DemoRandom(settings.Seed, LateStream(index));

@@ -1,0 +1,119 @@
+using Outcomes.Cli.Publishing;
+using Outcomes.Service.Tests.Fixtures;
+using RabbitMQ.Client;
+
+namespace Outcomes.Service.Tests.Scaling;
+
+/// The CLI's publisher (`outcomes demo`, `outcomes fhir publish`, the ingestion benchmark) through a connection that is
+/// lost mid-run: a TcpRelay in front of the shared broker drops every connection while publishes are outstanding.
+[Collection(ServicesCollection.Name)]
+public sealed class PublisherReconnectTests(ServicesFixture services) : IAsyncLifetime
+{
+    private readonly string _exchange = $"outcomes.reconnect-{Guid.NewGuid():N}"[..40];
+    private string Queue => _exchange.Replace('.', '-');
+
+    public async Task InitializeAsync()
+    {
+        await using var connection = await new ConnectionFactory { Uri = services.RabbitMqUri }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeclareAsync(_exchange, Contracts.WireContract.ExchangeType, durable: true, autoDelete: false);
+        await channel.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync(Queue, _exchange, "#");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await using var connection = await new ConnectionFactory { Uri = services.RabbitMqUri }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeleteAsync(Queue);
+        await channel.ExchangeDeleteAsync(_exchange);
+    }
+
+    private static OutgoingMessage Message(int i)
+    {
+        var id = Guid.NewGuid().ToString();
+        return new OutgoingMessage("v1.clinic-reconnect.phq9-completed", System.Text.Encoding.UTF8.GetBytes($"{{\"eventId\":\"{id}\",\"n\":{i}}}"), id);
+    }
+
+    [Fact]
+    public async Task ConnectionLostWithPublishesOutstanding_EveryMessageConfirmedAndQueued()
+    {
+        await using var relay = new TcpRelay(services.RabbitMqUri.Host, services.RabbitMqUri.Port);
+        var through = new UriBuilder(services.RabbitMqUri) { Port = relay.Port }.Uri;
+        await using var publisher = await ClinicEventPublisher.ConnectAsync(through, window: 500, _exchange);
+
+        // The source itself cuts the connection after its first 2,000 messages, so the cut falls inside the window
+        // (up to 500 publishes unconfirmed), and gives the broker back at once: the publisher must reconnect and
+        // resend what the cut took, and go on.
+        const int Count = 6_000;
+        var messages = Enumerable.Range(0, Count).Select(Message).ToArray();
+        IEnumerable<OutgoingMessage> Source()
+        {
+            for (var i = 0; i < messages.Length; i++)
+            {
+                if (i == 2_000)
+                {
+                    relay.Cut();
+                    relay.Restore();
+                }
+                yield return messages[i];
+            }
+        }
+
+        var summary = await publisher.PublishAsync(Source());
+
+        Assert.True(summary.AllConfirmed, summary.ToString());
+        Assert.Equal(Count, summary.Confirmed);
+        Assert.True(publisher.Reconnections >= 1, "the cut was not noticed");
+        Assert.True(summary.Resent > 0, "nothing was outstanding when the connection was cut");
+        await using var amqp = await RawAmqp.Connect(services.RabbitMqUri);
+        var queued = (await amqp.Drain(Queue)).Select(m => System.Text.Json.JsonDocument.Parse(m.Body).RootElement.GetProperty("eventId").GetString()!).ToHashSet();
+        Assert.Equal(messages.Select(m => m.MessageId).ToHashSet(), queued);
+    }
+
+    [Fact]
+    public async Task SafetySignals_SeveralNodesListed_ConnectionLost_SignalsStillDelivered()
+    {
+        // Two "nodes": a relay in front of the broker, then the broker itself (ConnectionStrings:RabbitMq as for a cluster).
+        await using var relay = new TcpRelay(services.RabbitMqUri.Host, services.RabbitMqUri.Port);
+        var names = IsolatedNames.New();
+        var nodes = $"{new UriBuilder(services.RabbitMqUri) { Port = relay.Port }.Uri},{services.RabbitMqUri}";
+        var clinic = "clinic-r" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            await using var host = new OutcomesHost(services, names, new Dictionary<string, string> { ["ConnectionStrings:RabbitMq"] = nodes });
+            host.Start();
+            await using var connection = await new ConnectionFactory { Uri = services.RabbitMqUri }.CreateConnectionAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            await channel.ExchangeDeclareAsync(names.SignalsExchange, ExchangeType.Topic, durable: true);
+            var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+            await channel.QueueBindAsync(queue, names.SignalsExchange, $"v1.{clinic}.#");
+
+            // Every connection the service opened went through the relay (the first node): all of them are lost now.
+            relay.Cut();
+            relay.Restore();
+            var feed = CourseFeed.ForNewPatient(clinic);
+            await using (var publisher = await AmqpPublisher.Connect(services.RabbitMqUri, names.Exchange))
+                await publisher.PublishAll(
+                [
+                    CourseFeed.Message("patient-enrolled", feed.Enrolment(CourseFeed.Start.AddDays(-3))),
+                    CourseFeed.Message("phq9-completed", feed.Phq9(CourseFeed.Start.AddDays(-1), 2, 2, 2, 2, 2, 2, 2, 1, 0)),
+                    CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start)),
+                    CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start.AddDays(3))),
+                    CourseFeed.Message("phq9-completed", feed.Phq9(CourseFeed.Start.AddDays(3).AddHours(2), 3, 3, 3, 2, 2, 2, 2, 2, 2)),
+                ]);
+
+            var delivered = new HashSet<string>(StringComparer.Ordinal);
+            await Eventually.Until(async () =>
+            {
+                while (await channel.BasicGetAsync(queue, autoAck: true) is { } delivery) delivered.Add(delivery.RoutingKey);
+                return delivered.Count;
+            }, n => n >= 3, "the course's three signals delivered", TimeSpan.FromSeconds(90));
+            Assert.Equal([$"v1.{clinic}.item9-new-positive", $"v1.{clinic}.item9-positive", $"v1.{clinic}.worsening"], delivered.Order());
+        }
+        finally
+        {
+            await names.Delete(services);
+        }
+    }
+}
