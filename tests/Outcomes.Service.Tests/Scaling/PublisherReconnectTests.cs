@@ -45,8 +45,8 @@ public sealed class PublisherReconnectTests(ServicesFixture services) : IAsyncLi
         // The source itself cuts the connection after its first 2,000 messages, so the cut falls inside the window
         // (up to 500 publishes unconfirmed), and gives the broker back at once: the publisher must reconnect and
         // resend what the cut took, and go on.
-        const int Count = 6_000;
-        var messages = Enumerable.Range(0, Count).Select(Message).ToArray();
+        const int count = 6_000;
+        var messages = Enumerable.Range(0, count).Select(Message).ToArray();
         IEnumerable<OutgoingMessage> Source()
         {
             for (var i = 0; i < messages.Length; i++)
@@ -63,7 +63,7 @@ public sealed class PublisherReconnectTests(ServicesFixture services) : IAsyncLi
         var summary = await publisher.PublishAsync(Source());
 
         Assert.True(summary.AllConfirmed, summary.ToString());
-        Assert.Equal(Count, summary.Confirmed);
+        Assert.Equal(count, summary.Confirmed);
         Assert.True(publisher.Reconnections >= 1, "the cut was not noticed");
         Assert.True(summary.Resent > 0, "nothing was outstanding when the connection was cut");
         await using var amqp = await RawAmqp.Connect(services.RabbitMqUri);
