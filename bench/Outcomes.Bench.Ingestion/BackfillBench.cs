@@ -80,7 +80,7 @@ public static class BackfillBench
     private static async Task<(double Indexed, double Bare, long Rows, string Load)> Ceiling(string connectionString, string schema,
         CancellationToken cancellationToken)
     {
-        const string Columns = "seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, causation_id, correlation_id, headers";
+        const string columns = "seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, causation_id, correlation_id, headers";
         var ceiling = $"{schema}_ceiling";
         var rowsFile = Path.Combine(Path.GetTempPath(), $"{schema}-events.bin");
         await using var connection = new NpgsqlConnection(connectionString);
@@ -94,12 +94,12 @@ public static class BackfillBench
         {
             await using (var output = File.Create(rowsFile))
             await using (var export = await connection.BeginRawBinaryCopyAsync(
-                $"copy (select {Columns} from {schema}.mt_events order by seq_id) to stdout (format binary)", cancellationToken))
+                $"copy (select {columns} from {schema}.mt_events order by seq_id) to stdout (format binary)", cancellationToken))
                 await export.CopyToAsync(output, cancellationToken);
 
             var load = LoadAverage();
-            var indexed = await Load(connection, $"{ceiling}.indexed", Columns, rowsFile, cancellationToken);
-            var bare = await Load(connection, $"{ceiling}.bare", Columns, rowsFile, cancellationToken);
+            var indexed = await Load(connection, $"{ceiling}.indexed", columns, rowsFile, cancellationToken);
+            var bare = await Load(connection, $"{ceiling}.bare", columns, rowsFile, cancellationToken);
             await using var count = new NpgsqlCommand($"select count(*) from {ceiling}.indexed", connection);
             var rows = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
             return (indexed, bare, rows, $"{load} / {LoadAverage()}");
