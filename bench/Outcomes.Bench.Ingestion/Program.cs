@@ -128,6 +128,48 @@ mTier.SetAction(parse =>
 });
 root.Subcommands.Add(mTier);
 
+var backfillFile = new Option<FileInfo>("--file") { Description = "Bulk-upload NDJSON file to backfill (written first with m-tier --courses if missing)", Required = true };
+var backfillCourses = new Option<int>("--courses") { Description = "Courses of the M-tier file written when --file is missing", DefaultValueFactory = _ => 300_000 };
+var backfillSchema = new Option<string>("--schema") { Description = "Event-store schema of the run (dropped after unless --keep)", DefaultValueFactory = _ => "bench_backfill_m" };
+var backfill = new Command("backfill", "Backfill: a bulk-upload file (the M tier) through POST /api/v1/ingestion/backfill into a fresh schema, " +
+    "against a raw binary COPY FROM of the same event rows into a table with mt_events' three indexes (the ceiling), in the same run")
+{
+    backfillFile, backfillCourses, backfillSchema,
+};
+backfill.SetAction(async (parse, cancellationToken) =>
+{
+    var file = parse.GetValue(backfillFile)!;
+    if (!file.Exists)
+    {
+        using var stream = new BufferedStream(File.Create(file.FullName), 1 << 16);
+        Outcomes.Cli.Demo.DryRunFile.WriteForBulkLoad(stream, MTierFeed.Messages(parse.GetValue(backfillCourses), 42));
+    }
+    file.Refresh();
+    var extra = (parse.GetValue(set) ?? []).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), extra);
+    Console.WriteLine($"## Backfill run {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
+    Console.WriteLine();
+    Console.WriteLine($"- machine: {BenchEnvironment.Machine()}");
+    Console.WriteLine($"- file: {file.FullName} ({file.Length / 1e9:0.00} GB); service: {env.ServiceDll}" +
+        (extra.Count > 0 ? $"; settings: {string.Join(", ", extra.Select(kv => $"{kv.Key}={kv.Value}"))}" : ""));
+    Console.WriteLine();
+    Console.WriteLine("| round | lines | stored | rejected | backfill (s) | facts/s | service peak RSS (MB) | service CPU (s) | PostgreSQL CPU (s, all) | load before / after | " +
+        "COPY, 3 indexes (s) | rows/s | COPY, no index (s) | rows/s | backfill vs indexed COPY | load during COPY |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    for (var round = 1; round <= parse.GetValue(runs); round++)
+    {
+        var r = await BackfillBench.Run(env, file, parse.GetValue(backfillSchema)!, parse.GetValue(keep), extra, cancellationToken);
+        var rate = r.Stored / r.Seconds;
+        var indexedRate = r.CeilingRows / r.CeilingIndexedSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {round} | {r.Lines:N0} | {r.Stored:N0} | {r.Rejected:N0} | {r.Seconds:F1} | {rate:N0} | {r.PeakRssMb:N0} | {r.Cpu.Service:F0} | {r.Cpu.Postgres:F0} | " +
+            $"{r.LoadBefore} / {r.LoadAfter} | {r.CeilingIndexedSeconds:F1} | {indexedRate:N0} | {r.CeilingBareSeconds:F1} | {r.CeilingRows / r.CeilingBareSeconds:N0} | " +
+            $"{rate / indexedRate:P0} | {r.CeilingLoad} |"));
+    }
+    return 0;
+});
+root.Subcommands.Add(backfill);
+
 var probes = new Option<int>("--probes") { Description = "Signal-raising PHQ-9s the probe sends during each run", DefaultValueFactory = _ => 200 };
 var probeInterval = new Option<int>("--probe-interval-ms") { Description = "Pause between probe messages", DefaultValueFactory = _ => 50 };
 var rate = new Option<double?>("--rate") { Description = "Publish the workload at this steady rate (msg/s) instead of as fast as confirms allow" };
