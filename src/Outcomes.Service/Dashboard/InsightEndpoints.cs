@@ -132,7 +132,7 @@ public static class InsightEndpoints
         void Row(string measure, string mine, string theirs, string? key = null)
         {
             var bench = benchmarks.FirstOrDefault(b => b.Measure == key);
-            html.Append($"<tr data-measure=\"{Markup.Text(measure)}\"><th scope=\"row\">{Markup.Text(measure)}</th><td>{mine}</td><td>{theirs}</td>" +
+            html.Append($"<tr data-measure=\"{Markup.Text(measure)}\"><th scope=\"row\">{Markup.Named(measure)}</th><td>{mine}</td><td>{theirs}</td>" +
                         (benchmarks.Count > 0 ? $"<td>{(bench is null ? "" : $"{Markup.Percent(bench.Rate)} <span class=\"meta\">({Markup.Text(bench.Source)})</span>")}</td>" : "") + "</tr>");
         }
         static string Count(Cell? c) => c is { } cell ? Markup.Count(cell) : "-";
@@ -170,7 +170,7 @@ public static class InsightEndpoints
     internal static string ClinicPicker(ClinicScope scope, string? clinicId, string? every = null)
     {
         if (scope.AllClinics)
-            return $"<label>Clinic <input name=\"clinicId\" value=\"{Markup.Text(clinicId)}\" placeholder=\"every clinic\" pattern=\"[a-z0-9][a-z0-9-]{{1,39}}\"></label>";
+            return $"<label>Clinic <input name=\"clinicId\" value=\"{Markup.Text(clinicId)}\" placeholder=\"every clinic\" pattern=\"{Contracts.ContractLimits.Ecma(Contracts.ContractLimits.ClinicIdPattern)}\"></label>";
         var html = new StringBuilder("<label>Clinic <select name=\"clinicId\">");
         if (every is not null) html.Append($"<option value=\"\">{Markup.Text(every)}</option>");
         foreach (var clinic in scope.Clinics.Order(StringComparer.Ordinal))

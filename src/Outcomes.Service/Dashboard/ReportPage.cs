@@ -119,8 +119,8 @@ internal static class ReportPage
     {
         var window = report.Overall.Response?.InductionWindowDays ?? report.Definition.Options.InductionWindowDays;
         var chart = RateChart.Render("rates-chart", "Response, remission and improvement",
-            "Bar chart of proportions with Wilson 95% intervals per group: " +
-            string.Join(", ", Measures.Rates.Select(m => m.Title.ToLowerInvariant())) + ".",
+            "Bar chart of proportions with Wilson 95% intervals per group, one row of bars for each rate of the table of measures " +
+            "(response and remission by the end of induction and ever, improvement and the others named beside the bars).",
             Measures.Rates.Select(m => new RateChart.Measure(m.Title, series.Select(s =>
                 (s.Series, s.Group.Response is { } r ? r[m] : null, s.Group.Withheld)).ToList())).ToList());
         return Section("response", "Response and remission",
