@@ -282,6 +282,25 @@ public sealed class BackfillWriter
         });
         var applied = Stopwatch.GetElapsedTime(started);
 
+        // The documents before the lock on mt_events: they need no sequence number, and are written while the batch
+        // before holds the lock.
+        var modifiedAt = DateTimeOffset.UtcNow;
+        // Marten's document columns, the stream's version as the document's version (its inline projection's rule).
+        await using (var documents = await connection.BeginBinaryImportAsync(_copyCourses, ct).ConfigureAwait(false))
+        {
+            foreach (var course in courses)
+            {
+                documents.StartRow();
+                documents.Write(course.Stream, NpgsqlDbType.Varchar);
+                documents.Write(course.Document, NpgsqlDbType.Jsonb);
+                documents.Write(modifiedAt, NpgsqlDbType.TimestampTz);
+                documents.Write(_normalPath.CourseDotnetType, NpgsqlDbType.Varchar);
+                documents.Write((long)course.Changed.Course.FactCount, NpgsqlDbType.Bigint);
+            }
+            await documents.CompleteAsync(ct).ConfigureAwait(false);
+        }
+        var coursesWritten = Stopwatch.GetElapsedTime(started);
+
         await using (var hold = new NpgsqlCommand(_lockEvents, connection, transaction))
             await hold.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         var sequences = new long[count];
@@ -332,22 +351,6 @@ public sealed class BackfillWriter
         }
         var eventsWritten = Stopwatch.GetElapsedTime(started);
 
-        // Marten's document columns, the stream's version as the document's version (its inline projection's rule).
-        await using (var documents = await connection.BeginBinaryImportAsync(_copyCourses, ct).ConfigureAwait(false))
-        {
-            foreach (var course in courses)
-            {
-                documents.StartRow();
-                documents.Write(course.Stream, NpgsqlDbType.Varchar);
-                documents.Write(course.Document, NpgsqlDbType.Jsonb);
-                documents.Write(appendedAt, NpgsqlDbType.TimestampTz);
-                documents.Write(_normalPath.CourseDotnetType, NpgsqlDbType.Varchar);
-                documents.Write((long)course.Changed.Course.FactCount, NpgsqlDbType.Bigint);
-            }
-            await documents.CompleteAsync(ct).ConfigureAwait(false);
-        }
-        var coursesWritten = Stopwatch.GetElapsedTime(started);
-
         var observedTransaction = new CourseBatchWriter.ObservedTransaction(connection, transaction);
         foreach (var observer in _observers)
             await observer.OnCoursesChanged(changed, observedTransaction, ct).ConfigureAwait(false);
@@ -356,11 +359,11 @@ public sealed class BackfillWriter
 
         // Cumulative milliseconds per phase, to see where a batch's time goes (docs/benchmarks.md, "Backfill").
         _logger.LogDebug("Backfilled {Facts} facts to {Courses} new courses ({Duplicates} duplicates, {Deferred} facts of stored courses to the " +
-            "normal path); elapsed ms after stored ids {Stored:F1}, claims {Read:F1}, courses applied {Applied:F1}, lock and sequences {Locked:F1}, " +
-            "events {Events:F1}, courses {CoursesMs:F1}, read models {Observed:F1}, commit {Committed:F1}",
+            "normal path); elapsed ms after stored ids {Stored:F1}, claims {Read:F1}, courses applied {Applied:F1}, documents {CoursesMs:F1}, " +
+            "lock and sequences {Locked:F1}, events {Events:F1}, read models {Observed:F1}, commit {Committed:F1}",
             count, changed.Count, batch.Count - count - deferred.Count, deferred.Count, storedRead.TotalMilliseconds, readDone.TotalMilliseconds,
-            applied.TotalMilliseconds, locked.TotalMilliseconds,
-            eventsWritten.TotalMilliseconds, coursesWritten.TotalMilliseconds, observed.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            applied.TotalMilliseconds, coursesWritten.TotalMilliseconds, locked.TotalMilliseconds,
+            eventsWritten.TotalMilliseconds, observed.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return (outcomes, deferred);
     }
 
