@@ -428,7 +428,9 @@ standby_up() {
         die "standby: pg_basebackup from 127.0.0.1:$PG_PORT failed (log: $log)"
     fi
     # hot_standby_feedback: a long report on the standby is not cancelled by the primary vacuuming rows it reads.
-    if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+    # It answers only once it has replayed the WAL written during its base backup: under a heavy writer on the primary
+    # (a backfill benchmark writing gigabytes) that took over a minute here, so it gets five.
+    if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 300 \
         -o "-p $STANDBY_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c hot_standby=on -c hot_standby_feedback=on" \
         start >/dev/null 2>&1 9>&-; then
         tail -n 20 "$log" >&2

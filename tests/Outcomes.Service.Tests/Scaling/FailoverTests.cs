@@ -19,10 +19,15 @@ public sealed class ClusterFixture : IAsyncLifetime
     public ServicesFixture Services { get; } = new();
     public string Cluster { get; private set; } = "";
     private bool _started;
+    private FileStream? _turn;
+
+    /// Where scripts/services.sh keeps the machine-wide bookkeeping (the cluster's owner among them).
+    private static string State => Environment.GetEnvironmentVariable("OUTCOMES_SERVICES_STATE") is { Length: > 0 } state ? state : "/tmp/outcomes-services";
 
     public async Task InitializeAsync()
     {
         await Services.InitializeAsync();
+        await TakeTurn();
         if (Environment.GetEnvironmentVariable(ClusterVariable) is { Length: > 0 } cluster)
         {
             Cluster = cluster;
@@ -37,7 +42,40 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_started) await Scripts.Run("cluster", "down");
+        if (_turn is not null) await _turn.DisposeAsync();
         await Services.DisposeAsync();
+    }
+
+    /// The cluster's ports are machine-wide and these tests kill its nodes: two checkouts' runs at once would kill each
+    /// other's nodes mid-feed. An exclusive lock on a file in the shared state directory (flock on Linux) makes them take
+    /// turns; it goes with this process, however it ends.
+    private async Task TakeTurn()
+    {
+        Directory.CreateDirectory(State);
+        var deadline = DateTime.UtcNow.AddMinutes(15);
+        while (true)
+        {
+            try
+            {
+                _turn = new FileStream(Path.Combine(State, "cluster-tests.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return;
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
+    }
+
+    /// The checkout whose scripts started the running cluster (its nodes' pid files are under its .run/cluster), this one
+    /// when it started it or none runs.
+    private static string Owner()
+    {
+        var record = Path.Combine(State, "cluster");
+        var owner = File.Exists(record)
+            ? File.ReadLines(record).FirstOrDefault(l => l.StartsWith("repo=", StringComparison.Ordinal))?["repo=".Length..]
+            : null;
+        return owner is { Length: > 0 } && Directory.Exists(owner) ? owner : Scripts.Repository;
     }
 
     public IReadOnlyList<Uri> Nodes => Cluster.Split(',').Select(u => new Uri(u)).ToArray();
@@ -45,17 +83,18 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// kill -9 of one node's Erlang VM (its pid file is written by the script's node).
     public static void Kill(string node)
     {
-        var pidFile = Path.Combine(Scripts.Repository, ".run", "cluster", node, "rabbitmq.pid");
+        var pidFile = Path.Combine(Owner(), ".run", "cluster", node, "rabbitmq.pid");
         var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         using var process = Process.GetProcessById(pid);
         process.Kill();
         if (!process.WaitForExit(30_000)) throw new InvalidOperationException($"node {node} (pid {pid}) survived SIGKILL");
     }
 
-    /// Starts whatever node is down again; it rejoins the cluster by itself.
+    /// Starts whatever node is down again, from the checkout that started the cluster (the script restarts only its
+    /// own nodes); the node rejoins the cluster by itself.
     public static async Task Restart()
     {
-        var (code, output) = await Scripts.Run("cluster", "up");
+        var (code, output) = await Scripts.RunIn(Owner(), "cluster", "up");
         if (code != 0) throw new InvalidOperationException($"cluster up failed ({code}):\n{output}");
     }
 

@@ -63,10 +63,13 @@ public static class Scripts
         throw new InvalidOperationException("scripts/services.sh not found above " + AppContext.BaseDirectory);
     }
 
-    public static async Task<(int Code, string Output)> Run(params string[] arguments)
+    public static Task<(int Code, string Output)> Run(params string[] arguments) => RunIn(Repository, arguments);
+
+    /// scripts/services.sh of another checkout of the project (the one that started a machine-wide service).
+    public static async Task<(int Code, string Output)> RunIn(string repository, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash") { WorkingDirectory = Repository, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(Repository, "scripts", "services.sh"));
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = repository, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(repository, "scripts", "services.sh"));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
