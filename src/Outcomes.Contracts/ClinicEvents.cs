@@ -30,29 +30,29 @@ public interface IClinicEvent
 [Description("A patient was enrolled in a ketamine or esketamine treatment course.")]
 public sealed record PatientEnrolled(
     Guid EventId,
-    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
+    [property: RegularExpression(ContractLimits.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(ContractLimits.PatientKeyPattern), Length(ContractLimits.PatientKeyMinLength, ContractLimits.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     AgeBand AgeBand,
     Sex Sex,
     DiagnosisGroup DiagnosisGroup,
-    [property: Range(0, WireContract.MaxPriorFailedTrials)] int PriorFailedTrials,
+    [property: Range(0, ContractLimits.MaxPriorFailedTrials)] int PriorFailedTrials,
     Modality Modality,
-    [property: Range(2000, 2100)] int EnrolmentYear,
-    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
+    [property: Range(ContractLimits.EarliestFactYear, ContractLimits.LatestEnrolmentYear)] int EnrolmentYear,
+    [property: Range(ContractLimits.FirstCourse, ContractLimits.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>A treatment session (one infusion, injection, nasal or oral dose) was given.</summary>
 [Description("A treatment session (one infusion, injection, nasal or oral dose) was given.")]
 public sealed record TreatmentSessionGiven(
     Guid EventId,
-    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
+    [property: RegularExpression(ContractLimits.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(ContractLimits.PatientKeyPattern), Length(ContractLimits.PatientKeyMinLength, ContractLimits.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     Modality Modality,
-    [property: Range(0.0, WireContract.MaxDoseMilligrams, MinimumIsExclusive = true)] decimal Dose,
+    [property: Range(0.0, ContractLimits.MaxDoseMilligrams, MinimumIsExclusive = true)] decimal Dose,
     DoseUnit DoseUnit,
     Route Route,
-    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
+    [property: Range(ContractLimits.FirstCourse, ContractLimits.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>
 /// A PHQ-9 questionnaire was completed. Give the nine item scores (0-3 each, item 9 last), or a total
@@ -61,22 +61,22 @@ public sealed record TreatmentSessionGiven(
 [Description("A PHQ-9 was completed: nine item scores (0-3, item 9 last) and/or a total (0-27).")]
 public sealed record Phq9Completed(
     Guid EventId,
-    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
+    [property: RegularExpression(ContractLimits.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(ContractLimits.PatientKeyPattern), Length(ContractLimits.PatientKeyMinLength, ContractLimits.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
-    [property: Length(9, 9), Range(0, 3)] int[]? Items = null,
-    [property: Range(0, 27)] int? Total = null,
-    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
+    [property: Length(ContractLimits.Phq9ItemCount, ContractLimits.Phq9ItemCount), Range(0, ContractLimits.Phq9MaxItem)] int[]? Items = null,
+    [property: Range(0, ContractLimits.Phq9MaxTotal)] int? Total = null,
+    [property: Range(ContractLimits.FirstCourse, ContractLimits.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>The treatment course ended.</summary>
 [Description("The treatment course ended.")]
 public sealed record CourseEnded(
     Guid EventId,
-    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
+    [property: RegularExpression(ContractLimits.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(ContractLimits.PatientKeyPattern), Length(ContractLimits.PatientKeyMinLength, ContractLimits.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     CourseEndReason Reason,
-    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
+    [property: Range(ContractLimits.FirstCourse, ContractLimits.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>
 /// A fact sent earlier was entered in error: the course is computed without it from now on, while reports as of an
@@ -87,11 +87,11 @@ public sealed record CourseEnded(
 [Description("A fact sent earlier was entered in error: the course is recomputed without it (earlier report positions still show it).")]
 public sealed record FactRetracted(
     Guid EventId,
-    [property: RegularExpression(WireContract.ClinicIdPattern)] string ClinicId,
-    [property: RegularExpression(WireContract.PatientKeyPattern), Length(WireContract.PatientKeyMinLength, WireContract.PatientKeyMaxLength)] string PatientKey,
+    [property: RegularExpression(ContractLimits.ClinicIdPattern)] string ClinicId,
+    [property: RegularExpression(ContractLimits.PatientKeyPattern), Length(ContractLimits.PatientKeyMinLength, ContractLimits.PatientKeyMaxLength)] string PatientKey,
     DateTimeOffset OccurredAt,
     Guid RetractedEventId,
-    [property: Range(WireContract.FirstCourse, WireContract.MaxCourse)] int? Course = null) : IClinicEvent;
+    [property: Range(ContractLimits.FirstCourse, ContractLimits.MaxCourse)] int? Course = null) : IClinicEvent;
 
 /// <summary>Age at enrolment in bands; ages over 89 are grouped as 90+ (HIPAA Safe Harbor).</summary>
 [JsonConverter(typeof(WireEnumConverter<AgeBand>))]

@@ -18,38 +18,11 @@ public static class WireContract
     /// <summary>Contract version carried in every routing key.</summary>
     public const string Version = "v1";
 
-    // Patterns are .NET regular expressions anchored with \z: "$" would also match before a final
-    // newline, so "clinic-f\n" would pass. The JSON Schemas carry them in ECMA-262 form (WireSchemas).
+    /// <summary>The durable queue the service consumes raw JSON clinic events from, bound to <see cref="Exchange"/> with "#".</summary>
+    public const string IngestionQueue = "outcomes-ingestion";
 
-    /// <summary>Clinic identifiers: lower-case letters, digits and '-', 2-40 characters, starting with a letter or digit.</summary>
-    public const string ClinicIdPattern = @"^[a-z0-9][a-z0-9-]{1,39}\z";
-
-    /// <summary>The rule a malformed clinic id breaks.</summary>
-    public const string ClinicIdRule = "must be 2-40 lower-case letters, digits or '-', starting with a letter or digit";
-
-    /// <summary>Least length of a patient key.</summary>
-    public const int PatientKeyMinLength = 8;
-
-    /// <summary>Greatest length of a patient key.</summary>
-    public const int PatientKeyMaxLength = 64;
-
-    /// <summary>Patient keys: an opaque token of letters, digits, '-' and '_' (further identifier checks apply).</summary>
-    public const string PatientKeyPattern = @"^[A-Za-z0-9_-]{8,64}\z";
-
-    /// <summary>The first treatment course of a patient at a clinic (also the default).</summary>
-    public const int FirstCourse = 1;
-
-    /// <summary>The highest course number.</summary>
-    public const int MaxCourse = 99;
-
-    /// <summary>The most prior failed treatment trials an enrolment may state.</summary>
-    public const int MaxPriorFailedTrials = 30;
-
-    /// <summary>Highest dose in milligrams.</summary>
-    public const int MaxDoseMilligrams = 1000;
-
-    /// <summary>Highest dose in milligrams per kilogram.</summary>
-    public const int MaxDoseMilligramsPerKilogram = 5;
+    /// <summary>The queue the service consumes MassTransit-enveloped clinic events from (.NET publishers).</summary>
+    public const string EnvelopeQueue = "outcomes-ingestion-envelope";
 
     /// <summary>Content type of a plain JSON body; a message without a content type is read as JSON too.</summary>
     public const string JsonContentType = "application/json";

@@ -53,7 +53,7 @@ public static class WireSchemas
         if (context.TypeInfo.Type.IsEnum)
             return new JsonObject { ["type"] = "string", ["enum"] = new JsonArray(WireContract.EnumNames(context.TypeInfo.Type).Select(n => (JsonNode)n).ToArray()) };
         if (context.TypeInfo.Type == typeof(DateTimeOffset))
-            return new JsonObject { ["type"] = "string", ["format"] = "date-time", ["pattern"] = Ecma(WireTimestampConverter.Pattern) };
+            return new JsonObject { ["type"] = "string", ["format"] = "date-time", ["pattern"] = ContractLimits.Ecma(WireTimestampConverter.Pattern) };
         if (context.PropertyInfo?.AttributeProvider is not { } provider || schema is not JsonObject node)
             return schema;
         foreach (var attribute in provider.GetCustomAttributes(true))
@@ -61,7 +61,7 @@ public static class WireSchemas
             switch (attribute)
             {
                 case RegularExpressionAttribute regex:
-                    node["pattern"] = Ecma(regex.Pattern);
+                    node["pattern"] = ContractLimits.Ecma(regex.Pattern);
                     break;
                 case LengthAttribute length when node["items"] is not null:
                     node["minItems"] = length.MinimumLength;
@@ -80,10 +80,6 @@ public static class WireSchemas
         }
         return schema;
     }
-
-    // JSON Schema patterns are ECMA-262, where "$" (without the multiline flag) matches only at the very
-    // end; .NET's "$" also matches before a final newline, so the contract writes "\z" and the schema "$".
-    private static string Ecma(string pattern) => pattern.Replace(@"\z", "$", StringComparison.Ordinal);
 
     private static string Describe(Type type) =>
         type.GetCustomAttributes(typeof(System.ComponentModel.DescriptionAttribute), false) is [System.ComponentModel.DescriptionAttribute d, ..]

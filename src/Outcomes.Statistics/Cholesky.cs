@@ -5,7 +5,8 @@ namespace Outcomes.Statistics;
 /// LDLᵀ that marks redundant columns instead of failing, used wherever a possibly singular matrix must be inverted
 /// or its rank known as R does: the Cox information matrix and Wald test, the log-rank variance, the estimability of
 /// a mixed model's fixed effects. <see cref="DecomposePositiveDefinite"/> is the strict LLᵀ of the REML criterion and
-/// its optimiser, where a matrix that is not positive definite means a point to avoid.
+/// its optimiser, where a matrix that is not positive definite means a point to avoid, and its closed 2 × 2 form is
+/// the per-subject block of a random intercept and slope.
 /// </summary>
 /// <remarks>Matrices are row-major p × p arrays, m[i·p + j].</remarks>
 internal static class Cholesky
@@ -136,6 +137,16 @@ internal static class Cholesky
             }
         }
         return true;
+    }
+
+    /// The strict LLᵀ of a 2 × 2 matrix [a11 a21; a21 a22] in closed form, the same arithmetic as
+    /// <see cref="DecomposePositiveDefinite"/> without its loops: the REML criterion factors one such block per subject
+    /// (random intercept and slope) at every evaluation. Positive definite by construction there (a matrix + I).
+    public static (double L11, double L21, double L22) DecomposePositiveDefinite2x2(double a11, double a21, double a22)
+    {
+        var l11 = Math.Sqrt(a11);
+        var l21 = a21 / l11;
+        return (l11, l21, Math.Sqrt(a22 - l21 * l21));
     }
 
     /// Solves L x = b in place with the factor of <see cref="DecomposePositiveDefinite"/>.

@@ -3,9 +3,19 @@ using MathNet.Numerics.Distributions;
 
 namespace Outcomes.Statistics;
 
-internal static class StandardNormal
+/// <summary>The standard normal distribution, for the callers outside Statistics that need its quantiles.</summary>
+public static class StandardNormal
 {
+    /// <summary>z with P(Z ≤ z) = p, as R's qnorm(p).</summary>
     public static double Quantile(double p) => Normal.InvCDF(0, 1, p);
+}
+
+/// <summary>Student's t distribution, for confidence intervals of means.</summary>
+public static class StudentT
+{
+    /// <summary>t with P(T ≤ t) = p for T ~ t(degreesOfFreedom), as R's qt(p, df).</summary>
+    public static double Quantile(double p, double degreesOfFreedom) =>
+        MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, degreesOfFreedom, p);
 }
 
 internal static class ChiSquaredTail

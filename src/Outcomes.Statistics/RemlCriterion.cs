@@ -275,15 +275,7 @@ internal sealed class RemlCriterion
             for (var g = 0; g < _subjects; g++)
             {
                 var o = g * 2 * _p;
-                // Z_i'Z_i is the leading 2x2 block of Z_i'X_i because Z = (1, time) = the first two columns of X.
-                double s11 = _zx[o], s12 = _zx[o + 1], s22 = _zx[o + _p + 1];
-                double m11 = s11 * t1 + s12 * t2, m21 = s12 * t1 + s22 * t2, m22 = s22 * t3;
-                var a11 = t1 * m11 + t2 * m21 + 1;
-                var a21 = t3 * m21;
-                var a22 = t3 * m22 + 1;
-                var l11 = Math.Sqrt(a11);
-                var l21 = a21 / l11;
-                var l22 = Math.Sqrt(a22 - l21 * l21);
+                var (l11, l21, l22) = SubjectFactor(t1, t2, t3, o);
                 logDet += Math.Log(l11 * l22);
                 for (var k = 0; k < _p; k++)
                 {
@@ -311,6 +303,15 @@ internal sealed class RemlCriterion
         return 2 * logDet;
     }
 
+    // L_i with L_i L_i' = T'Z_i'Z_i T + I for a random intercept and slope, T = [t1 0; t2 t3], the subject's block
+    // starting at o. Z_i'Z_i is the leading 2x2 block of Z_i'X_i because Z = (1, time) = the first two columns of X.
+    private (double L11, double L21, double L22) SubjectFactor(double t1, double t2, double t3, int o)
+    {
+        double s11 = _zx[o], s12 = _zx[o + 1], s22 = _zx[o + _p + 1];
+        double m11 = s11 * t1 + s12 * t2, m21 = s12 * t1 + s22 * t2, m22 = s22 * t3;
+        return Cholesky.DecomposePositiveDefinite2x2(t1 * m11 + t2 * m21 + 1, t3 * m21, t3 * m22 + 1);
+    }
+
     // b_i = T u_i with u_i = L_i^-T (v_i - W_i beta): the conditional modes lme4's ranef() returns.
     private double[] SubjectRandomEffects(ReadOnlySpan<double> theta, double[] beta)
     {
@@ -330,11 +331,7 @@ internal sealed class RemlCriterion
             {
                 double t1 = theta[0], t2 = theta[1], t3 = theta[2];
                 var o = g * 2 * _p;
-                double s11 = _zx[o], s12 = _zx[o + 1], s22 = _zx[o + _p + 1];
-                double m11 = s11 * t1 + s12 * t2, m21 = s12 * t1 + s22 * t2, m22 = s22 * t3;
-                var l11 = Math.Sqrt(t1 * m11 + t2 * m21 + 1);
-                var l21 = t3 * m21 / l11;
-                var l22 = Math.Sqrt(t3 * m22 + 1 - l21 * l21);
+                var (l11, l21, l22) = SubjectFactor(t1, t2, t3, o);
                 // Z_i'(y_i - X_i beta), then T' of it, then the two triangular solves.
                 var r1 = _zy[2 * g];
                 var r2 = _zy[2 * g + 1];

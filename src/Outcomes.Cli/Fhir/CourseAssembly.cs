@@ -18,8 +18,6 @@ public static class CourseAssembly
 
     public const int AdultAge = 18;
 
-    private static readonly DateTimeOffset EarliestFact = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     public static IReadOnlyList<IClinicEvent> Assemble(IEnumerable<PatientExtract> extracts, AssemblyContext context)
     {
@@ -75,8 +73,8 @@ public static class CourseAssembly
         foreach (var fact in facts.OrderBy(f => f is FactRetracted).ThenBy(f => f.OccurredAt.UtcDateTime).ThenBy(f => f.EventId))
         {
             var type = MessageType(fact);
-            if (fact.OccurredAt < EarliestFact) report.Skip(type, "occurredAt before 2000");
-            else if (fact.OccurredAt > context.Now + ClockSkew) report.Skip(type, "occurredAt in the future");
+            if (fact.OccurredAt < ContractLimits.EarliestFact) report.Skip(type, $"occurredAt before {ContractLimits.EarliestFactYear}");
+            else if (fact.OccurredAt > context.Now + ContractLimits.AllowedClockSkew) report.Skip(type, "occurredAt in the future");
             else
             {
                 report.Fact(type);

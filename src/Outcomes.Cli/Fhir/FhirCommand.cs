@@ -111,7 +111,7 @@ public static class FhirCommand
                 using (var stream = File.Create(path)) FhirConversion.Run(files, context!, stream);
                 WriteReport(context!.Report, parse.GetValue(common.Report), console.Output);
                 var result = await PublishFile(path, uri!, parse.GetValue(fromLine), parse.GetValue(window), WireContract.Exchange,
-                    ClinicEventPublisher.IngestionQueue, cancellationToken);
+                    WireContract.IngestionQueue, cancellationToken);
                 console.Output.WriteLine(result.Failure is null
                     ? $"published {result.Confirmed} facts (lines {parse.GetValue(fromLine)}-{result.NextLine - 1}), all confirmed by the broker"
                     : $"published {result.Confirmed} facts, confirmed by the broker, before the stop");
@@ -158,7 +158,7 @@ public static class FhirCommand
         var (files, fileProblem) = FhirInputs.Files(parse.GetValue(common.Input) ?? []);
         if (fileProblem is not null) problems.Add(fileProblem);
         var clinic = parse.GetValue(common.Clinic);
-        if (!FhirConversion.IsClinicId(clinic))
+        if (!ContractLimits.IsClinicId(clinic))
             problems.Add("--clinic must be 2-40 lower-case letters, digits or '-', starting with a letter or digit");
         var (pseudonyms, keyProblem) = Pseudonyms.FromKeyFile(parse.GetValue(common.KeyFile)!);
         if (keyProblem is not null) problems.Add(keyProblem);

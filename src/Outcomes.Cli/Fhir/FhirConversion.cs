@@ -27,8 +27,4 @@ public static class FhirConversion
         buffered.Flush();
         return written;
     }
-
-    /// <summary>The contract's clinic id rule, checked before any work.</summary>
-    public static bool IsClinicId(string? clinicId) =>
-        clinicId is not null && System.Text.RegularExpressions.Regex.IsMatch(clinicId, WireContract.ClinicIdPattern);
 }

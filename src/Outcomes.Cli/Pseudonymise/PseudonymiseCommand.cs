@@ -25,7 +25,7 @@ public static class PseudonymiseCommand
             var error = parse.InvocationConfiguration.Error;
             var path = parse.GetValue(keyFile)!;
             var clinicId = parse.GetValue(clinic)!;
-            if (!CourseKey.ClinicIdPattern().IsMatch(clinicId))
+            if (!Contracts.ContractLimits.IsClinicId(clinicId))
             {
                 error.WriteLine($"--clinic: must be 2-40 lower-case letters, digits or '-', got '{clinicId}'");
                 return 1;

@@ -48,7 +48,6 @@ public sealed class IngestionTopologyMissingException(string queue)
 /// </summary>
 public sealed class ClinicEventPublisher : IAsyncDisposable
 {
-    public const string IngestionQueue = "outcomes-ingestion";
     public const int DefaultWindow = 1000;
 
     private const int ProgressEvery = 256;
@@ -118,7 +117,7 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     /// Checks by passive declaration that <paramref name="queue"/> exists; throws
     /// <see cref="IngestionTopologyMissingException"/> if it does not.
     /// </summary>
-    public async Task EnsureQueueExistsAsync(string queue = IngestionQueue, CancellationToken cancellationToken = default)
+    public async Task EnsureQueueExistsAsync(string queue = WireContract.IngestionQueue, CancellationToken cancellationToken = default)
     {
         // A failed passive declare closes its channel, so probe on a throwaway one.
         var probe = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);

@@ -34,7 +34,7 @@ public sealed record TokenRequest
             violations.Add($"--role must be one of {string.Join(", ", AccessToken.Roles.All)}, got '{role}'");
         if (Clinics.Count == 0)
             violations.Add("--clinics must name at least one clinic");
-        foreach (var clinic in Clinics.Where(c => c != AccessToken.AllClinics && !CourseKey.ClinicIdPattern().IsMatch(c)))
+        foreach (var clinic in Clinics.Where(c => c != AccessToken.AllClinics && !ContractLimits.IsClinicId(c)))
             violations.Add($"--clinics: '{clinic}' is not a clinic id (2-40 lower-case letters, digits or '-', starting with a letter or digit)");
         if (Clinics.Contains(AccessToken.AllClinics) && !Roles.Contains(AccessToken.Roles.Admin))
             violations.Add($"--clinics '{AccessToken.AllClinics}' (every clinic) is for the admin role only");

@@ -1,4 +1,3 @@
-using MathNet.Numerics.Distributions;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Statistics;
@@ -317,7 +316,7 @@ internal static class CohortComputation
             var mean = sum / n;
             if (n == 1) return new WeeklyMean(week, 1, mean, null, null);
             var variance = Math.Max(0, (sumOfSquares - sum * sum / n) / (n - 1));
-            var half = StudentT.InvCDF(0, 1, n - 1, 1 - (1 - Confidence) / 2) * Math.Sqrt(variance / n);
+            var half = StudentT.Quantile(1 - (1 - Confidence) / 2, n - 1) * Math.Sqrt(variance / n);
             return new WeeklyMean(week, n, mean, mean - half, mean + half);
         }
     }

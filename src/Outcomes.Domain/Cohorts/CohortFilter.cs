@@ -40,7 +40,7 @@ public sealed record CohortFilter
     {
         var violations = new List<DefinitionViolation>();
         for (var i = 0; i < (ExcludeClinic?.Count ?? 0); i++)
-            if (ExcludeClinic![i] is not { } clinic || !CourseKey.ClinicIdPattern().IsMatch(clinic))
+            if (ExcludeClinic![i] is not { } clinic || !Contracts.ContractLimits.IsClinicId(clinic))
                 violations.Add(new DefinitionViolation($"{path}.excludeClinic[{i}]",
                     $"'{ExcludeClinic[i]}' is not a clinic id (lower-case letters, digits and '-', 2-40 characters)"));
         foreach (var (dimension, name, labels) in LabelLists())
@@ -57,7 +57,7 @@ public sealed record CohortFilter
             {
                 var label = labels[i];
                 var ok = dimension == CohortDimension.Clinic
-                    ? label is not null && CourseKey.ClinicIdPattern().IsMatch(label)
+                    ? Contracts.ContractLimits.IsClinicId(label)
                     : label is not null && known!.Contains(label, StringComparer.Ordinal);
                 if (!ok)
                     violations.Add(new DefinitionViolation($"{field}[{i}]", dimension == CohortDimension.Clinic

@@ -1,11 +1,11 @@
-using System.Text.RegularExpressions;
+using Outcomes.Contracts;
 
 namespace Outcomes.Domain.Courses;
 
 /// A patient's treatment course at one clinic: the identity of one event stream.
-public sealed partial record CourseKey(string ClinicId, string PatientKey, int Course)
+public sealed record CourseKey(string ClinicId, string PatientKey, int Course)
 {
-    public const int FirstCourse = 1;
+    public const int FirstCourse = ContractLimits.FirstCourse;
 
     /// The stream key; the separator cannot occur in either identifier because both are validated tokens.
     public override string ToString() => $"{ClinicId}/{PatientKey}/{Course}";
@@ -24,7 +24,4 @@ public sealed partial record CourseKey(string ClinicId, string PatientKey, int C
         course = new CourseKey(parts[0], parts[1], number);
         return true;
     }
-
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{1,39}\z")]
-    public static partial Regex ClinicIdPattern();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Outcomes.Contracts;
 
 namespace Outcomes.Domain.Courses;
 
@@ -14,8 +15,8 @@ namespace Outcomes.Domain.Courses;
 /// a date segment, and a decimal hash of 16 digits or more is not a record number.
 public static partial class PatientKeyRule
 {
-    public const int MinLength = 8;
-    public const int MaxLength = 64;
+    public const int MinLength = ContractLimits.PatientKeyMinLength;
+    public const int MaxLength = ContractLimits.PatientKeyMaxLength;
 
     /// A run of digits this long is a hash's width (64 bits in hex), longer than record numbers and phone numbers.
     public const int HashDigits = 16;

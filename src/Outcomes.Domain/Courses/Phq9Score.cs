@@ -1,3 +1,5 @@
+using Outcomes.Contracts;
+
 namespace Outcomes.Domain.Courses;
 
 /// PHQ-9 severity bands (Kroenke et al. 2001): 0-4, 5-9, 10-14, 15-19, 20-27.
@@ -15,9 +17,9 @@ public enum Phq9Severity
 /// A total without items is kept and flagged "total only" (PCORnet allows it); Kroenke et al. 2001.
 public sealed record Phq9Score
 {
-    public const int ItemCount = 9;
-    public const int MaxItem = 3;
-    public const int MaxTotal = 27;
+    public const int ItemCount = ContractLimits.Phq9ItemCount;
+    public const int MaxItem = ContractLimits.Phq9MaxItem;
+    public const int MaxTotal = ContractLimits.Phq9MaxTotal;
 
     public int Total { get; }
     public IReadOnlyList<int>? Items { get; }

@@ -54,7 +54,7 @@ public static class CellKeyTable
     {
         var values = new double[RecordKeys.Range];
         for (var k = 0; k < values.Length; k++)
-            values[k] = MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, (k + 0.5) / values.Length);
+            values[k] = Statistics.StandardNormal.Quantile((k + 0.5) / values.Length);
         // A fixed Fisher-Yates shuffle by a small xorshift generator: the order is part of the published method.
         var state = seed;
         for (var i = values.Length - 1; i > 0; i--)

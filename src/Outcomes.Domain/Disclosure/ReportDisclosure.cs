@@ -9,7 +9,7 @@ namespace Outcomes.Domain.Disclosure;
 public static class ReportDisclosure
 {
     private const double Confidence = 0.95;
-    private const double PhqTotalMaximum = 27;
+    private const double PhqTotalMaximum = Courses.Phq9Score.MaxTotal;
 
     /// The caller's own clinics: every figure exact.
     public static PublishedCohortReport OwnClinics(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance)
@@ -126,7 +126,7 @@ public static class ReportDisclosure
         var sumOfSquares = trueSumOfSquares + CellKeyTable.SumOfSquaresNoise(key, PhqTotalMaximum);
         var sampleVariance = Math.Max(0, (sumOfSquares - sum * sum / n) / (n - 1));
         var noiseVariance = PhqTotalMaximum * PhqTotalMaximum / ((double)n * n);
-        var half = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, n - 1, 1 - (1 - Confidence) / 2) * Math.Sqrt(sampleVariance / n + noiseVariance);
+        var half = StudentT.Quantile(1 - (1 - Confidence) / 2, n - 1) * Math.Sqrt(sampleVariance / n + noiseVariance);
         return new PublishedWeek(exact.Week, Cell.Of(n), Math.Round(mean, 1), Math.Round(mean - half, 1), Math.Round(mean + half, 1), null);
     }
 
@@ -136,7 +136,7 @@ public static class ReportDisclosure
         var n = w.Courses;
         var mean = w.Mean!.Value;
         if (n < 2 || w.Upper is null) return n * mean * mean;
-        var t = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, n - 1, 1 - (1 - Confidence) / 2);
+        var t = StudentT.Quantile(1 - (1 - Confidence) / 2, n - 1);
         var s = (w.Upper.Value - mean) / t * Math.Sqrt(n);
         return (n - 1) * s * s + n * mean * mean;
     }
@@ -151,7 +151,7 @@ public static class ReportDisclosure
         var steps = new List<SurvivalStep>(intervals);
         var atRisk = new List<PublishedAtRisk>(intervals);
         double survival = 1, greenwood = 0;
-        var z = MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, 1 - (1 - Confidence) / 2);
+        var z = StandardNormal.Quantile(1 - (1 - Confidence) / 2);
         var curve = new List<(double Time, double S, double? Lower, double? Upper)> { (points[0], 1, 1, 1) };
         for (var j = 0; j < intervals; j++)
         {

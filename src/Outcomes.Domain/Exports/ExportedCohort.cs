@@ -163,7 +163,7 @@ public static class ExportedCohort
     {
         if (s.Text(row, "first_session_year") is not { } year) return null;
         var withheld = year == Release.Withheld;
-        var from = withheld ? 2000 : int.Parse(year.AsSpan(0, 4), CultureInfo.InvariantCulture);
+        var from = withheld ? Contracts.ContractLimits.EarliestFactYear : int.Parse(year.AsSpan(0, 4), CultureInfo.InvariantCulture);
         var to = withheld ? manifest.AsOf.UtcDateTime.Year : year.Length > 4 ? int.Parse(year.AsSpan(5, 4), CultureInfo.InvariantCulture) : from;
         var first = new DateTimeOffset(from, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var last = new DateTimeOffset(to, 12, 31, 0, 0, 0, TimeSpan.Zero);

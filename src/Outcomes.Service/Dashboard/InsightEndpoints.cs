@@ -175,7 +175,7 @@ public static class InsightEndpoints
     internal static string ClinicPicker(ClinicScope scope, string? clinicId, string? every = null)
     {
         if (scope.AllClinics)
-            return $"<label>Clinic <input name=\"clinicId\" value=\"{Markup.Text(clinicId)}\" placeholder=\"every clinic\" pattern=\"[a-z0-9][a-z0-9-]{{1,39}}\"></label>";
+            return $"<label>Clinic <input name=\"clinicId\" value=\"{Markup.Text(clinicId)}\" placeholder=\"every clinic\" pattern=\"{Contracts.ContractLimits.Ecma(Contracts.ContractLimits.ClinicIdPattern)}\"></label>";
         var html = new StringBuilder("<label>Clinic <select name=\"clinicId\">");
         if (every is not null) html.Append($"<option value=\"\">{Markup.Text(every)}</option>");
         foreach (var clinic in scope.Clinics.Order(StringComparer.Ordinal))

@@ -35,7 +35,7 @@ internal static class TrajectoryChart
         var weeks = lines.Where(l => l.Trajectory is not null).SelectMany(l => l.Trajectory!.Weeks.Select(w => (double)w.Week)).DefaultIfEmpty(0).Max();
         var left = Plot.LeftFor(lines.Select(l => l.Series.Name), FontSize, SurvivalChart.AtRiskLabelGap, 70, 300);
         weeks = Math.Max(1, weeks);
-        var plot = new Plot(Left: left, Top: 16, Width: Width - left - BandLabelRoom, Height: 240, XMin: -WeekPadding, XMax: weeks + WeekPadding, YMin: 0, YMax: 27);
+        var plot = new Plot(Left: left, Top: 16, Width: Width - left - BandLabelRoom, Height: 240, XMin: -WeekPadding, XMax: weeks + WeekPadding, YMin: 0, YMax: Domain.Courses.Phq9Score.MaxTotal);
         var every = Math.Max(1, (int)Math.Ceiling(LabelSpacing / (plot.Width / (weeks + 2 * WeekPadding))));
         var labelled = Enumerable.Range(0, (int)weeks + 1).Where(w => w % every == 0).Select(w => (double)w).ToList();
         var countsTop = plot.Bottom + 56;

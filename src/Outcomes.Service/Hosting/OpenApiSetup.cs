@@ -65,11 +65,11 @@ public static class OpenApiSetup
             ["asOfPosition"] = ("The event-store position to answer as of: a report's provenance.eventStorePosition. Own clinics: any " +
                 "position up to the latest (the same position always gives the same report); protected tier: a release point " +
                 "(GET /api/v1/releases). Default: the latest.", 4242L),
-            ["clinicId"] = ("A clinic id among the caller's clinics (^[a-z0-9][a-z0-9-]{1,39}$), to narrow the answer to that clinic.", "clinic-a"),
+            ["clinicId"] = ($"A clinic id among the caller's clinics ({Contracts.ContractLimits.Ecma(Contracts.ContractLimits.ClinicIdPattern)}), to narrow the answer to that clinic.", "clinic-a"),
             ["coverage"] = ("`own` (default): the caller's clinics, exact for a clinic's quality lead; `network`: every clinic, " +
                 "in the protected tier.", "own"),
-            ["patientKey"] = ("The clinic's pseudonymous key of the patient, as its integration sends it (8-64 letters, digits, - or _).", "pk7f3a9c21x"),
-            ["course"] = ("The patient's treatment course at this clinic, 1-99 (default 1).", 1),
+            ["patientKey"] = ($"The clinic's pseudonymous key of the patient, as its integration sends it ({Contracts.ContractLimits.PatientKeyMinLength}-{Contracts.ContractLimits.PatientKeyMaxLength} letters, digits, - or _).", "pk7f3a9c21x"),
+            ["course"] = ($"The patient's treatment course at this clinic, {Contracts.ContractLimits.FirstCourse}-{Contracts.ContractLimits.MaxCourse} (default {Contracts.ContractLimits.FirstCourse}).", 1),
             ["subject"] = ("Only the records of this caller: a token's `sub` (a person or an integration engine).", "ann"),
             ["since"] = ("Only those received at or after this time (ISO 8601 with offset).", "2026-03-01T00:00:00Z"),
             ["limit"] = ("At most this many, newest first (default 100).", 100),

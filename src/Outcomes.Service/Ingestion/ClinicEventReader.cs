@@ -18,14 +18,6 @@ public sealed record Rejection(string MessageType, Guid? EventId, string? Clinic
 /// domain.md's rules, and translates it into a stored course event. Pure: the clock is an argument.
 public static class ClinicEventReader
 {
-    /// Clocks at clinics drift; anything further ahead than this is a bad timestamp, not skew.
-    public static readonly TimeSpan AllowedClockSkew = TimeSpan.FromMinutes(5);
-    public static readonly DateTimeOffset EarliestFact = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    public const int MaxCourse = WireContract.MaxCourse;
-    public const int MaxPriorFailedTrials = WireContract.MaxPriorFailedTrials;
-    public const decimal MaxDoseMilligrams = WireContract.MaxDoseMilligrams;
-    public const decimal MaxDoseMilligramsPerKilogram = WireContract.MaxDoseMilligramsPerKilogram;
-
     public static (CourseFact? Fact, Rejection? Rejection) Read(string routingKey, ReadOnlySpan<byte> body, DateTimeOffset now) =>
         Read(routingKey, body, now, WireContract.JsonOptions);
 
@@ -116,7 +108,7 @@ public static class ClinicEventReader
     /// Validates an already-typed message (the MassTransit envelope path) with the same rules.
     public static (CourseFact? Fact, Rejection? Rejection) Validate(string messageType, IClinicEvent message, DateTimeOffset now)
     {
-        var clinicId = message.ClinicId is { } c && CourseKey.ClinicIdPattern().IsMatch(c) ? c : null;
+        var clinicId = message.ClinicId is { } c && ContractLimits.IsClinicId(c) ? c : null;
         Rejection Fail(string field, string rule) =>
             new(messageType, message.EventId == Guid.Empty ? null : message.EventId, clinicId, field, rule);
 
@@ -125,19 +117,19 @@ public static class ClinicEventReader
         if (string.IsNullOrEmpty(message.ClinicId))
             return Reject(Fail("clinicId", "is required"));
         if (clinicId is null)
-            return Reject(Fail("clinicId", WireContract.ClinicIdRule));
+            return Reject(Fail("clinicId", ContractLimits.ClinicIdRule));
         if (string.IsNullOrEmpty(message.PatientKey))
             return Reject(Fail("patientKey", "is required"));
         if (Domain.Courses.PatientKeyRule.Check(message.PatientKey) is { } keyRule)
             return Reject(Fail("patientKey", keyRule));
-        if (message.Course is < CourseKey.FirstCourse or > MaxCourse)
-            return Reject(Fail("course", $"must be {CourseKey.FirstCourse}-{MaxCourse} when given"));
+        if (message.Course is < ContractLimits.FirstCourse or > ContractLimits.MaxCourse)
+            return Reject(Fail("course", $"must be {ContractLimits.FirstCourse}-{ContractLimits.MaxCourse} when given"));
         if (message.OccurredAt == default)
             return Reject(Fail("occurredAt", "is required (ISO 8601 date-time with offset)"));
-        if (message.OccurredAt > now + AllowedClockSkew)
-            return Reject(Fail("occurredAt", $"must not be in the future (more than {AllowedClockSkew.TotalMinutes:0} minutes ahead of the server clock)"));
-        if (message.OccurredAt < EarliestFact)
-            return Reject(Fail("occurredAt", $"must not be before {EarliestFact:yyyy-MM-dd}"));
+        if (message.OccurredAt > now + ContractLimits.AllowedClockSkew)
+            return Reject(Fail("occurredAt", $"must not be in the future (more than {ContractLimits.AllowedClockSkew.TotalMinutes:0} minutes ahead of the server clock)"));
+        if (message.OccurredAt < ContractLimits.EarliestFact)
+            return Reject(Fail("occurredAt", $"must not be before {ContractLimits.EarliestFact:yyyy-MM-dd}"));
 
         var (stored, violation) = message switch
         {
@@ -161,10 +153,10 @@ public static class ClinicEventReader
         if (!Enum.IsDefined(m.Sex)) return (null, ("sex", OneOf<Contracts.Sex>()));
         if (!Enum.IsDefined(m.DiagnosisGroup)) return (null, ("diagnosisGroup", OneOf<Contracts.DiagnosisGroup>()));
         if (!Enum.IsDefined(m.Modality)) return (null, ("modality", OneOf<Contracts.Modality>()));
-        if (m.PriorFailedTrials is < 0 or > MaxPriorFailedTrials)
-            return (null, ("priorFailedTrials", $"must be 0-{MaxPriorFailedTrials}"));
-        if (m.EnrolmentYear < EarliestFact.Year || m.EnrolmentYear > now.Year)
-            return (null, ("enrolmentYear", $"must be {EarliestFact.Year}-{now.Year}"));
+        if (m.PriorFailedTrials is < 0 or > ContractLimits.MaxPriorFailedTrials)
+            return (null, ("priorFailedTrials", $"must be 0-{ContractLimits.MaxPriorFailedTrials}"));
+        if (m.EnrolmentYear < ContractLimits.EarliestFactYear || m.EnrolmentYear > now.Year)
+            return (null, ("enrolmentYear", $"must be {ContractLimits.EarliestFactYear}-{now.Year}"));
         if (Math.Abs(m.EnrolmentYear - m.OccurredAt.Year) > 1)
             return (null, ("enrolmentYear", $"must match the year of occurredAt ({m.OccurredAt.Year})"));
         return (new Domain.Courses.PatientEnrolled(m.OccurredAt.ToUniversalTime(), Translate<Domain.Courses.AgeBand>(m.AgeBand),
@@ -177,7 +169,7 @@ public static class ClinicEventReader
         if (!Enum.IsDefined(m.Modality)) return (null, ("modality", OneOf<Contracts.Modality>()));
         if (!Enum.IsDefined(m.DoseUnit)) return (null, ("doseUnit", OneOf<Contracts.DoseUnit>()));
         if (!Enum.IsDefined(m.Route)) return (null, ("route", OneOf<Contracts.Route>()));
-        var max = m.DoseUnit == Contracts.DoseUnit.Milligrams ? MaxDoseMilligrams : MaxDoseMilligramsPerKilogram;
+        var max = m.DoseUnit == Contracts.DoseUnit.Milligrams ? (decimal)ContractLimits.MaxDoseMilligrams : ContractLimits.MaxDoseMilligramsPerKilogram;
         if (m.Dose <= 0 || m.Dose > max)
             return (null, ("dose", $"must be greater than 0 and at most {max} {Wire(m.DoseUnit)}"));
         if (!RouteFits(m.Modality, m.Route))
@@ -267,7 +259,7 @@ public static class ClinicEventReader
             if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, null);
             Guid? eventId = doc.RootElement.TryGetProperty("eventId", out var e) && e.ValueKind == JsonValueKind.String && e.TryGetGuid(out var g) ? g : null;
             string? clinicId = doc.RootElement.TryGetProperty("clinicId", out var c) && c.ValueKind == JsonValueKind.String
-                && CourseKey.ClinicIdPattern().IsMatch(c.GetString()!) ? c.GetString() : null;
+                && ContractLimits.IsClinicId(c.GetString()) ? c.GetString() : null;
             return (eventId, clinicId);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)

@@ -10,10 +10,10 @@ public sealed class IngestionOptions
     [Required] public string Exchange { get; set; } = Outcomes.Contracts.WireContract.Exchange;
 
     /// Queue that receives every raw JSON clinic event bound from the contract exchange.
-    [Required] public string Queue { get; set; } = "outcomes-ingestion";
+    [Required] public string Queue { get; set; } = Outcomes.Contracts.WireContract.IngestionQueue;
 
     /// Queue for .NET publishers that send the MassTransit envelope.
-    [Required] public string EnvelopeQueue { get; set; } = "outcomes-ingestion-envelope";
+    [Required] public string EnvelopeQueue { get; set; } = Outcomes.Contracts.WireContract.EnvelopeQueue;
 
     /// Independent writers; a course always goes to the same one, so its facts are appended one batch at a time.
     /// One writer is the fastest on a 2-core host (docs/benchmarks.md): more writers cost more CPU per fact

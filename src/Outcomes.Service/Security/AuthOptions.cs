@@ -162,14 +162,11 @@ internal sealed partial class AuthOptionsValidation(IHostEnvironment environment
             if (!AccessToken.Roles.All.Contains(role))
                 yield return $"Auth:Provider:RoleMap:{value} must be one of {string.Join(", ", AccessToken.Roles.All)}, got '{role}'";
         foreach (var (value, clinic) in provider.ClinicMap)
-            if (!ClinicId().IsMatch(clinic))
-                yield return $"Auth:Provider:ClinicMap:{value} must be a clinic id ({WireContract.ClinicIdPattern}), got '{clinic}'";
+            if (!ContractLimits.IsClinicId(clinic))
+                yield return $"Auth:Provider:ClinicMap:{value} must be a clinic id ({ContractLimits.ClinicIdPattern}), got '{clinic}'";
         if (provider.MetadataMinimumRefresh < TimeSpan.FromSeconds(1) || provider.MetadataRefresh < provider.MetadataMinimumRefresh)
             yield return "Auth:Provider:MetadataMinimumRefresh must be at least 1 second and at most Auth:Provider:MetadataRefresh";
         if (string.IsNullOrWhiteSpace(provider.SubjectClaim))
             yield return "Auth:Provider:SubjectClaim must not be empty";
     }
-
-    [GeneratedRegex(WireContract.ClinicIdPattern)]
-    internal static partial Regex ClinicId();
 }

@@ -40,7 +40,7 @@ public static class ProviderClaims
             : [];
         // Only well-formed clinic ids (and "*", which ClinicScope honours for administrators alone) become scope.
         return direct.Concat(mapped).Concat(prefixed)
-            .Where(c => c == AccessToken.AllClinics || AuthOptionsValidation.ClinicId().IsMatch(c))
+            .Where(c => c == AccessToken.AllClinics || ContractLimits.IsClinicId(c))
             .Distinct(StringComparer.Ordinal);
     }
 

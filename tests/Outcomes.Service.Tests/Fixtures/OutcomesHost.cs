@@ -18,7 +18,7 @@ public sealed record IsolatedNames(string Exchange, string Queue, string Envelop
     public static IsolatedNames New()
     {
         var id = Guid.NewGuid().ToString("N")[..10];
-        return new($"outcomes.test-{id}", $"outcomes-ingestion-{id}", $"outcomes-ingestion-envelope-{id}", $"test_{id}");
+        return new($"outcomes.test-{id}", $"{WireContract.IngestionQueue}-{id}", $"{WireContract.EnvelopeQueue}-{id}", $"test_{id}");
     }
 
     /// Deletes the queues (and their error queues), the exchange and the event-store schema: publishing fans out

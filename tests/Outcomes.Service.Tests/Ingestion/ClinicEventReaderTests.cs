@@ -11,10 +11,6 @@ public sealed class ClinicEventReaderTests
     private static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void ClinicIdRule_SameAsPublishedSchemaPattern() =>
-        Assert.Equal(WireContract.ClinicIdPattern, CourseKey.ClinicIdPattern().ToString());
-
-    [Fact]
     public void ValidPhq9_TranslatedToStoredEventInUtc()
     {
         var body = """{"eventId":"5f0c6a52-3a43-4f43-9a39-0f8e0c0a1b2c","clinicId":"clinic-a","patientKey":"pk3f9a2b7c1d","occurredAt":"2026-03-02T10:00:00+02:00","items":[1,1,1,1,1,1,1,1,2],"course":2}""";
