@@ -11,7 +11,7 @@ var runs = new Option<int>("--runs") { Description = "Rounds; each times both CO
 var formats = new Option<string>("--formats") { Description = "Export formats to time, comma-separated", DefaultValueFactory = _ => "csv,parquet", Recursive = true };
 var noPeak = new Option<bool>("--no-peak") { Description = "Skip the peak-memory child runs", Recursive = true };
 var noEvents = new Option<bool>("--no-events") { Description = "Skip the export that replays the events (an export at an earlier position)", Recursive = true };
-var format = new Option<string>("--format") { Description = "csv or parquet", DefaultValueFactory = _ => ExportArchive.Csv };
+var format = new Option<string>("--format") { Description = "csv or parquet", DefaultValueFactory = _ => "csv" };
 
 var root = new RootCommand("Research export benchmark: the assessments export against a raw COPY of the same rows, in one run") { schema, runs, formats, noPeak, noEvents };
 var once = new Command("export-once", "One export in this process; prints rows, seconds and this process's VmHWM (for the peak-memory run)") { format };

@@ -20,6 +20,13 @@ public static class OfflineReport
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// A reader per export format, by the name the service's ExportFormats gives it (and the manifest states).
+    public static IReadOnlyDictionary<string, Func<string, ExportTable>> Readers { get; } = new Dictionary<string, Func<string, ExportTable>>(StringComparer.Ordinal)
+    {
+        ["csv"] = ReadCsv,
+        ["parquet"] = ReadParquet,
+    };
+
     /// Throws ExportReadException when the folder is not an export or cannot answer the definition.
     public static PublishedCohortReport FromDirectory(string directory, ReportDefinition? definition, TextWriter warnings)
     {
@@ -29,12 +36,8 @@ public static class OfflineReport
         if (manifest.FormatVersion != ExportManifest.CurrentFormatVersion || manifest.Release is null)
             throw new ExportReadException($"manifest.json: format {manifest.FormatVersion}, not {ExportManifest.CurrentFormatVersion}: an export " +
                 "anonymised on its own, before exports came from releases; export the cohort again");
-        Func<string, ExportTable> read = manifest.Format switch
-        {
-            "csv" => ReadCsv,
-            "parquet" => ReadParquet,
-            var other => throw new ExportReadException($"manifest.json: format '{other}' is neither csv nor parquet"),
-        };
+        var read = Readers.GetValueOrDefault(manifest.Format)
+            ?? throw new ExportReadException($"manifest.json: format '{manifest.Format}' is not one of {string.Join(", ", Readers.Keys)}");
         definition ??= manifest.Report ?? throw new ExportReadException("the export was made from a filter, not a named report: pass --definition FILE");
         var violations = definition.Validate();
         if (violations.Count > 0) throw new ExportReadException($"the report definition breaks rules: {violations[0].Field} {violations[0].Rule}");

@@ -116,6 +116,7 @@ public static class ExportDatasets
         Of(Measures.RemissionEver),
         new(Int("remission_day", true, "Eligible courses: day of the first remission.", Days), (row, o, _) => row.Integer(o.FirstRemission?.Day)),
         Of(Measures.ResponseByEndOfInduction),
+        Of(Measures.ResponseBySession6),
         new(Flag("induction_window_elapsed", true, "Whether the export's induction window (manifest inductionWindowDays) " +
                 "had passed since the first session at the data cut-off; empty without a session."),
             (row, o, scope) => row.Boolean(o.FirstSessionAt is { } first

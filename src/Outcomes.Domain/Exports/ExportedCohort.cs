@@ -33,8 +33,9 @@ public static class ExportedCohort
         var s = new Columns(subjects, ExportDatasets.Subjects);
         var members = new List<CohortMember>(subjects.Rows.Count);
         var generalised = new HashSet<CohortDimension>();
-        // Measures whose rule the export's shifted days may not reproduce are read as the export states them.
-        var statedMeasures = Measures.Rates.Where(m => m.ReadFromExport).ToArray();
+        // Measures whose rule the export's shifted days may not reproduce are read as the export states them; an export
+        // written before such a measure existed lacks its column, and the measure is derived from its rows instead.
+        var statedMeasures = Measures.Rates.Where(m => m.ReadFromExport && s.Has(m.Column!.Column.Name)).ToArray();
         foreach (var row in subjects.Rows)
         {
             var id = s.Text(row, "subject_id")!;
@@ -228,9 +229,15 @@ public static class ExportedCohort
             _index = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < table.Header.Count; i++) _index[table.Header[i]] = i;
             foreach (var column in dataset.Columns)
-                if (!_index.ContainsKey(column.Name))
+                if (!_index.ContainsKey(column.Name) && !Later.Contains(column.Name))
                     throw new ExportReadException($"{dataset.Name} has no column '{column.Name}'");
         }
+
+        // Columns of measures read back from exports, added after the export format: an older export may lack them.
+        private static readonly HashSet<string> Later =
+            [.. Measures.Rates.Where(m => m.ReadFromExport).Select(m => m.Column!.Column.Name)];
+
+        public bool Has(string column) => _index.ContainsKey(column);
 
         public string? Text(IReadOnlyList<string?> row, string column) => row[_index[column]] is { Length: > 0 } v ? v : null;
 

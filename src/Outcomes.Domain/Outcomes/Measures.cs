@@ -46,6 +46,33 @@ public static class Measures
         Nodes = new RateNodes("remission.byInduction", "remission.inductionKnown", "eligible", ["remitters", "response.byInduction"]),
     };
 
+    /// Response by session 6: decided at the assessment that decides session 6 (SessionReview), as the non-response
+    /// signal is. A response before it counts even if no PHQ-9 followed the sixth session; a course that ended
+    /// undecided counts as a non-responder (intention to treat); an ongoing undecided course is not yet counted.
+    private static bool? BySession6(CourseOutcome o)
+    {
+        if (!o.Eligible) return null;
+        var deciding = SessionReview.DecidingAssessment(o.Series, SessionReview.BaselineIndex(o));
+        // After the baseline the series holds one assessment per day, so days order them.
+        if (o.FirstResponse is { } onset && (deciding < 0 || onset.Day <= o.Series[deciding].Day)) return true;
+        return deciding >= 0 || o.CourseEnded ? false : null;
+    }
+
+    public static Measure ResponseBySession6 { get; } = new()
+    {
+        Key = "ResponseBySession6", Label = "response-by-session-6", Title = "Response by session 6", Term = "response by session 6",
+        Kind = MeasureKind.Rate, Section = ReportSection.Response,
+        Definition = d => $"a PHQ-9 at least {N(d.ResponseMinimumDropFraction * 100)} % below baseline at or before the first PHQ-9 " +
+                          $"after the {SessionReview.Sessions}th session; a course that ended before it counts as not responded",
+        Numerator = "courses whose response onset is at or before the first assessment after the sixth session",
+        Denominator = "eligible courses whose answer is known: responded by then, assessed after the sixth session, or ended",
+        Course = (o, _) => BySession6(o),
+        Nodes = new RateNodes("response.bySession6", "response.session6Known", "eligible", ["responders"]),
+        Column = new(Flag("response_by_session_6", "Eligible courses: response at or before the first PHQ-9 after the sixth session " +
+            "(false if the course ended before it); empty while still unknown."), BySession6),
+        ReadFromExport = true,
+    };
+
     public static Measure ResponseEver { get; } = new()
     {
         Key = "ResponseEver", Label = "response-ever", Title = "Response ever",
@@ -138,7 +165,7 @@ public static class Measures
     /// Every measure, in report order.
     public static IReadOnlyList<Measure> All { get; } =
     [
-        ResponseByEndOfInduction, RemissionByEndOfInduction, ResponseEver, RemissionEver,
+        ResponseByEndOfInduction, RemissionByEndOfInduction, ResponseBySession6, ResponseEver, RemissionEver,
         TimeToResponse, Durability, ReliableImprovement, MinimalClinicallyImportantImprovement,
         Trajectory, Item9,
     ];

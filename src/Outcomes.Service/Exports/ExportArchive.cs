@@ -39,9 +39,6 @@ public sealed record ExportOutcome(ExportManifest Manifest, string ArchivePath, 
 /// course, one Parquet row group and a few dozen bytes per course of the release.
 public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions options)
 {
-    public const string Csv = "csv";
-    public const string Parquet = "parquet";
-
     /// Zip entries carry this time, so the archive's bytes depend on its content only.
     private static readonly DateTimeOffset EntryTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -126,7 +123,8 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
                 suppressibleInScope.Count(i => release.Levels[i] == Release.Suppressed), DayJitter.MaxDays));
         var codes = keys.ClinicCodes(clinics.Where((_, i) => clinicsSeen[i]));
         var clinicLabels = clinics.Select(c => plan.ClinicIds ? c : codes.GetValueOrDefault(c, "")).ToArray();
-        var extension = plan.Format == Parquet ? "parquet" : "csv";
+        var format = ExportFormats.Find(plan.Format) ?? throw new ArgumentException($"format {ExportFormats.Rule}, got '{plan.Format}'", nameof(plan));
+        var extension = format.Name;
 
         var archivePath = Path.Combine(folder, $"outcomes-export-{Guid.NewGuid():N}.zip");
         var files = new List<ExportFile>();
@@ -139,7 +137,7 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
                 foreach (var (dataset, spool) in new[] { (ExportDatasets.Subjects, subjectsSpool), (ExportDatasets.Assessments, assessmentsSpool), (ExportDatasets.Sessions, sessionsSpool) })
                 {
                     var name = $"{dataset.Name}.{extension}";
-                    var (rows, hash) = await WriteEntryAsync(zip, name, plan.Format, dataset, folder, async writer =>
+                    var (rows, hash) = await WriteEntryAsync(zip, name, format, dataset, folder, async writer =>
                     {
                         var written = 0L;
                         foreach (var i in order)
@@ -205,26 +203,23 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
         return Convert.ToHexStringLower(hmac.ComputeHash(System.Text.Encoding.UTF8.GetBytes("scope\n" + text)), 0, 16);
     }
 
-    private async Task<(long Rows, string Sha256)> WriteEntryAsync(ZipArchive zip, string name, string format, ExportDataset dataset,
+    private async Task<(long Rows, string Sha256)> WriteEntryAsync(ZipArchive zip, string name, ExportFormat format, ExportDataset dataset,
         string folder, Func<IRowWriter, Task> writeRows, CancellationToken cancellationToken)
     {
-        // CSV at Fastest, not Optimal: deflating 300 MB of CSV at the default level took longer than everything else in
-        // the export together. Parquet is stored: its pages are compressed already (Zstandard). The files inside (and their
-        // hashes) are the same whatever the level.
-        var entry = zip.CreateEntry(name, format == Parquet ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
+        var entry = zip.CreateEntry(name, format.EntryCompression);
         entry.LastWriteTime = EntryTime;
         await using var entryStream = entry.Open();
         await using var hashing = new HashingStream(entryStream);
         long rows;
-        if (format == Parquet)
+        if (format.SeeksWhileWriting)
         {
-            // Parquet.Net seeks while writing its footer: write a local file, then copy it in.
-            var path = Path.Combine(folder, $"outcomes-export-{Guid.NewGuid():N}.parquet");
+            // A zip entry cannot seek: write a local file, then copy it in.
+            var path = Path.Combine(folder, $"outcomes-export-{Guid.NewGuid():N}.{format.Name}");
             try
             {
                 await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
                 {
-                    await using var writer = await ParquetDatasetWriter.CreateAsync(file, dataset, options.ParquetRowGroupRows, cancellationToken);
+                    await using var writer = await format.Open(file, dataset, options, cancellationToken);
                     await writeRows(writer);
                     await writer.CompleteAsync(cancellationToken);
                     rows = writer.Rows;
@@ -240,7 +235,7 @@ public sealed class ExportArchive(EventStoreCourses courses, ExportsOptions opti
         else
         {
             await using var buffered = new BufferedStream(hashing, 1 << 16);
-            await using var writer = new CsvDatasetWriter(buffered, dataset);
+            await using var writer = await format.Open(buffered, dataset, options, cancellationToken);
             await writeRows(writer);
             await writer.CompleteAsync(cancellationToken);
             rows = writer.Rows;

@@ -36,7 +36,8 @@ public static class ExportsApi
             .MapPost("/", Export)
             .Accepts<ExportRequest>("application/json")
             .WithSummary("A de-identified export of a cohort over the caller's clinics, as one zip: a subset of a release's anonymised table")
-            .WithDescription("Body: {\"report\": name} or {\"filter\": {...}}, with \"format\": \"csv\" or \"parquet\" and optionally " +
+            .WithDescription("Body: {\"report\": name} or {\"filter\": {...}}, with \"format\": " +
+                string.Join(" or ", ExportFormats.All.Select(f => $"\"{f.Name}\"")) + " and optionally " +
                 "\"release\": an id of GET /api/v1/releases (default: the latest); or {\"manifest\": <manifest.json of an earlier export>} " +
                 "to reproduce it byte for byte. The release's whole population is anonymised once (k-anonymity over every exported " +
                 "quasi-identifier); the filter selects on released values only. The zip holds subjects, assessments and sessions, " +
@@ -132,7 +133,7 @@ public static class ExportsApi
                 .Concat(manifest.Filter.Validate("manifest.filter").Select(v => (v.Field, v.Rule)))
                 .Concat(ReleasedFilter.Validate(manifest.Filter, "manifest.filter").Select(v => (v.Field, v.Rule))).ToList();
             if (violations.Count > 0) return Bad(violations[0].Item1, violations[0].Item2);
-            if (manifest.Format is not (ExportArchive.Csv or ExportArchive.Parquet)) return Bad("manifest.format", "must be csv or parquet");
+            if (ExportFormats.Find(manifest.Format) is null) return Bad("manifest.format", ExportFormats.Rule);
             if (manifest.Release is null) return Bad("manifest.release", "is required: the release the export is a subset of");
             if (known.FirstOrDefault(r => r.Id == manifest.Release.Id) is not { } release)
                 return Bad("manifest.release.id", $"no release {manifest.Release.Id}; see GET /api/v1/releases");
@@ -155,7 +156,7 @@ public static class ExportsApi
         }
         else
         {
-            if (request.Format is not (ExportArchive.Csv or ExportArchive.Parquet)) return Bad("format", "must be csv or parquet");
+            if (ExportFormats.Find(request.Format) is not { } format) return Bad("format", ExportFormats.Rule);
             ReportDefinition? report = null;
             CohortFilter filter;
             if (request.Report is { } name)
@@ -185,7 +186,7 @@ public static class ExportsApi
                         "(cut on the calendar, Disclosure:ReleaseEvery, or by an administrator: POST /api/v1/releases)");
             var point = Point(release);
             plan = new ExportPlan(report, filter, serviceDefinitions,
-                report?.Options.InductionWindowDays ?? serviceDefinitions.InductionWindowDays, request.Format, point,
+                report?.Options.InductionWindowDays ?? serviceDefinitions.InductionWindowDays, format.Name, point,
                 ExportKeys.ReleaseSeed(options.Key(), point.Id, point.EventStorePosition, point.CutAt),
                 await ParametersAsync(store, point.Id, options, context.RequestAborted), options.RiskThreshold, clinicIds, clinics,
                 releaseClinics);

@@ -1,6 +1,9 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Hosting;
@@ -40,6 +43,26 @@ public static class OpenApiSetup
                         parameter.Example ??= doc.Example.DeepClone();
                     }
                 return Task.CompletedTask;
+            });
+            options.AddSchemaTransformer(async (schema, context, cancellationToken) =>
+            {
+                // A report's rates are written by RateSetJsonConverter, one property per rate of the table of measures;
+                // the generator cannot see through a converter, so the table describes them here.
+                if (context.JsonTypeInfo.Type != typeof(PublishedResponse)) return;
+                var rate = await context.GetOrCreateSchemaAsync(typeof(PublishedRate), null, cancellationToken);
+                schema.Type = JsonSchemaType.Object;
+                schema.Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
+                {
+                    ["inductionWindowDays"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Integer, Description = Properties["PublishedResponse.inductionWindowDays"],
+                    },
+                };
+                foreach (var measure in Measures.Rates)
+                    schema.Properties[JsonNamingPolicy.CamelCase.ConvertName(measure.Key)] = rate;
+                schema.Required = new HashSet<string>(schema.Properties.Keys, StringComparer.Ordinal);
+                schema.Description = "One rate per measure: " + string.Join("; ", Measures.Rates.Select(m =>
+                    $"{JsonNamingPolicy.CamelCase.ConvertName(m.Key)}: {m.Numerator}, among {m.Denominator}")) + ".";
             });
             options.AddSchemaTransformer((schema, context, _) =>
             {

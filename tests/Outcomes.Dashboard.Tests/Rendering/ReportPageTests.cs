@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Primitives;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Tests.Cohorts;
 using Outcomes.Service.Dashboard;
 
@@ -37,6 +38,16 @@ public sealed class ReportPageTests
 
         Assert.NotEmpty(numbers);
         Assert.DoesNotContain(numbers, n => n is >= 1 and <= 10);
+    }
+
+    [Fact]
+    public void ResponseSection_DrawsEveryRateOfTheTable_ResponseBySession6Too()
+    {
+        var html = ReportPage.Body(Report(), "clinic-a");
+
+        foreach (var measure in Measures.Rates)
+            Assert.Contains($"data-measure=\"{measure.Title}\"", html, StringComparison.Ordinal);
+        Assert.Contains("data-measure=\"Response by session 6\"", html, StringComparison.Ordinal);
     }
 
     [Fact]

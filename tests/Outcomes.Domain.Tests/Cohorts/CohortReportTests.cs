@@ -45,6 +45,8 @@ public class CohortReportTests
         Assert.Equal((1, 3), (rates[Measures.RemissionByEndOfInduction].Events, rates[Measures.RemissionByEndOfInduction].N));
         Assert.Equal((3, 4), (rates[Measures.ReliableImprovement].Events, rates[Measures.ReliableImprovement].N));
         Assert.Equal((3, 4), (rates[Measures.MinimalClinicallyImportantImprovement].Events, rates[Measures.MinimalClinicallyImportantImprovement].N));
+        // A responds at its first PHQ-9 after session 6; B ended after 2 sessions unanswered; F's first after session 6 is 18.
+        Assert.Equal((1, 3), (rates[Measures.ResponseBySession6].Events, rates[Measures.ResponseBySession6].N));
         Assert.Equal(Proportion.Wilson(1, 3), rates[Measures.ResponseEver].Estimate);
         Assert.Equal(Proportion.Wilson(3, 4), rates[Measures.ReliableImprovement].Estimate);
     }

@@ -1,6 +1,7 @@
-using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Disclosure;
+using Outcomes.Domain.Outcomes;
+using Outcomes.Statistics;
 using static Outcomes.Domain.Tests.Cohorts.CohortTestData;
 
 namespace Outcomes.Domain.Tests.Disclosure;
@@ -150,6 +151,36 @@ public class ReportDisclosureTests
             }
             Assert.NotNull(slots[s].TimeToResponse!.Days.Median.Estimate);
         }
+    }
+
+    [Fact]
+    public void Protected_EveryRateOfTheTable_IsPerturbedByItsCellKeys_ResponseBySession6Too()
+    {
+        var members = Random(2000, seed: 51, modalities: 5);
+        var definition = Definition(CohortDimension.Modality);
+        var raw = CohortReport.Compute(members, definition, Provenance);
+        var published = Protect(members, definition);
+        GroupReport[] rawSlots = [raw.Overall, .. raw.Groups];
+        PublishedGroup[] slots = [published.Overall, .. published.Groups];
+
+        Assert.Contains(Measures.ResponseBySession6, Measures.Rates);
+        foreach (var measure in Measures.Rates)
+        {
+            var perturbed = 0;
+            for (var s = 0; s < slots.Length; s++)
+            {
+                var exact = rawSlots[s].Response![measure];
+                var shown = slots[s].Response![measure];
+                var (events, n) = (shown.Events.Value!.Value, shown.N.Value!.Value);
+                Assert.InRange(n - exact.N, -CellKeyTable.MaximumCountNoise, CellKeyTable.MaximumCountNoise);
+                Assert.InRange(events - exact.Events, -CellKeyTable.MaximumCountNoise, CellKeyTable.MaximumCountNoise);
+                // The interval is the Wilson interval of the published counts, not of the exact ones.
+                Assert.Equal(Proportion.Wilson(events, n, 0.95).Estimate, shown.Estimate);
+                if (events != exact.Events || n != exact.N) perturbed++;
+            }
+            Assert.True(perturbed > 0, $"{measure.Key} was published exactly in all {slots.Length} groups");
+        }
+        Assert.True(raw.Overall.Response![Measures.ResponseBySession6].N > 500);
     }
 
     private static double Median(List<double> values)

@@ -96,5 +96,28 @@ public class ExportedCohortTests
             export.Subjects.Table(), export.Assessments.Table()));
     }
 
+    [Fact]
+    public void ResponseBySession6_IsASubjectsColumn_AndAShiftedExportGivesTheSameRateOffline()
+    {
+        var courses = RandomCourses(400, 31, modalities: 3);
+        var members = courses.Select(c => CohortMember.AtPosition(c.Key, c.Facts, OutcomeDefinitions.Default, AsOf)).ToList();
+        var export = TestExport.Of(courses, TestExport.Scope(), jitter: true);
+        var context = new RateContext(42, AsOf.UtcTicks / TimeSpan.TicksPerDay);
+
+        var expected = members.Select(m => Measures.ResponseBySession6.Of(m.Outcome, context) switch { true => "true", false => "false", null => null })
+            .Order().ToList();
+        var written = export.Subjects.Rows.Select(r => r[Column("response_by_session_6")]).Order().ToList();
+        Assert.Equal(expected, written);
+        Assert.Contains("true", written);
+        Assert.Contains("false", written);
+        Assert.Contains(null, written);
+
+        var definition = Definition();
+        var direct = CohortReport.Compute(members, definition, Provenance).Overall.Response![Measures.ResponseBySession6];
+        var offline = ExportedCohort.Report(export.Manifest, definition, export.Subjects.Table(), export.Assessments.Table())
+            .Overall.Response![Measures.ResponseBySession6];
+        Assert.Equal((direct.Events, direct.N), (offline.Events, offline.N));
+    }
+
     private static int Column(string name) => ExportDatasets.Subjects.Columns.Select(c => c.Name).ToList().IndexOf(name);
 }

@@ -370,7 +370,7 @@ public sealed class ExportsTests(IngestionFixture fixture)
         var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
         var point = new ExportRelease(id, (long)release["eventStorePosition"]!, (DateTimeOffset)release["cutAt"]!);
         var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
-            ExportArchive.Csv, point, ExportKeys.ReleaseSeed(options.Key(), point.Id, point.EventStorePosition, point.CutAt),
+            ExportFormats.Csv.Name, point, ExportKeys.ReleaseSeed(options.Key(), point.Id, point.EventStorePosition, point.CutAt),
             ReleaseParameters.Default, 0.05, false, [clinic], [clinic]);
 
         await using (var source = await snapshot.OpenReleaseAsync(id, [clinic], point.EventStorePosition, CancellationToken.None))
@@ -426,7 +426,7 @@ public sealed class ExportsTests(IngestionFixture fixture)
         var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
         var latestPosition = await stored.LatestPositionAsync(CancellationToken.None);
         ExportPlan At(long position) => new(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
-            ExportArchive.Csv, new ExportRelease(1, position, CourseFeed.Start), Enumerable.Range(0, ExportKeys.SeedBytes).Select(b => (byte)b).ToArray(),
+            ExportFormats.Csv.Name, new ExportRelease(1, position, CourseFeed.Start), Enumerable.Range(0, ExportKeys.SeedBytes).Select(b => (byte)b).ToArray(),
             ReleaseParameters.Default, 0.05, false, [clinic], [clinic]);
         var plan = At(latestPosition);
 

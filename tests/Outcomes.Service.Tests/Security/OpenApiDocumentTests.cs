@@ -23,6 +23,17 @@ public sealed class OpenApiDocumentTests(IngestionFixture fixture)
     }
 
     [Fact]
+    public async Task Document_DescribesEveryRateOfTheTableOfMeasures()
+    {
+        var document = await Document();
+
+        var properties = document["components"]!["schemas"]!["PublishedResponse"]!["properties"]!.AsObject();
+        Assert.Contains("inductionWindowDays", properties.Select(p => p.Key));
+        Assert.Contains("responseEver", properties.Select(p => p.Key));
+        Assert.Contains("responseBySession6", properties.Select(p => p.Key));
+    }
+
+    [Fact]
     public async Task Document_ListsApiOperationsWithoutTheScopeAsAParameter()
     {
         var document = await Document();
