@@ -13,6 +13,9 @@ public sealed record Phq9Workload(string ClinicPrefix, int Patients, int Assessm
 {
     public const int Clinics = 4;
 
+    /// The share of the valid assessments with item 9 at 1 or more: each raises at least one safety signal.
+    public double Item9PositiveShare { get; init; }
+
     /// The valid facts, each to be stored once.
     public int Count => EventIds.Count;
 
@@ -57,7 +60,10 @@ public sealed record Phq9Workload(string ClinicPrefix, int Patients, int Assessm
     }
 
     /// The same seed gives byte-identical messages, so the ceiling and the service see the same bodies.
-    public static Phq9Workload Create(string clinicPrefix, int patients, int assessmentsPerPatient, int seed)
+    /// <param name="item9PositivePercent">Null: every item uniform on 0-3 (item 9 positive in 75 % of assessments, as
+    /// measured until 2026-12-04). Else that share of assessments has item 9 at 1-3, the rest 0: clinics treating
+    /// depression see it in far fewer than 75 % (docs/benchmarks.md, "Ingestion, 2026-12-05").</param>
+    public static Phq9Workload Create(string clinicPrefix, int patients, int assessmentsPerPatient, int seed, int? item9PositivePercent = null)
     {
         var random = new Random(seed);
         var firstVisit = new DateTimeOffset(2024, 1, 1, 9, 0, 0, TimeSpan.Zero);
@@ -75,16 +81,22 @@ public sealed record Phq9Workload(string ClinicPrefix, int Patients, int Assessm
         var messages = new List<OutgoingMessage>(patients * assessmentsPerPatient);
         var ids = new List<Guid>(patients * assessmentsPerPatient);
         var items = new int[9];
+        var positives = 0;
         for (var k = 0; k < assessmentsPerPatient; k++)
         for (var p = 0; p < patients; p++)
         {
             for (var i = 0; i < items.Length; i++) items[i] = random.Next(0, 4);
+            if (item9PositivePercent is { } positive) items[8] = random.Next(0, 100) < positive ? random.Next(1, 4) : 0;
+            if (items[8] > 0) positives++;
             var fact = new Phq9Completed(NewGuid(random), $"{clinicPrefix}-{(char)('a' + p % Clinics)}", keys[p],
                 starts[p].AddDays(7 * k), items.ToArray(), items.Sum());
             messages.Add(DemoFeed.Serialize(fact, correlations[p]).ToOutgoing());
             ids.Add(fact.EventId);
         }
-        return new Phq9Workload(clinicPrefix, patients, assessmentsPerPatient, messages, ids);
+        return new Phq9Workload(clinicPrefix, patients, assessmentsPerPatient, messages, ids)
+        {
+            Item9PositiveShare = messages.Count == 0 ? 0 : (double)positives / messages.Count,
+        };
     }
 
     private static Guid NewGuid(Random random)

@@ -19,9 +19,11 @@ var skipCeiling = new Option<bool>("--no-ceiling") { Description = "Time the ser
 var poison = new Option<int>("--poison") { Description = "Also time each setting with this percentage of bad messages mixed in (0: off); the report compares valid throughput with the clean run", Recursive = true };
 var instances = new Option<string>("--instances") { Description = "Service instances consuming the one queue, comma-separated values to measure (scale-out)", DefaultValueFactory = _ => "1", Recursive = true };
 var queueTypes = new Option<string?>("--queue-types") { Description = "Ingestion:QueueType values to measure, comma-separated (quorum, classic; default: the service's)", Recursive = true };
+var ceilingQueues = new Option<string>("--ceiling-queues") { Description = "Queue types of the raw ceiling, comma-separated (classic: the ceiling proper; quorum: the service's type, beside it)", DefaultValueFactory = _ => "classic", Recursive = true };
+var item9Positive = new Option<string>("--item9-positive") { Description = "Percentages of assessments with item 9 positive, comma-separated, each a workload timed in every round ('uniform': every item uniform on 0-3, 75 %)", DefaultValueFactory = _ => "uniform", Recursive = true };
 var keep = new Option<bool>("--keep") { Description = "Keep each run's schema and broker topology", Recursive = true };
 
-var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, instances, queueTypes, keep };
+var root = new RootCommand("Outcomes benchmarks") { runs, patients, perPatient, partitions, maxBatch, prefetch, window, warmupPatients, service, set, compare, compareSettings, holdVariant, skipCeiling, poison, instances, queueTypes, ceilingQueues, item9Positive, keep };
 var ingest = new Command("ingest", "Ingestion: confirmed publish -> stored and projected, against the raw RabbitMQ ceiling (the default)");
 root.Subcommands.Add(ingest);
 
@@ -43,8 +45,13 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), extra);
     var count = parse.GetValue(runs);
     var windowSize = parse.GetValue(window);
-    var workload = Phq9Workload.Create("bench", parse.GetValue(patients), parse.GetValue(perPatient), seed: 42);
-    var warmup = Phq9Workload.Create("warmup", parse.GetValue(warmupPatients), parse.GetValue(perPatient), seed: 7);
+    // One workload per item-9 share; the first is the ceiling's and the poison's. Same seeds: only item 9 differs.
+    var variants = parse.GetValue(item9Positive)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Select(v => v == "uniform" ? (int?)null : int.Parse(v, CultureInfo.InvariantCulture))
+        .Select(p => (Workload: Phq9Workload.Create("bench", parse.GetValue(patients), parse.GetValue(perPatient), seed: 42, p),
+            Warmup: Phq9Workload.Create("warmup", parse.GetValue(warmupPatients), parse.GetValue(perPatient), seed: 7, p)))
+        .ToList();
+    var (workload, warmup) = variants[0];
     var poisoned = workload.WithPoison(parse.GetValue(poison), seed: 11);
 
     Console.WriteLine($"## Ingestion run {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
@@ -52,7 +59,8 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     Console.WriteLine($"- machine: {BenchEnvironment.Machine()}");
     Console.WriteLine($"- build: {BenchEnvironment.Configuration}; service: {env.ServiceDll}");
     Console.WriteLine($"- workload: {workload.Count:N0} PHQ-9 messages over {workload.Patients:N0} patients ({workload.AssessmentsPerPatient} each), " +
-        $"{workload.Messages.Average(m => m.Body.Length):0} B average body, clinical order; warm-up {warmup.Count} messages before each timed run");
+        $"{workload.Messages.Average(m => m.Body.Length):0} B average body, clinical order; warm-up {warmup.Count} messages before each timed run; " +
+        $"item 9 positive in {string.Join(" / ", variants.Select(v => v.Workload.Item9PositiveShare.ToString("P0", CultureInfo.InvariantCulture)))} of assessments");
     Console.WriteLine($"- publish window {windowSize}; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
     foreach (var compared in settings.Where(s => s.ServiceDll is not null))
         Console.WriteLine($"- compared build: {compared.ServiceDll}");
@@ -65,7 +73,8 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     {
         if (!parse.GetValue(skipCeiling))
         {
-            Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, 0, cancellationToken));
+            foreach (var queueType in parse.GetValue(ceilingQueues)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, 0, cancellationToken, queueType));
             if (parse.GetValue(holdVariant) is > 0 and var hold)
                 Report(round, await RawCeiling.Run(env.RabbitMq, warmup, workload, windowSize, settings[0].PrefetchCount, hold, cancellationToken));
         }
@@ -75,6 +84,11 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
             var pair = poisoned == workload ? [workload] : round % 2 == 1 ? new[] { workload, poisoned } : [poisoned, workload];
             foreach (var load in pair)
                 Report(round, await EndToEnd.Run(env, setting, warmup, load, windowSize, parse.GetValue(keep), cancellationToken));
+            foreach (var (variant, variantWarmup) in variants.Skip(1))
+            {
+                var run = await EndToEnd.Run(env, setting, variantWarmup, variant, windowSize, parse.GetValue(keep), cancellationToken);
+                Report(round, run with { Kind = $"{run.Kind}, item 9 positive {variant.Item9PositiveShare.ToString("P0", CultureInfo.InvariantCulture)}" });
+            }
         }
     }
 
@@ -113,6 +127,48 @@ mTier.SetAction(parse =>
     return 0;
 });
 root.Subcommands.Add(mTier);
+
+var backfillFile = new Option<FileInfo>("--file") { Description = "Bulk-upload NDJSON file to backfill (written first with m-tier --courses if missing)", Required = true };
+var backfillCourses = new Option<int>("--courses") { Description = "Courses of the M-tier file written when --file is missing", DefaultValueFactory = _ => 300_000 };
+var backfillSchema = new Option<string>("--schema") { Description = "Event-store schema of the run (dropped after unless --keep)", DefaultValueFactory = _ => "bench_backfill_m" };
+var backfill = new Command("backfill", "Backfill: a bulk-upload file (the M tier) through POST /api/v1/ingestion/backfill into a fresh schema, " +
+    "against a raw binary COPY FROM of the same event rows into a table with mt_events' three indexes (the ceiling), in the same run")
+{
+    backfillFile, backfillCourses, backfillSchema,
+};
+backfill.SetAction(async (parse, cancellationToken) =>
+{
+    var file = parse.GetValue(backfillFile)!;
+    if (!file.Exists)
+    {
+        using var stream = new BufferedStream(File.Create(file.FullName), 1 << 16);
+        Outcomes.Cli.Demo.DryRunFile.WriteForBulkLoad(stream, MTierFeed.Messages(parse.GetValue(backfillCourses), 42));
+    }
+    file.Refresh();
+    var extra = (parse.GetValue(set) ?? []).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), extra);
+    Console.WriteLine($"## Backfill run {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
+    Console.WriteLine();
+    Console.WriteLine($"- machine: {BenchEnvironment.Machine()}");
+    Console.WriteLine($"- file: {file.FullName} ({file.Length / 1e9:0.00} GB); service: {env.ServiceDll}" +
+        (extra.Count > 0 ? $"; settings: {string.Join(", ", extra.Select(kv => $"{kv.Key}={kv.Value}"))}" : ""));
+    Console.WriteLine();
+    Console.WriteLine("| round | lines | stored | rejected | backfill (s) | facts/s | service peak RSS (MB) | service CPU (s) | PostgreSQL CPU (s, all) | load before / after | " +
+        "COPY, 3 indexes (s) | rows/s | COPY, no index (s) | rows/s | backfill vs indexed COPY | load during COPY |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    for (var round = 1; round <= parse.GetValue(runs); round++)
+    {
+        var r = await BackfillBench.Run(env, file, parse.GetValue(backfillSchema)!, parse.GetValue(keep), extra, cancellationToken);
+        var rate = r.Stored / r.Seconds;
+        var indexedRate = r.CeilingRows / r.CeilingIndexedSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {round} | {r.Lines:N0} | {r.Stored:N0} | {r.Rejected:N0} | {r.Seconds:F1} | {rate:N0} | {r.PeakRssMb:N0} | {r.Cpu.Service:F0} | {r.Cpu.Postgres:F0} | " +
+            $"{r.LoadBefore} / {r.LoadAfter} | {r.CeilingIndexedSeconds:F1} | {indexedRate:N0} | {r.CeilingBareSeconds:F1} | {r.CeilingRows / r.CeilingBareSeconds:N0} | " +
+            $"{rate / indexedRate:P0} | {r.CeilingLoad} |"));
+    }
+    return 0;
+});
+root.Subcommands.Add(backfill);
 
 var probes = new Option<int>("--probes") { Description = "Signal-raising PHQ-9s the probe sends during each run", DefaultValueFactory = _ => 200 };
 var probeInterval = new Option<int>("--probe-interval-ms") { Description = "Pause between probe messages", DefaultValueFactory = _ => 50 };

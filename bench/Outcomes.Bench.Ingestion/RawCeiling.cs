@@ -9,13 +9,17 @@ namespace Outcomes.Bench.Ingestion;
 /// What the broker alone can do with the same messages: durable publish with confirms (the same
 /// publisher and window as the end-to-end run) into a durable queue, consumed and acknowledged one
 /// by one by a plain RabbitMQ.Client consumer with the service's prefetch. No parsing, no storage.
+/// The ceiling proper is a classic queue (as the goal was set); a quorum queue, the service's, can be timed beside it
+/// (--ceiling-queues classic,quorum) to show what the queue type alone costs the broker.
 public static class RawCeiling
 {
+    public const string QuorumKind = "ceiling, quorum queue";
+
     /// <param name="holdMilliseconds">0 for the ceiling proper. Otherwise a diagnostic variant: deliveries are
     /// acknowledged one by one, but only in groups of half the prefetch and that long after the group filled,
     /// as the service acknowledges after its batch commits; it shows what holding messages costs the broker.</param>
     public static async Task<RunResult> Run(Uri rabbitMq, Phq9Workload warmup, Phq9Workload workload, int window, int prefetch,
-        int holdMilliseconds, CancellationToken cancellationToken)
+        int holdMilliseconds, CancellationToken cancellationToken, string queueType = "classic")
     {
         var id = Guid.NewGuid().ToString("N")[..10];
         var exchange = $"outcomes.bench-ceiling-{id}";
@@ -28,7 +32,8 @@ public static class RawCeiling
         {
             await channel.ExchangeDeclareAsync(exchange, WireContract.ExchangeType, durable: true, autoDelete: false,
                 cancellationToken: cancellationToken);
-            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken);
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                queueType == "quorum" ? new Dictionary<string, object?> { ["x-queue-type"] = "quorum" } : null, cancellationToken: cancellationToken);
             await channel.QueueBindAsync(queue, exchange, "#", cancellationToken: cancellationToken);
             await channel.BasicQosAsync(0, (ushort)Math.Min(prefetch, ushort.MaxValue), global: false, cancellationToken);
 
@@ -86,7 +91,9 @@ public static class RawCeiling
                 throw new InvalidOperationException($"Ceiling publish not fully confirmed: {published}");
             var lastAck = await reached.Task.WaitAsync(TimeSpan.FromMinutes(10), cancellationToken);
             var elapsed = Stopwatch.GetElapsedTime(start, lastAck);
-            return new RunResult(holdMilliseconds <= 0 ? "ceiling" : $"ceiling variant, acks held {holdMilliseconds} ms per {groupSize}", null, workload.Count, elapsed, published.Elapsed, cpu.Stop(),
+            var kind = holdMilliseconds > 0 ? $"ceiling variant, acks held {holdMilliseconds} ms per {groupSize}"
+                : queueType == "quorum" ? QuorumKind : IngestionReport.CeilingKind;
+            return new RunResult(kind, null, workload.Count, elapsed, published.Elapsed, cpu.Stop(),
                 $"{workload.Count} acked, {published.Confirmed} confirmed", true);
         }
         finally

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Outcomes.Cli.Backfill;
 using Outcomes.Cli.Contract;
 using Outcomes.Cli.Demo;
 using Outcomes.Cli.Exports;
@@ -17,6 +18,7 @@ var root = new RootCommand("outcomes: ketamine / esketamine outcomes analytics f
     ExportCommands.Export(),
     ExportCommands.Report(),
     LoadCommand.Create(),
+    BackfillCommand.Create(),
     FhirCommand.Create(),
     PseudonymiseCommand.Create(),
 };

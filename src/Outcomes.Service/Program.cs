@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Outcomes.Service.Audit;
+using Outcomes.Service.Backfill;
 using Outcomes.Service.Cohorts;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Dashboard;
@@ -34,6 +35,7 @@ builder.Services.AddOutcomesDashboard();
 builder.Services.AddInsights();
 builder.Services.AddResearchExports();
 builder.Services.AddAccessAudit();
+builder.Services.AddBackfill();
 
 var app = builder.Build();
 app.UseOutcomesHttpHardening();
@@ -45,6 +47,7 @@ app.MapOutcomesOpenApi();
 app.MapOutcomesHealth();
 app.MapOutcomesTelemetry();
 app.MapIngestionApi();
+app.MapBackfillApi();
 app.MapPatientsApi();
 app.MapSafetySignalsApi();
 app.MapDisclosureApi();

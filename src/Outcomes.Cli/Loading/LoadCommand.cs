@@ -14,8 +14,9 @@ public sealed record LoadSummary(Guid UploadId, long Lines, long Stored, long Du
 /// <summary>One refused line of a bulk upload.</summary>
 public sealed record LoadRejection(long Line, string MessageType, Guid? EventId, string Field, string Rule);
 
-/// <summary>How to send a file: lines per request, and the file's line to start at (to resume).</summary>
-public sealed record LoadPlan(int LinesPerPart = LoadPlan.DefaultLinesPerPart, long FromLine = 1)
+/// <summary>How to send a file: lines per request, the file's line to start at (to resume), and the service's path that takes it
+/// (the bulk upload, or the backfill).</summary>
+public sealed record LoadPlan(int LinesPerPart = LoadPlan.DefaultLinesPerPart, long FromLine = 1, string Path = LoadCommand.UploadPath)
 {
     /// About ten seconds of work for the service: no request outlasts a proxy's timeout.
     public const int DefaultLinesPerPart = 100_000;
@@ -34,7 +35,12 @@ public static class LoadCommand
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static Command Create()
+    public static Command Create() =>
+        Create("load", "Bulk-load an NDJSON file of contract v1 messages through the service's bulk upload", UploadPath,
+            LoadPlan.DefaultLinesPerPart, "integration or admin");
+
+    /// <summary>A command that sends an NDJSON file in parts to <paramref name="uploadPath"/> (the bulk upload's request and answer).</summary>
+    public static Command Create(string name, string description, string uploadPath, int defaultLinesPerPart, string roles)
     {
         var file = new Argument<FileInfo>("file") { Description = "NDJSON file: one {\"routingKey\":...,\"body\":{...}} per line" };
         var url = UriOption.Create("--url",
@@ -42,13 +48,13 @@ public static class LoadCommand
             "an http:// or https:// URL", HttpSchemes);
         var token = new Option<string?>("--token")
         {
-            Description = $"Bearer token with role integration or admin, e.g. from `outcomes token` (default: the {TokenVariable} environment variable)",
+            Description = $"Bearer token with role {roles}, e.g. from `outcomes token` (default: the {TokenVariable} environment variable)",
         };
         var allowRejections = new Option<bool>("--allow-rejections") { Description = "Exit 0 even if some lines were rejected" };
         var linesPerPart = new Option<int>("--lines-per-request")
         {
             Description = "Lines sent in one request; each answers in seconds, so no proxy times out",
-            DefaultValueFactory = _ => LoadPlan.DefaultLinesPerPart,
+            DefaultValueFactory = _ => defaultLinesPerPart,
         };
         linesPerPart.Validators.Add(r =>
         {
@@ -63,7 +69,7 @@ public static class LoadCommand
         {
             if (r.GetValueOrDefault<long>() < 1) r.AddError("--from-line must be 1 or more");
         });
-        var command = new Command("load", "Bulk-load an NDJSON file of contract v1 messages through the service's bulk upload")
+        var command = new Command(name, description)
         {
             file, url, token, allowRejections, linesPerPart, fromLine,
         };
@@ -86,7 +92,7 @@ public static class LoadCommand
                 return 1;
             }
 
-            var plan = new LoadPlan(parse.GetValue(linesPerPart), parse.GetValue(fromLine));
+            var plan = new LoadPlan(parse.GetValue(linesPerPart), parse.GetValue(fromLine), uploadPath);
             var terminal = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
             var (summary, failure) = terminal
                 ? await AnsiConsole.Progress()
@@ -123,7 +129,7 @@ public static class LoadCommand
 
     /// <summary>
     /// Sends the file from the plan's line on, in parts of whole lines, each streamed as a request body to
-    /// <see cref="UploadPath"/> under the client's base address with one upload id and its first line number, so
+    /// the plan's path under the client's base address with one upload id and its first line number, so
     /// the service's rejections name the file's lines. Returns the parts' summaries added up; when a part fails, the
     /// summary of the parts before it (null if none) and the failure, which says where to resume.
     /// </summary>
@@ -147,7 +153,7 @@ public static class LoadCommand
             string? failure;
             try
             {
-                (summary, failure) = await SendPart(client, file, token, uploadId, part, progress, cancellationToken);
+                (summary, failure) = await SendPart(client, file, token, uploadId, part, plan.Path, progress, cancellationToken);
             }
             catch (HttpRequestException e)
             {
@@ -162,7 +168,7 @@ public static class LoadCommand
     }
 
     private static async Task<(LoadSummary? Summary, string? Failure)> SendPart(HttpClient client, FileInfo file, string token, Guid uploadId,
-        FilePart part, Action<long> progress, CancellationToken cancellationToken)
+        FilePart part, string path, Action<long> progress, CancellationToken cancellationToken)
     {
         var body = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         body.Seek(part.Start, SeekOrigin.Begin);
@@ -170,7 +176,7 @@ public static class LoadCommand
         using var content = new StreamContent(stream, 1 << 16);
         content.Headers.ContentType = new MediaTypeHeaderValue(Ndjson);
         content.Headers.ContentLength = part.Length;
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{UploadPath}?uploadId={uploadId}&firstLine={part.FirstLine}") { Content = content };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{path}?uploadId={uploadId}&firstLine={part.FirstLine}") { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await client.SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)

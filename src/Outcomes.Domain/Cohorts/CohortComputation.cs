@@ -41,23 +41,25 @@ internal static class CohortComputation
             for (var s = 0; s < slots; s++) keyTallies[s] = new Tally(options.FunnelSessions, EndReasonCount + 1, options.TrajectoryWeeks);
         var eligible = new EligibleCourses(grouping.Included);
         var weekly = new int[options.TrajectoryWeeks + 1];
-        var asOfDay = provenance.AsOf.UtcTicks / TimeSpan.TicksPerDay;
+        var rateContext = new RateContext(options.InductionWindowDays, provenance.AsOf.UtcTicks / TimeSpan.TicksPerDay);
         var trajectory = options.Includes(ReportSection.Trajectory);
+        // One course's part in each rate, reused for every course: -1 outside the denominator, else 0 or 1.
+        var rates = new sbyte[Measures.Rates.Count];
 
         for (var i = 0; i < members.Count; i++)
         {
             var slot = grouping.Slot[i];
             if (slot < 0) continue;
             var member = members[i];
-            var c = Contribution.Of(member.Outcome, options, asOfDay);
+            var c = Contribution.Of(member.Outcome, rateContext, rates);
             var hasWeeks = trajectory && c.Eligible && WeeklyTotals(member.Outcome, options.TrajectoryWeeks, weekly);
-            tallies[0].Add(c, hasWeeks ? weekly : null, 1);
-            if (slot > 0) tallies[slot].Add(c, hasWeeks ? weekly : null, 1);
+            tallies[0].Add(c, rates, hasWeeks ? weekly : null, 1);
+            if (slot > 0) tallies[slot].Add(c, rates, hasWeeks ? weekly : null, 1);
             if (keyTallies is not null)
             {
                 var key = keyOf![i] = recordKeys!.Of(member.Course);
-                keyTallies[0].Add(c, hasWeeks ? weekly : null, key);
-                if (slot > 0) keyTallies[slot].Add(c, hasWeeks ? weekly : null, key);
+                keyTallies[0].Add(c, rates, hasWeeks ? weekly : null, key);
+                if (slot > 0) keyTallies[slot].Add(c, rates, hasWeeks ? weekly : null, key);
             }
             if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
         }
@@ -193,53 +195,30 @@ internal static class CohortComputation
         return new TrajectorySlope(sample.Length, outcome.Count, subsampled, perWeek, fit.Problem);
     }
 
-    /// One course's part in every count, worked out once and added to the cohort's and its group's tallies.
+    /// One course's part in every count but the rates, worked out once and added to the cohort's and its group's
+    /// tallies; its part in each rate goes to the caller's buffer, one entry per measure of Measures.Rates.
     private readonly record struct Contribution(
         int Sessions,
         bool WithBaseline,
         bool Eligible,
         int EndReason,
-        sbyte ResponseByInduction,
-        sbyte RemissionByInduction,
-        bool Responder,
-        bool Remitter,
-        bool ChangeKnown,
-        bool Reliable,
-        bool Mcid,
         sbyte BaselineItem9,
         sbyte NewItem9,
         sbyte ResolvedItem9)
     {
-        public static Contribution Of(CourseOutcome o, ReportOptions options, long asOfDay)
+        public static Contribution Of(CourseOutcome o, RateContext context, sbyte[] rates)
         {
-            var window = options.InductionWindowDays;
-            var responder = o.Eligible && o.FirstResponse is not null;
-            var remitter = o.Eligible && o.FirstRemission is not null;
-            var elapsed = o.FirstSessionAt is { } first && asOfDay - first.UtcTicks / TimeSpan.TicksPerDay >= window;
+            for (var m = 0; m < rates.Length; m++) rates[m] = Known(Measures.Rates[m].Of(o, context));
             var item9 = o.Item9;
             return new Contribution(
                 o.SessionsReceived,
                 o.Baseline is not null,
                 o.Eligible,
                 o.EndReason is { } reason ? (int)reason : EndReasonCount,
-                o.Eligible ? ByEndOfInduction(o.FirstResponse, window, o.CourseEnded, elapsed) : (sbyte)-1,
-                o.Eligible ? ByEndOfInduction(o.FirstRemission, window, o.CourseEnded, elapsed) : (sbyte)-1,
-                responder,
-                remitter,
-                o.ReliableImprovement is not null,
-                o.ReliableImprovement == true,
-                o.MinimalClinicallyImportantImprovement == true,
                 Known(item9.PositiveAtBaseline),
                 Known(item9.NewDuringTreatment),
                 Known(item9.Resolved));
         }
-
-        /// As the outcome engine's ResponseByEndOfInduction, with the report's window: unknown only while an
-        /// unended course without the milestone is still inside the window.
-        private static sbyte ByEndOfInduction(Milestone? milestone, int window, bool ended, bool elapsed) =>
-            milestone is { } m ? (sbyte)(m.Day <= window ? 1 : 0)
-            : ended || elapsed ? (sbyte)0
-            : (sbyte)-1;
 
         private static sbyte Known(bool? flag) => flag is { } f ? (sbyte)(f ? 1 : 0) : (sbyte)-1;
     }
@@ -249,23 +228,26 @@ internal static class CohortComputation
         private int _enrolled, _withBaseline, _eligible;
         private readonly int[] _funnel = new int[funnelSessions];
         private readonly int[] _endReasons = new int[endReasons];
-        private int _inductionKnown, _respondedByInduction, _remissionKnown, _remittedByInduction;
-        private int _responders, _remitters, _changeKnown, _reliable, _mcid;
+        private readonly int[] _rateKnown = new int[Measures.Rates.Count];
+        private readonly int[] _rateEvents = new int[Measures.Rates.Count];
         private int _item9Known, _item9Positive, _newKnown, _new, _resolvedKnown, _resolved;
         private readonly int[] _weekCourses = new int[weeks + 1];
         private readonly double[] _weekSum = new double[weeks + 1];
         private readonly double[] _weekSumOfSquares = new double[weeks + 1];
 
         // Weight 1 counts courses; a course's record key as the weight sums the cell keys of the same cells.
-        public void Add(in Contribution c, int[]? weekly, int w)
+        public void Add(in Contribution c, sbyte[] rates, int[]? weekly, int w)
         {
             _enrolled += w;
             for (var k = 0; k < _funnel.Length && k < c.Sessions; k++) _funnel[k] += w;
             _endReasons[c.EndReason] += w;
             if (c.WithBaseline) _withBaseline += w;
-            if (c.ChangeKnown) _changeKnown += w;
-            if (c.Reliable) _reliable += w;
-            if (c.Mcid) _mcid += w;
+            for (var m = 0; m < rates.Length; m++)
+            {
+                if (rates[m] < 0) continue;
+                _rateKnown[m] += w;
+                _rateEvents[m] += w * rates[m];
+            }
             if (c.BaselineItem9 >= 0)
             {
                 _item9Known += w;
@@ -283,18 +265,6 @@ internal static class CohortComputation
             }
             if (!c.Eligible) return;
             _eligible += w;
-            if (c.Responder) _responders += w;
-            if (c.Remitter) _remitters += w;
-            if (c.ResponseByInduction >= 0)
-            {
-                _inductionKnown += w;
-                _respondedByInduction += w * c.ResponseByInduction;
-            }
-            if (c.RemissionByInduction >= 0)
-            {
-                _remissionKnown += w;
-                _remittedByInduction += w * c.RemissionByInduction;
-            }
             if (weekly is null) return;
             for (var week = 0; week < weekly.Length; week++)
             {
@@ -316,14 +286,12 @@ internal static class CohortComputation
             return new CohortCounts(_enrolled, _withBaseline, _eligible, funnel, reasons);
         }
 
-        public ResponseRates Rates(int window) => new(
-            window,
-            RateOf(_respondedByInduction, _inductionKnown),
-            RateOf(_remittedByInduction, _remissionKnown),
-            RateOf(_responders, _eligible),
-            RateOf(_remitters, _eligible),
-            RateOf(_reliable, _changeKnown),
-            RateOf(_mcid, _changeKnown));
+        public ResponseRates Rates(int window)
+        {
+            var rates = new Rate[_rateKnown.Length];
+            for (var m = 0; m < rates.Length; m++) rates[m] = RateOf(_rateEvents[m], _rateKnown[m]);
+            return new ResponseRates(window, rates);
+        }
 
         public Item9Summary Item9() => new(
             _item9Known,

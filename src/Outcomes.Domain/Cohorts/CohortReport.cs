@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Statistics;
 
 namespace Outcomes.Domain.Cohorts;
@@ -55,17 +57,16 @@ public sealed record EndReasonCount(string Reason, int Courses);
 /// Events among N with the Wilson 95% interval.
 public sealed record Rate(int Events, int N, ProportionEstimate Estimate);
 
-/// Among eligible courses. "By end of induction" counts only courses whose answer is known: responded by the
-/// window's last day, or past it, or ended. Reliable improvement and MCID are among courses with a baseline and a
-/// later assessment (baseline to last), as the outcome engine defines them.
-public sealed record ResponseRates(
-    int InductionWindowDays,
-    Rate ResponseByEndOfInduction,
-    Rate RemissionByEndOfInduction,
-    Rate ResponseEver,
-    Rate RemissionEver,
-    Rate ReliableImprovement,
-    Rate MinimalClinicallyImportantImprovement);
+/// The rates of Measures.Rates in that order, each as its measure defines events and denominator ("by end of
+/// induction" counts only courses whose answer is known; reliable improvement and MCID count courses with a baseline
+/// and a later assessment).
+[JsonConverter(typeof(RateSetJsonConverter<ResponseRates, Rate>))]
+public sealed record ResponseRates(int InductionWindowDays, IReadOnlyList<Rate> Rates) : IRateSet<ResponseRates, Rate>
+{
+    public Rate this[Measure measure] => Rates[measure.RateIndex];
+
+    public static ResponseRates Create(int inductionWindowDays, IReadOnlyList<Rate> rates) => new(inductionWindowDays, rates);
+}
 
 /// A Kaplan-Meier analysis: the library's curve, its numbers at risk at the requested times (extended with 0 past
 /// the last time) and its estimates at requested times (left out past the last time, as R's summary.survfit).

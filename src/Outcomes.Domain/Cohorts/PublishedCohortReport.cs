@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Outcomes.Domain.Outcomes;
 
 namespace Outcomes.Domain.Cohorts;
 
@@ -88,14 +89,14 @@ public sealed record PublishedEndReason(string Reason, Cell Courses);
 /// A proportion with its Wilson 95% interval; estimate and limits are null when either count is suppressed.
 public sealed record PublishedRate(Cell Events, Cell N, double? Estimate, double? Lower, double? Upper, SuppressionReason? Suppressed);
 
-public sealed record PublishedResponse(
-    int InductionWindowDays,
-    PublishedRate ResponseByEndOfInduction,
-    PublishedRate RemissionByEndOfInduction,
-    PublishedRate ResponseEver,
-    PublishedRate RemissionEver,
-    PublishedRate ReliableImprovement,
-    PublishedRate MinimalClinicallyImportantImprovement);
+/// The published rates of Measures.Rates, in that order.
+[JsonConverter(typeof(RateSetJsonConverter<PublishedResponse, PublishedRate>))]
+public sealed record PublishedResponse(int InductionWindowDays, IReadOnlyList<PublishedRate> Rates) : IRateSet<PublishedResponse, PublishedRate>
+{
+    public PublishedRate this[Measure measure] => Rates[measure.RateIndex];
+
+    public static PublishedResponse Create(int inductionWindowDays, IReadOnlyList<PublishedRate> rates) => new(inductionWindowDays, rates);
+}
 
 /// A Kaplan-Meier curve as published: its steps (each one at least threshold events), exact up to ShownUntil
 /// (exclusive; null when the whole curve is shown), numbers at risk, median and estimates at requested times.

@@ -1,3 +1,5 @@
+using Outcomes.Domain.Outcomes;
+
 namespace Outcomes.Domain.Cohorts;
 
 /// The disclosure-graph nodes of one slot's counts, with the nesting that holds inside a group:
@@ -8,8 +10,9 @@ internal sealed class SlotNodes
 {
     public int Enrolled, WithBaseline, Eligible;
     public int[] Funnel = [], EndReasons = [];
-    public int Responders = -1, Remitters = -1, InductionKnown = -1, RespondedByInduction = -1, RemissionKnown = -1,
-        RemittedByInduction = -1, ChangeKnown = -1, Reliable = -1, Mcid = -1;
+    public int Responders = -1;
+    /// Per measure of Measures.Rates: its events' and its denominator's nodes.
+    public (int Events, int Known)[] Rates = [];
     public int[] OnsetDaysAtRisk = [], OnsetSessionsAtRisk = [], DurabilityAtRisk = [];
     public int DurabilityEnded = -1;
     public int[] Weeks = [];
@@ -43,23 +46,26 @@ internal sealed class SlotNodes
 
         if (g.Response is { } r)
         {
-            n.Responders = Under(n.Eligible, "responders", r.ResponseEver.Events);
-            n.Remitters = Under(n.Eligible, "remitters", r.RemissionEver.Events);
-            // Conservative: with the default definitions remission (< 5 from >= 10) is also a response, so the
-            // difference is a count an intruder can form; an extra nesting can only hide more.
-            graph.Nested(n.Responders, n.Remitters);
-            n.InductionKnown = Under(n.Eligible, "response.inductionKnown", r.ResponseByEndOfInduction.N);
-            n.RespondedByInduction = Under(n.InductionKnown, "response.byInduction", r.ResponseByEndOfInduction.Events);
-            graph.Nested(n.Responders, n.RespondedByInduction);
-            n.RemissionKnown = Under(n.Eligible, "remission.inductionKnown", r.RemissionByEndOfInduction.N);
-            n.RemittedByInduction = Under(n.RemissionKnown, "remission.byInduction", r.RemissionByEndOfInduction.Events);
-            graph.Nested(n.Remitters, n.RemittedByInduction);
-            graph.Nested(n.RespondedByInduction, n.RemittedByInduction);
-            n.ChangeKnown = Under(n.WithBaseline, "change.known", r.ReliableImprovement.N);
-            n.Mcid = Under(n.ChangeKnown, "change.mcid", r.MinimalClinicallyImportantImprovement.Events);
-            // Reliable improvement (a drop of 6) is within MCID (a drop of 5) under the default definitions.
-            n.Reliable = Under(n.Mcid, "change.reliable", r.ReliableImprovement.Events);
-            graph.Nested(n.ChangeKnown, n.Reliable);
+            // Every rate's counts first, then the nesting its table entry states (it may name a later rate's node).
+            var byKey = new Dictionary<string, int>(StringComparer.Ordinal) { ["withBaseline"] = n.WithBaseline, ["eligible"] = n.Eligible };
+            n.Rates = new (int, int)[Measures.Rates.Count];
+            foreach (var measure in Measures.Rates)
+            {
+                var rate = r[measure];
+                var nodes = measure.Nodes!;
+                var known = byKey[nodes.Known] = Node(nodes.Known, rate.N);
+                var events = byKey[nodes.Events] = Node(nodes.Events, rate.Events);
+                n.Rates[measure.RateIndex] = (events, known);
+            }
+            foreach (var measure in Measures.Rates)
+            {
+                var nodes = measure.Nodes!;
+                var (events, known) = n.Rates[measure.RateIndex];
+                if (nodes.KnownUnder is { } under) graph.Nested(byKey[under], known);
+                graph.Nested(known, events);
+                foreach (var parent in nodes.EventsUnder ?? []) graph.Nested(byKey[parent], events);
+            }
+            n.Responders = byKey.GetValueOrDefault("responders", -1);
         }
 
         if (g.TimeToResponse is { } t)

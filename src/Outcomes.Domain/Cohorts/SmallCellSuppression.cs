@@ -1,3 +1,4 @@
+using Outcomes.Domain.Outcomes;
 using Outcomes.Statistics;
 
 namespace Outcomes.Domain.Cohorts;
@@ -83,12 +84,7 @@ public static class SmallCellSuppression
 
         var response = g.Response is { } r
             ? new PublishedResponse(r.InductionWindowDays,
-                Rate(r.ResponseByEndOfInduction, n.RespondedByInduction, n.InductionKnown),
-                Rate(r.RemissionByEndOfInduction, n.RemittedByInduction, n.RemissionKnown),
-                Rate(r.ResponseEver, n.Responders, n.Eligible),
-                Rate(r.RemissionEver, n.Remitters, n.Eligible),
-                Rate(r.ReliableImprovement, n.Reliable, n.ChangeKnown),
-                Rate(r.MinimalClinicallyImportantImprovement, n.Mcid, n.ChangeKnown))
+                Measures.Rates.Select(m => Rate(r[m], n.Rates[m.RateIndex].Events, n.Rates[m.RateIndex].Known)).ToList())
             : null;
 
         PublishedSurvival Survival(SurvivalAnalysis analysis, int total, int events, int[] atRiskNodes)

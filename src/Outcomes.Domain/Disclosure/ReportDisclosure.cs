@@ -1,4 +1,5 @@
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Statistics;
 
 namespace Outcomes.Domain.Disclosure;
@@ -63,13 +64,7 @@ public static class ReportDisclosure
             g.Counts.EndReasons.Select((reason, i) => new PublishedEndReason(reason.Reason, C(reason.Courses, k.Counts.EndReasons[i].Courses))).ToList());
 
         var response = g.Response is { } r && k.Response is { } kr
-            ? new PublishedResponse(r.InductionWindowDays,
-                Rate(r.ResponseByEndOfInduction, kr.ResponseByEndOfInduction),
-                Rate(r.RemissionByEndOfInduction, kr.RemissionByEndOfInduction),
-                Rate(r.ResponseEver, kr.ResponseEver),
-                Rate(r.RemissionEver, kr.RemissionEver),
-                Rate(r.ReliableImprovement, kr.ReliableImprovement),
-                Rate(r.MinimalClinicallyImportantImprovement, kr.MinimalClinicallyImportantImprovement))
+            ? new PublishedResponse(r.InductionWindowDays, Measures.Rates.Select(m => Rate(r[m], kr[m])).ToList())
             : null;
 
         var timeToResponse = tables.OnsetDays is { } days && tables.OnsetSessions is { } sessions

@@ -1,3 +1,5 @@
+using Outcomes.Domain.Outcomes;
+
 namespace Outcomes.Domain.Exports;
 
 /// How a column's values are typed in CSV and Parquet.
@@ -20,6 +22,9 @@ public sealed record ExportColumn(
     string? Unit = null,
     IReadOnlyList<string>? AllowedValues = null,
     bool FollowsModality = false);
+
+/// A column of the subjects file and how one course's outcome fills it.
+internal sealed record SubjectColumn(ExportColumn Column, Action<IRowWriter, CourseOutcome, ExportScope> Write);
 
 /// A dataset of an export: its file name (without extension) and its columns in file order.
 public sealed record ExportDataset(string Name, string Meaning, IReadOnlyList<ExportColumn> Columns)
@@ -80,48 +85,71 @@ public static class ExportDatasets
             "empty without a session."),
     ];
 
+    /// The subjects file's course columns, each with how one course fills it: a column is written once, here (a
+    /// measure's column comes from its entry in the table of measures; its place in the file is chosen here).
+    internal static IReadOnlyList<SubjectColumn> SubjectColumns { get; } =
+    [
+        new(Text("definitions_version", false, "Version of the outcome definitions the outcomes were derived under."),
+            (row, o, _) => row.Text(o.DefinitionsVersion)),
+        new(Flag("enrolment_known", false, "Whether an enrolment was stored for the course."), (row, o, _) => row.Boolean(o.EnrolmentKnown)),
+        new(Int("sessions_received", false, "Treatment sessions received.", "sessions"), (row, o, _) => row.Integer(o.SessionsReceived)),
+        new(Text("end_reason", false, "How the course ended; \"ongoing\" if it had not.",
+                [.. Cohorts.CohortDimensions.EnumLabels<Courses.CourseEndReason>(), Ongoing]),
+            (row, o, _) => row.Text(o.EndReason is { } reason ? Cohorts.CohortDimensions.EndReasonLabel(reason) : Ongoing)),
+        new(Int("course_end_day", true, "Day the course ended (empty if ongoing or without a session).", Days), (row, o, _) => row.Integer(o.CourseEndDay)),
+        new(Int("last_assessment_day", true, "Day of the last PHQ-9 (empty without one or without a session).", Days),
+            (row, o, _) => row.Integer(o.FirstSessionAt is null ? null : o.LastAssessmentDay)),
+        new(Text("no_baseline_reason", true, "Why there is no baseline PHQ-9 (empty when there is one).", ExportedCourse.NoBaselineLabels),
+            (row, o, _) => row.Text(o.NoBaselineReason is { } why ? ExportedCourse.NoBaselineLabels[(int)why] : null)),
+        new(Int("baseline_total", true, "Baseline PHQ-9 total: the last on or before the first session, within the baseline window.", "points (0-27)"),
+            (row, o, _) => row.Integer(o.Baseline?.Total)),
+        new(Text("baseline_severity", true, "Severity band of the baseline total (Kroenke 2001).", Cohorts.CohortDimensions.EnumLabels<Courses.Phq9Severity>()),
+            (row, o, _) => row.Text(o.Baseline is { } b ? ExportedCourse.SeverityLabels[(int)b.Severity] : null)),
+        new(Flag("eligible", false, "Eligible for response analyses (baseline total at or above the definitions' minimum)."),
+            (row, o, _) => row.Boolean(o.Eligible)),
+        new(Flag("response_event", true, "Eligible courses: whether response onset was observed (false: censored at response_day)."),
+            (row, o, _) => row.Boolean(o.Eligible ? o.ResponseOnset?.Responded : null)),
+        new(Int("response_day", true, "Eligible courses: day of response onset, or the censoring day of a non-responder.", Days),
+            (row, o, _) => row.Integer(o.Eligible ? o.ResponseOnset?.Day : null)),
+        new(Int("response_sessions", true, "Eligible courses: sessions received by response_day.", "sessions"),
+            (row, o, _) => row.Integer(o.Eligible ? o.ResponseOnset?.SessionsReceived : null)),
+        Of(Measures.RemissionEver),
+        new(Int("remission_day", true, "Eligible courses: day of the first remission.", Days), (row, o, _) => row.Integer(o.FirstRemission?.Day)),
+        Of(Measures.ResponseByEndOfInduction),
+        new(Flag("induction_window_elapsed", true, "Whether the export's induction window (manifest inductionWindowDays) " +
+                "had passed since the first session at the data cut-off; empty without a session."),
+            (row, o, scope) => row.Boolean(o.FirstSessionAt is { } first
+                ? scope.AsOf.UtcTicks / TimeSpan.TicksPerDay - first.UtcTicks / TimeSpan.TicksPerDay >= scope.InductionWindowDays
+                : null)),
+        new(Flag("sustained_response", true, "Eligible courses: response at consecutive assessments the definitions' gap apart."),
+            (row, o, _) => row.Boolean(o.SustainedResponse)),
+        new(Text("durability_definition", false, "Which rule ends a response: loss-of-response or relapse.", ["loss-of-response", "relapse"]),
+            (row, _, scope) => row.Text(scope.Definitions.Durability == DurabilityDefinition.Relapse ? "relapse" : "loss-of-response")),
+        new(Flag("durability_event", true, "Responders: whether response ended under the durability rule (false: censored)."),
+            (row, o, _) => row.Boolean(o.Durability?.Event)),
+        new(Int("durability_days_from_onset", true, "Responders: days from response onset to its end or to censoring.", "days"),
+            (row, o, _) => row.Integer(o.Durability?.DaysFromOnset)),
+        new(Int("durability_day", true, "Responders: the same moment in days since the first session.", Days),
+            (row, o, _) => row.Integer(o.Durability?.Day)),
+        new(Int("change_from_baseline", true, "Last post-baseline total minus baseline total (negative: improvement).", "points"),
+            (row, o, _) => row.Integer(o.ChangeFromBaseline)),
+        Of(Measures.ReliableImprovement),
+        Of(Measures.MinimalClinicallyImportantImprovement),
+        new(Int("item9_baseline", true, "Item 9 at baseline (0-3); empty if unknown.", "points (0-3)"), (row, o, _) => row.Integer(o.Item9.BaselineItem9)),
+        new(Flag("item9_new_during_treatment", true, "Item 9 positive after the first session when it was 0 at baseline."),
+            (row, o, _) => row.Boolean(o.Item9.NewDuringTreatment)),
+        new(Flag("item9_resolved", true, "Last post-baseline item 9 is 0 when it was positive at baseline."), (row, o, _) => row.Boolean(o.Item9.Resolved)),
+        new(Int("item9_last_known", true, "The last known item 9 (0-3).", "points (0-3)"), (row, o, _) => row.Integer(o.Item9.LastKnownItem9)),
+        new(Flag("item9_any_positive", false, "Any item 9 of 1 or more in any PHQ-9 of the course."), (row, o, _) => row.Boolean(o.Item9.AnyPositive)),
+    ];
+
+    private static SubjectColumn Of(Measure measure) =>
+        new(measure.Column!.Column, (row, o, _) => row.Boolean(measure.Column.Value(o)));
+
     public static ExportDataset Subjects { get; } = new("subjects",
         "One row per treatment course: its cohort attributes and its outcomes as derived by the outcome engine under the " +
         "manifest's definitions, as of the manifest's event-store position.",
-        [
-            SubjectId, .. Attributes,
-            Text("definitions_version", false, "Version of the outcome definitions the outcomes were derived under."),
-            Flag("enrolment_known", false, "Whether an enrolment was stored for the course."),
-            Int("sessions_received", false, "Treatment sessions received.", "sessions"),
-            Text("end_reason", false, "How the course ended; \"ongoing\" if it had not.",
-                [.. Cohorts.CohortDimensions.EnumLabels<Courses.CourseEndReason>(), Ongoing]),
-            Int("course_end_day", true, "Day the course ended (empty if ongoing or without a session).", Days),
-            Int("last_assessment_day", true, "Day of the last PHQ-9 (empty without one or without a session).", Days),
-            Text("no_baseline_reason", true, "Why there is no baseline PHQ-9 (empty when there is one).",
-                ["no-sessions", "no-scores", "only-post-treatment-scores", "no-score-in-window"]),
-            Int("baseline_total", true, "Baseline PHQ-9 total: the last on or before the first session, within the baseline window.", "points (0-27)"),
-            Text("baseline_severity", true, "Severity band of the baseline total (Kroenke 2001).",
-                Cohorts.CohortDimensions.EnumLabels<Courses.Phq9Severity>()),
-            Flag("eligible", false, "Eligible for response analyses (baseline total at or above the definitions' minimum)."),
-            Flag("response_event", true, "Eligible courses: whether response onset was observed (false: censored at response_day)."),
-            Int("response_day", true, "Eligible courses: day of response onset, or the censoring day of a non-responder.", Days),
-            Int("response_sessions", true, "Eligible courses: sessions received by response_day.", "sessions"),
-            Flag("remission_ever", true, "Eligible courses: whether a post-baseline total fell below the remission threshold."),
-            Int("remission_day", true, "Eligible courses: day of the first remission.", Days),
-            Flag("response_by_end_of_induction", true, "Eligible courses: response on or before the definitions' induction " +
-                "window; empty while still unknown."),
-            Flag("induction_window_elapsed", true, "Whether the export's induction window (manifest inductionWindowDays) " +
-                "had passed since the first session at the data cut-off; empty without a session."),
-            Flag("sustained_response", true, "Eligible courses: response at consecutive assessments the definitions' gap apart."),
-            Text("durability_definition", false, "Which rule ends a response: loss-of-response or relapse.",
-                ["loss-of-response", "relapse"]),
-            Flag("durability_event", true, "Responders: whether response ended under the durability rule (false: censored)."),
-            Int("durability_days_from_onset", true, "Responders: days from response onset to its end or to censoring.", "days"),
-            Int("durability_day", true, "Responders: the same moment in days since the first session.", Days),
-            Int("change_from_baseline", true, "Last post-baseline total minus baseline total (negative: improvement).", "points"),
-            Flag("reliable_improvement", true, "A drop of at least the reliable-improvement threshold (6 by default)."),
-            Flag("mcid_improvement", true, "A drop of at least the minimal clinically important difference (5 by default)."),
-            Int("item9_baseline", true, "Item 9 at baseline (0-3); empty if unknown.", "points (0-3)"),
-            Flag("item9_new_during_treatment", true, "Item 9 positive after the first session when it was 0 at baseline."),
-            Flag("item9_resolved", true, "Last post-baseline item 9 is 0 when it was positive at baseline."),
-            Int("item9_last_known", true, "The last known item 9 (0-3).", "points (0-3)"),
-            Flag("item9_any_positive", false, "Any item 9 of 1 or more in any PHQ-9 of the course."),
-        ]) { HasAttributes = true };
+        [SubjectId, .. Attributes, .. SubjectColumns.Select(c => c.Column)]) { HasAttributes = true };
 
     public static ExportDataset Assessments { get; } = new("assessments",
         "One row per PHQ-9 stored for the course up to the data cut-off, in time order within the subject. Days " +

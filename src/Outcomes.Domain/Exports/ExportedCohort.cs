@@ -33,6 +33,8 @@ public static class ExportedCohort
         var s = new Columns(subjects, ExportDatasets.Subjects);
         var members = new List<CohortMember>(subjects.Rows.Count);
         var generalised = new HashSet<CohortDimension>();
+        // Measures whose rule the export's shifted days may not reproduce are read as the export states them.
+        var statedMeasures = Measures.Rates.Where(m => m.ReadFromExport).ToArray();
         foreach (var row in subjects.Rows)
         {
             var id = s.Text(row, "subject_id")!;
@@ -79,6 +81,7 @@ public static class ExportedCohort
                 Item9 = new Item9Status(item9Baseline, item9Baseline is null ? null : item9Baseline >= 1,
                     s.Flag(row, "item9_new_during_treatment"), s.Flag(row, "item9_resolved"), s.Int(row, "item9_last_known"),
                     s.Flag(row, "item9_any_positive") == true),
+                StatedByExport = statedMeasures.Length == 0 ? null : statedMeasures.ToDictionary(m => m, m => s.Flag(row, m.Column!.Column.Name)),
             };
             members.Add(new CohortMember(new CourseKey(s.Text(row, "clinic")!, id, CourseKey.FirstCourse), attributes, outcome));
         }

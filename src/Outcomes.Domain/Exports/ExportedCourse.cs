@@ -53,43 +53,8 @@ public sealed class ExportedCourse
 
     public void WriteSubject(IRowWriter row, Action<IRowWriter> prefix)
     {
-        var o = Member.Outcome;
         prefix(row);
-        var eligible = o.Eligible;
-        var onset = o.ResponseOnset;
-        var durability = o.Durability;
-        row.Text(o.DefinitionsVersion);
-        row.Boolean(o.EnrolmentKnown);
-        row.Integer(o.SessionsReceived);
-        row.Text(o.EndReason is { } reason ? CohortDimensions.EndReasonLabel(reason) : ExportDatasets.Ongoing);
-        row.Integer(o.CourseEndDay);
-        row.Integer(o.FirstSessionAt is null ? null : o.LastAssessmentDay);
-        row.Text(o.NoBaselineReason is { } why ? NoBaselineLabels[(int)why] : null);
-        row.Integer(o.Baseline?.Total);
-        row.Text(o.Baseline is { } b ? SeverityLabels[(int)b.Severity] : null);
-        row.Boolean(eligible);
-        row.Boolean(eligible ? onset?.Responded : null);
-        row.Integer(eligible ? onset?.Day : null);
-        row.Integer(eligible ? onset?.SessionsReceived : null);
-        row.Boolean(o.RemissionEver);
-        row.Integer(o.FirstRemission?.Day);
-        row.Boolean(o.ResponseByEndOfInduction);
-        row.Boolean(o.FirstSessionAt is { } first
-            ? _scope.AsOf.UtcTicks / TimeSpan.TicksPerDay - first.UtcTicks / TimeSpan.TicksPerDay >= _scope.InductionWindowDays
-            : null);
-        row.Boolean(o.SustainedResponse);
-        row.Text(_scope.Definitions.Durability == DurabilityDefinition.Relapse ? "relapse" : "loss-of-response");
-        row.Boolean(durability?.Event);
-        row.Integer(durability?.DaysFromOnset);
-        row.Integer(durability?.Day);
-        row.Integer(o.ChangeFromBaseline);
-        row.Boolean(o.ReliableImprovement);
-        row.Boolean(o.MinimalClinicallyImportantImprovement);
-        row.Integer(o.Item9.BaselineItem9);
-        row.Boolean(o.Item9.NewDuringTreatment);
-        row.Boolean(o.Item9.Resolved);
-        row.Integer(o.Item9.LastKnownItem9);
-        row.Boolean(o.Item9.AnyPositive);
+        foreach (var column in ExportDatasets.SubjectColumns) column.Write(row, Member.Outcome, _scope);
         row.EndRow();
     }
 
@@ -158,7 +123,7 @@ public sealed class ExportedCourse
     private static int DayOf(long ticks, long firstTicks) =>
         (int)(ticks / TimeSpan.TicksPerDay - firstTicks / TimeSpan.TicksPerDay);
 
-    private static readonly string[] SeverityLabels = CohortDimensions.EnumLabels<Phq9Severity>();
+    internal static readonly string[] SeverityLabels = CohortDimensions.EnumLabels<Phq9Severity>();
     private static readonly string[] ModalityLabels = CohortDimensions.EnumLabels<Modality>();
     private static readonly string[] DoseUnitLabels = CohortDimensions.EnumLabels<DoseUnit>();
     private static readonly string[] RouteLabels = CohortDimensions.EnumLabels<Route>();

@@ -122,4 +122,8 @@ public sealed record CourseOutcome
     public bool? MinimalClinicallyImportantImprovement { get; init; }
 
     public Item9Status Item9 { get; init; }
+
+    /// Rates an export stated for the course, for the measures whose table entry says to read them back
+    /// (Measure.ReadFromExport); null for an outcome the engine derived.
+    public IReadOnlyDictionary<Measure, bool?>? StatedByExport { get; init; }
 }

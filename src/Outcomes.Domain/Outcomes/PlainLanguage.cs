@@ -13,11 +13,7 @@ public static class PlainLanguage
     {
         ArgumentNullException.ThrowIfNull(d);
         string N(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
-        var durability = d.Durability == DurabilityDefinition.LossOfResponse
-            ? $"time from response to loss of response: {d.LossOfResponseConsecutiveAssessments} PHQ-9s in a row, at least " +
-              $"{d.LossOfResponseMinimumGapDays} days apart, no longer meeting the response rule"
-            : $"time from response to relapse: {d.RelapseConsecutiveAssessments} PHQ-9s in a row of {d.RelapseMinimumTotal} or more, " +
-              $"{d.RelapseMinimumGapDays}-{d.RelapseMaximumGapDays} days apart";
+        // The general terms, then every measure that has a term of its own, in the table's order.
         return
         [
             new("baseline", $"the last PHQ-9 on or before the first session, at most {d.BaselineWindowDays} days before it"),
@@ -25,11 +21,7 @@ public static class PlainLanguage
             new("response", $"a PHQ-9 at least {N(d.ResponseMinimumDropFraction * 100)} % below baseline"),
             new("remission", $"a PHQ-9 below {d.RemissionBelowTotal}"),
             new("by end of induction", $"within {d.InductionWindowDays} days of the first session"),
-            new("time to response", "days (or sessions) from the first session to the first response; courses without one count until their last PHQ-9"),
-            new("durability", durability),
-            new("reliable improvement", $"a drop of {d.ReliableImprovementMinimumDrop} or more points from baseline to the last PHQ-9"),
-            new("minimal clinically important improvement", $"a drop of {d.MinimalClinicallyImportantDrop} or more points from baseline to the last PHQ-9"),
-            new("item 9", "the PHQ-9 question on thoughts of being better off dead or of hurting oneself; positive when scored 1 or more"),
+            .. Measures.All.Where(m => m.Term is not null).Select(m => new PlainDefinition(m.Term!, m.Definition(d))),
         ];
     }
 }

@@ -39,7 +39,7 @@ public sealed record SafetySignal(
 {
     public const int WorseningPoints = 5;
     public const int SevereFrom = 20;
-    public const int NonResponseSessions = 6;
+    public const int NonResponseSessions = SessionReview.Sessions;
     public const double NonResponseMinimumDrop = 0.25;
 
     public static string Label(SignalKind kind) => kind switch
@@ -88,11 +88,15 @@ public sealed record SafetySignal(
         if (after.FirstOrDefault(a => a.Total >= b.Total + WorseningPoints || (a.Total >= SevereFrom && b.Total < SevereFrom))
             is { OccurredAt.Ticks: > 0 } worse)
             signals.Add(Raise(SignalKind.Worsening, worse.OccurredAt, worse.Total, worse.Item9));
-        // The first assessment after the sixth session decides: no assessment up to it 25 % below baseline raises the signal.
+        // The assessment that decides session 6 (SessionReview): no assessment up to it 25 % below baseline raises the signal.
         var threshold = b.Total * (1 - NonResponseMinimumDrop);
-        var review = after.FindIndex(a => a.SessionsReceived >= NonResponseSessions);
-        if (b.Total > 0 && review >= 0 && !after.Take(review + 1).Any(a => a.Total <= threshold))
-            signals.Add(Raise(SignalKind.NonResponseBySession6, after[review].OccurredAt, after[review].Total, after[review].Item9));
+        var baselineIndex = SessionReview.BaselineIndex(outcome);
+        var review = SessionReview.DecidingAssessment(outcome.Series, baselineIndex, NonResponseSessions);
+        if (b.Total > 0 && review >= 0 && !outcome.Series.Skip(baselineIndex + 1).Take(review - baselineIndex).Any(a => a.Total <= threshold))
+        {
+            var decided = outcome.Series[review];
+            signals.Add(Raise(SignalKind.NonResponseBySession6, decided.OccurredAt, decided.Total, decided.Item9));
+        }
         return signals;
     }
 

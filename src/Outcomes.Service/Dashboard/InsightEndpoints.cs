@@ -119,13 +119,9 @@ public static class InsightEndpoints
         var networkSeries = new Series("rest of the network", 1);
         var measures = new List<RateChart.Measure>();
         if (mine.Overall.Response is { } a && network.Overall.Response is { } b)
-            foreach (var (label, x, y) in new[]
-                     {
-                         ("Response by end of induction", a.ResponseByEndOfInduction, b.ResponseByEndOfInduction),
-                         ("Remission by end of induction", a.RemissionByEndOfInduction, b.RemissionByEndOfInduction),
-                         ("Response ever", a.ResponseEver, b.ResponseEver), ("Remission ever", a.RemissionEver, b.RemissionEver),
-                     })
-                measures.Add(new RateChart.Measure(label, [(ownSeries, x, x.Suppressed), (networkSeries, y, y.Suppressed)]));
+            foreach (var measure in Measures.Rates)
+                measures.Add(new RateChart.Measure(measure.Title,
+                    [(ownSeries, a[measure], a[measure].Suppressed), (networkSeries, b[measure], b[measure].Suppressed)]));
         if (measures.Count > 0)
             body.Append(RateChart.Render("compare-rates", "Rates with 95% intervals", $"{clinic} beside the rest of the network.", measures));
         body.Append(CompareTable(clinic, mine.Overall, network.Overall, insight.Value.Benchmarks));
@@ -140,7 +136,7 @@ public static class InsightEndpoints
         void Row(string measure, string mine, string theirs, string? key = null)
         {
             var bench = benchmarks.FirstOrDefault(b => b.Measure == key);
-            html.Append($"<tr data-measure=\"{Markup.Text(measure)}\"><th scope=\"row\">{Markup.Text(measure)}</th><td>{mine}</td><td>{theirs}</td>" +
+            html.Append($"<tr data-measure=\"{Markup.Text(measure)}\"><th scope=\"row\">{Markup.Named(measure)}</th><td>{mine}</td><td>{theirs}</td>" +
                         (benchmarks.Count > 0 ? $"<td>{(bench is null ? "" : $"{Markup.Percent(bench.Rate)} <span class=\"meta\">({Markup.Text(bench.Source)})</span>")}</td>" : "") + "</tr>");
         }
         static string Count(Cell? c) => c is { } cell ? Markup.Count(cell) : "-";
@@ -150,10 +146,9 @@ public static class InsightEndpoints
         static string Bound(double? v) => v?.ToString("0.#", CultureInfo.InvariantCulture) ?? "?";
         Row("Courses", Count(own.Counts?.Enrolled), Count(network.Counts?.Enrolled));
         Row("Eligible courses", Count(own.Counts?.Eligible), Count(network.Counts?.Eligible));
-        Row("Response by end of induction", Rate(own.Response?.ResponseByEndOfInduction), Rate(network.Response?.ResponseByEndOfInduction), "responseByEndOfInduction");
-        Row("Remission by end of induction", Rate(own.Response?.RemissionByEndOfInduction), Rate(network.Response?.RemissionByEndOfInduction), "remissionByEndOfInduction");
-        Row("Response ever", Rate(own.Response?.ResponseEver), Rate(network.Response?.ResponseEver), "responseEver");
-        Row("Remission ever", Rate(own.Response?.RemissionEver), Rate(network.Response?.RemissionEver), "remissionEver");
+        // A benchmark names its measure as a report's JSON does (camel case: "responseEver").
+        foreach (var measure in Measures.Rates)
+            Row(measure.Title, Rate(own.Response?[measure]), Rate(network.Response?[measure]), JsonNamingPolicy.CamelCase.ConvertName(measure.Key));
         Row("Median days to response", Median(own.TimeToResponse?.Days), Median(network.TimeToResponse?.Days));
         Row("Median sessions to response", Median(own.TimeToResponse?.Sessions), Median(network.TimeToResponse?.Sessions));
         return html.Append("</tbody></table></div>").ToString();
@@ -227,13 +222,11 @@ internal static class ReportCsv
                 foreach (var reason in c.EndReasons) Row(g.Group, "end-reason:" + reason.Reason, reason.Courses.Value, null, null, null, null);
             }
             if (g.Response is { } r)
-                foreach (var (measure, rate) in new[]
-                         {
-                             ("response-by-end-of-induction", r.ResponseByEndOfInduction), ("remission-by-end-of-induction", r.RemissionByEndOfInduction),
-                             ("response-ever", r.ResponseEver), ("remission-ever", r.RemissionEver), ("reliable-improvement", r.ReliableImprovement),
-                             ("minimal-clinically-important-improvement", r.MinimalClinicallyImportantImprovement),
-                         })
-                    Row(g.Group, measure, rate.Estimate, rate.Lower, rate.Upper, rate.Events.Value, rate.N.Value);
+                foreach (var measure in Measures.Rates)
+                {
+                    var rate = r[measure];
+                    Row(g.Group, measure.Label, rate.Estimate, rate.Lower, rate.Upper, rate.Events.Value, rate.N.Value);
+                }
             if (g.TimeToResponse is { } t)
             {
                 Row(g.Group, "median-days-to-response", t.Days.Median.Estimate, t.Days.Median.Lower, t.Days.Median.Upper, t.Days.Events.Value, t.Days.N.Value);

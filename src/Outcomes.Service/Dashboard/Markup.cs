@@ -17,6 +17,15 @@ internal static class Markup
     /// A number that is not a count of courses: a time, a week, a version, a position.
     public static string Label(double value) => $"<span class=\"num-label\">{Number(value, value == Math.Floor(value) ? 0 : 1)}</span>";
 
+    /// Text whose numbers are part of a name ("Response by session 6"), each marked as a label so no reader takes it
+    /// for a count; escaped like Text.
+    public static string Named(string text, bool svg = false) =>
+        // Split before escaping: the digits of an entity such as &#39; are not part of the name.
+        string.Concat(System.Text.RegularExpressions.Regex.Split(text ?? "", "(\\d+)").Select(part =>
+            part.Length > 0 && char.IsAsciiDigit(part[0])
+                ? svg ? $"<tspan class=\"num-label\">{part}</tspan>" : $"<span class=\"num-label\">{part}</span>"
+                : Text(part)));
+
     /// The same inside SVG text.
     public static string SvgLabel(double value) => $"<tspan class=\"num-label\">{Number(value, value == Math.Floor(value) ? 0 : 1)}</tspan>";
 

@@ -40,7 +40,7 @@ internal static class RateChart
         foreach (var measure in measures)
         {
             y += MeasureGap;
-            svg.Append($"<text class=\"measure\" x=\"4\" y=\"{Markup.C(y - 6)}\" font-size=\"12\" font-weight=\"bold\">{Markup.Text(measure.Name)}</text>");
+            svg.Append($"<text class=\"measure\" x=\"4\" y=\"{Markup.C(y - 6)}\" font-size=\"12\" font-weight=\"bold\">{Markup.Named(measure.Name, svg: true)}</text>");
             foreach (var (series, rate, withheld) in measure.Bars)
             {
                 var middle = y + BarHeight / 2;

@@ -118,20 +118,11 @@ internal static class ReportPage
     private static string Response(PublishedCohortReport report, IReadOnlyList<(Series Series, PublishedGroup Group)> series)
     {
         var window = report.Overall.Response?.InductionWindowDays ?? report.Definition.Options.InductionWindowDays;
-        (string Name, Func<PublishedResponse, PublishedRate> Rate)[] measures =
-        [
-            ("Response by end of induction", r => r.ResponseByEndOfInduction),
-            ("Remission by end of induction", r => r.RemissionByEndOfInduction),
-            ("Response ever", r => r.ResponseEver),
-            ("Remission ever", r => r.RemissionEver),
-            ("Reliable improvement", r => r.ReliableImprovement),
-            ("Minimal clinically important improvement", r => r.MinimalClinicallyImportantImprovement),
-        ];
         var chart = RateChart.Render("rates-chart", "Response, remission and improvement",
-            "Bar chart of proportions with Wilson 95% intervals per group: response and remission by the end of induction and ever, " +
-            "reliable improvement and minimal clinically important improvement.",
-            measures.Select(m => new RateChart.Measure(m.Name, series.Select(s =>
-                (s.Series, s.Group.Response is { } r ? m.Rate(r) : null, s.Group.Withheld)).ToList())).ToList());
+            "Bar chart of proportions with Wilson 95% intervals per group, one row of bars for each rate of the table of measures " +
+            "(response and remission by the end of induction and ever, improvement and the others named beside the bars).",
+            Measures.Rates.Select(m => new RateChart.Measure(m.Title, series.Select(s =>
+                (s.Series, s.Group.Response is { } r ? r[m] : null, s.Group.Withheld)).ToList())).ToList());
         return Section("response", "Response and remission",
             $"<p>End of induction: day {Markup.Label(window)} after the first session.</p>{chart}");
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
 
 namespace Outcomes.Service.Dashboard;
 
@@ -23,7 +24,7 @@ internal static class TrendChart
                        $"{Markup.Text(quarters[q].Group)}</text>");
         var lines = new (string Name, Func<PublishedGroup, PublishedRate?> Rate)[]
         {
-            ("response ever", g => g.Response?.ResponseEver), ("remission ever", g => g.Response?.RemissionEver),
+            ("response ever", g => g.Response?[Measures.ResponseEver]), ("remission ever", g => g.Response?[Measures.RemissionEver]),
         };
         var legend = new StringBuilder("<ul class=\"legend\">");
         for (var l = 0; l < lines.Length; l++)
@@ -50,7 +51,7 @@ internal static class TrendChart
         {
             var median = g.TimeToResponse?.Days.Median;
             table.Append($"<tr data-quarter=\"{Markup.Text(g.Group)}\"><th scope=\"row\">{Markup.Text(g.Group)}</th><td>{(g.Counts is { } c ? Markup.Count(c.Eligible) : "-")}</td>" +
-                         $"<td>{Markup.Percent(g.Response?.ResponseByEndOfInduction.Estimate)}</td><td>{Markup.Percent(g.Response?.RemissionByEndOfInduction.Estimate)}</td>" +
+                         $"<td>{Markup.Percent(g.Response?[Measures.ResponseByEndOfInduction].Estimate)}</td><td>{Markup.Percent(g.Response?[Measures.RemissionByEndOfInduction].Estimate)}</td>" +
                          $"<td>{(median?.Estimate is { } m ? $"{m.ToString("0.#", CultureInfo.InvariantCulture)} ({median.Lower?.ToString("0.#", CultureInfo.InvariantCulture) ?? "?"}-{median.Upper?.ToString("0.#", CultureInfo.InvariantCulture) ?? "?"})" : "not reached")}</td></tr>");
         }
         table.Append("</tbody></table></div>");

@@ -34,13 +34,21 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
 
     /// Reads the body to its end. A client that sends a large file in parts passes one upload id for all of them and
     /// each part's first line number in the file, so that rejections name the file's lines under one upload.
+    public Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, string uploader, Guid? partOf, long firstLine,
+        CancellationToken cancellationToken) =>
+        Run(body, scope, uploader, partOf, firstLine, writer.Append, options.Value.BulkBatch, false, cancellationToken);
+
+    /// The same reading, validation and accounting with another way of appending the valid facts (the backfill's),
+    /// handed batches of about <paramref name="batchSize"/> facts in file order; with <paramref name="keepCoursesTogether"/>,
+    /// a batch ends where the file moves to another course (a file written course by course gives no course two batches).
     public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, string uploader, Guid? partOf, long firstLine,
+        Func<IReadOnlyList<PendingFact>, Task<AppendOutcome[]>> append, int batchSize, bool keepCoursesTogether,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
+        ArgumentNullException.ThrowIfNull(append);
         var uploadId = partOf ?? Guid.NewGuid();
         var started = clock.GetTimestamp();
-        var batchSize = options.Value.BulkBatch;
         var listed = new List<BulkLineRejection>();
         var byRule = new Dictionary<string, long>(StringComparer.Ordinal);
         var gate = new Lock();
@@ -80,7 +88,7 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                     // Rejections first: a failed append then still leaves every refused line recorded.
                     await Record(chunk.Rejections).ConfigureAwait(false);
                     if (chunk.Facts.Count == 0) continue;
-                    var outcomes = await writer.Append(chunk.Facts).ConfigureAwait(false);
+                    var outcomes = await append(chunk.Facts).ConfigureAwait(false);
                     stored += outcomes.Count(o => o == AppendOutcome.Stored);
                     duplicates += outcomes.Count(o => o == AppendOutcome.Duplicate);
                     var reused = new List<(Rejection Rejection, RejectionSource Source)>();
@@ -154,6 +162,22 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                 current = new Chunk();
             }
 
+            // A full batch whose last fact starts another course: that fact opens the next batch.
+            async ValueTask FlushBeforeNewCourse()
+            {
+                var full = current;
+                var (fact, line) = (full.Facts[^1], full.FactLines[^1]);
+                full.Facts.RemoveAt(full.Facts.Count - 1);
+                full.FactLines.RemoveAt(full.FactLines.Count - 1);
+                await chunks.Writer.WriteAsync(full, cancellationToken).ConfigureAwait(false);
+                current = new Chunk();
+                current.Facts.Add(fact);
+                current.FactLines.Add(line);
+            }
+
+            bool NewCourseStarted() =>
+                current.Facts.Count >= 2 && current.Facts[^1].Fact.Course != current.Facts[^2].Fact.Course;
+
             var lineNumber = firstLine - 1;
             var skippingLongLine = false;
             while (true)
@@ -178,7 +202,9 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
                     {
                         TakeLine(lineNumber, line, Take);
                     }
-                    if (current.Facts.Count >= batchSize || current.Rejections.Count >= batchSize)
+                    if (keepCoursesTogether && current.Facts.Count > batchSize && NewCourseStarted())
+                        await FlushBeforeNewCourse().ConfigureAwait(false);
+                    else if (current.Facts.Count >= (keepCoursesTogether ? 2 * batchSize : batchSize) || current.Rejections.Count >= batchSize)
                         await Flush().ConfigureAwait(false);
                 }
                 if (!skippingLongLine && buffer.Length > BulkLine.MaxBytes)

@@ -56,7 +56,7 @@ public interface ICourseChangeObserver
 /// reads everything back as its own (FetchStreamAsync, QueryAllRawEvents, LoadAsync, statistics).
 public sealed class CourseBatchWriter
 {
-    private const string DefaultTenant = "*DEFAULT*";
+    internal const string DefaultTenant = "*DEFAULT*";
 
     private readonly IDocumentStore _store;
     private readonly NpgsqlDataSource _database;
@@ -65,6 +65,15 @@ public sealed class CourseBatchWriter
     private readonly ISerializer _serializer;
     private readonly string _courseDotnetType = typeof(PatientCourse).FullName!;
     private readonly Sql _sql;
+
+    /// The statements this writer runs, for the backfill, which reads and writes the same tables.
+    internal Sql Statements => _sql;
+
+    /// Marten's document type name of the course documents.
+    internal string CourseDotnetType => _courseDotnetType;
+
+    /// The wire message type of a retraction, as the messageType header keeps it (the backfill reads the targets too).
+    internal static string RetractionType => RetractionMessageType;
 
     public CourseBatchWriter(IDocumentStore store, NpgsqlDataSource database, IEnumerable<ICourseChangeObserver> observers,
         ILogger<CourseBatchWriter> logger)
@@ -149,36 +158,8 @@ public sealed class CourseBatchWriter
             }
         }
 
-        // Streams in order of first appearance, each stream's facts in batch order: the order Marten's own
-        // append gives its sequence numbers and versions.
-        var byStream = new Dictionary<string, List<PendingFact>>(StringComparer.Ordinal);
         var hashes = new string[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var pending = batch[i];
-            hashes[i] = ContentHash(pending.Fact);
-            if (stored.TryGetValue(pending.Fact.EventId, out var storedHash))
-            {
-                outcomes[i] = storedHash is null || storedHash == hashes[i] ? AppendOutcome.Duplicate : AppendOutcome.Conflict;
-                continue;
-            }
-            var key = pending.Fact.Course.ToString();
-            if (pending.Fact.Event is FactRetracted retraction)
-            {
-                // The named fact must be in this course's stream already, or earlier in this batch: a retraction is kept
-                // after its fact, so every replay up to a position sees the fact before its retraction.
-                outcomes[i] = !targets.TryGetValue(retraction.RetractedEventId, out var target) || target.Stream != key
-                    ? AppendOutcome.RetractsUnknown
-                    : target.IsRetraction ? AppendOutcome.RetractsRetraction : AppendOutcome.Stored;
-                if (outcomes[i] != AppendOutcome.Stored) continue;
-            }
-            stored[pending.Fact.EventId] = hashes[i];
-            targets[pending.Fact.EventId] = (key, pending.Fact.Event is FactRetracted);
-            if (!byStream.TryGetValue(key, out var facts))
-                byStream[key] = facts = [];
-            facts.Add(pending);
-            outcomes[i] = AppendOutcome.Stored;
-        }
+        var byStream = Classify(batch, stored, targets, outcomes, hashes);
         if (byStream.Count == 0)
             return outcomes;
         foreach (var stream in byStream.Keys)
@@ -255,10 +236,50 @@ public sealed class CourseBatchWriter
         return outcomes;
     }
 
+    /// Decides each fact of a batch against the event ids already stored (id -> content hash, null for facts stored
+    /// before hashes were kept), the facts its retractions name (id -> stream, is a retraction) and the batch's earlier
+    /// facts: a new fact is Stored, the same id with the same content a Duplicate, with other content a Conflict, a
+    /// retraction of no fact of its course RetractsUnknown, of a retraction RetractsRetraction. Returns the new facts by
+    /// stream, streams in order of first appearance, each stream's facts in batch order: the order Marten's own append
+    /// gives sequence numbers and versions. Shared with the backfill, so that both decide by the same rules (it passes
+    /// hashes computed ahead).
+    internal static Dictionary<string, List<PendingFact>> Classify(IReadOnlyList<PendingFact> batch, Dictionary<Guid, string?> stored,
+        Dictionary<Guid, (string Stream, bool IsRetraction)> targets, AppendOutcome[] outcomes, string[] hashes)
+    {
+        var byStream = new Dictionary<string, List<PendingFact>>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var pending = batch[i];
+            hashes[i] ??= ContentHash(pending.Fact);
+            if (stored.TryGetValue(pending.Fact.EventId, out var storedHash))
+            {
+                outcomes[i] = storedHash is null || storedHash == hashes[i] ? AppendOutcome.Duplicate : AppendOutcome.Conflict;
+                continue;
+            }
+            var key = pending.Fact.Course.ToString();
+            if (pending.Fact.Event is FactRetracted retraction)
+            {
+                // The named fact must be in this course's stream already, or earlier in this batch: a retraction is kept
+                // after its fact, so every replay up to a position sees the fact before its retraction.
+                outcomes[i] = !targets.TryGetValue(retraction.RetractedEventId, out var target) || target.Stream != key
+                    ? AppendOutcome.RetractsUnknown
+                    : target.IsRetraction ? AppendOutcome.RetractsRetraction : AppendOutcome.Stored;
+                if (outcomes[i] != AppendOutcome.Stored) continue;
+            }
+            stored[pending.Fact.EventId] = hashes[i];
+            targets[pending.Fact.EventId] = (key, pending.Fact.Event is FactRetracted);
+            if (!byStream.TryGetValue(key, out var facts))
+                byStream[key] = facts = [];
+            facts.Add(pending);
+            outcomes[i] = AppendOutcome.Stored;
+        }
+        return byStream;
+    }
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (string TypeName, string DotnetType)> _eventTypes = new();
 
     /// The type alias and .NET type name Marten stores for an event, as Marten's own event mapping gives them.
-    private (string TypeName, string DotnetType) EventTypeNames(object data) =>
+    internal (string TypeName, string DotnetType) EventTypeNames(object data) =>
         _eventTypes.GetOrAdd(data.GetType(), static (_, arg) =>
         {
             using var session = arg.Store.LightweightSession();
@@ -266,7 +287,7 @@ public sealed class CourseBatchWriter
             return (e.EventTypeName, e.DotNetTypeName);
         }, (Store: _store, Data: data));
 
-    private string Headers(CourseFact fact, FactMetadata metadata, string contentHash) =>
+    internal string Headers(CourseFact fact, FactMetadata metadata, string contentHash) =>
         _serializer.ToJson(new Dictionary<string, object>
         {
             ["messageType"] = fact.MessageType, ["receivedVia"] = metadata.ReceivedVia, [ContentHashHeader] = contentHash,
@@ -319,8 +340,12 @@ public sealed class CourseBatchWriter
     }
 
     /// The statement texts, fixed per schema so that Npgsql prepares each once per connection.
-    private sealed class Sql(string schema, string courseTable)
+    internal sealed class Sql(string schema, string courseTable)
     {
+        public string Schema => schema;
+
+        public string CourseTable => courseTable;
+
         public string LockCourses { get; } =
             "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
 

@@ -45,8 +45,15 @@ public static class IngestionApi
 
     public const string BulkNdjson = "application/x-ndjson";
 
-    private static async Task<IResult> UploadBatch(HttpContext context, ClinicScope scope, BulkUpload upload,
-        ILogger<BulkUpload> logger, string? uploadId, string? firstLine, CancellationToken cancellationToken)
+    private static Task<IResult> UploadBatch(HttpContext context, ClinicScope scope, BulkUpload upload,
+        ILogger<BulkUpload> logger, string? uploadId, string? firstLine, CancellationToken cancellationToken) =>
+        ReceiveUpload(context, logger, uploadId, firstLine,
+            (body, uploader, partOf, first) => upload.Run(body, scope, uploader, partOf, first, cancellationToken));
+
+    /// An NDJSON upload's request checks and answer, shared by the bulk upload and the backfill, which differ only in
+    /// how they append: <paramref name="run"/> gets the body, the uploader, the upload id of a part and its first line.
+    internal static async Task<IResult> ReceiveUpload(HttpContext context, ILogger logger, string? uploadId, string? firstLine,
+        Func<System.IO.Pipelines.PipeReader, string, Guid?, long, Task<BulkUploadSummary>> run)
     {
         var contentType = context.Request.ContentType?.Split(';')[0].Trim();
         if (contentType is not (BulkNdjson or "application/jsonl" or "application/ndjson"))
@@ -71,7 +78,7 @@ public static class IngestionApi
             limit.MaxRequestBodySize = null;
         try
         {
-            return TypedResults.Ok(await upload.Run(context.Request.BodyReader, scope, Uploader(context), partOf, first, cancellationToken));
+            return TypedResults.Ok(await run(context.Request.BodyReader, Uploader(context), partOf, first));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

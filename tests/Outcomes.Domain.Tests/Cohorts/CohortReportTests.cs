@@ -39,14 +39,14 @@ public class CohortReportTests
     {
         var rates = SixOverall().Response!;
 
-        Assert.Equal((1, 3), (rates.ResponseEver.Events, rates.ResponseEver.N));
-        Assert.Equal((1, 3), (rates.RemissionEver.Events, rates.RemissionEver.N));
-        Assert.Equal((1, 3), (rates.ResponseByEndOfInduction.Events, rates.ResponseByEndOfInduction.N));
-        Assert.Equal((1, 3), (rates.RemissionByEndOfInduction.Events, rates.RemissionByEndOfInduction.N));
-        Assert.Equal((3, 4), (rates.ReliableImprovement.Events, rates.ReliableImprovement.N));
-        Assert.Equal((3, 4), (rates.MinimalClinicallyImportantImprovement.Events, rates.MinimalClinicallyImportantImprovement.N));
-        Assert.Equal(Proportion.Wilson(1, 3), rates.ResponseEver.Estimate);
-        Assert.Equal(Proportion.Wilson(3, 4), rates.ReliableImprovement.Estimate);
+        Assert.Equal((1, 3), (rates[Measures.ResponseEver].Events, rates[Measures.ResponseEver].N));
+        Assert.Equal((1, 3), (rates[Measures.RemissionEver].Events, rates[Measures.RemissionEver].N));
+        Assert.Equal((1, 3), (rates[Measures.ResponseByEndOfInduction].Events, rates[Measures.ResponseByEndOfInduction].N));
+        Assert.Equal((1, 3), (rates[Measures.RemissionByEndOfInduction].Events, rates[Measures.RemissionByEndOfInduction].N));
+        Assert.Equal((3, 4), (rates[Measures.ReliableImprovement].Events, rates[Measures.ReliableImprovement].N));
+        Assert.Equal((3, 4), (rates[Measures.MinimalClinicallyImportantImprovement].Events, rates[Measures.MinimalClinicallyImportantImprovement].N));
+        Assert.Equal(Proportion.Wilson(1, 3), rates[Measures.ResponseEver].Estimate);
+        Assert.Equal(Proportion.Wilson(3, 4), rates[Measures.ReliableImprovement].Estimate);
     }
 
     [Fact]
@@ -204,7 +204,7 @@ public class CohortReportTests
         var members = Random(400, seed: 9, asOf: TestCourse.DayZero.AddDays(30));
         var provenance = Provenance with { AsOf = TestCourse.DayZero.AddDays(30) };
 
-        var rate = CohortReport.Compute(members, Definition(), provenance).Overall.Response!.ResponseByEndOfInduction;
+        var rate = CohortReport.Compute(members, Definition(), provenance).Overall.Response![Measures.ResponseByEndOfInduction];
 
         var known = members.Where(m => m.Outcome.ResponseByEndOfInduction is not null).ToList();
         Assert.Equal(known.Count, rate.N);
@@ -220,7 +220,7 @@ public class CohortReportTests
         var rates = CohortReport.Compute(Six(), Definition(options: options), Provenance).Overall.Response!;
 
         // A's onset on day 14 is after a 10-day window.
-        Assert.Equal((0, 3), (rates.ResponseByEndOfInduction.Events, rates.ResponseByEndOfInduction.N));
+        Assert.Equal((0, 3), (rates[Measures.ResponseByEndOfInduction].Events, rates[Measures.ResponseByEndOfInduction].N));
         Assert.Equal(10, rates.InductionWindowDays);
     }
 
@@ -262,7 +262,7 @@ public class CohortReportTests
 
         Assert.Equal(JsonOf(first), JsonOf(again));
         // By day 12, A's response (day 14) and course end (day 30) have not happened; B ended on day 10.
-        Assert.Equal(0, first.Overall.Response!.ResponseEver.Events);
+        Assert.Equal(0, first.Overall.Response![Measures.ResponseEver].Events);
         Assert.Equal(1, first.Overall.Counts.EndReasons.Single(r => r.Reason == "lost-to-follow-up").Courses);
         Assert.Equal(0, first.Overall.Counts.EndReasons.Single(r => r.Reason == "completed").Courses);
         Assert.NotEqual(JsonOf(first.Overall.Counts), JsonOf(CohortReport.Compute(Six(), Definition(), Provenance).Overall.Counts));

@@ -1,4 +1,5 @@
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Statistics;
 
 namespace Outcomes.Domain.Tests.Cohorts;
@@ -41,12 +42,12 @@ internal static class DisclosureAudit
     {
         if (g.Response is { } r)
         {
-            yield return r.ResponseByEndOfInduction;
-            yield return r.RemissionByEndOfInduction;
-            yield return r.ResponseEver;
-            yield return r.RemissionEver;
-            yield return r.ReliableImprovement;
-            yield return r.MinimalClinicallyImportantImprovement;
+            yield return r[Measures.ResponseByEndOfInduction];
+            yield return r[Measures.RemissionByEndOfInduction];
+            yield return r[Measures.ResponseEver];
+            yield return r[Measures.RemissionEver];
+            yield return r[Measures.ReliableImprovement];
+            yield return r[Measures.MinimalClinicallyImportantImprovement];
         }
         if (g.Item9 is { } i)
         {
@@ -133,17 +134,17 @@ internal static class DisclosureAudit
             if (raw.Response is { } r)
             {
                 var p = shown.Response;
-                var responders = C("responders", r.ResponseEver.Events, () => p!.ResponseEver.Events);
-                C("eligible", r.ResponseEver.N, () => p!.ResponseEver.N);
-                var remitters = C("remitters", r.RemissionEver.Events, () => p!.RemissionEver.Events);
-                var known = C("inductionKnown", r.ResponseByEndOfInduction.N, () => p!.ResponseByEndOfInduction.N);
-                var byInduction = C("byInduction", r.ResponseByEndOfInduction.Events, () => p!.ResponseByEndOfInduction.Events);
-                var remissionKnown = C("remissionKnown", r.RemissionByEndOfInduction.N, () => p!.RemissionByEndOfInduction.N);
-                var remittedBy = C("remittedBy", r.RemissionByEndOfInduction.Events, () => p!.RemissionByEndOfInduction.Events);
-                var change = C("changeKnown", r.ReliableImprovement.N, () => p!.ReliableImprovement.N);
-                C("changeKnown", r.MinimalClinicallyImportantImprovement.N, () => p!.MinimalClinicallyImportantImprovement.N);
-                var reliable = C("reliable", r.ReliableImprovement.Events, () => p!.ReliableImprovement.Events);
-                var mcid = C("mcid", r.MinimalClinicallyImportantImprovement.Events, () => p!.MinimalClinicallyImportantImprovement.Events);
+                var responders = C("responders", r[Measures.ResponseEver].Events, () => p![Measures.ResponseEver].Events);
+                C("eligible", r[Measures.ResponseEver].N, () => p![Measures.ResponseEver].N);
+                var remitters = C("remitters", r[Measures.RemissionEver].Events, () => p![Measures.RemissionEver].Events);
+                var known = C("inductionKnown", r[Measures.ResponseByEndOfInduction].N, () => p![Measures.ResponseByEndOfInduction].N);
+                var byInduction = C("byInduction", r[Measures.ResponseByEndOfInduction].Events, () => p![Measures.ResponseByEndOfInduction].Events);
+                var remissionKnown = C("remissionKnown", r[Measures.RemissionByEndOfInduction].N, () => p![Measures.RemissionByEndOfInduction].N);
+                var remittedBy = C("remittedBy", r[Measures.RemissionByEndOfInduction].Events, () => p![Measures.RemissionByEndOfInduction].Events);
+                var change = C("changeKnown", r[Measures.ReliableImprovement].N, () => p![Measures.ReliableImprovement].N);
+                C("changeKnown", r[Measures.MinimalClinicallyImportantImprovement].N, () => p![Measures.MinimalClinicallyImportantImprovement].N);
+                var reliable = C("reliable", r[Measures.ReliableImprovement].Events, () => p![Measures.ReliableImprovement].Events);
+                var mcid = C("mcid", r[Measures.MinimalClinicallyImportantImprovement].Events, () => p![Measures.MinimalClinicallyImportantImprovement].Events);
                 Chain(eligible, responders, remitters, remittedBy);
                 Chain(eligible, known, byInduction, remittedBy);
                 Chain(responders, byInduction);

@@ -1,5 +1,6 @@
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
+using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Tests.Outcomes;
 using static Outcomes.Domain.Tests.Cohorts.CohortTestData;
 
@@ -111,7 +112,7 @@ public class SmallCellSuppressionTests
         // 40 eligible, 37 respond on day 7: 3 non-responders would be 40 - 37.
         var published = Publish([.. Responders(37, 7, "r"), .. Responders(3, null, "n")]);
 
-        var response = published.Overall.Response!.ResponseEver;
+        var response = published.Overall.Response![Measures.ResponseEver];
         Assert.Equal(Cell.Of(40), response.N);
         Assert.Equal(Cell.Hidden(SuppressionReason.Complementary), response.Events);
         Assert.Null(response.Estimate);
@@ -126,10 +127,10 @@ public class SmallCellSuppressionTests
     {
         var raw = CohortReport.Compute([.. Responders(20, 7, "r"), .. Responders(25, null, "n")], Definition(), Provenance);
 
-        var rate = SmallCellSuppression.Apply(raw, Threshold).Overall.Response!.ResponseEver;
+        var rate = SmallCellSuppression.Apply(raw, Threshold).Overall.Response![Measures.ResponseEver];
 
         Assert.Equal((Cell.Of(20), Cell.Of(45)), (rate.Events, rate.N));
-        Assert.Equal(raw.Overall.Response!.ResponseEver.Estimate.Lower, rate.Lower);
+        Assert.Equal(raw.Overall.Response![Measures.ResponseEver].Estimate.Lower, rate.Lower);
         Assert.Null(rate.Suppressed);
     }
 

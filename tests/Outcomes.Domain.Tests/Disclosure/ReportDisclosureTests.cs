@@ -1,3 +1,4 @@
+using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Disclosure;
 using static Outcomes.Domain.Tests.Cohorts.CohortTestData;
@@ -25,7 +26,7 @@ public class ReportDisclosureTests
         Assert.Equal(DisclosureTier.OwnClinics, published.Disclosure!.Tier);
         Assert.Empty(published.Suppression);
         Assert.Equal(raw.Overall.Counts.Eligible, published.Overall.Counts!.Eligible.Value);
-        Assert.Equal(raw.Overall.Response!.ResponseEver.Estimate.Estimate, published.Overall.Response!.ResponseEver.Estimate);
+        Assert.Equal(raw.Overall.Response![Measures.ResponseEver].Estimate.Estimate, published.Overall.Response![Measures.ResponseEver].Estimate);
         Assert.Equal(raw.Overall.TimeToResponse!.Days.Curve.Median.Estimate, published.Overall.TimeToResponse!.Days.Median.Estimate);
         Assert.All(published.Overall.Trajectory!.Weeks.Where(w => w.Courses.Value > 0), w => Assert.NotNull(w.Mean));
     }
@@ -141,8 +142,8 @@ public class ReportDisclosureTests
         {
             var exact = rawSlots[s].Response!;
             var shown = slots[s].Response!;
-            foreach (var (e, p) in new[] { (exact.ResponseEver, shown.ResponseEver), (exact.RemissionEver, shown.RemissionEver),
-                         (exact.ResponseByEndOfInduction, shown.ResponseByEndOfInduction) })
+            foreach (var (e, p) in new[] { (exact[Measures.ResponseEver], shown[Measures.ResponseEver]), (exact[Measures.RemissionEver], shown[Measures.RemissionEver]),
+                         (exact[Measures.ResponseByEndOfInduction], shown[Measures.ResponseByEndOfInduction]) })
             {
                 Assert.NotNull(p.Estimate);
                 if (e.N >= 100) Assert.InRange(p.Estimate!.Value - e.Estimate.Estimate!.Value, -0.02, 0.02);

@@ -81,8 +81,7 @@ public sealed class IngestionTests(IngestionFixture fixture)
 
         var sources = bindings!.Select(b => (string?)b["source"]).ToHashSet();
         Assert.Superset(
-            new HashSet<string?>(new[] { typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded) }
-                .Select(t => $"{t.Namespace}:{t.Name}")),
+            new HashSet<string?>(WireContract.MessageTypes.Values.Select(t => $"{t.Namespace}:{t.Name}")),
             sources);
     }
 

@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
+using Marten;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.Exports;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Tests.Fixtures;
 
@@ -170,5 +172,40 @@ public sealed class RetractionTests(IngestionFixture fixture)
             list => list.Count >= 3, "three signals resolved by the retraction");
         Assert.Empty(JsonNode.Parse(await own.GetStringAsync($"/api/v1/safety/signals?clinicId={clinic}"))!.AsArray());
         Assert.All(resolved, s => Assert.Equal(("fact-retracted", "data-entry-error"), ((string)s!["resolvedBy"]!, (string)s["reason"]!)));
+    }
+
+    [Fact]
+    public async Task ExportReplayAndReadModelRebuild_LeaveTheRetractedFactOut_AnEarlierPositionStillHasIt()
+    {
+        var clinic = NewClinic();
+        var feed = CourseFeed.ForNewPatient(clinic);
+        var course = Course(feed, (3, 9), (10, 18));
+        await fixture.Publisher.PublishAll(course);
+        await fixture.CourseWith(feed, course.Count);
+        var services = fixture.Host.Services;
+        var (store, readModel) = (services.GetRequiredService<IDocumentStore>(), services.GetRequiredService<OutcomeReadModel>());
+        var status = services.GetRequiredService<OutcomeReadModelStatus>();
+        var stored = new EventStoreCourses(store, readModel, status);
+        var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
+        var before = await stored.LatestPositionAsync(CancellationToken.None);
+
+        await fixture.Publisher.Publish(Retraction(feed, course[^2]));
+        await fixture.CourseWith(feed, course.Count + 1);
+
+        async Task<string> Scores(EventStoreCourses courses, long? position)
+        {
+            await using var open = await courses.OpenAsync([clinic], position, CancellationToken.None);
+            var all = new List<string>();
+            await foreach (var (_, facts) in open.Courses)
+                all.Add(string.Join(",", facts.InCanonicalOrder().Scores.Select(s => s.Score.Total)));
+            return string.Join(";", all);
+        }
+        Assert.Equal("20,18", await Scores(stored, null));
+        Assert.Equal("20,18", await Scores(replayed, null));
+        Assert.Equal("20,9,18", await Scores(replayed, before));
+
+        var member = System.Text.Json.JsonSerializer.Serialize(await StoredMember(feed));
+        await readModel.Rebuild(null, CancellationToken.None);
+        Assert.Equal(member, System.Text.Json.JsonSerializer.Serialize(await StoredMember(feed)));
     }
 }
