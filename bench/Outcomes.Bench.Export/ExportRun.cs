@@ -7,6 +7,7 @@ using Outcomes.Domain.Exports;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
 using Outcomes.Service.Exports;
+using Outcomes.Service.EventStore;
 using Outcomes.Service.Hosting;
 
 namespace Outcomes.Bench.Export;
@@ -32,7 +33,7 @@ internal sealed class ExportRun : IAsyncDisposable
             ["ConnectionStrings:Outcomes"] = connectionString,
             ["EventStore:Schema"] = schema,
         }).Build();
-        _services = new ServiceCollection().AddLogging().AddOutcomesEventStore(configuration).BuildServiceProvider();
+        _services = new ServiceCollection().AddLogging().AddOutcomesEventStore(configuration).AddOutcomeReadModel().BuildServiceProvider();
         var store = _services.GetRequiredService<IDocumentStore>();
         _readModel = _services.GetRequiredService<OutcomeReadModel>();
         _status = _services.GetRequiredService<OutcomeReadModelStatus>();

@@ -16,6 +16,7 @@ using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.EventStore;
 using Outcomes.Service.Hosting;
 
 var tiers = new Option<string[]>("--tier") { Description = "NAME=SCHEMA of an event-store schema already loaded (e.g. S=bench_s M=bench_m)", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -25,9 +26,16 @@ var warmups = new Option<int>("--warmups") { Description = "Untimed rounds first
 var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)" };
 var noHttp = new Option<bool>("--no-http") { Description = "Skip the HTTP run (no service process)" };
 var protectedTier = new Option<bool>("--protected") { Description = "Also time the protected tier over HTTP (coverage=network: cell-key perturbed, from a release point cut first)" };
+var asOfFraction = new Option<double?>("--as-of")
+{
+    Description = "Also time the report over HTTP as of an earlier event-store position: this fraction of the latest (e.g. 0.5), " +
+        "asked by a quality lead of --clinic only (recomputed from the events); prints the service's peak memory after",
+};
+var asOfOnly = new Option<bool>("--as-of-only") { Description = "With --as-of: time only the as-of report, so the service's peak memory is its own" };
+var asOfClinic = new Option<string>("--clinic") { Description = "The clinic of the quality lead who asks --as-of", DefaultValueFactory = _ => "clinic-b" };
 
 var root = new RootCommand("Cohort report benchmark: a named report computed uncached from the outcome read model, against the raw Npgsql read of the same rows")
-    { tiers, reportName, runs, warmups, service, noHttp, protectedTier };
+    { tiers, reportName, runs, warmups, service, noHttp, protectedTier, asOfFraction, asOfOnly, asOfClinic };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Outcomes")
@@ -70,6 +78,11 @@ root.SetAction(async (parse, cancellationToken) =>
             var cut = await http!.CutRelease(cancellationToken);
             Console.WriteLine($"- {name}: release point cut in {cut:F0} ms");
         }
+        long? asOfPosition = http is not null && parse.GetValue(asOfFraction) is { } fraction
+            ? (long)(await bench.Scalar($"select coalesce(max(seq_id), 0) from {schema}.mt_events") * fraction)
+            : null;
+        if (asOfPosition is { } p0)
+            Console.WriteLine($"- {name}: as of position {p0:N0} for a quality lead of {parse.GetValue(asOfClinic)}; service peak RSS before: {http!.PeakRssMb():F0} MB");
         var timings = new Dictionary<string, List<double>>();
         void Add(string what, double ms) => (timings.TryGetValue(what, out var l) ? l : timings[what] = []).Add(ms);
 
@@ -77,6 +90,14 @@ root.SetAction(async (parse, cancellationToken) =>
         for (var round = -parse.GetValue(warmups); round < parse.GetValue(runs); round++)
         {
             var timed = round >= 0;
+            double? viaHttpAsOf = asOfPosition is { } p1 ? await http!.GetAsOf(definition.Name, p1, parse.GetValue(asOfClinic)!, cancellationToken) : null;
+            if (asOfPosition is not null && parse.GetValue(asOfOnly))
+            {
+                if (!timed) continue;
+                Add($"http as of position {asOfPosition:N0} (one clinic's quality lead)", viaHttpAsOf!.Value);
+                Console.WriteLine($"  round {round + 1}: as of {viaHttpAsOf:F0} ms; load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                continue;
+            }
             var raw = await bench.RawRead(cancellationToken);
             var inProcess = await bench.Report(definition, cancellationToken);
             last = inProcess.Report;
@@ -92,14 +113,18 @@ root.SetAction(async (parse, cancellationToken) =>
             Add("in-process CPU (all threads)", inProcess.CpuMs);
             if (viaHttp is { } h) Add("http", h);
             if (viaHttpProtected is { } p) Add("http protected (coverage=network)", p);
+            if (viaHttpAsOf is { } a) Add($"http as of position {asOfPosition:N0} (one clinic's quality lead)", a);
             Console.WriteLine($"  round {round + 1}: raw {raw.Milliseconds:F0} ms ({raw.Rows:N0} rows, {raw.Bytes / 1e6:F0} MB); " +
                 $"in-process {inProcess.TotalMs:F0} ms (read+decode {inProcess.ReadMs:F0}, compute {inProcess.ComputeMs:F0}, " +
                 $"serialize {inProcess.SerializeMs:F0}; GC pauses {inProcess.GcPauseMs:F0} ms in {inProcess.Collections} collections; CPU {inProcess.CpuMs:F0} ms); http {viaHttp?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
                 $"protected {viaHttpProtected?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
+                $"as of {viaHttpAsOf?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"} ms; " +
                 $"load1 {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
+        if (asOfPosition is not null)
+            Console.WriteLine($"- {name}: service peak RSS after: {http!.PeakRssMb():F0} MB");
         var groups = last?.Groups.Count ?? 0;
-        var rawMedian = Median(timings["raw"]);
+        var rawMedian = timings.TryGetValue("raw", out var raws) ? Median(raws) : double.NaN;
         foreach (var (what, list) in timings)
             summaries.Add($"| {name} ({state.Courses:N0} courses, {groups} groups) | {what} | {Median(list):F0} | {list.Min():F0} - {list.Max():F0} | " +
                 $"{Median(list) / rawMedian:F1}x |");
@@ -165,6 +190,7 @@ namespace Outcomes.Bench.Reports
             }).Build();
             var services = new ServiceCollection().AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
             services.AddOutcomesEventStore(configuration);
+            services.AddOutcomeReadModel();
             return new TierBench(services.BuildServiceProvider(), schema);
         }
 
@@ -226,12 +252,37 @@ namespace Outcomes.Bench.Reports
     {
         private readonly ServiceProcess _service;
         private readonly HttpClient _client;
+        private readonly string _key;
 
-        private HttpReports(ServiceProcess service, string token)
+        private HttpReports(ServiceProcess service, string token, string key)
         {
             _service = service;
-            _client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            _key = key;
+            _client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
             _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        /// The service process's peak resident memory so far (VmHWM), in MB.
+        public double PeakRssMb()
+        {
+            var line = File.ReadLines($"/proc/{_service.Pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        }
+
+        /// Milliseconds to the last byte of the report as of an earlier position, asked by a quality lead of one clinic
+        /// (the own-clinic tier, recomputed from that clinic's events).
+        public async Task<double> GetAsOf(string report, long position, string clinic, CancellationToken cancellationToken)
+        {
+            var token = new TokenRequest { Subject = "bench-quality", Roles = [AccessToken.Roles.Quality], Clinics = [clinic] }
+                .Issue(_key, DateTimeOffset.UtcNow);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/reports/{report}?asOfPosition={position}");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var clock = Stopwatch.StartNew();
+            using var response = await _client.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"GET {request.RequestUri}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(body)}");
+            return clock.Elapsed.TotalMilliseconds;
         }
 
         public static async Task<HttpReports> Start(string? serviceDll, string connectionString, string schema, string repository,
@@ -263,7 +314,7 @@ namespace Outcomes.Bench.Reports
             var service = await ServiceProcess.StartAsync(dll, environment, log, cancellationToken);
             var token = new TokenRequest { Subject = "bench", Roles = [AccessToken.Roles.Admin], Clinics = [AccessToken.AllClinics] }
                 .Issue(key, DateTimeOffset.UtcNow);
-            return new HttpReports(service, token);
+            return new HttpReports(service, token, key);
         }
 
         /// Milliseconds to cut a release point at the latest position (what the protected tier reads).

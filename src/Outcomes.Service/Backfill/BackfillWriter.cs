@@ -5,7 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.Ingestion;
-using Outcomes.Service.Patients;
+using Outcomes.Domain.Courses;
 
 namespace Outcomes.Service.Backfill;
 
@@ -269,15 +269,15 @@ public sealed class BackfillWriter
         }
         Parallel.ForEach(courses, Parallelism, course =>
         {
-            PatientCourse? state = null;
+            var state = PatientCourse.Open(CourseKey.Parse(course.Stream));
             var retracted = false;
             foreach (var i in course.Facts)
             {
                 retracted |= batch[i].Fact.Event is Outcomes.Contracts.FactRetracted;
-                state = PatientCourseProjection.Apply(state, course.Stream, batch[i].Fact.EventId, batch[i].Fact.Event);
+                state.Apply(batch[i].Fact.EventId, batch[i].Fact.Event);
             }
-            course.Document = _serializer.ToJson(state!);
-            course.Changed = new ChangedCourse(state!, 0, retracted);
+            course.Document = _serializer.ToJson(state);
+            course.Changed = new ChangedCourse(state, 0, retracted);
             course.Changed.Member(_definitions);
         });
         var applied = Stopwatch.GetElapsedTime(started);
@@ -351,8 +351,9 @@ public sealed class BackfillWriter
         }
         var eventsWritten = Stopwatch.GetElapsedTime(started);
 
+        var observedTransaction = new CourseBatchWriter.ObservedTransaction(connection, transaction);
         foreach (var observer in _observers)
-            await observer.OnCoursesChanged(changed, connection, transaction, ct).ConfigureAwait(false);
+            await observer.OnCoursesChanged(changed, observedTransaction, ct).ConfigureAwait(false);
         var observed = Stopwatch.GetElapsedTime(started);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
 

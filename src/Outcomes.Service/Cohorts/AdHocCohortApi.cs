@@ -39,10 +39,6 @@ public static class AdHocCohortApi
         return violations;
     }
 
-    /// The first clinic the definition's filter names that the caller may not see.
-    internal static string? ClinicOutsideScope(ReportDefinition definition, ClinicScope scope) =>
-        definition.Filter?.Clinic?.FirstOrDefault(clinic => !scope.Includes(clinic));
-
     private static async Task<IResult> Post(HttpRequest request, long? asOfPosition, string? clinicId,
         string? coverage, ClinicScope scope,
         IOptions<ReportsOptions> options, IOptions<DisclosureOptions> disclosure, CohortReportService reports, CancellationToken cancellationToken)
@@ -66,15 +62,8 @@ public static class AdHocCohortApi
             return TypedResults.ValidationProblem(
                 violations.GroupBy(v => v.Field).ToDictionary(g => g.Key, g => g.Select(v => v.Rule).ToArray()),
                 title: "The report definition breaks a rule");
-        if (!network && clinicId is not null && !scope.Includes(clinicId))
-            return ClinicScope.OutOfScope(clinicId);
-        if (!network && ClinicOutsideScope(definition, scope) is { } outside)
-            return ClinicScope.OutOfScope(outside);
-
         var answer = await reports.Run(definition, scope, ReportAudience.Of(request.HttpContext.User, network, disclosure.Value), clinicId,
             asOfPosition, cancellationToken);
-        return answer.Report is { } report
-            ? TypedResults.Ok(report)
-            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);
+        return answer.Report is { } report ? TypedResults.Ok(report) : CohortReportsApi.Refused(answer);
     }
 }

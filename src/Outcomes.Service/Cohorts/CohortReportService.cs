@@ -1,5 +1,3 @@
-using Marten;
-using Npgsql;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Disclosure;
@@ -10,16 +8,34 @@ using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Cohorts;
 
-/// A report request's answer: the published (suppressed) report, or the status and reason it was refused.
-/// <param name="ReplicaPosition">When read from a streaming replica: the event-store position it had replayed.</param>
-public sealed record ReportAnswer(PublishedCohortReport? Report, int Status, string? Problem, long? ReplicaPosition = null)
+/// Why a report was not answered; the edges (API, dashboard) say it in their own terms (CohortReportsApi.StatusOf).
+public enum ReportRefusal
 {
-    public static ReportAnswer Refused(int status, string problem) => new(null, status, problem);
+    /// The request breaks a rule (a parameter out of range, a combination that makes no sense).
+    Invalid,
+    /// A clinic the request names is not among the caller's clinics (OutOfScopeClinic names it).
+    OutOfScope,
+    /// The read replica has not replayed what the request needs yet; asking again shortly will do.
+    NotReplayedYet,
+    /// No release point has been cut yet for the protected tier.
+    NoRelease,
+}
+
+/// A report request's answer: the published (suppressed) report, or why it was refused and the reason in words.
+/// <param name="ReplicaPosition">When read from a streaming replica: the event-store position it had replayed.</param>
+public sealed record ReportAnswer(PublishedCohortReport? Report, ReportRefusal? Refusal, string? Problem, long? ReplicaPosition = null,
+    string? OutOfScopeClinic = null)
+{
+    public static ReportAnswer Refused(ReportRefusal refusal, string problem) => new(null, refusal, problem);
+
+    public static ReportAnswer OutOfScope(string clinicId) =>
+        new(null, ReportRefusal.OutOfScope, $"clinicId: '{clinicId}' is outside the caller's clinic scope", OutOfScopeClinic: clinicId);
 }
 
 /// Computes cohort reports for the API and the dashboard alike, published in the tier of who asks about whose data
-/// (ReportAudience). Own clinics: the latest position reads the stored outcome read model; an earlier position
-/// recomputes every course from its events up to that position. Both follow one rule (CohortMember.AtPosition: every
+/// (ReportAudience). The caller's clinic scope is checked here, once, for every caller. Own clinics: the latest position
+/// reads the stored outcome read model; an earlier position reads the caller's courses as of it (OutcomeReadModel.ReadAsOf:
+/// the rows of courses unchanged since, the others replayed from their events, streamed one course at a time). Both follow one rule (CohortMember.AtPosition: every
 /// fact stored at the position counts, the store's time at the position decides whether an induction window has
 /// elapsed), so both give the same report for the same position. Protected: only at a release point, from its snapshot.
 public sealed class CohortReportService(
@@ -35,9 +51,10 @@ public sealed class CohortReportService(
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (answer, source) = await Answer(definition, scope, audience, clinicId, asOfPosition, cancellationToken);
         activity?.SetTag("outcomes.report.source", source);
-        activity?.SetTag("outcomes.report.status", answer.Status);
+        var outcome = answer.Refusal is { } refusal ? refusal.ToString() : "answered";
+        activity?.SetTag("outcomes.report.status", outcome);
         metrics.Reports.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
-            new("tier", audience.Tier.ToString()), new("source", source), new("status", answer.Status),
+            new("tier", audience.Tier.ToString()), new("source", source), new("status", outcome),
             new("database", reads.IsReplica ? "replica" : "primary"));
         return answer;
     }
@@ -49,11 +66,14 @@ public sealed class CohortReportService(
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(audience);
         if (audience.Network && clinicId is not null)
-            return (ReportAnswer.Refused(400, "clinicId: a network report covers every clinic; leave clinicId out or ask without coverage=network"), Refused);
+            return (ReportAnswer.Refused(ReportRefusal.Invalid,
+                "clinicId: a network report covers every clinic; leave clinicId out or ask without coverage=network"), Refused);
         if (!audience.Network && clinicId is not null && !scope.Includes(clinicId))
-            return (ReportAnswer.Refused(403, $"clinicId: '{clinicId}' is outside the caller's clinic scope"), Refused);
+            return (ReportAnswer.OutOfScope(clinicId), Refused);
+        if (!audience.Network && definition.Filter?.Clinic?.FirstOrDefault(clinic => !scope.Includes(clinic)) is { } outside)
+            return (ReportAnswer.OutOfScope(outside), Refused);
         if (asOfPosition is < 0)
-            return (ReportAnswer.Refused(400, "asOfPosition: must be 0 or greater"), Refused);
+            return (ReportAnswer.Refused(ReportRefusal.Invalid, "asOfPosition: must be 0 or greater"), Refused);
 
         var clinics = audience.Network ? null : clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
         if (audience.Tier == DisclosureTier.Protected) return (await Protected(definition, clinics, asOfPosition, cancellationToken), "release");
@@ -72,7 +92,7 @@ public sealed class CohortReportService(
             {
                 var latest = await reads.PrimaryPositionAsync(cancellationToken);
                 if (asked > latest)
-                    return (ReportAnswer.Refused(400, $"asOfPosition: must not be beyond the latest position ({latest})"), Refused);
+                    return (ReportAnswer.Refused(ReportRefusal.Invalid, $"asOfPosition: must not be beyond the latest position ({latest})"), Refused);
                 var replica = await reads.WaitForPositionAsync(asked, cancellationToken);
                 if (!replica.Reached)
                     return (NotReplayedYet(asked, replica.Replayed), Refused);
@@ -82,20 +102,20 @@ public sealed class CohortReportService(
             {
                 position = await reads.SourcePositionAsync(cancellationToken);
             }
-            members = await Recompute(position, clinics, cancellationToken);
+            members = await readModel.ReadAsOf(position, clinics, status.IsCurrent, cancellationToken, reads.Source);
             source = "replay";
         }
 
         using (members)
         {
             return (new ReportAnswer(ReportDisclosure.OwnClinics(members.Members, definition,
-                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), 200, null,
+                new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), null, null,
                 reads.IsReplica ? members.Position : null), source);
         }
     }
 
     /// A replica behind the asked position answers neither from its older state nor by silently asking the primary.
-    private static ReportAnswer NotReplayedYet(long asked, long replayed) => new(null, 409,
+    private static ReportAnswer NotReplayedYet(long asked, long replayed) => new(null, ReportRefusal.NotReplayedYet,
         $"asOfPosition: the read replica has replayed up to position {replayed}, not yet {asked}; ask again shortly, or ask as of " +
         $"{replayed} or earlier", replayed);
 
@@ -107,40 +127,20 @@ public sealed class CohortReportService(
     {
         if (await releases.FindAsync(asOfPosition, cancellationToken) is not var (release, storeTime))
             return asOfPosition is { } p
-                ? ReportAnswer.Refused(400, $"asOfPosition: protected figures are answered only at release points (GET /api/v1/releases); {p} is not one")
-                : ReportAnswer.Refused(503, "No release point has been cut yet; protected figures are answered only at release points (GET /api/v1/releases)");
+                ? ReportAnswer.Refused(ReportRefusal.Invalid,
+                    $"asOfPosition: protected figures are answered only at release points (GET /api/v1/releases); {p} is not one")
+                : ReportAnswer.Refused(ReportRefusal.NoRelease,
+                    "No release point has been cut yet; protected figures are answered only at release points (GET /api/v1/releases)");
         // The release is found on the primary (a replica's newest release may be an older one); its snapshot is read
         // from the replica once the replica has it.
         var onReplica = await reads.WaitForRowAsync(releases.ReleaseRow, release.Id, cancellationToken);
         if (!onReplica.Reached)
-            return new ReportAnswer(null, 409, $"The read replica has not yet replayed release {release.Id} (at position " +
+            return new ReportAnswer(null, ReportRefusal.NotReplayedYet, $"The read replica has not yet replayed release {release.Id} (at position " +
                 $"{release.EventStorePosition}; it has replayed up to {onReplica.Replayed}); ask again shortly", onReplica.Replayed);
         using var members = await releases.ReadAsync(release, storeTime, clinics, cancellationToken, reads.Source);
         var keys = await releases.RecordKeysAsync(cancellationToken);
         var provenance = new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime);
-        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release), 200, null,
+        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release), null, null,
             reads.IsReplica ? onReplica.Replayed : null);
-    }
-
-    /// Every course of the clinics from its events up to the position; the store's time at the position is the time
-    /// of the last event at or before it.
-    private async Task<PositionedMembers> Recompute(long position, IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken)
-    {
-        var (session, connection) = await reads.QuerySessionAsync(cancellationToken);
-        await using var _ = connection;
-        await using var __ = session;
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.Sequence <= position)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(cancellationToken);
-        var storeTime = events.Count == 0 ? DateTimeOffset.UnixEpoch : events[^1].Timestamp;
-        var members = events
-            .GroupBy(e => e.StreamKey!)
-            .Select(stream => (Key: stream.Key, Course: CourseKey.TryParse(stream.Key, out var course) ? course : null, Facts: stream.Select(e => (e.Id, e.Data)).ToList()))
-            .Where(c => c.Course is not null && (clinics is null || clinics.Contains(c.Course.ClinicId)))
-            .OrderBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => CohortMember.AtPosition(c.Course!, CourseFacts.From(c.Facts), definitions, storeTime))
-            .ToArray();
-        return new PositionedMembers(position, storeTime, members);
     }
 }

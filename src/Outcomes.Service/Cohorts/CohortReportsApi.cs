@@ -82,15 +82,26 @@ public static class CohortReportsApi
             return TypedResults.Problem(statusCode: 404, title: $"No report named '{name}'; see GET /api/v1/reports");
         if (Coverage(coverage) is not { } network)
             return TypedResults.Problem(statusCode: 400, title: $"coverage: must be 'own' or 'network', got '{coverage}'");
-        if (!network && clinicId is not null && !scope.Includes(clinicId))
-            return ClinicScope.OutOfScope(clinicId);
         var answer = await reports.Run(definition, scope, ReportAudience.Of(http.User, network, disclosure.Value), clinicId, asOfPosition,
             cancellationToken);
         if (answer.ReplicaPosition is { } replayed)
             http.Response.Headers[ReplicaPositionHeader] = replayed.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return answer.Report is { } report
-            ? TypedResults.Ok(report)
-            : TypedResults.Problem(statusCode: answer.Status, title: answer.Problem,
-                extensions: answer.ReplicaPosition is { } r ? new Dictionary<string, object?> { ["replicaPosition"] = r } : null);
+        return answer.Report is { } report ? TypedResults.Ok(report) : Refused(answer);
     }
+
+    /// A refused report over HTTP: the one place that turns a refusal into a status code (the dashboard's pages too).
+    internal static int StatusOf(ReportRefusal refusal) => refusal switch
+    {
+        ReportRefusal.Invalid => StatusCodes.Status400BadRequest,
+        ReportRefusal.OutOfScope => StatusCodes.Status403Forbidden,
+        ReportRefusal.NotReplayedYet => StatusCodes.Status409Conflict,
+        ReportRefusal.NoRelease => StatusCodes.Status503ServiceUnavailable,
+        _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, "not a report refusal"),
+    };
+
+    /// A refused report as the API's problem document; a clinic out of scope as every API endpoint says it.
+    internal static IResult Refused(ReportAnswer answer) => answer.OutOfScopeClinic is { } clinic
+        ? ClinicScope.OutOfScope(clinic)
+        : TypedResults.Problem(statusCode: StatusOf(answer.Refusal!.Value), title: answer.Problem,
+            extensions: answer.ReplicaPosition is { } r ? new Dictionary<string, object?> { ["replicaPosition"] = r } : null);
 }

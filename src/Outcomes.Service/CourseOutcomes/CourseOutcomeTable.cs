@@ -3,7 +3,6 @@ using NpgsqlTypes;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
-using Outcomes.Service.Patients;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
@@ -15,7 +14,7 @@ namespace Outcomes.Service.CourseOutcomes;
 public sealed record CourseOutcomeRow(string Course, string ClinicId, int Facts, byte[] Outcome, byte[] StoredFacts)
 {
     public static CourseOutcomeRow From(PatientCourse course, OutcomeDefinitions definitions) =>
-        From(new CourseKey(course.ClinicId, course.PatientKey, course.Course), course.ToFacts(), course.FactCount, definitions);
+        From(course.Key, course.Facts, course.FactCount, definitions);
 
     /// A course just changed by ingestion, with the outcome its batch derived once for every observer.
     public static CourseOutcomeRow From(Ingestion.ChangedCourse changed, OutcomeDefinitions definitions)

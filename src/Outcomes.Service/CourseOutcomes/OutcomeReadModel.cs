@@ -5,6 +5,7 @@ using Npgsql;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.EventStore;
 
 namespace Outcomes.Service.CourseOutcomes;
 
@@ -28,7 +29,8 @@ public sealed record RebuildProgress(long CoursesDone, long CoursesTotal, long F
 
 /// The per-course outcome read model: written by ingestion with every batch (CourseAppender), read by reports,
 /// rebuilt from the event store when the definitions or the row layout change (or it was never built).
-public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource database, OutcomeDefinitions definitions, ILogger<OutcomeReadModel> logger)
+public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource database, CourseStreamReader courses, OutcomeDefinitions definitions,
+    ILogger<OutcomeReadModel> logger)
 {
     private const int RebuildBatch = 1_000;
 
@@ -36,8 +38,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
     private string Schema => Table.Schema;
 
-    /// Course streams are keyed clinic/patientKey/course; other streams (the export audit) have no outcome.
-    private const string CourseStreams = "id like '%/%/%'";
+    private const string CourseStreams = CourseStreamReader.CourseStreams;
 
     public async Task<OutcomeReadModelState> State(CancellationToken cancellationToken)
     {
@@ -74,6 +75,49 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         var members = await ReadRows(rows, position, storeTime, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return members;
+    }
+
+    /// Reads the members of the given clinics (all when null) as of an earlier position, in one snapshot with the store's
+    /// time there. A course nothing was stored for since the position holds exactly its state then in its row (ingestion
+    /// writes rows and facts in one transaction), decoded as of that time like a latest report's; only the courses with
+    /// an event after the position are replayed from their events up to it (CourseStreamReader), one at a time. Without
+    /// current rows (<paramref name="rowsCurrent"/> false: a rebuild is running) every course is replayed. Both ways give
+    /// the members CohortMember.AtPosition gives, in course-key order.
+    public async Task<PositionedMembers> ReadAsOf(long position, IReadOnlyCollection<string>? clinics, bool rowsCurrent,
+        CancellationToken cancellationToken, NpgsqlDataSource? from = null)
+    {
+        await using var connection = await (from ?? database).OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var storeTime = await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, position, cancellationToken);
+        HashSet<string>? changed = null;
+        PositionedMembers? stored = null;
+        try
+        {
+            if (rowsCurrent)
+            {
+                changed = await courses.ChangedAfterAsync(connection, transaction, clinics, position, cancellationToken);
+                await using var rows = new NpgsqlCommand(
+                    $"select course_key, outcome from {Table.QualifiedName} o where definitions = $1" +
+                    (clinics is null ? "" : " and clinic_id = any($3)") +
+                    " and not exists (select 1 from unnest($2::text[]) as c(k) where c.k = o.course_key)", connection, transaction);
+                rows.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
+                rows.Parameters.Add(new NpgsqlParameter { Value = changed.ToArray() });
+                if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
+                stored = await ReadRows(rows, position, storeTime, cancellationToken);
+            }
+            var members = new List<CohortMember>(stored?.Members ?? []);
+            await foreach (var course in courses.ReadAsync(connection, transaction, clinics, position, changed, cancellationToken))
+                members.Add(CohortMember.AtPosition(course.Key, course.Facts, definitions, storeTime));
+            await transaction.CommitAsync(cancellationToken);
+            var ordered = members.ToArray();
+            Array.Sort(ordered.Select(m => m.Course.ToString()).ToArray(), ordered, StringComparer.Ordinal);
+            return new PositionedMembers(position, storeTime, ordered) { Lease = stored?.Lease };
+        }
+        catch
+        {
+            stored?.Dispose();
+            throw;
+        }
     }
 
     /// Reads members from rows of (course key, encoded outcome), decoded as of the store's time at their position.
@@ -196,10 +240,6 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
         long done = 0, facts = 0;
         var pending = new List<CourseOutcomeRow>(RebuildBatch);
-        await using var session = store.QuerySession();
-        string? current = null;
-        CourseKey? currentCourse = null;
-        var events = new List<(Guid, object)>();
         var lastReport = TimeSpan.Zero;
 
         async Task Flush()
@@ -217,30 +257,19 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
             }
         }
 
-        void Close()
+        // Every course as of the latest position, streamed; rows are written on other connections as they fill.
+        await using (var connection = await database.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken))
         {
-            if (currentCourse is null) return;
-            pending.Add(CourseOutcomeRow.From(currentCourse, CourseFacts.From(events), events.Count, definitions));
-            events.Clear();
-        }
-
-        var stream = session.Events.QueryAllRawEvents().OrderBy(e => e.StreamKey).ThenBy(e => e.Version).ToAsyncEnumerable(cancellationToken);
-        await foreach (var e in stream)
-        {
-            // Each stream key is parsed once, when its stream begins; streams that are not courses are skipped.
-            if (!string.Equals(e.StreamKey, current, StringComparison.Ordinal))
+            var (position, _) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
+            await foreach (var course in courses.ReadAsync(connection, transaction, null, position, cancellationToken: cancellationToken))
             {
-                Close();
-                current = e.StreamKey;
-                CourseKey.TryParse(current, out currentCourse);
+                pending.Add(CourseOutcomeRow.From(course, definitions));
+                facts += course.FactCount;
                 if (pending.Count >= RebuildBatch) await Flush();
             }
-            if (currentCourse is null) continue;
-            events.Add((e.Id, e.Data));
-            facts++;
+            await Flush();
         }
-        Close();
-        await Flush();
 
         // Rows of courses that no longer have events (a schema reset under a kept table) would haunt every report.
         await using (var orphans = database.CreateCommand(

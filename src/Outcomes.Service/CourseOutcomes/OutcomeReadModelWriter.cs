@@ -1,4 +1,3 @@
-using Npgsql;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.Ingestion;
 
@@ -8,14 +7,12 @@ namespace Outcomes.Service.CourseOutcomes;
 /// changed courses' outcomes are derived again from their post-batch state and upserted in one statement.
 public sealed class OutcomeReadModelWriter(OutcomeReadModel readModel, OutcomeDefinitions definitions) : ICourseChangeObserver
 {
-    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        CancellationToken cancellationToken)
+    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken)
     {
         if (changed.Count == 0) return;
         var rows = new CourseOutcomeRow[changed.Count];
         for (var i = 0; i < rows.Length; i++)
             rows[i] = CourseOutcomeRow.From(changed[i], definitions);
-        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { readModel.Table.Upsert(rows, definitions) } };
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.ExecuteAsync(readModel.Table.Upsert(rows, definitions), cancellationToken).ConfigureAwait(false);
     }
 }

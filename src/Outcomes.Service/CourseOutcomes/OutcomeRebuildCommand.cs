@@ -1,5 +1,5 @@
 using Marten;
-using Outcomes.Service.Hosting;
+using Outcomes.Service.EventStore;
 
 namespace Outcomes.Service.CourseOutcomes;
 
@@ -16,6 +16,7 @@ public static class OutcomeRebuildCommand
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddOutcomesEventStore(builder.Configuration);
+        builder.Services.AddOutcomeReadModel();
         using var host = builder.Build();
 
         var store = host.Services.GetRequiredService<IDocumentStore>();

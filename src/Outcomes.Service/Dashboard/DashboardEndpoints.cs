@@ -72,8 +72,6 @@ public static class DashboardEndpoints
         if (violations.Count > 0)
             return Page(http, 400, "The cohort cannot be built", CatalogPage.Refused(await ClinicsToChoose(http, scope, cancellationToken), query,
                 violations.Select(v => (v.Field, v.Rule)).ToList()));
-        if (AdHocCohortApi.ClinicOutsideScope(definition, scope) is { } outside)
-            return OutOfScope(http, outside);
         return await Show(http, definition, asOfPosition, clinicId, scope, reports, CatalogPage.EditLink(http.Request.QueryString), cancellationToken);
     }
 
@@ -97,13 +95,11 @@ public static class DashboardEndpoints
     private static async Task<IResult> Show(HttpContext http, ReportDefinition definition, long? asOfPosition, string? clinicId,
         ClinicScope scope, CohortReportService reports, string? editLink, CancellationToken cancellationToken)
     {
-        if (clinicId is not null && !scope.Includes(clinicId))
-            return OutOfScope(http, clinicId);
         var audience = ReportAudience.Of(http.User, network: false,
             http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<DisclosureOptions>>().Value);
         var answer = await reports.Run(definition, scope, audience, clinicId, asOfPosition, cancellationToken);
         if (answer.Report is not { } report)
-            return Problem(http, answer.Status, "The report cannot be computed", answer.Problem ?? "");
+            return Refused(http, answer, "The report cannot be computed");
         var definitions = http.RequestServices.GetRequiredService<OutcomeDefinitions>();
         var body = ReportPage.Body(report, ReportPage.ScopeText(definition.Filter, clinicId, scope), definitions) + Downloads(http, definition) +
             InsightEndpoints.Definitions(definitions);
@@ -119,6 +115,11 @@ public static class DashboardEndpoints
         return $"<p class=\"downloads\">Download this report: <a href=\"{href}csv{Markup.Text(query)}\" download>CSV</a> " +
                $"<a href=\"{href}json{Markup.Text(query)}\" download>JSON</a></p>";
     }
+
+    /// A refused report as a dashboard page: a clinic out of scope as every page says it, the rest as a problem page.
+    internal static IResult Refused(HttpContext http, ReportAnswer answer, string title) => answer.OutOfScopeClinic is { } clinic
+        ? OutOfScope(http, clinic)
+        : Problem(http, CohortReportsApi.StatusOf(answer.Refusal!.Value), title, answer.Problem ?? "");
 
     internal static IResult OutOfScope(HttpContext http, string clinicId) =>
         Problem(http, 403, "Not among your clinics", $"Clinic '{clinicId}' is not among the clinics your token names.");

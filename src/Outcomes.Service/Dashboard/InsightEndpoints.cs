@@ -55,8 +55,6 @@ public static class InsightEndpoints
     private static async Task<IResult> Trends(string? clinicId, string? preset, HttpContext http, ClinicScope scope, CohortReportService reports,
         OutcomeDefinitions definitions, TimeProvider clock, CancellationToken ct)
     {
-        if (clinicId is not null && !scope.Includes(clinicId))
-            return DashboardEndpoints.OutOfScope(http, clinicId);
         var now = clock.GetUtcNow().UtcDateTime;
         string Quarter(DateTime d) => $"{d.Year}-Q{(d.Month - 1) / 3 + 1}";
         (string? from, string? to, string label) = preset switch
@@ -77,7 +75,7 @@ public static class InsightEndpoints
             Options = new ReportOptions { Sections = [ReportSection.Response, ReportSection.TimeToResponse], TrajectoryModel = false },
         };
         var answer = await reports.Run(definition, scope, Audience(http, network: false), clinicId, null, ct);
-        if (answer.Report is not { } report) return DashboardEndpoints.Problem(http, answer.Status, "The trends cannot be computed", answer.Problem ?? "");
+        if (answer.Report is not { } report) return DashboardEndpoints.Refused(http, answer, "The trends cannot be computed");
         var body = new StringBuilder("<article class=\"insight\"><h1>Trends by quarter of first session</h1>");
         body.Append($"<form method=\"get\" action=\"{Pages.Root}/trends\" class=\"filters\">{ClinicPicker(scope, clinicId)}<label>Period <select name=\"preset\">");
         foreach (var (value, text) in new[] { ("last-12-months", "last 12 months"), ("this-year", "this year"), ("all", "every quarter") })
@@ -100,13 +98,11 @@ public static class InsightEndpoints
             return DashboardEndpoints.Page(http, 200, "Your clinic and the network",
                 $"<article class=\"insight\"><h1>Your clinic and the rest of the network</h1><form method=\"get\" action=\"{Pages.Root}/compare\" class=\"filters\">" +
                 $"{ClinicPicker(scope, null)}<button type=\"submit\">Compare</button></form></article>");
-        if (!scope.Includes(clinic))
-            return DashboardEndpoints.OutOfScope(http, clinic);
         var overall = definition with { GroupBy = null };
         var own = await reports.Run(overall, scope, Audience(http, network: false), clinic, null, ct);
+        if (own.Report is not { } mine) return DashboardEndpoints.Refused(http, own, "The comparison cannot be computed");
         var rest = await reports.Run(overall with { Filter = overall.Filter with { ExcludeClinic = [clinic] } }, scope, Audience(http, network: true), null, null, ct);
-        if (own.Report is not { } mine) return DashboardEndpoints.Problem(http, own.Status, "The comparison cannot be computed", own.Problem ?? "");
-        if (rest.Report is not { } network) return DashboardEndpoints.Problem(http, rest.Status, "The network side cannot be computed", rest.Problem ?? "");
+        if (rest.Report is not { } network) return DashboardEndpoints.Refused(http, rest, "The network side cannot be computed");
 
         var body = new StringBuilder("<article class=\"insight compare\"><h1>Your clinic and the rest of the network</h1>");
         body.Append($"<form method=\"get\" action=\"{Pages.Root}/compare\" class=\"filters\">{ClinicPicker(scope, clinic)}<label>Report <select name=\"report\">");
@@ -160,9 +156,8 @@ public static class InsightEndpoints
     {
         if (catalog.Find(name) is not { } definition) return TypedResults.Problem(statusCode: 404, title: $"No report named '{name}'");
         if (format is not ("csv" or "json")) return TypedResults.Problem(statusCode: 400, title: $"format: must be csv or json, got '{format}'");
-        if (clinicId is not null && !scope.Includes(clinicId)) return ClinicScope.OutOfScope(clinicId);
         var answer = await reports.Run(definition, scope, Audience(http, network: false), clinicId, asOfPosition, ct);
-        if (answer.Report is not { } report) return TypedResults.Problem(statusCode: answer.Status, title: answer.Problem);
+        if (answer.Report is not { } report) return Cohorts.CohortReportsApi.Refused(answer);
         var file = $"{name}-{report.Provenance.EventStorePosition}";
         http.Response.Headers.CacheControl = "no-store";
         return format == "json"

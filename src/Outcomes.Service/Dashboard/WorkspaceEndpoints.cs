@@ -5,7 +5,6 @@ using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Safety;
 using Outcomes.Service.Audit;
-using Outcomes.Service.Patients;
 using Outcomes.Service.Safety;
 using Outcomes.Service.Security;
 
@@ -73,7 +72,7 @@ public static class WorkspaceEndpoints
         if (found is null)
             return DashboardEndpoints.Page(http, 404, "Find a course",
                 WorkspacePages.Find(scope, clinicId, patientKey, $"No course {key.Course} with key '{patientKey}' at {clinicId}."));
-        var facts = found.ToFacts();
+        var facts = found.Facts;
         var outcome = CourseOutcome.Derive(facts, definitions, DateTimeOffset.UtcNow);
         var raised = await signals.List(null, [SignalStatus.Open, SignalStatus.Acknowledged, SignalStatus.Resolved], key, ct);
         return DashboardEndpoints.Page(http, 200, $"Course {key.Course} of {patientKey}", WorkspacePages.Timeline(key, facts, outcome, definitions, raised));

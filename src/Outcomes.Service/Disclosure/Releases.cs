@@ -4,6 +4,7 @@ using Npgsql;
 using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.EventStore;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 

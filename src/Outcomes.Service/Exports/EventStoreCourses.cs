@@ -4,6 +4,7 @@ using Npgsql;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.EventStore;
 
 namespace Outcomes.Service.Exports;
 
@@ -11,18 +12,14 @@ namespace Outcomes.Service.Exports;
 /// stand at. At the latest position (a new export, or a manifest's position nothing has been stored after) they come
 /// from the outcome read model's stored facts, read in the same snapshot as the position; at a recent earlier position
 /// (a re-export from a manifest), from the stored facts of the courses nothing has been stored for since, and the
-/// events up to the position of the others; at an older one, from Marten's event table alone. Every way gives the same
+/// events up to the position of the others; at an older one, from Marten's event table alone (EventStore.CourseStreamReader). Every way gives the same
 /// courses with the same facts, so an export's bytes do not depend on which was read.
 /// With a streaming replica configured (ConnectionStrings:OutcomesRead) the courses are read from it, as reports are
 /// (Hosting.ReportReads): a position it has not replayed yet is waited for briefly, then refused with its position.
 public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus,
     Hosting.ReportReads? reads = null)
 {
-    private static readonly Type[] FactTypes = [typeof(PatientEnrolled), typeof(TreatmentSessionGiven), typeof(Phq9Completed), typeof(CourseEnded), typeof(FactRetracted)];
-
-    /// Marten's stored type name of each fact type (the mt_events.type column), so the query reads facts only.
-    private Dictionary<string, Type> FactTypeNames() =>
-        FactTypes.ToDictionary(t => ((Marten.Events.EventGraph)((DocumentStore)store).Options.Events).EventMappingFor(t).EventTypeName, StringComparer.Ordinal);
+    private readonly CourseStreamReader _courses = new(store);
 
     private string Schema => store.Options.Events.DatabaseSchemaName;
 
@@ -35,8 +32,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
     {
         await using var connection = Primary();
         await connection.OpenAsync(cancellationToken);
-        await using var latest = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events", connection);
-        return (long)(await latest.ExecuteScalarAsync(cancellationToken))!;
+        return (await EventStorePosition.LatestAsync(connection, null, Schema, cancellationToken)).Position;
     }
 
     /// Whether courses are read from a streaming replica (only once it has replayed the export's position).
@@ -58,7 +54,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
             var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
             var at = Math.Min(position ?? latest, latest);
-            var asOf = at == latest ? latestTime : await TimeAtAsync(connection, transaction, at, cancellationToken);
+            var asOf = at == latest ? latestTime : await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, at, cancellationToken);
             var stored = readModelStatus.IsCurrent && PreferReadModel;
             if (stored && at == latest)
                 return new ExportCourses(at, asOf, CourseSource.StoredFacts,
@@ -67,11 +63,11 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
             {
                 // A re-export soon after the first one: the courses no fact has been stored for since the position hold
                 // exactly their facts at it in the read model; only the others are replayed from their events.
-                var changed = await ChangedSinceAsync(connection, transaction, clinics, at, cancellationToken);
+                var changed = await _courses.ChangedAfterAsync(connection, transaction, clinics, at, cancellationToken);
                 return new ExportCourses(at, asOf, CourseSource.StoredFactsAndEvents,
                     StoredThenReplayedAsync(connection, transaction, clinics, at, changed, cancellationToken), connection);
             }
-            return new ExportCourses(at, asOf, CourseSource.Events, ReplayAllAsync(connection, transaction, clinics, at, cancellationToken), connection);
+            return new ExportCourses(at, asOf, CourseSource.Events, ReplayAsync(connection, transaction, clinics, at, null, cancellationToken), connection);
         }
         catch
         {
@@ -110,7 +106,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
                 }
             }
             var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
-            var asOf = position == latest ? latestTime : await TimeAtAsync(connection, transaction, position, cancellationToken);
+            var asOf = position == latest ? latestTime : await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, position, cancellationToken);
             var command = new NpgsqlCommand(
                 $"select course_key, course_facts from {Schema}.{Disclosure.Releases.CoursesTable} where release_id = $1 and clinic_id = any($2)",
                 connection, transaction);
@@ -131,32 +127,6 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
 
     /// False makes every export replay the events (tests compare both ways; the benchmark times both).
     public bool PreferReadModel { get; init; } = true;
-
-    private async Task<DateTimeOffset> TimeAtAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long position,
-        CancellationToken cancellationToken)
-    {
-        await using var time = new NpgsqlCommand($"select timestamp from {Schema}.mt_events where seq_id <= @p order by seq_id desc limit 1",
-            connection, transaction);
-        time.Parameters.AddWithValue("p", position);
-        return await time.ExecuteScalarAsync(cancellationToken) is DateTime t
-            ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc))
-            : DateTimeOffset.UnixEpoch;
-    }
-
-    /// The course streams of the clinics that have an event after the position.
-    private async Task<HashSet<string>> ChangedSinceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        IReadOnlyCollection<string> clinics, long position, CancellationToken cancellationToken)
-    {
-        var changed = new HashSet<string>(StringComparer.Ordinal);
-        if (clinics.Count == 0) return changed;
-        await using var command = new NpgsqlCommand(
-            $"select distinct stream_id from {Schema}.mt_events where seq_id > @p and stream_id like any(@clinics)", connection, transaction);
-        command.Parameters.AddWithValue("p", position);
-        command.Parameters.AddWithValue("clinics", ClinicPatterns(clinics));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) changed.Add(reader.GetString(0));
-        return changed;
-    }
 
     /// Every course of the clinics from the read model's stored facts, except those set aside.
     private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> StoredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
@@ -198,76 +168,25 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         await foreach (var course in StoredAsync(connection, transaction, clinics, changed, cancellationToken))
             yield return course;
         if (changed.Count == 0) yield break;
-        var types = FactTypeNames();
-        await using var command = new NpgsqlCommand(
-            $"select stream_id, type, data, id from {Schema}.mt_events " +
-            "where stream_id = any(@streams) and seq_id <= @p and type = any(@types) order by stream_id, version", connection, transaction);
-        command.Parameters.AddWithValue("streams", changed.ToArray());
-        command.Parameters.AddWithValue("p", position);
-        command.Parameters.AddWithValue("types", types.Keys.ToArray());
-        await foreach (var course in ReplayAsync(command, types, cancellationToken))
+        await foreach (var course in ReplayAsync(connection, transaction, clinics, position, changed, cancellationToken))
             yield return course;
     }
 
-    /// Each course of the clinics with its facts stored at or before the position, in stream-key order. One query for
-    /// all clinics: the table is scanned and sorted once (per clinic, each query scanned the whole table again).
-    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReplayAllAsync(NpgsqlConnection connection,
-        NpgsqlTransaction transaction, IReadOnlyCollection<string> clinics, long position, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        if (clinics.Count == 0) yield break;
-        var types = FactTypeNames();
-        // The sort runs in the server; memory enough to keep a mid-sized cohort's sort off the disk.
-        await using (var memory = new NpgsqlCommand($"set local work_mem = '{SortMemory}'", connection, transaction))
-            await memory.ExecuteNonQueryAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            $"select stream_id, type, data, id from {Schema}.mt_events " +
-            "where seq_id <= @p and stream_id like any(@clinics) and type = any(@types) order by stream_id, version", connection, transaction);
-        command.Parameters.AddWithValue("p", position);
-        command.Parameters.AddWithValue("clinics", ClinicPatterns(clinics));
-        command.Parameters.AddWithValue("types", types.Keys.ToArray());
-        await foreach (var course in ReplayAsync(command, types, cancellationToken))
-            yield return course;
-    }
-
-    // A clinic id is [a-z0-9-], so the patterns have no wildcard of their own.
-    private static string[] ClinicPatterns(IReadOnlyCollection<string> clinics) => clinics.Select(c => c + "/%").ToArray();
-
-    /// Groups the rows (stream_id, type, data, id in stream order) into courses, leaving out retracted facts; a stream
-    /// without facts yields nothing.
-    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReplayAsync(NpgsqlCommand command, Dictionary<string, Type> types,
+    /// Each course of the clinics (of the given streams only, when set) with its facts stored at or before the position.
+    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyCollection<string> clinics, long position, IReadOnlyCollection<string>? streams,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var serializer = store.Options.Serializer();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        string? stream = null;
-        var facts = new List<(Guid, object)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var id = reader.GetString(0);
-            if (id != stream)
-            {
-                if (stream is not null && facts.Count > 0) yield return (CourseKey.Parse(stream), CourseFacts.From(facts));
-                stream = id;
-                facts = [];
-            }
-            facts.Add((reader.GetGuid(3), serializer.FromJson(types[reader.GetString(1)], reader, 2)));
-        }
-        if (stream is not null && facts.Count > 0) yield return (CourseKey.Parse(stream), CourseFacts.From(facts));
+        await foreach (var course in _courses.ReadAsync(connection, transaction, clinics, position, streams, cancellationToken))
+            yield return (course.Key, course.Facts);
     }
-
-    private const string SortMemory = "64MB";
 
     /// The clinics that have course streams (for a caller who sees every clinic).
     public async Task<IReadOnlyList<string>> ClinicsAsync(CancellationToken cancellationToken)
     {
         await using var connection = Connect();
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            $"select distinct split_part(id, '/', 1) from {Schema}.mt_streams where id like '%/%/%'", connection);
-        var clinics = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) clinics.Add(reader.GetString(0));
-        return clinics;
+        return await _courses.ClinicsAsync(connection, cancellationToken);
     }
 }
 

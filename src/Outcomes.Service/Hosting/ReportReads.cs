@@ -73,21 +73,8 @@ public sealed class ReportReads(NpgsqlDataSource primary, NpgsqlDataSource? repl
         }
     }
 
-    private async Task<long> PositionAsync(NpgsqlDataSource source, CancellationToken cancellationToken)
-    {
-        await using var command = source.CreateCommand($"select coalesce(max(seq_id), 0) from {Schema}.mt_events");
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    /// A Marten query session over the read source, for replays of the events; on a replica, inside a transaction of
-    /// the caller's connection (dispose the session, then the connection).
-    public async Task<(IQuerySession Session, NpgsqlConnection? Connection)> QuerySessionAsync(CancellationToken cancellationToken)
-    {
-        if (replica is null) return (store.QuerySession(), null);
-        var connection = await replica.OpenConnectionAsync(cancellationToken);
-        var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        return (store.QuerySession(Marten.Services.SessionOptions.ForTransaction(transaction)), connection);
-    }
+    private Task<long> PositionAsync(NpgsqlDataSource source, CancellationToken cancellationToken) =>
+        EventStore.EventStorePosition.LatestAsync(source, Schema, cancellationToken);
 }
 
 public static class ReadReplicaSetup

@@ -6,7 +6,6 @@ using JasperFx.Events;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
-using Outcomes.Service.Patients;
 
 namespace Outcomes.Service.Ingestion;
 
@@ -30,9 +29,9 @@ public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool
     private CourseFacts? _facts;
     private CohortMember? _member;
 
-    public CourseKey Key => new(Course.ClinicId, Course.PatientKey, Course.Course);
+    public CourseKey Key => Course.Key;
 
-    public CourseFacts Facts => _facts ??= Course.ToFacts();
+    public CourseFacts Facts => _facts ??= Course.Facts;
 
     public CohortMember Member(OutcomeDefinitions definitions) =>
         _member ??= CohortMember.From(Key, Facts, definitions, DateTimeOffset.MaxValue);
@@ -42,8 +41,18 @@ public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool
 /// so that a read model derived from the courses is written in the same transaction as the facts.
 public interface ICourseChangeObserver
 {
-    Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        CancellationToken cancellationToken);
+    Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken);
+}
+
+/// The batch's transaction as an observer may use it: its statements run inside it and commit or roll back with the
+/// batch's facts. Nothing else: no connection to keep, no commit or rollback of its own.
+public interface ICourseChangeTransaction
+{
+    /// Runs the statement; the number of rows it changed.
+    Task<int> ExecuteAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken);
+
+    /// Runs the statement; the first column of its first row (null when none).
+    Task<object?> ScalarAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken);
 }
 
 /// Appends a batch of validated facts in one transaction, skipping event ids already stored. Shared by
@@ -51,8 +60,8 @@ public interface ICourseChangeObserver
 ///
 /// It writes Marten's tables itself, a few set-based statements per batch instead of Marten's two per
 /// course (its append function and the document upsert): the events into mt_events, the streams into
-/// mt_streams and the PatientCourse documents (applied in memory by PatientCourseProjection.Apply, the
-/// inline projection's own logic) with exactly the columns and values Marten writes, so that Marten
+/// mt_streams and the PatientCourse documents (applied in memory by PatientCourse.Apply, the rules Marten's
+/// inline projection applies too) with exactly the columns and values Marten writes, so that Marten
 /// reads everything back as its own (FetchStreamAsync, QueryAllRawEvents, LoadAsync, statistics).
 public sealed class CourseBatchWriter
 {
@@ -192,7 +201,8 @@ public sealed class CourseBatchWriter
         foreach (var (stream, facts) in byStream)
         {
             var version = streams.TryGetValue(stream, out var state) ? state.Version : 0;
-            courses.TryGetValue(stream, out var course);
+            if (!courses.TryGetValue(stream, out var course))
+                course = PatientCourse.Open(facts[0].Fact.Course);
             var retracted = false;
             foreach (var (fact, metadata) in facts)
             {
@@ -201,12 +211,12 @@ public sealed class CourseBatchWriter
                 var (typeName, dotnetType) = EventTypeNames(fact.Event);
                 events.Add(sequences[events.Count], fact.EventId, stream, version, _serializer.ToJson(fact.Event), typeName,
                     dotnetType, metadata.CorrelationId, metadata.CausationId, Headers(fact, metadata, hashOf[fact.EventId]));
-                course = PatientCourseProjection.Apply(course, stream, fact.EventId, fact.Event);
+                course.Apply(fact.EventId, fact.Event);
             }
             streamIds[s] = stream;
             streamVersions[s] = version;
-            documents[s] = _serializer.ToJson(course!);
-            changed.Add(new ChangedCourse(course!, events.Sequences[events.Count - 1], retracted));
+            documents[s] = _serializer.ToJson(course);
+            changed.Add(new ChangedCourse(course, events.Sequences[events.Count - 1], retracted));
             s++;
         }
 
@@ -223,17 +233,35 @@ public sealed class CourseBatchWriter
             await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         var written = Stopwatch.GetElapsedTime(started);
+        var observed = new ObservedTransaction(connection, transaction);
         foreach (var observer in _observers)
-            await observer.OnCoursesChanged(changed, connection, transaction, ct).ConfigureAwait(false);
-        var observed = Stopwatch.GetElapsedTime(started);
+            await observer.OnCoursesChanged(changed, observed, ct).ConfigureAwait(false);
+        var observersDone = Stopwatch.GetElapsedTime(started);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
 
         // Cumulative milliseconds per phase, to see where a batch's time goes (docs/benchmarks.md).
         _logger.LogDebug("Appended {Facts} facts to {Courses} courses ({Duplicates} duplicates skipped); elapsed ms after locks and reads {Read:F1}, " +
             "sequences and apply {Applied:F1}, writes {Written:F1}, observers {Observed:F1}, commit {Committed:F1}",
             count, byStream.Count, batch.Count - count, readDone.TotalMilliseconds, applied.TotalMilliseconds, written.TotalMilliseconds,
-            observed.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            observersDone.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return outcomes;
+    }
+
+    /// The batch's transaction as observers see it (the backfill hands its own the same way).
+    internal sealed class ObservedTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction) : ICourseChangeTransaction
+    {
+        public async Task<int> ExecuteAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { statement } };
+            return await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public async Task<object?> ScalarAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { statement } };
+            var value = await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return value is DBNull ? null : value;
+        }
     }
 
     /// Decides each fact of a batch against the event ids already stored (id -> content hash, null for facts stored

@@ -68,11 +68,11 @@ public sealed class SafetySignalStore(string schema)
     }
 
     /// Inserts the signals not yet stored and wakes the publisher when any was new (NOTIFY is delivered at commit).
-    public async Task<int> Raise(IReadOnlyList<SafetySignal> signals, NpgsqlConnection connection, NpgsqlTransaction transaction,
+    public async Task<int> Raise(IReadOnlyList<SafetySignal> signals, Ingestion.ICourseChangeTransaction transaction,
         CancellationToken cancellationToken)
     {
         if (signals.Count == 0) return 0;
-        await using var insert = new NpgsqlCommand(
+        var insert = new NpgsqlBatchCommand(
             $"""
             with fresh as (
                 insert into {QualifiedName} (id, clinic_id, patient_key, course, signal, assessment_at, day, sessions_received, total, item9, baseline_total)
@@ -80,7 +80,7 @@ public sealed class SafetySignalStore(string schema)
                 on conflict (id) do nothing
                 returning 1)
             select count(*), case when count(*) > 0 then pg_notify('{Channel}', '') end from fresh
-            """, connection, transaction);
+            """);
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Id).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Course.ClinicId).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Course.PatientKey).ToArray() });
@@ -92,7 +92,7 @@ public sealed class SafetySignalStore(string schema)
         insert.Parameters.Add(new NpgsqlParameter { Value = signals.Select(s => s.Total).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = signals.Select(s => s.Item9).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = signals.Select(s => s.BaselineTotal).ToArray() });
-        return (int)(long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        return (int)(long)(await transaction.ScalarAsync(insert, cancellationToken))!;
     }
 
     /// Who resolves a signal withdrawn by a retraction, and why (one of SignalFollowUp.ResolveReasons).
@@ -102,23 +102,22 @@ public sealed class SafetySignalStore(string schema)
     /// After a retraction: each course's signals that are not among those its remaining facts raise (the assessment that
     /// raised them was retracted) and are not resolved yet are resolved as a data-entry error. Kept, not deleted: the
     /// worklist's history shows what was raised and why it left.
-    public async Task<int> WithdrawOthers(IReadOnlyList<(CourseKey Course, Guid[] Standing)> courses, NpgsqlConnection connection,
-        NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    public async Task<int> WithdrawOthers(IReadOnlyList<(CourseKey Course, Guid[] Standing)> courses, Ingestion.ICourseChangeTransaction transaction,
+        CancellationToken cancellationToken)
     {
         var withdrawn = 0;
         foreach (var (course, standing) in courses)
         {
-            await using var update = new NpgsqlCommand(
+            var update = new NpgsqlBatchCommand(
                 $"update {QualifiedName} set status = 'resolved', resolved_by = $5, resolved_at = clock_timestamp(), reason = $6 " +
-                "where clinic_id = $1 and patient_key = $2 and course = $3 and status <> 'resolved' and not (id = any($4))",
-                connection, transaction);
+                "where clinic_id = $1 and patient_key = $2 and course = $3 and status <> 'resolved' and not (id = any($4))");
             update.Parameters.Add(new NpgsqlParameter { Value = course.ClinicId });
             update.Parameters.Add(new NpgsqlParameter { Value = course.PatientKey });
             update.Parameters.Add(new NpgsqlParameter { Value = course.Course });
             update.Parameters.Add(new NpgsqlParameter { Value = standing });
             update.Parameters.Add(new NpgsqlParameter { Value = RetractionResolver });
             update.Parameters.Add(new NpgsqlParameter { Value = RetractionReason });
-            withdrawn += await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            withdrawn += await transaction.ExecuteAsync(update, cancellationToken).ConfigureAwait(false);
         }
         return withdrawn;
     }

@@ -1,4 +1,3 @@
-using Npgsql;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Safety;
 using Outcomes.Service.Ingestion;
@@ -10,8 +9,7 @@ namespace Outcomes.Service.Safety;
 /// course that its remaining facts no longer raise is resolved as a data-entry error (SafetySignalStore.WithdrawOthers).
 public sealed class SafetySignalWriter(SafetySignalStore store, OutcomeDefinitions definitions) : ICourseChangeObserver
 {
-    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        CancellationToken cancellationToken)
+    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken)
     {
         var signals = new List<SafetySignal>();
         var retracted = new List<(Domain.Courses.CourseKey Course, Guid[] Standing)>();
@@ -23,8 +21,8 @@ public sealed class SafetySignalWriter(SafetySignalStore store, OutcomeDefinitio
             signals.AddRange(raised);
             if (course.Retracted) retracted.Add((course.Key, raised.Select(s => s.Id).ToArray()));
         }
-        await store.Raise(signals, connection, transaction, cancellationToken).ConfigureAwait(false);
+        await store.Raise(signals, transaction, cancellationToken).ConfigureAwait(false);
         if (retracted.Count > 0)
-            await store.WithdrawOthers(retracted, connection, transaction, cancellationToken).ConfigureAwait(false);
+            await store.WithdrawOthers(retracted, transaction, cancellationToken).ConfigureAwait(false);
     }
 }

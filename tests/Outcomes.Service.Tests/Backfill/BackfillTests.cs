@@ -139,7 +139,7 @@ public sealed class BackfillTests(BackfillFixture fixture) : IClassFixture<Backf
         {
             Assert.Equal(Describe(normalStore, await n.Events.FetchStreamAsync(stream)), Describe(backfillStore, await b.Events.FetchStreamAsync(stream)));
             var state = (await b.Events.FetchStreamStateAsync(stream))!;
-            var course = (await b.LoadAsync<Outcomes.Service.Patients.PatientCourse>(stream))!;
+            var course = (await b.LoadAsync<Outcomes.Domain.Courses.PatientCourse>(stream))!;
             Assert.Equal(state.Version, course.FactCount);
         }
 

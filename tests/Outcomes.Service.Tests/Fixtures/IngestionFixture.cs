@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Outcomes.Domain.Courses;
 using Outcomes.Service.Ingestion;
-using Outcomes.Service.Patients;
 using RabbitMQ.Client;
 
 namespace Outcomes.Service.Tests.Fixtures;

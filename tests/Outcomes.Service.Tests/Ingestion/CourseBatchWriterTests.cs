@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Outcomes.Domain.Courses;
 using Outcomes.Service.Ingestion;
-using Outcomes.Service.Patients;
 using Outcomes.Service.Tests.Fixtures;
 
 namespace Outcomes.Service.Tests.Ingestion;
@@ -56,12 +56,11 @@ public sealed class RecordingObserver : ICourseChangeObserver
     public List<long> EventsVisible { get; } = [];
     public Exception? FailWith { get; set; }
 
-    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        CancellationToken cancellationToken)
+    public async Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"select count(*) from {Schema}.mt_events where stream_id = $1", connection, transaction);
+        var command = new NpgsqlBatchCommand($"select count(*) from {Schema}.mt_events where stream_id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = changed[0].Course.Id });
-        var visible = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var visible = (long)(await transaction.ScalarAsync(command, cancellationToken))!;
         // Foreign batches (see SameFeed_...) arrive on the appender's thread while the test appends its own.
         lock (Calls)
         {

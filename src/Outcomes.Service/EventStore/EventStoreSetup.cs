@@ -2,15 +2,15 @@ using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
-using Outcomes.Domain.Outcomes;
 using Npgsql;
-using Outcomes.Service.CourseOutcomes;
+using Outcomes.Domain.Courses;
 using Outcomes.Service.Ingestion;
-using Outcomes.Service.Patients;
 using Weasel.Core;
 
-namespace Outcomes.Service.Hosting;
+namespace Outcomes.Service.EventStore;
 
+/// The event store: Marten over PostgreSQL, the course documents it keeps inline, and the plain Npgsql data source for
+/// what bypasses Marten. Read models register themselves (CourseOutcomes: AddOutcomeReadModel).
 public static class EventStoreSetup
 {
     public static IServiceCollection AddOutcomesEventStore(this IServiceCollection services, IConfiguration configuration)
@@ -36,7 +36,6 @@ public static class EventStoreSetup
             options.Schema.For<PatientCourse>().Index(c => c.ClinicId);
             options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!).Index(r => r.Quota).Index(r => r.Uploader!);
             options.Storage.ExtendedSchemaObjects.Add(new RejectionTallyTable(options.DatabaseSchemaName).Definition());
-            options.Storage.ExtendedSchemaObjects.Add(new CourseOutcomeTable(options.DatabaseSchemaName).Definition());
             options.Storage.ExtendedSchemaObjects.AddRange(Disclosure.Releases.Tables(options.DatabaseSchemaName));
             options.Storage.ExtendedSchemaObjects.Add(new Safety.SafetySignalStore(options.DatabaseSchemaName).Definition());
         })
@@ -44,13 +43,9 @@ public static class EventStoreSetup
         .UseLightweightSessions();
 
         // Plain Npgsql for the reads and writes that bypass Marten's append, document and LINQ layers: the ingestion
-        // writer (CourseBatchWriter writes Marten's tables set-based) and the outcome read model.
+        // writer (CourseBatchWriter writes Marten's tables set-based), the course stream reader and the read models.
         services.AddSingleton(_ => NpgsqlDataSource.Create(WithPreparedStatements(connectionString)));
-        services.AddSingleton(OutcomeDefinitions.Default);
-        services.AddSingleton<OutcomeReadModel>();
-        services.AddSingleton<OutcomeReadModelStatus>();
-        services.AddSingleton<ICourseChangeObserver, OutcomeReadModelWriter>();
-        services.AddHostedService<OutcomeReadModelStartup>();
+        services.AddSingleton<CourseStreamReader>();
         return services;
     }
 
