@@ -56,8 +56,8 @@ bash scripts/oidc/install.sh || echo "test.sh: the test identity provider is not
 # The three-node broker failover tests (Category=Cluster) start their own cluster (scripts/services.sh cluster up, three
 # more RabbitMQ nodes on 56741-56743, machine-wide) and kill its nodes; CI runs them (.ci/run sets
 # OUTCOMES_CLUSTER_TESTS=1). Locally they run when asked for, OUTCOMES_CLUSTER_TESTS=1 scripts/test.sh: on a machine shared
-# by several checkouts, every checkout's test run would otherwise start and kill nodes of the one cluster. Two runs that
-# ask for them at once take turns (ClusterFixture's machine-wide lock). The replica's tests always run.
+# by several checkouts, every checkout's test run would otherwise start and kill nodes of the one cluster. The replica's
+# tests always run.
 filter=()
 if [ "${OUTCOMES_CLUSTER_TESTS:-0}" != 1 ]; then filter=(--filter "Category!=Cluster"); fi
 dotnet test Outcomes.sln -c Release "${filter[@]}" "$@" 2>&1 | tee "$LOG"

@@ -19,7 +19,6 @@ public sealed class ClusterFixture : IAsyncLifetime
     public ServicesFixture Services { get; } = new();
     public string Cluster { get; private set; } = "";
     private bool _started;
-    private FileStream? _turn;
 
     /// Where scripts/services.sh keeps the machine-wide bookkeeping (the cluster's owner among them).
     private static string State => Environment.GetEnvironmentVariable("OUTCOMES_SERVICES_STATE") is { Length: > 0 } state ? state : "/tmp/outcomes-services";
@@ -27,7 +26,6 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Services.InitializeAsync();
-        await TakeTurn();
         if (Environment.GetEnvironmentVariable(ClusterVariable) is { Length: > 0 } cluster)
         {
             Cluster = cluster;
@@ -42,29 +40,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_started) await Scripts.Run("cluster", "down");
-        if (_turn is not null) await _turn.DisposeAsync();
         await Services.DisposeAsync();
-    }
-
-    /// The cluster's ports are machine-wide and these tests kill its nodes: two checkouts' runs at once would kill each
-    /// other's nodes mid-feed. An exclusive lock on a file in the shared state directory (flock on Linux) makes them take
-    /// turns; it goes with this process, however it ends.
-    private async Task TakeTurn()
-    {
-        Directory.CreateDirectory(State);
-        var deadline = DateTime.UtcNow.AddMinutes(15);
-        while (true)
-        {
-            try
-            {
-                _turn = new FileStream(Path.Combine(State, "cluster-tests.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                return;
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
     }
 
     /// The checkout whose scripts started the running cluster (its nodes' pid files are under its .run/cluster), this one
