@@ -75,6 +75,41 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     /// The node holding a quorum queue's leader ("a", "b" or "c"), from the management API of any node that answers.
+    /// Members of a quorum queue and how many of them are online, as the first answering node's management API sees them.
+    private static async Task<(int Members, int Online)> MembersOf(string queue)
+    {
+        foreach (var port in new[] { 56761, 56762, 56763 })
+        {
+            try
+            {
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+                    Convert.ToBase64String("guest:guest"u8.ToArray()));
+                using var info = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/api/queues/%2F/{Uri.EscapeDataString(queue)}"));
+                int members = 0, online = 0;
+                // RabbitMQ 3.10 repeats "online"; every array of that name lists live members, so take the largest.
+                foreach (var property in info.RootElement.EnumerateObject())
+                {
+                    if (property.Value.ValueKind != System.Text.Json.JsonValueKind.Array) continue;
+                    if (property.NameEquals("members")) members = property.Value.GetArrayLength();
+                    else if (property.NameEquals("online")) online = Math.Max(online, property.Value.GetArrayLength());
+                }
+                return (members, online);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+        }
+        return (0, 0);
+    }
+
+    /// A restarted node answers AMQP before its replica of a quorum queue has rejoined: killing another member then
+    /// leaves the queue without a majority, and the broker refuses every publish until it has one again. Waits until
+    /// every member is online.
+    public static Task AllMembersOnline(string queue) =>
+        Eventually.Until(() => MembersOf(queue), m => m.Members == 3 && m.Online == m.Members,
+            $"all three members of {queue} online", TimeSpan.FromMinutes(3));
+
     public static async Task<string> LeaderOf(string queue)
     {
         foreach (var port in new[] { 56761, 56762, 56763 })
@@ -284,6 +319,7 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         await publisher.Publish(chunks[2]);
         await publisher.Publish(chunks[3]);
         await ClusterFixture.Restart();
+        await ClusterFixture.AllMembersOnline(_names.Queue);
 
         leader = await ClusterFixture.LeaderOf(_names.Queue);
         ClusterFixture.Kill(leader);
