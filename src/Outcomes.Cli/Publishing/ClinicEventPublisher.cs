@@ -176,7 +176,10 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
             {
                 nacked++;
             }
-            catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException)
+            // ObjectDisposedException: the client disposes a lost connection's channel while publishes on it still
+            // wait for their confirm (RabbitMQ.Client 7), which is a loss like the others.
+            catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException
+                or ObjectDisposedException)
             {
                 _lastLoss = e;
                 return message;
@@ -250,7 +253,7 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         {
             return _channel.BasicPublishAsync(_exchange, message.RoutingKey, mandatory: true, properties, message.Body, cancellationToken);
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException)
+        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or ObjectDisposedException)
         {
             // A publish on a channel already known to be closed fails at once; it is settled, and sent again, in its turn.
             return ValueTask.FromException(e);
