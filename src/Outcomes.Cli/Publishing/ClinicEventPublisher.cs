@@ -45,6 +45,15 @@ public sealed class IngestionTopologyMissingException(string queue)
 /// reopen the channel. So this publisher reconnects itself and sends every unconfirmed message again, in order,
 /// before anything new: at least once, never lost; the service stores a re-sent event id once.
 /// </para>
+/// <para>
+/// No wait on the client library is unbounded. When a connection dies under a full window, RabbitMQ.Client 7 can
+/// leave one publish stuck writing to the dead socket while it holds the channel's confirmation lock, so the
+/// publishes queued behind it, the channel's close and the confirms' failure never complete
+/// (rabbitmq-dotnet-client#1930). A loss is therefore noticed from the connection's shutdown or from a confirm
+/// overdue by <see cref="ConfirmTimeout"/>; then what is still outstanding gets <see cref="LossGrace"/> in all to
+/// settle, the rest is abandoned with its connection and sent again, and closing the old connection is given
+/// <see cref="LossGrace"/> too.
+/// </para>
 /// </summary>
 public sealed class ClinicEventPublisher : IAsyncDisposable
 {
@@ -59,6 +68,8 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     private IConnection _connection;
     private IChannel _channel;
     private Exception? _lastLoss;
+    // Cancelled when the current connection shuts down, so that waits for its confirms end at once.
+    private CancellationTokenSource _connectionLost = new();
 
     private ClinicEventPublisher(ConnectionFactory factory, IConnection connection, IChannel channel, int window, string exchange)
     {
@@ -67,6 +78,18 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         _channel = channel;
         _window = window;
         _exchange = exchange;
+        WatchForLoss();
+    }
+
+    private void WatchForLoss()
+    {
+        var lost = _connectionLost = new CancellationTokenSource();
+        _connection.ConnectionShutdownAsync += (_, _) =>
+        {
+            lost.Cancel();
+            return Task.CompletedTask;
+        };
+        if (!_connection.IsOpen) lost.Cancel();
     }
 
     /// <summary>How long a lost broker is tried again before the publish fails.</summary>
@@ -76,7 +99,13 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     /// A confirm not come this long after its publish is treated as lost with its connection: the connection is
     /// closed and the unconfirmed messages sent again on a new one.
     /// </summary>
-    public TimeSpan ConfirmTimeout { get; init; } = TimeSpan.FromMinutes(1);
+    public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Once a connection is known lost, how long the publishes still outstanding on it may take, in all, to settle
+    /// (most fail at once), and how long closing it may take; what has not settled by then is sent again.
+    /// </summary>
+    public TimeSpan LossGrace { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Connections opened again after one was lost.</summary>
     public int Reconnections { get; private set; }
@@ -151,14 +180,20 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         using var source = messages.GetEnumerator();
 
         // Null when the broker settled the oldest publish; its message when the publish was lost with the connection
-        // (or its confirm did not come within ConfirmTimeout, which is handled as a lost connection).
-        async Task<OutgoingMessage?> SettleOldest()
+        // (its shutdown was seen, or its confirm did not come within `wait`, which is handled as a lost connection).
+        async Task<OutgoingMessage?> SettleOldest(TimeSpan wait)
         {
             var (message, confirm) = outstanding.Dequeue();
+            Task? pending = null;
             try
             {
                 if (confirm.IsCompleted) await confirm;
-                else await confirm.AsTask().WaitAsync(ConfirmTimeout, cancellationToken);
+                else
+                {
+                    pending = confirm.AsTask();
+                    using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _connectionLost.Token);
+                    await pending.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, either.Token);
+                }
                 confirmed++;
                 lossesWithoutConfirm = 0;
             }
@@ -179,9 +214,11 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
             // ObjectDisposedException: the client disposes a lost connection's channel while publishes on it still
             // wait for their confirm (RabbitMQ.Client 7), which is a loss like the others.
             catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException
-                or ObjectDisposedException)
+                or ObjectDisposedException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                _lastLoss = e;
+                // An abandoned publish may still fail later, on the dead connection: nobody needs to see that.
+                if (pending is { IsCompleted: false }) _ = pending.ContinueWith(t => t.Exception, TaskScheduler.Default);
+                _lastLoss = e is OperationCanceledException ? new IOException("The connection to RabbitMQ shut down.", e) : e;
                 return message;
             }
             var settled = confirmed + returned + nacked;
@@ -209,17 +246,19 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
             if (next is null && outstanding.Count == 0) break;
             if (next is null || outstanding.Count >= _window)
             {
-                if (await SettleOldest() is not { } lost) continue;
+                if (await SettleOldest(ConfirmTimeout) is not { } lost) continue;
                 // Closing the channel fails whatever is still outstanding on it at once (a confirm that timed out
-                // leaves the others waiting otherwise).
+                // leaves the others waiting otherwise); a close that hangs is abandoned after the grace.
                 await CloseQuietly();
-                // A channel's confirms do not outlive its connection: every publish still outstanding is lost with
-                // it, confirmed or not by a broker that may have stored it. All of them go again, in their order,
-                // before anything not yet sent (a message sent twice is stored once: consumers de-duplicate by id).
+                // A channel's confirms do not outlive its connection: every publish still outstanding and not
+                // confirmed within the grace is lost with it, whether or not the broker stored it. All of them go
+                // again, in their order, before anything not yet sent (a message sent twice is stored once:
+                // consumers de-duplicate by id).
                 var unconfirmed = new Queue<OutgoingMessage>();
                 unconfirmed.Enqueue(lost);
+                var grace = Stopwatch.StartNew();
                 while (outstanding.Count > 0)
-                    if (await SettleOldest() is { } alsoLost) unconfirmed.Enqueue(alsoLost);
+                    if (await SettleOldest(LossGrace - grace.Elapsed) is { } alsoLost) unconfirmed.Enqueue(alsoLost);
                 if (next is not null) unconfirmed.Enqueue(next);
                 next = null;
                 while (resend.TryDequeue(out var waiting)) unconfirmed.Enqueue(waiting);
@@ -274,6 +313,7 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
             try
             {
                 (_connection, _channel) = await OpenAsync(_factory, _exchange, cancellationToken);
+                WatchForLoss();
                 Reconnections++;
                 return;
             }
@@ -288,14 +328,20 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
 
     private async Task CloseQuietly()
     {
+        var (channel, connection) = (_channel, _connection);
+        var closing = Task.Run(async () =>
+        {
+            await channel.DisposeAsync();
+            await connection.DisposeAsync();
+        });
         try
         {
-            await _channel.DisposeAsync();
-            await _connection.DisposeAsync();
+            await closing.WaitAsync(LossGrace);
         }
         catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException or ObjectDisposedException)
         {
-            // Closing what is already gone: nothing left to release.
+            // Closing what is already gone (or a close stuck on a dead socket, left to finish or not): nothing to release.
+            _ = closing.ContinueWith(t => t.Exception, TaskScheduler.Default);
         }
     }
 

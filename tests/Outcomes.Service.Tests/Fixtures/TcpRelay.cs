@@ -11,6 +11,8 @@ public sealed class TcpRelay : IAsyncDisposable
     private readonly string _targetHost;
     private readonly int _targetPort;
     private readonly List<TcpClient> _open = [];
+    // Each open connection's silence, completed by Freeze: nothing more passes either way, and nothing is closed.
+    private readonly Dictionary<TcpClient, TaskCompletionSource> _silence = [];
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _cut;
@@ -37,6 +39,14 @@ public sealed class TcpRelay : IAsyncDisposable
     }
 
     public void Restore() => _cut = false;
+
+    /// A silent partition of the connections open now: from here on they pass nothing either way and are never
+    /// closed (no FIN, no RST), as when a network path dies without a word; connections made later work.
+    public void Freeze()
+    {
+        lock (_gate)
+            foreach (var silence in _silence.Values) silence.TrySetResult();
+    }
 
     private async Task Accept()
     {
@@ -66,13 +76,15 @@ public sealed class TcpRelay : IAsyncDisposable
         try
         {
             await outbound.ConnectAsync(_targetHost, _targetPort, _stop.Token);
+            var silence = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_gate)
             {
                 _open.Add(inbound);
                 _open.Add(outbound);
+                _silence[inbound] = silence;
             }
-            var a = inbound.GetStream().CopyToAsync(outbound.GetStream(), _stop.Token);
-            var b = outbound.GetStream().CopyToAsync(inbound.GetStream(), _stop.Token);
+            var a = Pump(inbound.GetStream(), outbound.GetStream(), silence.Task);
+            var b = Pump(outbound.GetStream(), inbound.GetStream(), silence.Task);
             await Task.WhenAny(a, b);
         }
         catch (Exception)
@@ -81,9 +93,26 @@ public sealed class TcpRelay : IAsyncDisposable
         }
         finally
         {
+            lock (_gate) _silence.Remove(inbound);
             inbound.Dispose();
             outbound.Dispose();
         }
+    }
+
+    private async Task Pump(Stream from, Stream to, Task silenced)
+    {
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var read = from.ReadAsync(buffer, _stop.Token).AsTask();
+            if (await Task.WhenAny(read, silenced) == silenced) break;
+            var n = await read;
+            if (n == 0) return;
+            if (silenced.IsCompleted) break;
+            await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+        }
+        // Silenced: hold both sockets open and pass nothing until the relay is disposed.
+        await Task.Delay(Timeout.Infinite, _stop.Token);
     }
 
     public ValueTask DisposeAsync()

@@ -41,6 +41,9 @@ public sealed class PublisherReconnectTests(ServicesFixture services) : IAsyncLi
         await using var relay = new TcpRelay(services.RabbitMqUri.Host, services.RabbitMqUri.Port);
         var through = new UriBuilder(services.RabbitMqUri) { Port = relay.Port }.Uri;
         await using var publisher = await ClinicEventPublisher.ConnectAsync(through, window: 500, _exchange);
+        // A cut connection's shutdown ends the waits at once, unless the client library is stuck on it (see the test
+        // below): then the overdue confirm notices, sooner than the one-minute default.
+        publisher.ConfirmTimeout = TimeSpan.FromSeconds(10);
 
         // The source itself cuts the connection after its first 2,000 messages, so the cut falls inside the window
         // (up to 500 publishes unconfirmed), and gives the broker back at once: the publisher must reconnect and
@@ -60,12 +63,50 @@ public sealed class PublisherReconnectTests(ServicesFixture services) : IAsyncLi
             }
         }
 
-        var summary = await publisher.PublishAsync(Source());
+        // Bounded, so that a publisher stuck on the lost connection fails the test instead of holding the run.
+        var summary = await publisher.PublishAsync(Source()).WaitAsync(TimeSpan.FromMinutes(3));
 
         Assert.True(summary.AllConfirmed, summary.ToString());
         Assert.Equal(count, summary.Confirmed);
         Assert.True(publisher.Reconnections >= 1, "the cut was not noticed");
         Assert.True(summary.Resent > 0, "nothing was outstanding when the connection was cut");
+        await using var amqp = await RawAmqp.Connect(services.RabbitMqUri);
+        var queued = (await amqp.Drain(Queue)).Select(m => System.Text.Json.JsonDocument.Parse(m.Body).RootElement.GetProperty("eventId").GetString()!).ToHashSet();
+        Assert.Equal(messages.Select(m => m.MessageId).ToHashSet(), queued);
+    }
+
+    [Fact]
+    public async Task ConnectionSilentlyPartitioned_OverdueConfirmsAbandoned_EveryMessageConfirmedOnANewConnection()
+    {
+        // A network path that dies without a word (no FIN, no RST): the client library sees nothing for two heartbeats
+        // (two minutes by default) and its writes to the dead socket back up, holding the channel's confirmation lock
+        // (rabbitmq-dotnet-client#1930). The publisher must not wait on it: an overdue confirm is a lost connection,
+        // what is outstanding is abandoned after the grace, and everything goes again on a new connection.
+        await using var relay = new TcpRelay(services.RabbitMqUri.Host, services.RabbitMqUri.Port);
+        var through = new UriBuilder(services.RabbitMqUri) { Port = relay.Port }.Uri;
+        await using var publisher = await ClinicEventPublisher.ConnectAsync(through, window: 500, _exchange);
+        publisher.ConfirmTimeout = TimeSpan.FromSeconds(3);
+        publisher.LossGrace = TimeSpan.FromSeconds(2);
+
+        const int count = 6_000;
+        var messages = Enumerable.Range(0, count).Select(Message).ToArray();
+        IEnumerable<OutgoingMessage> Source()
+        {
+            for (var i = 0; i < messages.Length; i++)
+            {
+                if (i == 2_000) relay.Freeze();
+                yield return messages[i];
+            }
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var summary = await publisher.PublishAsync(Source()).WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.True(summary.AllConfirmed, summary.ToString());
+        Assert.True(publisher.Reconnections >= 1, "the partition was not noticed");
+        Assert.True(summary.Resent > 0, "nothing was outstanding when the connection went silent");
+        // Noticed from the overdue confirm, not from the library's heartbeat (two minutes): well under one minute.
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"took {clock.Elapsed}");
         await using var amqp = await RawAmqp.Connect(services.RabbitMqUri);
         var queued = (await amqp.Drain(Queue)).Select(m => System.Text.Json.JsonDocument.Parse(m.Body).RootElement.GetProperty("eventId").GetString()!).ToHashSet();
         Assert.Equal(messages.Select(m => m.MessageId).ToHashSet(), queued);
