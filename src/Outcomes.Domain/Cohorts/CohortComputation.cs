@@ -74,7 +74,7 @@ internal static class CohortComputation
             () =>
             {
                 survival = SurvivalSet.Compute(eligible, grouping, options);
-                comparisons = grouping.IsGrouped ? survival.Comparisons(eligible, grouping, options) : null;
+                comparisons = grouping.IsGrouped ? survival.Comparisons() : null;
             },
             () =>
             {
@@ -134,8 +134,8 @@ internal static class CohortComputation
     private static bool WeeklyTotals(CourseOutcome outcome, int weeks, int[] totals)
     {
         Array.Fill(totals, -1);
-        var series = SeriesOf(outcome);
-        var b = BaselineIndex(outcome, series);
+        var series = outcome.SeriesSpan();
+        var b = SessionReview.BaselineIndex(outcome, series);
         if (b < 0) return false;
         totals[0] = series[b].Total;
         for (var k = b + 1; k < series.Length; k++)
@@ -150,24 +150,6 @@ internal static class CohortComputation
 
     private static int WeekOf(int dayAfterFirstSession) => Math.Max(1, (dayAfterFirstSession + 6) / 7);
 
-    /// The series without interface calls or copies: the outcome engine stores it as an array, a stored read model
-    /// as a slice of one shared array.
-    private static ReadOnlySpan<Phq9Assessment> SeriesOf(CourseOutcome outcome) => outcome.Series switch
-    {
-        Phq9Assessment[] array => array,
-        ArraySegment<Phq9Assessment> slice => slice.AsSpan(),
-        var other => other.ToArray(),
-    };
-
-    private static int BaselineIndex(CourseOutcome outcome, ReadOnlySpan<Phq9Assessment> series)
-    {
-        if (outcome.Baseline is not { } baseline) return -1;
-        var at = baseline.OccurredAt.UtcTicks;
-        for (var k = 0; k < series.Length; k++)
-            if (series[k].OccurredAt.UtcTicks == at) return k;
-        return -1;
-    }
-
     private static TrajectorySlope Slope(IReadOnlyList<CohortMember> members, ulong[] hashes, EligibleCourses eligible, int slot,
         ReportOptions options)
     {
@@ -180,8 +162,8 @@ internal static class CohortComputation
         for (var s = 0; s < sample.Length; s++)
         {
             var course = members[sample[s]].Outcome;
-            var series = SeriesOf(course);
-            for (var k = BaselineIndex(course, series); k < series.Length; k++)
+            var series = course.SeriesSpan();
+            for (var k = SessionReview.BaselineIndex(course, series); k < series.Length; k++)
             {
                 var day = Math.Max(0, series[k].Day.GetValueOrDefault());
                 if (day > maxDay) break;

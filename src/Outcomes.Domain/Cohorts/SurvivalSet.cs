@@ -11,6 +11,7 @@ internal sealed class SurvivalSet
     private readonly ReportOptions _options;
     private readonly string[] _labels;
     private Analysis? _onsetDays, _onsetSessions, _durability;
+    private CoxComparison? _cox;
 
     private SurvivalSet(ReportOptions options, string[] labels)
     {
@@ -21,8 +22,13 @@ internal sealed class SurvivalSet
     public static SurvivalSet Compute(EligibleCourses eligible, Grouping grouping, ReportOptions options)
     {
         var set = new SurvivalSet(options, grouping.Labels);
-        // Three independent estimations, each into its own field.
+        // Four independent estimations, each into its own field (the Cox model, the costliest, beside the curves).
         Parallel.Invoke(
+            () =>
+            {
+                if (grouping.IsGrouped && options.Includes(ReportSection.TimeToResponse) && options.CoxAdjustedForBaseline)
+                    set._cox = Cox(eligible, grouping);
+            },
             () =>
             {
                 if (options.Includes(ReportSection.TimeToResponse))
@@ -53,11 +59,7 @@ internal sealed class SurvivalSet
             ? null
             : new DurabilityAnalysis(Read(_durability.CurveOf(slot, _labels), _options.DurabilityAtRiskDays, _options.DurabilitySurvivalDays));
 
-    public GroupComparisons Comparisons(EligibleCourses eligible, Grouping grouping, ReportOptions options) => new(
-        _onsetDays?.Test(),
-        _onsetSessions?.Test(),
-        _durability?.Test(),
-        _onsetDays is not null && options.CoxAdjustedForBaseline ? Cox(eligible, grouping) : null);
+    public GroupComparisons Comparisons() => new(_onsetDays?.Test(), _onsetSessions?.Test(), _durability?.Test(), _cox);
 
     private static SurvivalAnalysis Read(KaplanMeierCurve curve, IReadOnlyList<int> atRisk, IReadOnlyList<int> survivalAt) => new(
         curve,

@@ -97,6 +97,15 @@ public sealed record CourseOutcome
 
     /// One assessment per UTC calendar day and side of the first session: the last by time of day.
     public IReadOnlyList<Phq9Assessment> Series { get; init; } = [];
+
+    /// The series without interface calls or copies, for the loops that run over every course of a cohort: the
+    /// outcome engine stores it as an array, a stored read model as a slice of one shared array.
+    public ReadOnlySpan<Phq9Assessment> SeriesSpan() => Series switch
+    {
+        Phq9Assessment[] array => array,
+        ArraySegment<Phq9Assessment> slice => slice.AsSpan(),
+        var other => other.ToArray(),
+    };
     public int SupersededSameDayScores { get; init; }
     public int? LastAssessmentDay { get; init; }
 

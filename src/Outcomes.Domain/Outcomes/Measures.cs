@@ -52,9 +52,10 @@ public static class Measures
     private static bool? BySession6(CourseOutcome o)
     {
         if (!o.Eligible) return null;
-        var deciding = SessionReview.DecidingAssessment(o.Series, SessionReview.BaselineIndex(o));
+        var series = o.SeriesSpan();
+        var deciding = SessionReview.DecidingAssessment(series, SessionReview.BaselineIndex(o, series));
         // After the baseline the series holds one assessment per day, so days order them.
-        if (o.FirstResponse is { } onset && (deciding < 0 || onset.Day <= o.Series[deciding].Day)) return true;
+        if (o.FirstResponse is { } onset && (deciding < 0 || onset.Day <= series[deciding].Day)) return true;
         return deciding >= 0 || o.CourseEnded ? false : null;
     }
 

@@ -11,10 +11,9 @@ public static class SessionReview
 
     /// The index in the series of the deciding assessment after the baseline at index <paramref name="baseline"/>;
     /// -1 when no PHQ-9 has followed the sixth session yet.
-    public static int DecidingAssessment(IReadOnlyList<Phq9Assessment> series, int baseline, int sessions = Sessions)
+    public static int DecidingAssessment(ReadOnlySpan<Phq9Assessment> series, int baseline, int sessions = Sessions)
     {
-        ArgumentNullException.ThrowIfNull(series);
-        for (var k = baseline + 1; k < series.Count; k++)
+        for (var k = baseline + 1; k < series.Length; k++)
             if (series[k].SessionsReceived >= sessions) return k;
         return -1;
     }
@@ -23,10 +22,17 @@ public static class SessionReview
     public static int BaselineIndex(CourseOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
+        return BaselineIndex(outcome, outcome.SeriesSpan());
+    }
+
+    /// <see cref="BaselineIndex(CourseOutcome)"/> over the series the caller already holds as a span.
+    public static int BaselineIndex(CourseOutcome outcome, ReadOnlySpan<Phq9Assessment> series)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
         if (outcome.Baseline is not { } baseline) return -1;
-        var series = outcome.Series;
-        for (var k = 0; k < series.Count; k++)
-            if (series[k].OccurredAt.UtcTicks == baseline.OccurredAt.UtcTicks) return k;
+        var at = baseline.OccurredAt.UtcTicks;
+        for (var k = 0; k < series.Length; k++)
+            if (series[k].OccurredAt.UtcTicks == at) return k;
         return -1;
     }
 }

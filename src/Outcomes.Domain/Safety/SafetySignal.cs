@@ -91,7 +91,7 @@ public sealed record SafetySignal(
         // The assessment that decides session 6 (SessionReview): no assessment up to it 25 % below baseline raises the signal.
         var threshold = b.Total * (1 - NonResponseMinimumDrop);
         var baselineIndex = SessionReview.BaselineIndex(outcome);
-        var review = SessionReview.DecidingAssessment(outcome.Series, baselineIndex, NonResponseSessions);
+        var review = SessionReview.DecidingAssessment(outcome.SeriesSpan(), baselineIndex, NonResponseSessions);
         if (b.Total > 0 && review >= 0 && !outcome.Series.Skip(baselineIndex + 1).Take(review - baselineIndex).Any(a => a.Total <= threshold))
         {
             var decided = outcome.Series[review];

@@ -80,7 +80,7 @@ public class ResponseBySession6Tests
         var signal = SafetySignal.Derive(new CourseKey("clinic-a", "pk-1", 1), facts, outcome)
             .Single(s => s.Kind == SignalKind.NonResponseBySession6);
 
-        var deciding = SessionReview.DecidingAssessment(outcome.Series, SessionReview.BaselineIndex(outcome));
+        var deciding = SessionReview.DecidingAssessment(outcome.SeriesSpan(), SessionReview.BaselineIndex(outcome));
         Assert.Equal(outcome.Series[deciding].OccurredAt, signal.AssessmentAt);
         Assert.False(Of(outcome));
     }
