@@ -14,8 +14,6 @@ namespace Outcomes.Cli.Demo;
 /// </summary>
 public static class DemoCommand
 {
-    public const string ConnectionStringVariable = "ConnectionStrings__RabbitMq";
-
     public static Command Create()
     {
         var patients = new Option<int>("--patients", "-n") { Description = "Number of patients to simulate", DefaultValueFactory = _ => 500 };
@@ -43,9 +41,7 @@ public static class DemoCommand
             Description = "Write the feed to this file instead of publishing it ('-' for standard output): NDJSON for `outcomes load` " +
                 "(POST /api/v1/ingestion/batches), or with --dry-run the annotated JSON lines",
         };
-        var amqp = UriOption.Create("--amqp",
-            $"AMQP URI of the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ (default: the {ConnectionStringVariable} environment variable)",
-            "an amqp:// or amqps:// URI", AmqpSchemes);
+        var amqp = BrokerOption.Create();
         var window = new Option<int>("--window")
         {
             Description = "Publishes awaiting a broker confirm at once",
@@ -86,23 +82,16 @@ public static class DemoCommand
             if (parse.GetValue(dryRun))
                 return WriteDryRun(messages, parse.GetValue(output)!, console);
 
-            var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
-            var uri = parse.GetValue(amqp) ?? AmqpUri(configured);
-            if (uri is null)
+            if (BrokerOption.Resolve(parse, amqp, out var brokerProblem) is not { } nodes)
             {
-                console.Error.WriteLine(string.IsNullOrEmpty(configured)
-                    ? $"No broker given: pass --amqp amqp://user:password@host:port/ or set {ConnectionStringVariable}."
-                    : $"{ConnectionStringVariable} is not an amqp:// or amqps:// URI.");
+                console.Error.WriteLine(brokerProblem);
                 return 1;
             }
-            return await PublishAsync(messages, uri, parse.GetValue(window), console, cancellationToken);
+            return await PublishAsync(messages, nodes, parse.GetValue(window), console, cancellationToken);
         });
         return command;
     }
 
-    private static readonly string[] AmqpSchemes = ["amqp", "amqps"];
-
-    private static Uri? AmqpUri(string? text) => UriOption.Parse(text, AmqpSchemes);
 
     private sealed record Writers(TextWriter Output, TextWriter Error);
 
@@ -136,15 +125,15 @@ public static class DemoCommand
         return 0;
     }
 
-    private static async Task<int> PublishAsync(IReadOnlyList<DemoMessage> messages, Uri uri, int window, Writers console,
+    private static async Task<int> PublishAsync(IReadOnlyList<DemoMessage> messages, IReadOnlyList<Uri> nodes, int window, Writers console,
         CancellationToken cancellationToken)
     {
-        var broker = $"{uri.Host}:{uri.Port}{uri.AbsolutePath}";
+        var broker = $"{BrokerAddress.Describe(nodes)}{nodes[0].AbsolutePath}";
         console.Output.WriteLine($"publishing {messages.Count} messages ({Describe(messages)}) to {WireContract.Exchange} on {broker}");
         PublishSummary summary;
         try
         {
-            await using var publisher = await ClinicEventPublisher.ConnectAsync(uri, window, cancellationToken: cancellationToken);
+            await using var publisher = await ClinicEventPublisher.ConnectAsync(nodes, window, cancellationToken: cancellationToken);
             await publisher.EnsureQueueExistsAsync(cancellationToken: cancellationToken);
             var outgoing = messages.Select(m => m.ToOutgoing());
             // Spectre draws a bar only on a terminal; redirected, it prints little and never 100%, so the

@@ -14,8 +14,6 @@ namespace Outcomes.Cli.Fhir;
 /// </summary>
 public static class FhirCommand
 {
-    public const string ConnectionStringVariable = "ConnectionStrings__RabbitMq";
-
     /// <summary>Facts published between two resume points: a stop costs at most this many re-sent facts (stored once).</summary>
     public const int FactsPerConfirmedPart = 10_000;
 
@@ -72,9 +70,7 @@ public static class FhirCommand
     {
         var common = CommonOptions.Create();
         var output = new Option<string?>("--out", "-o") { Description = "Keep the converted NDJSON in this file (default: a temporary file, deleted)" };
-        var amqp = UriOption.Create("--amqp",
-            $"AMQP URI of the broker, e.g. amqp://user:password@host:5672/ (default: the {ConnectionStringVariable} environment variable)",
-            "an amqp:// or amqps:// URI", AmqpSchemes);
+        var amqp = BrokerOption.Create();
         var fromLine = new Option<long>("--from-line")
         {
             Description = "Start at this fact (line of the converted file) to resume after a stop; the conversion is deterministic, facts already stored are stored once",
@@ -95,9 +91,8 @@ public static class FhirCommand
         {
             var console = parse.InvocationConfiguration;
             var (files, context, problems) = Prepare(parse, common);
-            var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
-            var uri = parse.GetValue(amqp) ?? UriOption.Parse(configured, AmqpSchemes);
-            if (uri is null) problems.Add($"--amqp is required (or set {ConnectionStringVariable}): the broker's amqp:// URI");
+            var nodes = BrokerOption.Resolve(parse, amqp, out var brokerProblem);
+            if (nodes is null) problems.Add(brokerProblem!);
             if (parse.GetValue(window) < 1) problems.Add("--window must be at least 1");
             if (problems.Count > 0)
             {
@@ -110,7 +105,7 @@ public static class FhirCommand
             {
                 using (var stream = File.Create(path)) FhirConversion.Run(files, context!, stream);
                 WriteReport(context!.Report, parse.GetValue(common.Report), console.Output);
-                var result = await PublishFile(path, uri!, parse.GetValue(fromLine), parse.GetValue(window), WireContract.Exchange,
+                var result = await PublishFile(path, nodes!, parse.GetValue(fromLine), parse.GetValue(window), WireContract.Exchange,
                     WireContract.IngestionQueue, cancellationToken);
                 console.Output.WriteLine(result.Failure is null
                     ? $"published {result.Confirmed} facts (lines {parse.GetValue(fromLine)}-{result.NextLine - 1}), all confirmed by the broker"
@@ -187,7 +182,7 @@ public static class FhirCommand
     /// <see cref="FactsPerConfirmedPart"/>, each fully confirmed before the next, so a stop names the first line not
     /// known to be confirmed. The exchange and queue are parameters so that tests use their own.
     /// </summary>
-    public static async Task<PublishResult> PublishFile(string path, Uri amqp, long fromLine, int window, string exchange, string queue,
+    public static async Task<PublishResult> PublishFile(string path, IReadOnlyList<Uri> amqp, long fromLine, int window, string exchange, string queue,
         CancellationToken cancellationToken)
     {
         long confirmed = 0, next = fromLine;
@@ -223,7 +218,7 @@ public static class FhirCommand
         }
         catch (BrokerUnreachableException e)
         {
-            return new PublishResult(confirmed, next, $"Cannot connect to RabbitMQ at {amqp.Host}:{amqp.Port}: {e.InnerException?.Message ?? e.Message}");
+            return new PublishResult(confirmed, next, $"Cannot connect to RabbitMQ at {BrokerAddress.Describe(amqp)}: {e.InnerException?.Message ?? e.Message}");
         }
         catch (IngestionTopologyMissingException e)
         {
@@ -234,6 +229,4 @@ public static class FhirCommand
             return new PublishResult(confirmed, next, $"The broker connection failed: {e.Message}");
         }
     }
-
-    private static readonly string[] AmqpSchemes = ["amqp", "amqps"];
 }

@@ -63,6 +63,10 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     private const int MaxLossesWithoutConfirm = 10;
 
     private readonly ConnectionFactory _factory;
+    private readonly IReadOnlyList<AmqpTcpEndpoint> _nodes;
+    // Each reconnection starts from the next node in turn: RabbitMQ.Client moves on to the next endpoint only when a TCP
+    // connect fails, so a node that accepts TCP but not the handshake (starting, or overloaded) would be tried first again.
+    private int _firstNode;
     private readonly int _window;
     private readonly string _exchange;
     private IConnection _connection;
@@ -71,9 +75,11 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     // Cancelled when the current connection shuts down, so that waits for its confirms end at once.
     private CancellationTokenSource _connectionLost = new();
 
-    private ClinicEventPublisher(ConnectionFactory factory, IConnection connection, IChannel channel, int window, string exchange)
+    private ClinicEventPublisher(ConnectionFactory factory, IReadOnlyList<AmqpTcpEndpoint> nodes, IConnection connection, IChannel channel,
+        int window, string exchange)
     {
         _factory = factory;
+        _nodes = nodes;
         _connection = connection;
         _channel = channel;
         _window = window;
@@ -111,19 +117,31 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     public int Reconnections { get; private set; }
 
     /// <summary>Connects, opens a confirming channel and declares the exchange (durable topic; idempotent).</summary>
-    public static async Task<ClinicEventPublisher> ConnectAsync(Uri amqpUri, int window = DefaultWindow,
+    public static Task<ClinicEventPublisher> ConnectAsync(Uri amqpUri, int window = DefaultWindow,
+        string exchange = WireContract.Exchange, CancellationToken cancellationToken = default) =>
+        ConnectAsync([amqpUri], window, exchange, cancellationToken);
+
+    /// <summary>
+    /// The same, for the nodes of one cluster (a <see cref="BrokerAddress"/>): the first URI gives credentials and
+    /// virtual host, and a lost connection is opened again on the next node that answers.
+    /// </summary>
+    public static async Task<ClinicEventPublisher> ConnectAsync(IReadOnlyList<Uri> nodes, int window = DefaultWindow,
         string exchange = WireContract.Exchange, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentOutOfRangeException.ThrowIfZero(nodes.Count);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         // The library's recovery would reopen the connection but not resend what it lost; this class does both.
-        var factory = new ConnectionFactory { Uri = amqpUri, ClientProvidedName = "outcomes-cli", AutomaticRecoveryEnabled = false };
-        var (connection, channel) = await OpenAsync(factory, exchange, cancellationToken);
-        return new ClinicEventPublisher(factory, connection, channel, window, exchange);
+        var factory = new ConnectionFactory { Uri = nodes[0], ClientProvidedName = "outcomes-cli", AutomaticRecoveryEnabled = false };
+        var endpoints = nodes.Select(n => new AmqpTcpEndpoint(n.Host, BrokerAddress.PortOf(n))).ToArray();
+        var (connection, channel) = await OpenAsync(factory, endpoints, exchange, cancellationToken);
+        return new ClinicEventPublisher(factory, endpoints, connection, channel, window, exchange);
     }
 
-    private static async Task<(IConnection, IChannel)> OpenAsync(ConnectionFactory factory, string exchange, CancellationToken cancellationToken)
+    private static async Task<(IConnection, IChannel)> OpenAsync(ConnectionFactory factory, IEnumerable<AmqpTcpEndpoint> nodes, string exchange,
+        CancellationToken cancellationToken)
     {
-        var connection = await factory.CreateConnectionAsync(cancellationToken);
+        var connection = await factory.CreateConnectionAsync(nodes, cancellationToken);
         try
         {
             // No library rate limiter: the window is the only limit on outstanding confirms.
@@ -312,7 +330,8 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         {
             try
             {
-                (_connection, _channel) = await OpenAsync(_factory, _exchange, cancellationToken);
+                _firstNode = (_firstNode + 1) % _nodes.Count;
+                (_connection, _channel) = await OpenAsync(_factory, _nodes.Skip(_firstNode).Concat(_nodes.Take(_firstNode)), _exchange, cancellationToken);
                 WatchForLoss();
                 Reconnections++;
                 return;

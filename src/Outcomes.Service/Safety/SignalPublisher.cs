@@ -42,6 +42,7 @@ public sealed class SignalPublisher(NpgsqlDataSource database, Marten.IDocumentS
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private readonly SafetySignalStore _store = new(documents.Options.Events.DatabaseSchemaName);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -64,18 +65,46 @@ public sealed class SignalPublisher(NpgsqlDataSource database, Marten.IDocumentS
     {
         // ConnectionStrings:RabbitMq may list a cluster's nodes. The library's recovery stays off: it would reopen the
         // channel but not resend what the old one lost; this loop does both.
-        await using var broker = await Hosting.BrokerNodes.Parse(configuration.GetConnectionString("RabbitMq")!)
+        var broker = await Hosting.BrokerNodes.Parse(configuration.GetConnectionString("RabbitMq")!)
             .ConnectAsync("outcomes-signals", stoppingToken, automaticRecovery: false);
-        await using var channel = await broker.CreateChannelAsync(new CreateChannelOptions(true, true), stoppingToken);
-        await channel.ExchangeDeclareAsync(options.Value.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: stoppingToken);
-
-        await using var listener = await database.OpenConnectionAsync(stoppingToken);
-        await using (var listen = new NpgsqlCommand($"listen {SafetySignalStore.Channel}", listener))
-            await listen.ExecuteNonQueryAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        IChannel? channel = null;
+        try
         {
-            while (await PublishBatch(channel, stoppingToken) > 0) { }
-            await listener.WaitAsync(options.Value.PollInterval, stoppingToken);
+            channel = await broker.CreateChannelAsync(new CreateChannelOptions(true, true), stoppingToken);
+            await channel.ExchangeDeclareAsync(options.Value.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: stoppingToken);
+
+            await using var listener = await database.OpenConnectionAsync(stoppingToken);
+            await using (var listen = new NpgsqlCommand($"listen {SafetySignalStore.Channel}", listener))
+                await listen.ExecuteNonQueryAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                while (await PublishBatch(channel, stoppingToken) > 0) { }
+                await listener.WaitAsync(options.Value.PollInterval, stoppingToken);
+            }
+        }
+        finally
+        {
+            await CloseWithin(channel, broker, CloseTimeout);
+        }
+    }
+
+    /// A connection lost under load can leave RabbitMQ.Client 7 unable to close it (a publish stuck on the dead socket
+    /// holds the channel's confirmation lock: rabbitmq-dotnet-client#1930); the next run must not wait on that.
+    private static async Task CloseWithin(IChannel? channel, IConnection connection, TimeSpan timeout)
+    {
+        var closing = Task.Run(async () =>
+        {
+            if (channel is not null) await channel.DisposeAsync();
+            await connection.DisposeAsync();
+        });
+        try
+        {
+            await closing.WaitAsync(timeout);
+        }
+        catch (Exception)
+        {
+            // Already gone, or stuck and left behind: the next run opens a new connection either way.
+            _ = closing.ContinueWith(t => t.Exception, TaskScheduler.Default);
         }
     }
 

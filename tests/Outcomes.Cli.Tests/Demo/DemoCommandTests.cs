@@ -57,6 +57,7 @@ public sealed class DemoCommandTests : IDisposable
     [InlineData("--until", "01/02/2025", "--dry-run", "--out", "x.jsonl")]
     [InlineData("--window", "0", "--amqp", "amqp://guest:guest@127.0.0.1:1/")]
     [InlineData("--amqp", "http://127.0.0.1:15672/")]
+    [InlineData("--amqp", "amqp://guest:guest@127.0.0.1:1/,http://127.0.0.1:2/")]
     public async Task BadOptions_FailWithoutWritingOrConnecting(params string[] args)
     {
         var exit = await Run(args);
@@ -74,6 +75,27 @@ public sealed class DemoCommandTests : IDisposable
 
         Assert.Equal(1, exit);
         Assert.Contains("Cannot connect to RabbitMQ at 127.0.0.1:1/", _error.ToString());
+        Assert.DoesNotContain("secret", _error.ToString() + _output.ToString());
+    }
+
+    [Fact]
+    public async Task BrokerList_OneBadEntry_NamesTheOptionAndTheRuleButNotThePassword()
+    {
+        var exit = await Run("--patients", "5", "--amqp", "amqp://guest:secret@127.0.0.1:1/,ftp://guest:secret@127.0.0.1:2/");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("--amqp each comma-separated entry must be an amqp:// or amqps:// URI", _error.ToString());
+        Assert.DoesNotContain("secret", _error.ToString() + _output.ToString());
+    }
+
+    [Fact]
+    public async Task BrokerList_NoNodeAnswers_FailsNamingEveryNode()
+    {
+        // Two cluster nodes, neither listening: the publisher tried both (RabbitMQ.Client moves on when a connect fails).
+        var exit = await Run("--patients", "5", "--amqp", "amqp://guest:secret@127.0.0.1:1/,amqp://guest:secret@127.0.0.1:2/");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Cannot connect to RabbitMQ at 127.0.0.1:1, 127.0.0.1:2/", _error.ToString());
         Assert.DoesNotContain("secret", _error.ToString() + _output.ToString());
     }
 }

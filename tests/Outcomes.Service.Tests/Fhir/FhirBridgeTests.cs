@@ -55,7 +55,7 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
             var jane = CourseOf(lines, "v1.patient-enrolled", b => b.GetProperty("sex").GetString() == "female");
             var john = CourseOf(lines, "v1.patient-enrolled", b => b.GetProperty("sex").GetString() == "male");
 
-            var result = await FhirCommand.PublishFile(file.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
+            var result = await FhirCommand.PublishFile(file.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
                 CancellationToken.None);
 
             Assert.Null(result.Failure);
@@ -87,7 +87,7 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
         try
         {
             var lines = Lines(first);
-            var published = await FhirCommand.PublishFile(first.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
+            var published = await FhirCommand.PublishFile(first.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
                 CancellationToken.None);
             Assert.Null(published.Failure);
             var courses = lines.Select(l => l.Body.GetProperty("patientKey").GetString()!).Distinct().Select(k => new CourseFeed(Clinic, k)).ToList();
@@ -124,9 +124,9 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
             var lines = Lines(file);
             var courses = lines.Select(l => l.Body.GetProperty("patientKey").GetString()!).Distinct().Select(k => new CourseFeed(Clinic, k)).ToList();
 
-            var resumed = await FhirCommand.PublishFile(file.FullName, fixture.Services.RabbitMqUri, 6, 100, fixture.Names.Exchange, fixture.Names.Queue,
+            var resumed = await FhirCommand.PublishFile(file.FullName, [fixture.Services.RabbitMqUri], 6, 100, fixture.Names.Exchange, fixture.Names.Queue,
                 CancellationToken.None);
-            var again = await FhirCommand.PublishFile(file.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
+            var again = await FhirCommand.PublishFile(file.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
                 CancellationToken.None);
 
             Assert.Equal((lines.Count - 5L, lines.Count + 1L), (resumed.Confirmed, resumed.NextLine));
@@ -227,14 +227,14 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
         {
             Assert.Equal(1, report.Mapped["fact-retracted"]);
             var course = new CourseFeed(clinic, Lines(first)[0].Body.GetProperty("patientKey").GetString()!);
-            Assert.Null((await FhirCommand.PublishFile(first.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange,
+            Assert.Null((await FhirCommand.PublishFile(first.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
                 fixture.Names.Queue, CancellationToken.None)).Failure);
             Assert.Equal([20, 8], (await fixture.CourseWith(course, 5)).Phq9Scores.Select(s => s.Total));
             var responded = await fixture.Client.GetStringAsync($"/api/v1/reports/overview?clinicId={clinic}");
             var position = (long)System.Text.Json.Nodes.JsonNode.Parse(responded)!["provenance"]!["eventStorePosition"]!;
             Assert.Equal(1, ResponseEver(responded));
 
-            Assert.Null((await FhirCommand.PublishFile(second.FullName, fixture.Services.RabbitMqUri, 1, 100, fixture.Names.Exchange,
+            Assert.Null((await FhirCommand.PublishFile(second.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
                 fixture.Names.Queue, CancellationToken.None)).Failure);
 
             Assert.Equal([20], (await fixture.CourseWith(course, 6)).Phq9Scores.Select(s => s.Total));

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Outcomes.Cli.Publishing;
 using Outcomes.Service.Tests.Fixtures;
 using RabbitMQ.Client;
 
@@ -140,122 +140,6 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
     public const string Name = "rabbitmq-cluster";
 }
 
-/// A publisher that keeps going through a node's death: confirms on, and anything not confirmed is sent again on a
-/// new connection to whichever node answers (a re-sent event id is stored once). Confirmed ids are the ledger.
-///
-/// RabbitMQ.Client fails a publish whose connection was lost before its confirm came (AlreadyClosedException); the
-/// broker may or may not have stored it, so it is sent again. Two ways a chunk could stall, each bounded here: a
-/// confirm that never comes on a connection that stays open (a queue without a leader while the survivors elect one,
-/// on a loaded machine for long) is given up after ConfirmWait and the connection closed, which fails the rest at
-/// once; and a node that accepts TCP but not the AMQP handshake (starting, or overloaded) is not tried first again:
-/// every reconnection starts from the next node in turn, as RabbitMQ.Client moves on to the next endpoint only when
-/// a TCP connect fails.
-public sealed class ResendingPublisher(IReadOnlyList<Uri> nodes, string exchange) : IAsyncDisposable
-{
-    public static readonly TimeSpan ChunkDeadline = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan ConfirmWait = TimeSpan.FromSeconds(30);
-
-    private IConnection? _connection;
-    private IChannel? _channel;
-    private int _firstNode;
-
-    public ConcurrentDictionary<string, byte> Confirmed { get; } = new(StringComparer.Ordinal);
-    public int Resent { get; private set; }
-    public int Connections { get; private set; }
-
-    /// Why publishes failed, most recent last: the story a timeout tells.
-    private readonly ConcurrentQueue<string> _failures = new();
-
-    private async Task<IChannel> Channel()
-    {
-        if (_channel is { IsOpen: true }) return _channel;
-        await CloseQuietly();
-        var order = nodes.Skip(_firstNode).Concat(nodes.Take(_firstNode)).ToList();
-        _firstNode = (_firstNode + 1) % nodes.Count;
-        var factory = new ConnectionFactory { Uri = order[0], AutomaticRecoveryEnabled = false };
-        _connection = await factory.CreateConnectionAsync(order.Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList());
-        _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        Connections++;
-        return _channel;
-    }
-
-    private async Task CloseQuietly()
-    {
-        try
-        {
-            if (_channel is not null) await _channel.DisposeAsync();
-            if (_connection is not null) await _connection.DisposeAsync();
-        }
-        catch (Exception)
-        {
-            // A connection to a killed node may throw on close; nothing is left to release.
-        }
-        _channel = null;
-        _connection = null;
-    }
-
-    /// Publishes a chunk concurrently and waits for every confirm; whatever failed is sent again, until all are confirmed.
-    public async Task Publish(IReadOnlyList<WireMessage> messages)
-    {
-        var pending = messages.ToList();
-        var clock = Stopwatch.StartNew();
-        var attempts = 0;
-        while (pending.Count > 0)
-        {
-            if (clock.Elapsed > ChunkDeadline)
-                throw new TimeoutException($"{pending.Count} of {messages.Count} messages still unconfirmed after {attempts} attempts in " +
-                    $"{ChunkDeadline.TotalMinutes} minutes ({Connections} connections); last failures: {string.Join(" | ", _failures.TakeLast(5))}");
-            attempts++;
-            var failed = new ConcurrentBag<WireMessage>();
-            try
-            {
-                var channel = await Channel();
-                var publishes = Task.WhenAll(pending.Select(async m =>
-                {
-                    try
-                    {
-                        await channel.BasicPublishAsync(exchange, m.RoutingKey, mandatory: false,
-                            new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent },
-                            Encoding.UTF8.GetBytes(m.Json));
-                        Confirmed.TryAdd(EventId(m), 0);
-                    }
-                    catch (Exception e)
-                    {
-                        Note(e);
-                        failed.Add(m);
-                    }
-                }));
-                if (await Task.WhenAny(publishes, Task.Delay(ConfirmWait)) != publishes)
-                {
-                    _failures.Enqueue($"confirms not all in after {ConfirmWait.TotalSeconds} s: connection closed");
-                    // Closing the channel fails every publish still waiting for its confirm.
-                    await CloseQuietly();
-                }
-                await publishes;
-            }
-            catch (Exception e)
-            {
-                Note(e);
-                failed = new ConcurrentBag<WireMessage>(pending.Where(m => !Confirmed.ContainsKey(EventId(m))));
-                await CloseQuietly();
-                await Task.Delay(200);
-            }
-            Resent += failed.Count;
-            pending = failed.ToList();
-        }
-    }
-
-    private void Note(Exception e)
-    {
-        _failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.f} {e.GetType().Name}: {e.Message}");
-        while (_failures.Count > 50) _failures.TryDequeue(out _);
-    }
-
-    public static string EventId(WireMessage message) => (string)JsonNode.Parse(message.Json)!["eventId"]!;
-
-    public async ValueTask DisposeAsync() => await CloseQuietly();
-}
-
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Slow")]
 [Trait("Category", "Cluster")]
@@ -286,6 +170,26 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         await channel.ExchangeDeleteAsync(_names.SignalsExchange);
     }
 
+    /// The CLI's publisher (`outcomes demo`, `outcomes fhir publish`) given the cluster's nodes: it resends whatever a
+    /// node's death left unconfirmed, on a connection to the next node that answers (a re-sent event id is stored once).
+    /// A confirm that does not come while the survivors elect a new queue leader is given up after ConfirmTimeout.
+    private async Task<ClinicEventPublisher> Publisher()
+    {
+        var publisher = await ClinicEventPublisher.ConnectAsync(cluster.Nodes, window: 200, _names.Exchange);
+        publisher.ConfirmTimeout = TimeSpan.FromSeconds(20);
+        return publisher;
+    }
+
+    /// Bounded, so that a publisher stuck on a dead node fails the test instead of holding the run.
+    private static async Task PublishConfirmed(ClinicEventPublisher publisher, IEnumerable<WireMessage> messages)
+    {
+        var outgoing = messages.Select(m => new OutgoingMessage(m.RoutingKey, Encoding.UTF8.GetBytes(m.Json), EventId(m))).ToList();
+        var summary = await publisher.PublishAsync(outgoing).WaitAsync(TimeSpan.FromMinutes(6));
+        Assert.True(summary.AllConfirmed, summary.ToString());
+    }
+
+    private static string EventId(WireMessage message) => (string)JsonNode.Parse(message.Json)!["eventId"]!;
+
     private static IReadOnlyList<WireMessage> Feed(int patients) =>
         Enumerable.Range(0, patients).SelectMany(_ => CourseFeed.ForNewPatient("clinic-failover").Induction()).ToList();
 
@@ -312,24 +216,23 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         second.Start();
         var messages = Feed(60);
         var chunks = messages.Chunk(messages.Count / 6).ToArray();
-        await using var publisher = new ResendingPublisher(cluster.Nodes, _names.Exchange);
+        await using var publisher = await Publisher();
 
-        await publisher.Publish(chunks[0]);
-        await publisher.Publish(chunks[1]);
+        await PublishConfirmed(publisher, chunks[0]);
+        await PublishConfirmed(publisher, chunks[1]);
         var leader = await ClusterFixture.LeaderOf(_names.Queue);
         var follower = new[] { "a", "b", "c" }.First(n => n != leader);
         ClusterFixture.Kill(follower);
-        await publisher.Publish(chunks[2]);
-        await publisher.Publish(chunks[3]);
+        await PublishConfirmed(publisher, chunks[2]);
+        await PublishConfirmed(publisher, chunks[3]);
         await ClusterFixture.Restart();
         await ClusterFixture.AllMembersOnline(_names.Queue);
 
         leader = await ClusterFixture.LeaderOf(_names.Queue);
         ClusterFixture.Kill(leader);
-        foreach (var chunk in chunks.Skip(4)) await publisher.Publish(chunk);
+        foreach (var chunk in chunks.Skip(4)) await PublishConfirmed(publisher, chunk);
 
-        var ids = messages.Select(ResendingPublisher.EventId).ToArray();
-        Assert.Equal(ids.Length, publisher.Confirmed.Count);
+        var ids = messages.Select(EventId).ToArray();
         var (events, distinct) = await Eventually.Until(() => Stored(ids), s => s.Events >= ids.Length,
             $"all {ids.Length} confirmed facts stored", TimeSpan.FromMinutes(3));
         Assert.Equal(ids.Length, events);
@@ -347,9 +250,9 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         {
             await victim.Ready();
             var messages = Feed(60);
-            var ids = messages.Select(ResendingPublisher.EventId).ToArray();
-            await using var publisher = new ResendingPublisher(cluster.Nodes, _names.Exchange);
-            await publisher.Publish(messages);
+            var ids = messages.Select(EventId).ToArray();
+            await using var publisher = await Publisher();
+            await PublishConfirmed(publisher, messages);
             // Mid-feed: some stored, the rest in flight or waiting, some of it held unacknowledged by the victim.
             await Eventually.Until(() => Stored(ids), s => s.Events >= ids.Length / 4, "a quarter stored");
             victim.Kill();
