@@ -124,7 +124,8 @@ until [ "$("${PSQL[@]}" -c "select count(*) from $SCHEMA.disclosure_releases" 2>
     [ "$(date +%s)" -lt "$deadline" ] || { say "the start-up release was not cut within 60 s"; exit 1; }
     sleep 0.5
 done
-"${PSQL[@]}" -c "insert into $SCHEMA.disclosure_secret (id, secret) values (1, '\\x$PINNED_SECRET'::bytea)"
+# (The start-up release, of no courses, already made a random one: replaced, it is used from the next cut on.)
+"${PSQL[@]}" -c "insert into $SCHEMA.disclosure_secret (id, secret) values (1, '\\x$PINNED_SECRET'::bytea) on conflict (id) do update set secret = excluded.secret"
 
 say "loading $PATIENTS demo patients (seed 42)"
 outcomes demo --patients "$PATIENTS" --seed 42 --out "$LOGS/feed.ndjson" >/dev/null

@@ -19,7 +19,7 @@ internal static class CohortComputation
     /// With record keys, every count is tallied a second time weighted by its courses' record keys (the cell keys of
     /// the cell-key method, in the report's own shape) and the survival samples on the protected tier's grids.
     public static CohortReport Compute(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance,
-        Disclosure.RecordKeys? recordKeys, Disclosure.PerturbationParameters? grid)
+        Disclosure.MemberKeys? recordKeys, Disclosure.PerturbationParameters? grid)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(definition);
@@ -57,7 +57,7 @@ internal static class CohortComputation
             if (slot > 0) tallies[slot].Add(c, rates, hasWeeks ? weekly : null, 1);
             if (keyTallies is not null)
             {
-                var key = keyOf![i] = recordKeys!.Of(member.Course);
+                var key = keyOf![i] = recordKeys!.Of(i, member.Course);
                 keyTallies[0].Add(c, rates, hasWeeks ? weekly : null, key);
                 if (slot > 0) keyTallies[slot].Add(c, rates, hasWeeks ? weekly : null, key);
             }

@@ -27,12 +27,14 @@ public static class ReportDisclosure
 
     /// Across clinics or for a researcher: every count perturbed by its cell key, everything else derived from
     /// perturbed counts and sums, curves on fixed grids, models only over large groups and rounded.
+    /// <paramref name="storedKeys"/>, when given, holds each member's record key as its release stored it (-1 where
+    /// none was stored): the same values as <paramref name="recordKeys"/> gives, read instead of derived.
     public static PublishedCohortReport Protected(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance,
-        RecordKeys recordKeys, PerturbationParameters parameters, ReleasePoint? release)
+        RecordKeys recordKeys, PerturbationParameters parameters, ReleasePoint? release, IReadOnlyList<short>? storedKeys = null)
     {
         ArgumentNullException.ThrowIfNull(recordKeys);
         ArgumentNullException.ThrowIfNull(parameters);
-        var report = CohortComputation.Compute(members, definition, provenance, recordKeys, parameters);
+        var report = CohortComputation.Compute(members, definition, provenance, new MemberKeys(recordKeys, storedKeys), parameters);
         var keys = report.Keys!;
         GroupReport[] slots = [report.Overall, .. report.Groups];
         var published = new PublishedGroup[slots.Length];

@@ -140,7 +140,7 @@ public sealed class CohortReportService(
         using var members = await releases.ReadAsync(release, storeTime, clinics, cancellationToken, reads.Source);
         var keys = await releases.RecordKeysAsync(cancellationToken);
         var provenance = new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime);
-        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release), null, null,
+        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release, members.RecordKeys), null, null,
             reads.IsReplica ? onReplica.Replayed : null);
     }
 }

@@ -22,6 +22,9 @@ public sealed record PositionedMembers(long Position, DateTimeOffset StoreTime, 
 {
     internal IDisposable? Lease { get; init; }
 
+    /// Each member's record key as a release stored it (-1 where it did not); null when not read from a release.
+    public IReadOnlyList<short>? RecordKeys { get; init; }
+
     public void Dispose() => Lease?.Dispose();
 }
 
@@ -120,9 +123,12 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         }
     }
 
-    /// Reads members from rows of (course key, encoded outcome), decoded as of the store's time at their position.
-    internal async Task<PositionedMembers> ReadRows(NpgsqlCommand rows, long position, DateTimeOffset storeTime, CancellationToken cancellationToken)
+    /// Reads members from rows of (course key, encoded outcome[, stored record key]), decoded as of the store's time at
+    /// their position.
+    internal async Task<PositionedMembers> ReadRows(NpgsqlCommand rows, long position, DateTimeOffset storeTime, CancellationToken cancellationToken,
+        bool withRecordKeys = false)
     {
+        var recordKeys = withRecordKeys ? new List<short>() : null;
         // The connection's thread reads rows into blocks while another decodes the blocks already read: on two cores
         // decoding then costs little more than reading.
         var blocks = Channel.CreateBounded<RowBlock>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
@@ -154,6 +160,8 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
                     block = new RowBlock();
                 }
                 reader.GetBytes(1, 0, block.Reserve(key, length), block.Used - length, length);
+                // Read on this side, in row order (the decoder keeps the same order): sequential access reads columns in turn.
+                recordKeys?.Add(reader.IsDBNull(2) ? (short)-1 : reader.GetInt16(2));
             }
             await blocks.Writer.WriteAsync(block, decoderFailed.Token);
             blocks.Writer.Complete();
@@ -170,9 +178,17 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
         var (keys, members, context) = await decoding;
         // Rows come in storage order. Course-key order makes floating-point sums (weekly means) add up in the same
         // order as a recomputation from the events, so both give the identical report.
-        var ordered = members.ToArray();
-        Array.Sort(keys.ToArray(), ordered, StringComparer.Ordinal);
-        return new PositionedMembers(position, storeTime, ordered) { Lease = context };
+        var order = new int[members.Count];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(keys.ToArray(), order, StringComparer.Ordinal);
+        var ordered = new CohortMember[order.Length];
+        var orderedKeys = recordKeys is null ? null : new short[order.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            ordered[i] = members[order[i]];
+            if (orderedKeys is not null) orderedKeys[i] = recordKeys![order[i]];
+        }
+        return new PositionedMembers(position, storeTime, ordered) { Lease = context, RecordKeys = orderedKeys };
     }
 
     private async Task<(List<string> Keys, List<CohortMember> Members, CourseOutcomeCodec.DecodeContext Context)> Decode(

@@ -27,7 +27,10 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
     public const string CoursesTable = "disclosure_release_courses";
     public const string SecretTable = "disclosure_secret";
 
-    private RecordKeys? _recordKeys;
+    // One reference, replaced whole: requests read it concurrently.
+    private KnownKeys? _recordKeys;
+
+    private sealed record KnownKeys(byte[] Secret, RecordKeys Keys);
 
     private string Schema => store.Options.Events.DatabaseSchemaName;
 
@@ -50,6 +53,9 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
         courses.AddColumn("outcome", "bytea").NotNull();
         // The course's facts as the read model held them at the release: research exports of the release read them.
         courses.AddColumn("course_facts", "bytea");
+        // The course's record key (RecordKeys), computed as the release is cut: a protected report reads it with the row.
+        // Null in releases cut before the column existed; those keys are derived when read.
+        courses.AddColumn("record_key", "smallint");
 
         var secret = new Table(new PostgresqlObjectName(schema, SecretTable, SchemaUtils.IdentifierUsage.General));
         secret.AddColumn<int>("id").AsPrimaryKey();
@@ -59,17 +65,31 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
 
     /// The record keys of this deployment: HMAC under a secret made once and kept in the database, so keys survive
     /// restarts and every instance agrees, and nobody reading the reports can compute a course's key.
+    /// The secret is read each time (one small row) and the keys kept while it is unchanged: a secret replaced in the
+    /// table (the golden-output check pins one) is used from the next report or cut on.
     public async Task<RecordKeys> RecordKeysAsync(CancellationToken cancellationToken)
     {
-        if (_recordKeys is { } known) return known;
-        await using (var create = database.CreateCommand($"insert into {Schema}.{SecretTable} (id, secret) values (1, $1) on conflict (id) do nothing"))
+        var secret = await ReadSecretAsync(cancellationToken);
+        if (secret is null)
         {
-            create.Parameters.Add(new NpgsqlParameter { Value = RandomNumberGenerator.GetBytes(32) });
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            // The first use makes it; two instances racing keep the first insert.
+            await using (var create = database.CreateCommand($"insert into {Schema}.{SecretTable} (id, secret) values (1, $1) on conflict (id) do nothing"))
+            {
+                create.Parameters.Add(new NpgsqlParameter { Value = RandomNumberGenerator.GetBytes(32) });
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+            secret = (await ReadSecretAsync(cancellationToken))!;
         }
+        if (_recordKeys is { } known && known.Secret.AsSpan().SequenceEqual(secret)) return known.Keys;
+        var keys = new RecordKeys(secret);
+        _recordKeys = new KnownKeys(secret, keys);
+        return keys;
+    }
+
+    private async Task<byte[]?> ReadSecretAsync(CancellationToken cancellationToken)
+    {
         await using var read = database.CreateCommand($"select secret from {Schema}.{SecretTable} where id = 1");
-        var secret = (byte[])(await read.ExecuteScalarAsync(cancellationToken))!;
-        return _recordKeys = new RecordKeys(secret);
+        return await read.ExecuteScalarAsync(cancellationToken) as byte[];
     }
 
     public async Task<IReadOnlyList<ReleaseSummary>> ListAsync(CancellationToken cancellationToken)
@@ -107,11 +127,11 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
     {
         await using var connection = await (from ?? database).OpenConnectionAsync(cancellationToken);
         await using var rows = new NpgsqlCommand(
-            $"select course_key, outcome from {Schema}.{CoursesTable} where release_id = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
+            $"select course_key, outcome, record_key from {Schema}.{CoursesTable} where release_id = $1" + (clinics is null ? "" : " and clinic_id = any($2)"),
             connection);
         rows.Parameters.Add(new NpgsqlParameter { Value = release.Id });
         if (clinics is not null) rows.Parameters.Add(new NpgsqlParameter { Value = clinics.ToArray() });
-        return await readModel.ReadRows(rows, release.EventStorePosition, storeTime, cancellationToken);
+        return await readModel.ReadRows(rows, release.EventStorePosition, storeTime, cancellationToken, withRecordKeys: true);
     }
 
     /// A query that finds release $1 once its snapshot is stored (the release row commits with its courses).
@@ -123,6 +143,7 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
     {
         if (!status.IsCurrent)
             throw new ReleaseNotPossibleException("the outcome read model is being rebuilt; a release can be cut once it is current");
+        var (inner, outer) = (await RecordKeysAsync(cancellationToken)).Pads();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using (var serialise = new NpgsqlCommand($"select pg_advisory_xact_lock(hashtext('{Schema}.{ReleasesTable}'))", connection, transaction))
@@ -136,13 +157,18 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
                 select coalesce(max(id), 0) + 1, $1, $2, $3, $4, (select count(*) from {table} where definitions = $4)
                 from {Schema}.{ReleasesTable}
                 returning id, courses)
-            insert into {Schema}.{CoursesTable} (release_id, course_key, clinic_id, outcome, course_facts)
-            select release.id, o.course_key, o.clinic_id, o.outcome, o.course_facts from {table} o, release where o.definitions = $4
+            insert into {Schema}.{CoursesTable} (release_id, course_key, clinic_id, outcome, course_facts, record_key)
+            select release.id, o.course_key, o.clinic_id, o.outcome, o.course_facts,
+                   get_byte(sha256($6 || sha256($5 || convert_to(o.course_key, 'UTF8'))), 0)
+            from {table} o, release where o.definitions = $4
             """, connection, transaction);
         cut.Parameters.Add(new NpgsqlParameter { Value = position });
         cut.Parameters.Add(new NpgsqlParameter { Value = storeTime });
         cut.Parameters.Add(new NpgsqlParameter { Value = now });
         cut.Parameters.Add(new NpgsqlParameter { Value = CourseOutcomeTable.DefinitionsKey(definitions) });
+        // HMAC-SHA256 (RFC 2104) of the course key, as RecordKeys.Of derives it: the course key column is CourseKey.ToString().
+        cut.Parameters.Add(new NpgsqlParameter { Value = inner });
+        cut.Parameters.Add(new NpgsqlParameter { Value = outer });
         await cut.ExecuteNonQueryAsync(cancellationToken);
         await using (var drop = new NpgsqlCommand(
             $"""

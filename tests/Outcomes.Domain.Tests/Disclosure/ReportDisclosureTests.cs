@@ -42,6 +42,37 @@ public class ReportDisclosureTests
     }
 
     [Fact]
+    public void Protected_StoredRecordKeys_AreTheKeysUsed()
+    {
+        // A release stores each course's key as it is cut; the report reads them instead of deriving them. The same keys
+        // give the same report, other keys another (so the stored ones are really read), and -1 means "derive it".
+        var members = Random(300, seed: 7);
+        var derived = members.Select(m => (short)Keys.Of(m.Course)).ToArray();
+        var none = members.Select(_ => (short)-1).ToArray();
+        var other = derived.Select(k => (short)((k + 101) % RecordKeys.Range)).ToArray();
+        PublishedCohortReport With(short[] stored) =>
+            ReportDisclosure.Protected(members, Definition(), Provenance, Keys, Parameters, null, stored);
+
+        Assert.Equal(JsonOf(Protect(members)), JsonOf(With(derived)));
+        Assert.Equal(JsonOf(Protect(members)), JsonOf(With(none)));
+        Assert.NotEqual(JsonOf(Protect(members)), JsonOf(With(other)));
+    }
+
+    [Fact]
+    public void RecordKeys_Pads_GiveTheSameKeyAsTheHmac()
+    {
+        // What a release's cut computes in SQL, sha256(outer || sha256(inner || course)), written here with .NET's SHA-256.
+        var (inner, outer) = Keys.Pads();
+        foreach (var member in Random(50, seed: 3))
+        {
+            var text = System.Text.Encoding.UTF8.GetBytes(member.Course.ToString());
+            var innerHash = System.Security.Cryptography.SHA256.HashData([.. inner, .. text]);
+            var hash = System.Security.Cryptography.SHA256.HashData([.. outer, .. innerHash]);
+            Assert.Equal(Keys.Of(member.Course), hash[0]);
+        }
+    }
+
+    [Fact]
     public void Protected_CountsWithinTheStatedBound_AndZeroStaysZero()
     {
         var members = Random(400, seed: 11);
