@@ -112,20 +112,19 @@ internal static class CohortComputation
     {
         var onsetKeys = eligible.Members.Select(m => keyOf[m]).ToArray();
         var durabilityKeys = eligible.DurabilityMembers.Select(m => keyOf[m]).ToArray();
+        var timeToResponse = options.Includes(ReportSection.TimeToResponse);
+        var days = timeToResponse
+            ? Disclosure.LifeTable.TallyBySlot(grid.TimeToResponseDayPoints(), eligible.OnsetDays, eligible.Responded, onsetKeys, eligible.Slots, slots)
+            : null;
+        var sessions = timeToResponse
+            ? Disclosure.LifeTable.TallyBySlot(grid.TimeToResponseSessionPoints(), eligible.OnsetSessions, eligible.Responded, onsetKeys, eligible.Slots, slots)
+            : null;
+        var durability = options.Includes(ReportSection.Durability)
+            ? Disclosure.LifeTable.TallyBySlot(grid.DurabilityDayPoints(), eligible.DurabilityDays, eligible.DurabilityEnded, durabilityKeys,
+                eligible.DurabilitySlots, slots)
+            : null;
         var tables = new Disclosure.SlotLifeTables[slots];
-        for (var s = 0; s < slots; s++)
-        {
-            var slot = s;
-            bool Onset(int k) => slot == 0 || eligible.Slots[k] == slot;
-            bool Durable(int k) => slot == 0 || eligible.DurabilitySlots[k] == slot;
-            var timeToResponse = options.Includes(ReportSection.TimeToResponse);
-            tables[s] = new Disclosure.SlotLifeTables(
-                timeToResponse ? Disclosure.LifeTable.Tally(grid.TimeToResponseDayPoints(), eligible.OnsetDays, eligible.Responded, onsetKeys, Onset) : null,
-                timeToResponse ? Disclosure.LifeTable.Tally(grid.TimeToResponseSessionPoints(), eligible.OnsetSessions, eligible.Responded, onsetKeys, Onset) : null,
-                options.Includes(ReportSection.Durability)
-                    ? Disclosure.LifeTable.Tally(grid.DurabilityDayPoints(), eligible.DurabilityDays, eligible.DurabilityEnded, durabilityKeys, Durable)
-                    : null);
-        }
+        for (var s = 0; s < slots; s++) tables[s] = new Disclosure.SlotLifeTables(days?[s], sessions?[s], durability?[s]);
         return tables;
     }
 

@@ -34,38 +34,60 @@ public sealed class LifeTable
 
     /// Tallies the records for which <paramref name="include"/> holds. Times before the first point count in the first
     /// interval; a course followed past the last point is at risk in every interval and never an event or censoring.
-    public static LifeTable Tally(double[] points, double[] time, int[] status, int[] recordKey, Func<int, bool> include)
+    /// <summary>
+    /// The life tables of the whole cohort (slot 0) and of each group (slots 1..<paramref name="slots"/>-1) in one pass:
+    /// each course's interval is found once and added to the cohort's table and its group's.
+    /// </summary>
+    public static LifeTable[] TallyBySlot(double[] points, double[] time, int[] status, int[] recordKey, int[] slot, int slots)
     {
         ArgumentNullException.ThrowIfNull(points);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(recordKey);
-        ArgumentNullException.ThrowIfNull(include);
+        ArgumentNullException.ThrowIfNull(slot);
         var intervals = points.Length - 1;
-        var endingIn = new KeyedCount[intervals + 1];
-        var eventsIn = new KeyedCount[intervals];
-        var censoredIn = new KeyedCount[intervals];
-        KeyedCount total = default, events = default;
+        var endingIn = new KeyedCount[slots, intervals + 1];
+        var eventsIn = new KeyedCount[slots, intervals];
+        var censoredIn = new KeyedCount[slots, intervals];
+        var total = new KeyedCount[slots];
+        var events = new KeyedCount[slots];
         for (var i = 0; i < time.Length; i++)
         {
-            if (!include(i)) continue;
             var key = recordKey[i];
-            total = total.Add(key);
-            if (status[i] != 0) events = events.Add(key);
             var j = IntervalOf(points, time[i]);
-            endingIn[j] = endingIn[j].Add(key);
-            if (j == intervals) continue;
-            if (status[i] != 0) eventsIn[j] = eventsIn[j].Add(key);
-            else censoredIn[j] = censoredIn[j].Add(key);
+            var s = 0;
+            while (true)
+            {
+                total[s] = total[s].Add(key);
+                if (status[i] != 0) events[s] = events[s].Add(key);
+                endingIn[s, j] = endingIn[s, j].Add(key);
+                if (j < intervals)
+                {
+                    if (status[i] != 0) eventsIn[s, j] = eventsIn[s, j].Add(key);
+                    else censoredIn[s, j] = censoredIn[s, j].Add(key);
+                }
+                if (s != 0 || slot[i] <= 0) break;
+                s = slot[i];
+            }
         }
-        var atStart = new KeyedCount[intervals];
-        var remaining = default(KeyedCount);
-        for (var j = intervals; j >= 0; j--)
+        var tables = new LifeTable[slots];
+        for (var s = 0; s < slots; s++)
         {
-            remaining = new KeyedCount(remaining.Count + endingIn[j].Count, remaining.Key + endingIn[j].Key);
-            if (j < intervals) atStart[j] = remaining;
+            var atStart = new KeyedCount[intervals];
+            var slotEvents = new KeyedCount[intervals];
+            var slotCensored = new KeyedCount[intervals];
+            var remaining = default(KeyedCount);
+            for (var j = intervals; j >= 0; j--)
+            {
+                remaining = new KeyedCount(remaining.Count + endingIn[s, j].Count, remaining.Key + endingIn[s, j].Key);
+                if (j >= intervals) continue;
+                atStart[j] = remaining;
+                slotEvents[j] = eventsIn[s, j];
+                slotCensored[j] = censoredIn[s, j];
+            }
+            tables[s] = new LifeTable(points, total[s], events[s], atStart, slotEvents, slotCensored);
         }
-        return new LifeTable(points, total, events, atStart, eventsIn, censoredIn);
+        return tables;
     }
 
     private static int IntervalOf(double[] points, double t)
