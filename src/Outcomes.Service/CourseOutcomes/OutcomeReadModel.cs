@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Marten;
 using Npgsql;
 using Outcomes.Domain.Cohorts;
@@ -124,123 +123,123 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
     }
 
     /// Reads members from rows of (course key, encoded outcome[, stored record key]), decoded as of the store's time at
-    /// their position.
+    /// their position, in course-key order.
     internal async Task<PositionedMembers> ReadRows(NpgsqlCommand rows, long position, DateTimeOffset storeTime, CancellationToken cancellationToken,
         bool withRecordKeys = false)
     {
+        // All rows are read first (a report's rows are ~200 bytes each: 60 MB at 300,000 courses), then decoded in
+        // course-key order. Course-key order makes floating-point sums add up in the same order as a recomputation from
+        // the events, so both give the identical report; decoding in that order also lays the members out in memory in
+        // the order the report walks them, which measured ~150 ms faster at 300,000 courses than decoding in storage
+        // order as rows arrived and sorting after (every pass then jumped across the heap).
+        var blocks = new List<RowBlock>();
+        var keys = new List<string>();
+        var at = new List<(int Block, int Offset, int Length)>();
         var recordKeys = withRecordKeys ? new List<short>() : null;
-        // The connection's thread reads rows into blocks while another decodes the blocks already read: on two cores
-        // decoding then costs little more than reading.
-        var blocks = Channel.CreateBounded<RowBlock>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-        // A decoder that fails stops reading; the reader must not then wait for room in the channel for ever.
-        using var decoderFailed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var decoding = Task.Run(async () =>
-        {
-            try
-            {
-                return await Decode(blocks.Reader, storeTime);
-            }
-            catch
-            {
-                await decoderFailed.CancelAsync();
-                throw;
-            }
-        }, CancellationToken.None);
         try
         {
-            await using var reader = await rows.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
-            var block = new RowBlock();
-            while (await reader.ReadAsync(cancellationToken))
+            await using (var reader = await rows.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken))
             {
-                var key = reader.GetString(0);
-                var length = (int)reader.GetBytes(1, 0, null, 0, 0);
-                if (!block.Fits(length))
+                var block = new RowBlock();
+                blocks.Add(block);
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    await blocks.Writer.WriteAsync(block, decoderFailed.Token);
-                    block = new RowBlock();
+                    keys.Add(reader.GetString(0));
+                    var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+                    if (!block.Fits(length))
+                    {
+                        block = new RowBlock();
+                        blocks.Add(block);
+                    }
+                    var offset = block.Reserve(length);
+                    reader.GetBytes(1, 0, block.Bytes, offset, length);
+                    at.Add((blocks.Count - 1, offset, length));
+                    recordKeys?.Add(reader.IsDBNull(2) ? (short)-1 : reader.GetInt16(2));
                 }
-                reader.GetBytes(1, 0, block.Reserve(key, length), block.Used - length, length);
-                // Read on this side, in row order (the decoder keeps the same order): sequential access reads columns in turn.
-                recordKeys?.Add(reader.IsDBNull(2) ? (short)-1 : reader.GetInt16(2));
             }
-            await blocks.Writer.WriteAsync(block, decoderFailed.Token);
-            blocks.Writer.Complete();
-        }
-        catch (Exception ex)
-        {
-            blocks.Writer.TryComplete(ex);
-            // When the decoder failed, its exception is the one to report; otherwise it ends on this one.
-            await decoding.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            if (decoding.IsFaulted && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException)
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(decoding.Exception!.InnerException!);
-            throw;
-        }
-        var (keys, members, context) = await decoding;
-        // Rows come in storage order. Course-key order makes floating-point sums (weekly means) add up in the same
-        // order as a recomputation from the events, so both give the identical report.
-        var order = new int[members.Count];
-        for (var i = 0; i < order.Length; i++) order[i] = i;
-        Array.Sort(keys.ToArray(), order, StringComparer.Ordinal);
-        var ordered = new CohortMember[order.Length];
-        var orderedKeys = recordKeys is null ? null : new short[order.Length];
-        for (var i = 0; i < order.Length; i++)
-        {
-            ordered[i] = members[order[i]];
-            if (orderedKeys is not null) orderedKeys[i] = recordKeys![order[i]];
-        }
-        return new PositionedMembers(position, storeTime, ordered) { Lease = context, RecordKeys = orderedKeys };
-    }
 
-    private async Task<(List<string> Keys, List<CohortMember> Members, CourseOutcomeCodec.DecodeContext Context)> Decode(
-        ChannelReader<RowBlock> blocks, DateTimeOffset storeTime)
-    {
-        var context = new CourseOutcomeCodec.DecodeContext();
-        var keys = new List<string>();
-        var members = new List<CohortMember>();
-        await foreach (var block in blocks.ReadAllAsync())
-        {
-            for (var i = 0; i < block.Keys.Count; i++)
+            var order = new int[keys.Count];
+            for (var i = 0; i < order.Length; i++) order[i] = i;
+            Array.Sort(keys.ToArray(), order, StringComparer.Ordinal);
+            var ordered = new CohortMember[order.Length];
+            // Two halves on two threads, each with its own context (a context is one thread's).
+            var contexts = new CourseOutcomeCodec.DecodeContext[2];
+            var half = order.Length / 2;
+            try
             {
-                var (offset, length) = block.Rows[i];
-                keys.Add(block.Keys[i]);
-                members.Add(CourseOutcomeCodec.Decode(context.Key(block.Keys[i]), block.Bytes.AsSpan(offset, length), definitions, storeTime, context));
+                Parallel.For(0, contexts.Length, h =>
+                {
+                    var context = contexts[h] = new CourseOutcomeCodec.DecodeContext();
+                    for (var i = h == 0 ? 0 : half; i < (h == 0 ? half : order.Length); i++)
+                    {
+                        var (b, offset, length) = at[order[i]];
+                        ordered[i] = CourseOutcomeCodec.Decode(context.Key(keys[order[i]]), blocks[b].Bytes.AsSpan(offset, length), definitions,
+                            storeTime, context);
+                    }
+                });
             }
-            block.Release();
+            catch (AggregateException e)
+            {
+                new Leases(contexts).Dispose();
+                // The row that could not be decoded, as a single-threaded decode would have reported it.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+            short[]? orderedKeys = null;
+            if (recordKeys is not null)
+            {
+                orderedKeys = new short[order.Length];
+                for (var i = 0; i < order.Length; i++) orderedKeys[i] = recordKeys[order[i]];
+            }
+            return new PositionedMembers(position, storeTime, ordered) { Lease = new Leases(contexts), RecordKeys = orderedKeys };
         }
-        return (keys, members, context);
+        finally
+        {
+            foreach (var block in blocks) block.Release();
+        }
     }
 
-    /// Rows read but not yet decoded: their keys and their encoded outcomes, back to back in one array.
+    /// The decode contexts whose series arrays the members use, returned together when the report is done.
+    private sealed class Leases(CourseOutcomeCodec.DecodeContext[] contexts) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var context in contexts) context?.Dispose();
+        }
+    }
+
+    /// Rows read but not yet decoded: their encoded outcomes, back to back in one array.
     private sealed class RowBlock
     {
         private const int Size = 1 << 20;
 
-        // Rented: a report streams some sixty of these through, each decoded at once.
-        public byte[] Bytes { get; private set; } = System.Buffers.ArrayPool<byte>.Shared.Rent(Size);
+        // A report holds all of its rows' bytes at once (some sixty of these at 300,000 courses); a pool of its own keeps
+        // them between reports instead of allocating them on the large-object heap each time.
+        private static readonly System.Buffers.ArrayPool<byte> Pool = System.Buffers.ArrayPool<byte>.Create(Size, 256);
+
+        public byte[] Bytes { get; private set; } = Pool.Rent(Size);
 
         public void Release()
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(Bytes);
+            if (Bytes.Length == Size) Pool.Return(Bytes);
             Bytes = [];
         }
+
         public int Used { get; private set; }
-        public List<string> Keys { get; } = new(Size / 256);
-        public List<(int Offset, int Length)> Rows { get; } = new(Size / 256);
 
-        public bool Fits(int length) => Keys.Count == 0 || Used + length <= Bytes.Length;
+        public bool Fits(int length) => Used == 0 || Used + length <= Bytes.Length;
 
-        /// Room for one row's bytes; returns the array to read them into, at Used - length.
-        public byte[] Reserve(string key, int length)
+        /// Room for one row's bytes; returns where in Bytes to read them.
+        public int Reserve(int length)
         {
             if (Used + length > Bytes.Length)
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(Bytes);
-                Bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+                // A row larger than a block has a block of its own.
+                Release();
+                Bytes = new byte[length];
             }
-            Keys.Add(key);
-            Rows.Add((Used, length));
+            var offset = Used;
             Used += length;
-            return Bytes;
+            return offset;
         }
     }
 

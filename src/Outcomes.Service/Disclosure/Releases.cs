@@ -161,6 +161,7 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
             select release.id, o.course_key, o.clinic_id, o.outcome, o.course_facts,
                    get_byte(sha256($6 || sha256($5 || convert_to(o.course_key, 'UTF8'))), 0)
             from {table} o, release where o.definitions = $4
+            order by o.course_key
             """, connection, transaction);
         cut.Parameters.Add(new NpgsqlParameter { Value = position });
         cut.Parameters.Add(new NpgsqlParameter { Value = storeTime });
@@ -181,6 +182,10 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        // A release's rows go in course-key order, so that reading one release by the primary key (release, course key)
+        // reads its pages in turn; fresh statistics make the planner do so rather than scan every release kept.
+        await using (var analyse = new NpgsqlCommand($"analyze {Schema}.{CoursesTable}", connection))
+            await analyse.ExecuteNonQueryAsync(cancellationToken);
         var latest = (await ListAsync(cancellationToken))[0];
         logger.LogInformation("Release {Release} cut at position {Position}: {Courses} courses", latest.Id, latest.EventStorePosition, latest.Courses);
         return latest;
