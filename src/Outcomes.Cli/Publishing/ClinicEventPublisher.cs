@@ -13,7 +13,8 @@ public readonly record struct PublishProgress(long Sent, long Confirmed);
 
 /// <summary>
 /// What the broker made of a publish run. <see cref="Returned"/> counts messages no queue was bound for
-/// (basic.return on a mandatory publish); <see cref="Nacked"/> those the broker refused to take.
+/// (basic.return on a mandatory publish); <see cref="Nacked"/> those the broker still refused (basic.nack) after
+/// <see cref="ClinicEventPublisher.ReconnectFor"/> of sending them again.
 /// </summary>
 public sealed record PublishSummary(long Sent, long Confirmed, long Returned, long Nacked, TimeSpan Elapsed, string? FirstReturn)
 {
@@ -191,6 +192,12 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         var outstanding = new Queue<(OutgoingMessage Message, ValueTask Confirm)>(_window);
         // Messages whose publish went with a lost connection, oldest first: sent again before anything new.
         var resend = new Queue<OutgoingMessage>();
+        // Messages the broker refused (basic.nack: not stored, e.g. a quorum queue without a majority while a cluster
+        // recovers), sent again after a pause that grows while refusals go on; counted as refused only after
+        // ReconnectFor of refusals with nothing confirmed.
+        var refused = new Queue<OutgoingMessage>();
+        Stopwatch? refusedSince = null;
+        var refusalPause = TimeSpan.FromMilliseconds(100);
         long sent = 0, confirmed = 0, returned = 0, nacked = 0, resent = 0;
         var lossesWithoutConfirm = 0;
         string? firstReturn = null;
@@ -214,6 +221,8 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
                 }
                 confirmed++;
                 lossesWithoutConfirm = 0;
+                refusedSince = null;
+                refusalPause = TimeSpan.FromMilliseconds(100);
             }
             catch (PublishReturnException e)
             {
@@ -227,7 +236,9 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
             }
             catch (PublishException)
             {
-                nacked++;
+                refused.Enqueue(message);
+                refusedSince ??= Stopwatch.StartNew();
+                return null;
             }
             // ObjectDisposedException: the client disposes a lost connection's channel while publishes on it still
             // wait for their confirm (RabbitMQ.Client 7), which is a loss like the others.
@@ -248,6 +259,22 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         OutgoingMessage? next = null;
         while (true)
         {
+            // Refusals wait until everything in flight has settled, then go again together after one pause.
+            if (next is null && resend.Count == 0 && refused.Count > 0 && outstanding.Count == 0)
+            {
+                if (refusedSince!.Elapsed >= ReconnectFor)
+                {
+                    // Refused for as long as a lost broker is waited for: what is refused stays refused.
+                    nacked += refused.Count;
+                    refused.Clear();
+                }
+                else
+                {
+                    await Task.Delay(refusalPause, cancellationToken);
+                    refusalPause = TimeSpan.FromMilliseconds(Math.Min(refusalPause.TotalMilliseconds * 2, 5_000));
+                    while (refused.TryDequeue(out var again)) resend.Enqueue(again);
+                }
+            }
             if (next is null)
             {
                 if (resend.TryDequeue(out var again))
@@ -255,7 +282,7 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
                     next = again;
                     resent++;
                 }
-                else if (source.MoveNext())
+                else if (refused.Count == 0 && source.MoveNext())
                 {
                     next = source.Current;
                     sent++;

@@ -113,6 +113,56 @@ public sealed class PublisherReconnectTests(ServicesFixture services) : IAsyncLi
     }
 
     [Fact]
+    public async Task BrokerRefusesPublishesForAWhile_RefusedOnesSentAgain_EveryMessageConfirmedAndQueued()
+    {
+        // The broker refuses a publish with basic.nack when its queue cannot take it: a quorum queue without a majority
+        // while a cluster recovers, or, as here, a queue at its length limit with overflow reject-publish. A refused
+        // message is not stored, so the publisher sends it again after a pause instead of counting it lost at once.
+        var exchange = $"outcomes.refusing-{Guid.NewGuid():N}"[..40];
+        var queue = exchange.Replace('.', '-');
+        await using (var connection = await new ConnectionFactory { Uri = services.RabbitMqUri }.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            await channel.ExchangeDeclareAsync(exchange, Contracts.WireContract.ExchangeType, durable: true, autoDelete: false);
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                arguments: new Dictionary<string, object?> { ["x-max-length"] = 100, ["x-overflow"] = "reject-publish" });
+            await channel.QueueBindAsync(queue, exchange, "#");
+        }
+        try
+        {
+            await using var publisher = await ClinicEventPublisher.ConnectAsync(services.RabbitMqUri, window: 50, exchange);
+            var messages = Enumerable.Range(0, 300).Select(Message).ToArray();
+            var publishing = publisher.PublishAsync(messages);
+
+            // The consumer falls behind: nothing is taken off the queue until it is full and refusing.
+            await using (var connection = await new ConnectionFactory { Uri = services.RabbitMqUri }.CreateConnectionAsync())
+            await using (var channel = await connection.CreateChannelAsync())
+                await Eventually.Until(async () => (await channel.QueueDeclarePassiveAsync(queue)).MessageCount, n => n >= 100, "the queue full");
+            await using var amqp = await RawAmqp.Connect(services.RabbitMqUri);
+            var queued = new HashSet<string>(StringComparer.Ordinal);
+            await Eventually.Until(async () =>
+            {
+                foreach (var m in await amqp.Drain(queue))
+                    queued.Add(System.Text.Json.JsonDocument.Parse(m.Body).RootElement.GetProperty("eventId").GetString()!);
+                return queued.Count;
+            }, n => n >= messages.Length, "every message queued and drained", TimeSpan.FromMinutes(2));
+            var summary = await publishing.WaitAsync(TimeSpan.FromMinutes(2));
+
+            Assert.True(summary.AllConfirmed, summary.ToString());
+            Assert.Equal(0, summary.Nacked);
+            Assert.True(summary.Resent > 0, "the broker refused nothing: the test did not reach the queue's limit");
+            Assert.Equal(messages.Select(m => m.MessageId).ToHashSet(), queued);
+        }
+        finally
+        {
+            await using var connection = await new ConnectionFactory { Uri = services.RabbitMqUri }.CreateConnectionAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            await channel.QueueDeleteAsync(queue);
+            await channel.ExchangeDeleteAsync(exchange);
+        }
+    }
+
+    [Fact]
     public async Task SafetySignals_SeveralNodesListed_ConnectionLost_SignalsStillDelivered()
     {
         // Two "nodes": a relay in front of the broker, then the broker itself (ConnectionStrings:RabbitMq as for a cluster).
