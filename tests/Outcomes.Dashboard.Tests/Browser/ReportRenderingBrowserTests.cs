@@ -73,6 +73,8 @@ public sealed class ReportRenderingBrowserTests(ITestOutputHelper output) : IAsy
             {
                 await page.GotoAsync($"{_baseUrl}/dashboard/reports/{report}");
                 await page.Locator("footer.provenance").WaitForAsync();
+                // Folded tables open, as a reader on a phone opens them: they must read at this width too.
+                await page.EvaluateAsync("() => document.querySelectorAll('details.rates-table').forEach(d => d.open = true)");
                 await Screenshot(page, $"report-{report}-{width}.png");
                 // Each section on its own too: a whole long page shrinks past reading when it is viewed.
                 foreach (var id in await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('article.report > section[id]')].map(s => s.id)"))

@@ -51,6 +51,27 @@ public sealed class ReportPageTests
     }
 
     [Fact]
+    public void RatesTable_TheChartsNumbers_AWithheldGroupStatesItsReason()
+    {
+        var report = Report();
+        var html = ReportPage.Body(report, "clinic-a");
+        string Row(PublishedGroup group) => System.Text.RegularExpressions.Regex.Match(html,
+            $"<tr data-measure=\"Response ever\" data-group=\"{Markup.GroupName(group.Group)}\">(.*?)</tr>").Groups[1].Value;
+
+        var shown = report.Groups.First(g => g.Withheld is null && g.Response![Measures.ResponseEver].Estimate is not null);
+        var rate = shown.Response![Measures.ResponseEver];
+        Assert.Contains($"{Markup.Percent(rate.Estimate)} <span class=\"interval\">({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)})</span>",
+            Row(shown), StringComparison.Ordinal);
+        Assert.Contains($"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}", Row(shown), StringComparison.Ordinal);
+        // The same figures as the chart's text beside the bar.
+        Assert.Contains($"{Markup.Percent(rate.Estimate)} ({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)})", html, StringComparison.Ordinal);
+
+        var withheld = report.Groups.First(g => g.Withheld is not null);
+        Assert.Contains("withheld: small-group", Row(withheld), StringComparison.Ordinal);
+        Assert.Empty(PageText.NumbersReadAsCounts(Row(withheld)));
+    }
+
+    [Fact]
     public void CountScan_FindsACountOutsideALabel()
     {
         var html = $"<p>week <span class=\"num-label\">3</span>: {Markup.Count(Cell.Of(7))} of 0.5 and v1</p>";
