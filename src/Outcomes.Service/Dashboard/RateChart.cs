@@ -17,6 +17,15 @@ internal static class RateChart
     private const double BarGap = 6;
     private const double MeasureGap = 24;
 
+    /// Why a bar shows no estimate: the group's or the rate's own reason, or derived-from-suppressed for an estimate
+    /// left out without one; null when the estimate is shown, or when there is no rate because no course could have the
+    /// outcome (N = 0, which is not a withheld rate). The chart and the report page's table of rates both decide so.
+    public static SuppressionReason? WithheldReason(PublishedRate? rate, SuppressionReason? groupWithheld)
+    {
+        if ((groupWithheld ?? (rate is null ? SuppressionReason.SmallGroup : rate.Suppressed)) is { } reason) return reason;
+        return rate!.Estimate is not null || rate.N.Value == 0 ? null : SuppressionReason.DerivedFromSuppressed;
+    }
+
     public static string Render(string id, string title, string description, IReadOnlyList<Measure> measures)
     {
         var plotTop = 24.0;
@@ -46,8 +55,9 @@ internal static class RateChart
                 var middle = y + BarHeight / 2;
                 svg.Append($"<g class=\"rate\" data-group=\"{Markup.Text(series.Name)}\" data-measure=\"{Markup.Text(measure.Name)}\" font-size=\"11\">");
                 svg.Append($"<text class=\"group\" x=\"{Markup.C(plot.Left - 8)}\" y=\"{Markup.C(middle + 4)}\" text-anchor=\"end\">{Plot.Fit(series.Name, plot.Left - 14, FontSize)}</text>");
-                var reason = withheld ?? (rate is null ? SuppressionReason.SmallGroup : rate.Suppressed);
-                if (reason is null && rate!.Estimate is { } estimate)
+                if (WithheldReason(rate, withheld) is { } why)
+                    svg.Append($"<text x=\"{Markup.C(plot.Left + 4)}\" y=\"{Markup.C(middle + 4)}\">{Markup.SvgCount(Cell.Hidden(why))}</text>");
+                else if (rate!.Estimate is { } estimate)
                 {
                     svg.Append($"<rect class=\"rate-bar\" {series.FillAttributes} x=\"{Markup.C(plot.X(0))}\" y=\"{Markup.C(y)}\" " +
                                $"width=\"{Markup.C(plot.X(estimate) - plot.X(0))}\" height=\"{Markup.C(BarHeight)}\" fill-opacity=\"0.7\"/>");
@@ -58,14 +68,9 @@ internal static class RateChart
                     svg.Append($"<text x=\"{Markup.C(plot.Right + 8)}\" y=\"{Markup.C(middle + 4)}\">{Markup.Percent(estimate)} " +
                                $"({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)}), {Markup.SvgCount(rate.Events)} of {Markup.SvgCount(rate.N)}</text>");
                 }
-                else if (reason is null && rate!.N.Value == 0)
+                else
                     // Nothing to divide: no course could have the outcome, which is not the same as a withheld rate.
                     svg.Append($"<text x=\"{Markup.C(plot.Left + 4)}\" y=\"{Markup.C(middle + 4)}\">no rate: {Markup.SvgCount(rate.N)} courses</text>");
-                else
-                {
-                    var why = reason ?? SuppressionReason.DerivedFromSuppressed;
-                    svg.Append($"<text x=\"{Markup.C(plot.Left + 4)}\" y=\"{Markup.C(middle + 4)}\">{Markup.SvgCount(Cell.Hidden(why))}</text>");
-                }
                 svg.Append("</g>");
                 y += BarHeight + BarGap;
             }

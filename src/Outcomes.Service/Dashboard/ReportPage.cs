@@ -118,38 +118,37 @@ internal static class ReportPage
     private static string Response(PublishedCohortReport report, IReadOnlyList<(Series Series, PublishedGroup Group)> series)
     {
         var window = report.Overall.Response?.InductionWindowDays ?? report.Definition.Options.InductionWindowDays;
+        var rates = Measures.Rates.Select(m => new RateChart.Measure(m.Title, series.Select(s =>
+            (s.Series, s.Group.Response is { } r ? r[m] : null, s.Group.Withheld)).ToList())).ToList();
         var chart = RateChart.Render("rates-chart", "Response, remission and improvement",
             "Bar chart of proportions with Wilson 95% intervals per group, one row of bars for each rate of the table of measures " +
             "(response and remission by the end of induction and ever, improvement and the others named beside the bars).",
-            Measures.Rates.Select(m => new RateChart.Measure(m.Title, series.Select(s =>
-                (s.Series, s.Group.Response is { } r ? r[m] : null, s.Group.Withheld)).ToList())).ToList());
+            rates);
         return Section("response", "Response and remission",
-            $"<p>End of induction: day {Markup.Label(window)} after the first session.</p>{chart}{RateTable(series)}");
+            $"<p>End of induction: day {Markup.Label(window)} after the first session.</p>{chart}{RateTable(rates)}");
     }
 
     /// The chart's numbers as a table, folded: on a phone the chart scrolls sideways to its numbers, and a screen
     /// reader reads a table more easily than the chart's text.
-    private static string RateTable(IReadOnlyList<(Series Series, PublishedGroup Group)> series)
+    private static string RateTable(IReadOnlyList<RateChart.Measure> rates)
     {
         // Three narrow columns, each rate a heading row above its groups: it reads on a phone without scrolling.
         var table = new StringBuilder("<table class=\"rates\"><thead><tr><th scope=\"col\">Group</th>" +
             "<th scope=\"col\">Estimate (95% interval)</th><th scope=\"col\">Events of N</th></tr></thead><tbody>");
-        foreach (var measure in Measures.Rates)
+        foreach (var measure in rates)
         {
-            table.Append($"<tr class=\"measure\"><th scope=\"colgroup\" colspan=\"3\">{Markup.Named(measure.Title)}</th></tr>");
-            foreach (var (s, group) in series)
+            table.Append($"<tr class=\"measure\"><th scope=\"colgroup\" colspan=\"3\">{Markup.Named(measure.Name)}</th></tr>");
+            foreach (var (s, rate, withheld) in measure.Bars)
             {
-                table.Append($"<tr data-measure=\"{Markup.Text(measure.Title)}\" data-group=\"{Markup.Text(s.Name)}\">" +
+                table.Append($"<tr data-measure=\"{Markup.Text(measure.Name)}\" data-group=\"{Markup.Text(s.Name)}\">" +
                     $"<th scope=\"row\" class=\"group\">{Markup.Text(s.Name)}</th>");
-                var rate = group.Response is { } r ? r[measure] : null;
-                var reason = group.Withheld ?? (rate is null ? SuppressionReason.SmallGroup : rate.Suppressed);
-                if (reason is null && rate!.Estimate is { } estimate)
+                if (RateChart.WithheldReason(rate, withheld) is { } why)
+                    table.Append($"<td colspan=\"2\">{Markup.Withheld(why)}</td>");
+                else if (rate!.Estimate is { } estimate)
                     table.Append($"<td>{Markup.Percent(estimate)} <span class=\"interval\">({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)})</span></td>" +
                         $"<td>{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}</td>");
-                else if (reason is null && rate!.N.Value == 0)
-                    table.Append($"<td>no rate</td><td>{Markup.Count(rate.N)} courses</td>");
                 else
-                    table.Append($"<td colspan=\"2\">{Markup.Withheld(reason ?? SuppressionReason.DerivedFromSuppressed)}</td>");
+                    table.Append($"<td>no rate</td><td>{Markup.Count(rate.N)} courses</td>");
                 table.Append("</tr>");
             }
         }
