@@ -56,8 +56,8 @@ say() { printf 'golden: %s\n' "$*" >&2; }
 # shellcheck source=/dev/null
 . .run/services.env
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ASPNETCORE_ENVIRONMENT=Development
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 54329 -U postgres -d outcomes -At)
-MANAGEMENT="${OUTCOMES_RABBITMQ_MANAGEMENT:-http://127.0.0.1:56731}"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 24329 -U postgres -d outcomes -At)
+MANAGEMENT="${OUTCOMES_RABBITMQ_MANAGEMENT:-http://127.0.0.1:26731}"
 
 mkdir -p "$LOGS"
 rm -rf "$OUT"

@@ -162,7 +162,7 @@ cat <<EOF
   Ingestion rejections  $SERVICE_URL/api/v1/ingestion/rejections
   Health                $SERVICE_URL/health/ready
   RabbitMQ management   $OUTCOMES_RABBITMQ_MANAGEMENT  (guest / guest)
-  PostgreSQL            psql -h 127.0.0.1 -p 54329 -U postgres outcomes
+  PostgreSQL            psql -h 127.0.0.1 -p 24329 -U postgres outcomes
   Logs                  $REPO/$LOGS/
 
   Admin token for every clinic, valid 8 hours (development key; not for production):

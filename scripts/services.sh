@@ -7,12 +7,12 @@
 #   scripts/services.sh install install the Debian packages the private instances and the browser test need (root),
 #                               and the test identity provider's npm packages (scripts/oidc/install.sh)
 #   scripts/services.sh standby up|down|status
-#                               a streaming hot standby of the private PostgreSQL on 127.0.0.1:54330 (pg_basebackup
+#                               a streaming hot standby of the private PostgreSQL on 127.0.0.1:24330 (pg_basebackup
 #                               -R -X stream) for reports and exports; up adds ConnectionStrings__OutcomesRead to
 #                               .run/services.env. The primary must be up. `down` of the primary stops it too.
 #   scripts/services.sh cluster up|down|status
 #                               three joined RabbitMQ nodes on this machine (outcomes-a/b/c@localhost, AMQP
-#                               56741-56743, management 56761-56763); up adds OUTCOMES_RABBITMQ_CLUSTER (the
+#                               26741-26743, management 26761-26763); up adds OUTCOMES_RABBITMQ_CLUSTER (the
 #                               nodes as comma-separated amqp URIs, for ConnectionStrings__RabbitMq) to .run/services.env.
 #
 # Options: --lease NAME [--pid PID] (up/down: name the hold; a hold with a pid ends with that
@@ -30,11 +30,14 @@ LOGS="$RUN/logs"
 ENV_FILE="$RUN/services.env"
 COMPOSE_FILE="$REPO/docker-compose.yml"
 
-PG_PORT=54329
-STANDBY_PORT=54330
-AMQP_PORT=56729
-DIST_PORT=56730
-MGMT_PORT=56731
+# Every port is below 32768, outside Linux's default ephemeral range (32768-60999): a port in that range can be
+# taken at any moment as the local end of some outgoing connection (a test's, a pool's), and a node then fails to
+# start with "port already in use" (a CI run lost a cluster node's distribution port 56752 that way).
+PG_PORT=24329
+STANDBY_PORT=24330
+AMQP_PORT=26729
+DIST_PORT=26730
+MGMT_PORT=26731
 NODE=outcomes@localhost
 PGBIN=/usr/lib/postgresql/15/bin
 RMQBIN=/usr/lib/rabbitmq/bin
@@ -52,6 +55,24 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 
 port_open() {
     timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+port_listened() { # port_listened PORT: some socket on this machine listens on it
+    local hex
+    hex="$(printf '%04X' "$1")"
+    awk -v h=":$hex" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == h { found = 1 } END { exit !found }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+need_free_ports() { # need_free_ports WHAT PORT...: wait briefly for a listener to go (a node just killed), then stop naming the port
+    local what="$1" p deadline; shift
+    deadline=$(( $(date +%s) + 10 ))
+    for p in "$@"; do
+        while port_listened "$p"; do
+            [ "$(date +%s)" -ge "$deadline" ] && die "$what: port $p is already in use on this machine (a program these scripts did not start listens on it); free it and retry"
+            sleep 0.2
+        done
+    done
 }
 
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -318,6 +339,7 @@ rmq_start_local() {
         kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$pidfile"
+    need_free_ports rabbitmq "$DIST_PORT" "$MGMT_PORT"
     epmd_running || epmd_started=1
     (
         cd "$RUN"
@@ -488,11 +510,11 @@ cmd_standby() {
 
 # Three nodes on one machine, for the scale-out tests and for trying failover: each its own node name, ports and
 # data under .run/cluster/<node>, one Erlang cookie (the shared one), joined to node a. The single node of `up`
-# is a separate broker and is left alone. Ports: AMQP 5674N, distribution 5675N, management 5676N (N = 1, 2, 3).
+# is a separate broker and is left alone. Ports: AMQP 2674N, distribution 2675N, management 2676N (N = 1, 2, 3).
 CLUSTER_NODES="a b c"
 
 cluster_index() { case "$1" in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; esac; }
-cluster_amqp() { echo $(( 56740 + $(cluster_index "$1") )); }
+cluster_amqp() { echo $(( 26740 + $(cluster_index "$1") )); }
 cluster_node() { echo "outcomes-$1@localhost"; }
 
 cluster_env() { # cluster_env NODE: rmq_env for one of the cluster's nodes
@@ -500,8 +522,8 @@ cluster_env() { # cluster_env NODE: rmq_env for one of the cluster's nodes
     i="$(cluster_index "$n")"; dir="$RUN/cluster/$n"
     rmq_env
     export RABBITMQ_NODENAME; RABBITMQ_NODENAME="$(cluster_node "$n")"
-    export RABBITMQ_NODE_PORT=$(( 56740 + i ))
-    export RABBITMQ_DIST_PORT=$(( 56750 + i ))
+    export RABBITMQ_NODE_PORT=$(( 26740 + i ))
+    export RABBITMQ_DIST_PORT=$(( 26750 + i ))
     export RABBITMQ_MNESIA_BASE="$dir/mnesia"
     export RABBITMQ_LOG_BASE="$LOGS/cluster-$n"
     export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
@@ -516,12 +538,13 @@ cluster_start_node() {
     local n="$1" i dir pid
     i="$(cluster_index "$n")"; dir="$RUN/cluster/$n"
     mkdir -p "$dir/mnesia" "$LOGS/cluster-$n"
-    printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\nloopback_users.guest = true\n' $(( 56760 + i )) >"$dir/rabbitmq.conf"
+    printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\nloopback_users.guest = true\n' $(( 26760 + i )) >"$dir/rabbitmq.conf"
     echo '[rabbitmq_management].' >"$dir/enabled_plugins"
     : >"$dir/rabbitmq-env.conf"
     pid="$(cat "$dir/rabbitmq.pid" 2>/dev/null || true)"
     if environ_has "$pid" "RABBITMQ_NODENAME=$(cluster_node "$n")"; then kill -9 "$pid" 2>/dev/null || true; fi
     rm -f "$dir/rabbitmq.pid"
+    need_free_ports "cluster: node $n" $(( 26750 + i )) $(( 26760 + i ))
     ( cd "$RUN"; cluster_env "$n"; exec setsid rabbitmq-server </dev/null >"$LOGS/cluster-$n.out" 2>&1 9>&- ) &
     echo "$!" >"$dir/wrapper.pid"
 }

@@ -54,7 +54,7 @@ held=1
 bash scripts/oidc/install.sh || echo "test.sh: the test identity provider is not installed; the sign-in tests will say why" >&2
 
 # The three-node broker failover tests (Category=Cluster) start their own cluster (scripts/services.sh cluster up, three
-# more RabbitMQ nodes on 56741-56743, machine-wide) and kill its nodes; CI runs them (.ci/run sets
+# more RabbitMQ nodes on 26741-26743, machine-wide) and kill its nodes; CI runs them (.ci/run sets
 # OUTCOMES_CLUSTER_TESTS=1). Locally they run when asked for, OUTCOMES_CLUSTER_TESTS=1 scripts/test.sh: on a machine shared
 # by several checkouts, every checkout's test run would otherwise start and kill nodes of the one cluster. The replica's
 # tests always run.

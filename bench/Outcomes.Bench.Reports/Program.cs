@@ -297,7 +297,7 @@ namespace Outcomes.Bench.Reports
             var environment = new Dictionary<string, string>
             {
                 ["ConnectionStrings__Outcomes"] = connectionString,
-                ["ConnectionStrings__RabbitMq"] = Environment.GetEnvironmentVariable("ConnectionStrings__RabbitMq") ?? "amqp://guest:guest@127.0.0.1:56729/",
+                ["ConnectionStrings__RabbitMq"] = Environment.GetEnvironmentVariable("ConnectionStrings__RabbitMq") ?? "amqp://guest:guest@127.0.0.1:26729/",
                 ["EventStore__Schema"] = schema,
                 ["Auth__SigningKey"] = key,
                 // Production refuses a shared key unless told this is deliberate (a benchmark with no identity provider).

@@ -29,7 +29,7 @@ SERVICE=$!
 cleanup() {
     kill -TERM -- "-$SERVICE" 2>/dev/null || kill -TERM "$SERVICE" 2>/dev/null || true
     wait "$SERVICE" 2>/dev/null || true
-    psql -h 127.0.0.1 -p 54329 -U postgres -d outcomes -qc "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
+    psql -h 127.0.0.1 -p 24329 -U postgres -d outcomes -qc "drop schema if exists $SCHEMA cascade" >/dev/null 2>&1 || true
     for q in "$NAME.clinic-events" "$NAME" "$NAME"_error "$NAME"_skipped "$NAME-envelope" "$NAME-envelope_error" "$NAME-envelope_skipped"; do
         curl -fsS -u guest:guest -X DELETE "$OUTCOMES_RABBITMQ_MANAGEMENT/api/queues/%2F/$q" >/dev/null 2>&1 || true
         curl -fsS -u guest:guest -X DELETE "$OUTCOMES_RABBITMQ_MANAGEMENT/api/exchanges/%2F/$q" >/dev/null 2>&1 || true

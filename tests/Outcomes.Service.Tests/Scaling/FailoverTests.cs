@@ -78,7 +78,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// Members of a quorum queue and how many of them are online, as the first answering node's management API sees them.
     private static async Task<(int Members, int Online)> MembersOf(string queue)
     {
-        foreach (var port in new[] { 56761, 56762, 56763 })
+        foreach (var port in new[] { 26761, 26762, 26763 })
         {
             try
             {
@@ -113,7 +113,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public static async Task<string> LeaderOf(string queue)
     {
-        foreach (var port in new[] { 56761, 56762, 56763 })
+        foreach (var port in new[] { 26761, 26762, 26763 })
         {
             try
             {
