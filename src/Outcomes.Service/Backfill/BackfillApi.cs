@@ -39,7 +39,7 @@ public static class BackfillApi
             var session = writer.Begin();
             try
             {
-                var summary = await upload.Run(body, scope, uploader, partOf, first, session.Append, options.Value.Batch,
+                var summary = await upload.Run(body, scope, uploader, partOf, first, session.Submit, options.Value.Batch,
                     keepCoursesTogether: true, cancellationToken);
                 await session.Complete();
                 return summary;

@@ -18,7 +18,7 @@ public sealed record BulkLineRejection(long Line, string MessageType, Guid? Even
 
 /// Reads an NDJSON upload line by line, validates each line as ClinicEventReader validates an AMQP
 /// message, and appends the valid facts through the same CourseBatchWriter in large batches. Memory
-/// stays bounded whatever the upload's size: one line, one batch being filled and one being written.
+/// stays bounded whatever the upload's size: one line, one batch being filled and at most two handed to the writer.
 public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionLog, TimeProvider clock,
     IOptions<IngestionOptions> options, ILogger<BulkUpload> logger)
 {
@@ -36,17 +36,22 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
     /// each part's first line number in the file, so that rejections name the file's lines under one upload.
     public Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, string uploader, Guid? partOf, long firstLine,
         CancellationToken cancellationToken) =>
-        Run(body, scope, uploader, partOf, firstLine, writer.Append, options.Value.BulkBatch, false, cancellationToken);
+        Run(body, scope, uploader, partOf, firstLine, async facts => Task.FromResult(await writer.Append(facts).ConfigureAwait(false)),
+            options.Value.BulkBatch, false, cancellationToken);
+
+    /// Hands a batch of valid facts to a writer. Completes when the writer takes the next batch; its result completes
+    /// with the batch's outcomes (the normal path: both at once; the backfill: the outcomes at the batch's commit, after
+    /// the next batch has been handed over).
+    public delegate Task<Task<AppendOutcome[]>> SubmitBatch(IReadOnlyList<PendingFact> facts);
 
     /// The same reading, validation and accounting with another way of appending the valid facts (the backfill's),
     /// handed batches of about <paramref name="batchSize"/> facts in file order; with <paramref name="keepCoursesTogether"/>,
     /// a batch ends where the file moves to another course (a file written course by course gives no course two batches).
     public async Task<BulkUploadSummary> Run(PipeReader body, ClinicScope scope, string uploader, Guid? partOf, long firstLine,
-        Func<IReadOnlyList<PendingFact>, Task<AppendOutcome[]>> append, int batchSize, bool keepCoursesTogether,
-        CancellationToken cancellationToken)
+        SubmitBatch submit, int batchSize, bool keepCoursesTogether, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
-        ArgumentNullException.ThrowIfNull(append);
+        ArgumentNullException.ThrowIfNull(submit);
         var uploadId = partOf ?? Guid.NewGuid();
         var started = clock.GetTimestamp();
         var listed = new List<BulkLineRejection>();
@@ -77,29 +82,40 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
             await rejectionLog.RecordMany(refused, keep, CancellationToken.None).ConfigureAwait(false);
         }
 
+        async Task Account(Chunk chunk, AppendOutcome[] outcomes)
+        {
+            stored += outcomes.Count(o => o == AppendOutcome.Stored);
+            duplicates += outcomes.Count(o => o == AppendOutcome.Duplicate);
+            var reused = new List<(Rejection Rejection, RejectionSource Source)>();
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                if (ClinicEventReader.Refusal(outcomes[i], chunk.Facts[i].Fact) is not { } rejection) continue;
+                Count(chunk.FactLines[i], rejection);
+                reused.Add((rejection, RejectionSource.BulkLine(uploadId, chunk.FactLines[i], uploader)));
+            }
+            await Record(reused).ConfigureAwait(false);
+        }
+
         // Parsing the next batch overlaps writing the previous one; capacity 1 keeps memory bounded.
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         var writing = Task.Run(async () =>
         {
             try
             {
+                // The batch handed over before, whose outcomes are counted once the next one has been handed over.
+                (Chunk Chunk, Task<AppendOutcome[]> Outcomes)? previous = null;
                 await foreach (var chunk in chunks.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     // Rejections first: a failed append then still leaves every refused line recorded.
                     await Record(chunk.Rejections).ConfigureAwait(false);
                     if (chunk.Facts.Count == 0) continue;
-                    var outcomes = await append(chunk.Facts).ConfigureAwait(false);
-                    stored += outcomes.Count(o => o == AppendOutcome.Stored);
-                    duplicates += outcomes.Count(o => o == AppendOutcome.Duplicate);
-                    var reused = new List<(Rejection Rejection, RejectionSource Source)>();
-                    for (var i = 0; i < outcomes.Length; i++)
-                    {
-                        if (ClinicEventReader.Refusal(outcomes[i], chunk.Facts[i].Fact) is not { } rejection) continue;
-                        Count(chunk.FactLines[i], rejection);
-                        reused.Add((rejection, RejectionSource.BulkLine(uploadId, chunk.FactLines[i], uploader)));
-                    }
-                    await Record(reused).ConfigureAwait(false);
+                    var outcomes = await submit(chunk.Facts).ConfigureAwait(false);
+                    if (previous is { } before)
+                        await Account(before.Chunk, await before.Outcomes.ConfigureAwait(false)).ConfigureAwait(false);
+                    previous = (chunk, outcomes);
                 }
+                if (previous is { } last)
+                    await Account(last.Chunk, await last.Outcomes.ConfigureAwait(false)).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

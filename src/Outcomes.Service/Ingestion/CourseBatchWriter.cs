@@ -20,7 +20,8 @@ public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
 /// Tracing metadata kept on each stored event.
 public sealed record FactMetadata(string? CorrelationId, string? CausationId, string ReceivedVia);
 
-/// A course as it stands after a batch, with the sequence number of its last stored event. Its facts and its outcome
+/// A course as it stands after a batch, with the sequence number of its last stored event (0 from the backfill, which tells
+/// its observers before it takes sequence numbers, to keep its hold on mt_events short). Its facts and its outcome
 /// (every stored fact counted, the read model's rule) are derived once, on first use, and shared by every observer:
 /// the read model and the safety signals would otherwise each derive the same outcome. Retracted says the batch stored a
 /// retraction for the course, so something derived from it earlier may no longer hold (a safety signal).

@@ -130,6 +130,11 @@ public sealed class BackfillTests(BackfillFixture fixture) : IClassFixture<Backf
                 $"\nonly the backfill: {string.Join("\n", actual.Except(expected).Take(5))}");
         }
 
+        // The append time (not compared above: the two paths append at different moments) is this run's, as PostgreSQL reads
+        // the backfill's binary rows.
+        Assert.Equal(0L, await Scalar($"select count(*) from {fixture.BackfillNames.Schema}.mt_events where stream_id like 'clinic-_/%' " +
+            "and timestamp not between now() - interval '15 minutes' and now()"));
+
         // Marten reads the backfilled streams back as its own.
         var normalStore = fixture.Normal.Services.GetRequiredService<IDocumentStore>();
         var backfillStore = fixture.Backfill.Services.GetRequiredService<IDocumentStore>();
@@ -256,6 +261,39 @@ public sealed class BackfillTests(BackfillFixture fixture) : IClassFixture<Backf
         Assert.Equal((0L, 0L, 1L), (reused.Stored, reused.Duplicates, reused.Rejected));
         Assert.Equal("eventId", reused.Rejections.Single().Field);
         Assert.Equal(lines.Count, await Scalar($"select count(*) from {schema}.mt_events where stream_id like 'clinic-bfagain/%'"));
+    }
+
+    /// The backfill writes new courses without looking up which event ids are stored; an event id stored under another
+    /// course is refused by the unique index, and the batch is written again, looked up: the reused id is refused as a
+    /// conflict naming eventId, every other fact of the batch is stored, the course holding the id keeps its fact.
+    [Fact]
+    public async Task ReusedEventIdOnANewCourse_RefusedAsAConflict_TheRestOfItsBatchStored()
+    {
+        var first = CourseFeed.ForNewPatient("clinic-bfreuse");
+        var firstHistory = first.Induction();
+        var stored = await WithFile(firstHistory.Select(BulkUploadTests.Line), file => Send(fixture.Backfill, file, BackfillPlan()));
+        Assert.Equal((firstHistory.Count, 0L), (stored.Stored, stored.Rejected));
+
+        // Three new courses; the second's first PHQ-9 carries the event id of the first course's first PHQ-9.
+        var others = Enumerable.Range(0, 3).Select(_ => CourseFeed.ForNewPatient("clinic-bfreuse")).ToList();
+        var histories = others.Select(f => f.Induction().ToList()).ToList();
+        var reusedId = JsonNode.Parse(firstHistory[1].Json)!["eventId"]!.GetValue<string>();
+        var phq9 = histories[1].FindIndex(m => m.RoutingKey == "v1.phq9-completed");
+        var body = JsonNode.Parse(histories[1][phq9].Json)!.AsObject();
+        body["eventId"] = reusedId;
+        histories[1][phq9] = histories[1][phq9] with { Json = body.ToJsonString() };
+        var lines = histories.SelectMany(h => h).Select(BulkUploadTests.Line).ToList();
+
+        var second = await WithFile(lines, file => Send(fixture.Backfill, file, BackfillPlan()));
+
+        Assert.Equal((lines.Count - 1L, 0L, 1L), (second.Stored, second.Duplicates, second.Rejected));
+        Assert.Equal("eventId", second.Rejections.Single().Field);
+        var schema = fixture.BackfillNames.Schema;
+        string Stream(CourseFeed feed) => $"{feed.ClinicId}/{feed.PatientKey}/{Outcomes.Contracts.ContractLimits.FirstCourse}";
+        Assert.Equal(1L, await Scalar($"select count(*) from {schema}.mt_events where id = '{reusedId}' and stream_id = $1", Stream(first)));
+        Assert.Equal(histories[1].Count - 1L, await Scalar($"select count(*) from {schema}.mt_events where stream_id = $1", Stream(others[1])));
+        Assert.Equal(histories[0].Count + histories[2].Count,
+            await Scalar($"select count(*) from {schema}.mt_events where stream_id in ($1, $2)", Stream(others[0]), Stream(others[2])));
     }
 
     [Fact]
