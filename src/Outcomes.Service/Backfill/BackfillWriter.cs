@@ -71,36 +71,42 @@ public sealed class BackfillWriter
         _copyCourses = $"copy {_sql.CourseTable} (id, data, mt_last_modified, mt_dotnet_type, mt_version) from stdin (format binary)";
     }
 
-    /// An upload's batches, two at a time: Submit returns once the batch before has committed, with the batch's outcomes
-    /// to come at its commit, so the upload reads and prepares the next batch while this one writes, and the next one's
-    /// claims run while this one holds mt_events. Complete waits for the last commit.
+    /// An upload's batches, Session.InFlight at a time: Submit returns once the oldest has committed, with the batch's
+    /// outcomes to come at its commit, so the upload reads and prepares the next batch while these write, and their
+    /// claims run while one holds mt_events. Complete waits for the last commit.
     public Session Begin() => new(this);
 
     public sealed class Session(BackfillWriter writer)
     {
-        private Task _inFlight = Task.CompletedTask;
+        /// Batches written at once: while one holds the lock on mt_events, the other claims, applies and writes its
+        /// courses, documents and read models (about as long as the events of one). Three were no faster on 2 cores
+        /// (docs/benchmarks.md, "Backfill"), only larger.
+        public const int InFlight = 2;
+
+        private readonly Queue<Task> _writing = new();
 
         public async Task<Task<AppendOutcome[]>> Submit(IReadOnlyList<PendingFact> batch)
         {
             ArgumentNullException.ThrowIfNull(batch);
             var prepared = writer.Prepare(batch);
-            var previous = _inFlight;
             var writing = writer.Write(batch, prepared);
-            _inFlight = writing;
-            // The batch before must have committed: no more than two in flight, and its failure ends the upload.
-            await previous.ConfigureAwait(false);
+            _writing.Enqueue(writing);
+            // The oldest batch must have committed before another is taken: memory stays bounded, and its failure ends
+            // the upload.
+            if (_writing.Count >= InFlight)
+                await _writing.Dequeue().ConfigureAwait(false);
             return writing;
         }
 
-        /// Waits for the last batch's commit (its failure is the upload's).
-        public Task Complete() => _inFlight;
+        /// Waits for every batch's commit (a failure is the upload's).
+        public Task Complete() => Task.WhenAll(_writing);
 
         /// After a failed upload: waits for what is still writing, whose failure the upload's failure already reports.
         public async Task Abandon()
         {
             try
             {
-                await _inFlight.ConfigureAwait(false);
+                await Complete().ConfigureAwait(false);
             }
             catch (Exception ex)
             {

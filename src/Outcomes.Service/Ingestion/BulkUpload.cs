@@ -18,12 +18,15 @@ public sealed record BulkLineRejection(long Line, string MessageType, Guid? Even
 
 /// Reads an NDJSON upload line by line, validates each line as ClinicEventReader validates an AMQP
 /// message, and appends the valid facts through the same CourseBatchWriter in large batches. Memory
-/// stays bounded whatever the upload's size: one line, one batch being filled and at most two handed to the writer.
+/// stays bounded whatever the upload's size: one line, one batch being filled and a few handed to the writer.
 public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionLog, TimeProvider clock,
     IOptions<IngestionOptions> options, ILogger<BulkUpload> logger)
 {
     /// Rejections listed in the response; the rejection log has them all.
     public const int ListedRejections = 100;
+
+    /// Batches handed to a writer and not yet counted, at most (memory: each is a batch of facts).
+    private const int MaxHandedOver = 4;
 
     private sealed class Chunk
     {
@@ -102,20 +105,23 @@ public sealed class BulkUpload(CourseBatchWriter writer, RejectionLog rejectionL
         {
             try
             {
-                // The batch handed over before, whose outcomes are counted once the next one has been handed over.
-                (Chunk Chunk, Task<AppendOutcome[]> Outcomes)? previous = null;
+                // Batches handed over whose outcomes are still to be counted, oldest first: counted as their writes
+                // finish, so that the writer has the next batch meanwhile (the writer bounds how many it takes at once).
+                var handedOver = new Queue<(Chunk Chunk, Task<AppendOutcome[]> Outcomes)>();
+                async Task CountFinished(bool all)
+                {
+                    while (handedOver.TryPeek(out var oldest) && (all || oldest.Outcomes.IsCompleted || handedOver.Count > MaxHandedOver))
+                        await Account(handedOver.Dequeue().Chunk, await oldest.Outcomes.ConfigureAwait(false)).ConfigureAwait(false);
+                }
                 await foreach (var chunk in chunks.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     // Rejections first: a failed append then still leaves every refused line recorded.
                     await Record(chunk.Rejections).ConfigureAwait(false);
                     if (chunk.Facts.Count == 0) continue;
-                    var outcomes = await submit(chunk.Facts).ConfigureAwait(false);
-                    if (previous is { } before)
-                        await Account(before.Chunk, await before.Outcomes.ConfigureAwait(false)).ConfigureAwait(false);
-                    previous = (chunk, outcomes);
+                    handedOver.Enqueue((chunk, await submit(chunk.Facts).ConfigureAwait(false)));
+                    await CountFinished(all: false).ConfigureAwait(false);
                 }
-                if (previous is { } last)
-                    await Account(last.Chunk, await last.Outcomes.ConfigureAwait(false)).ConfigureAwait(false);
+                await CountFinished(all: true).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
