@@ -382,7 +382,7 @@ public sealed class BackfillWriter
         return true;
     }
 
-    private static async Task<bool> MaySetReplicationRole(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    internal static async Task<bool> MaySetReplicationRole(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
     {
         await using var may = new NpgsqlCommand(
             "select current_setting('is_superuser') = 'on' or has_parameter_privilege('session_replication_role', 'set')", connection, transaction);
