@@ -13,7 +13,8 @@
 #   scripts/services.sh cluster up|down|status
 #                               three joined RabbitMQ nodes on this machine (outcomes-a/b/c@localhost, AMQP
 #                               26741-26743, management 26761-26763); up adds OUTCOMES_RABBITMQ_CLUSTER (the
-#                               nodes as comma-separated amqp URIs, for ConnectionStrings__RabbitMq) to .run/services.env.
+#                               nodes as comma-separated amqp URIs, for ConnectionStrings__RabbitMq) to .run/services.env;
+#                               quorum-status QUEUE prints each member's Raft state and indexes as JSON.
 #
 # Options: --lease NAME [--pid PID] (up/down: name the hold; a hold with a pid ends with that
 # process), --force (down: stop even while other checkouts hold the services).
@@ -540,6 +541,18 @@ cluster_env() { # cluster_env NODE: rmq_env for one of the cluster's nodes
 
 cluster_ctl() { local n="$1"; shift; (cd "$RUN" && cluster_env "$n" && exec timeout "${CTL_TIMEOUT:-90}" rabbitmqctl -n "$(cluster_node "$n")" "$@"); }
 
+# Each member of a quorum queue as Raft sees it (state, commit index, ...), as JSON, from the first node that answers:
+# the management API's "online" follows a member's node, not whether its replica has caught up after a restart.
+cluster_quorum_status() {
+    local n queue="$1"
+    for n in $CLUSTER_NODES; do
+        port_open "$(cluster_amqp "$n")" || continue
+        (cd "$RUN" && cluster_env "$n" && exec timeout "${CTL_TIMEOUT:-60}" rabbitmq-queues -n "$(cluster_node "$n")" \
+            quorum_status "$queue" --formatter json) && return 0
+    done
+    die "cluster: no node answered quorum_status for $queue"
+}
+
 cluster_start_node() {
     local n="$1" i dir pid
     i="$(cluster_index "$n")"; dir="$RUN/cluster/$n"
@@ -671,7 +684,8 @@ cmd_cluster() {
         up) with_lock; [ "$(services_mode)" = local ] || die "cluster: only for the private instances (Docker: docker compose --profile cluster up -d)"; cluster_up ;;
         down) trap '' INT TERM PIPE; with_lock; cluster_down ;;
         status) cluster_status ;;
-        *) say "usage: scripts/services.sh cluster up|down|status"; exit 2 ;;
+        quorum-status) [ -n "${2:-}" ] || die "usage: scripts/services.sh cluster quorum-status QUEUE"; cluster_quorum_status "$2" ;;
+        *) say "usage: scripts/services.sh cluster up|down|status|quorum-status QUEUE"; exit 2 ;;
     esac
 }
 
@@ -809,7 +823,7 @@ main() {
     [ $# -gt 0 ] && shift
     case "$cmd" in
         standby) cmd_standby "${1:-}"; return ;;
-        cluster) cmd_cluster "${1:-}"; return ;;
+        cluster) cmd_cluster "${1:-}" "${2:-}"; return ;;
     esac
     while [ $# -gt 0 ]; do
         case "$1" in

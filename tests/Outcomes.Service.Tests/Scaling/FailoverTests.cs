@@ -106,10 +106,32 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// A restarted node answers AMQP before its replica of a quorum queue has rejoined: killing another member then
     /// leaves the queue without a majority, and the broker refuses every publish until it has one again. Waits until
     /// the management API lists every member online. Not enough: "online" follows the node, not its replica, which in
-    /// full CI runs came back minutes later (hence the test's own category in scripts/test.sh).
+    /// full CI runs came back minutes later; AllMembersCaughtUp waits for Raft's own view.
     public static Task AllMembersOnline(string queue) =>
         Eventually.Until(() => MembersOf(queue), m => m.Members == 3 && m.Online == m.Members,
             $"all three members of {queue} online", TimeSpan.FromMinutes(3));
+
+    /// Each member of a quorum queue as Raft sees it (`scripts/services.sh cluster quorum-status`): its state (leader,
+    /// follower, or down) and commit index.
+    private static async Task<IReadOnlyList<(string Node, string State, long? Commit)>> QuorumStatus(string queue)
+    {
+        var (code, output) = await Scripts.RunIn(Owner(), "cluster", "quorum-status", queue);
+        var (start, end) = (output.IndexOf('[', StringComparison.Ordinal), output.LastIndexOf(']'));
+        if (code != 0 || start < 0 || end < start) return [];
+        using var status = System.Text.Json.JsonDocument.Parse(output[start..(end + 1)]);
+        return status.RootElement.EnumerateArray().Select(member => (
+            member.GetProperty("Node Name").GetString() ?? "",
+            member.GetProperty("Raft State") is { ValueKind: System.Text.Json.JsonValueKind.String } state ? state.GetString() ?? "" : "down",
+            member.GetProperty("Commit Index") is { ValueKind: System.Text.Json.JsonValueKind.Number } commit ? commit.GetInt64() : (long?)null))
+            .ToList();
+    }
+
+    /// Every member of the queue a leader or follower at one commit index: the restarted member's replica has rejoined
+    /// and caught up, so a majority survives the loss of any one other member. (The test publishes nothing meanwhile.)
+    public static Task AllMembersCaughtUp(string queue) =>
+        Eventually.Until(() => QuorumStatus(queue),
+            m => m.Count == 3 && m.All(x => x.State is "leader" or "follower") && m[0].Commit is not null && m.All(x => x.Commit == m[0].Commit),
+            $"all three members of {queue} caught up (Raft)", TimeSpan.FromMinutes(8));
 
     public static async Task<string> LeaderOf(string queue)
     {
@@ -204,7 +226,7 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    // Its own category as well: scripts/test.sh runs it only with OUTCOMES_CLUSTER_TESTS=all (see there why).
+    // Its own category as well: scripts/test.sh runs it with OUTCOMES_CLUSTER_TESTS=all (as .ci/run does).
     [Fact]
     [Trait("Category", "ClusterLeaderKill")]
     public async Task TwoInstances_BrokerNodeKilledThenLeaderKilled_EveryConfirmedFactStoredOnce()
@@ -227,6 +249,7 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         await PublishConfirmed(publisher, chunks[3]);
         await ClusterFixture.Restart();
         await ClusterFixture.AllMembersOnline(_names.Queue);
+        await ClusterFixture.AllMembersCaughtUp(_names.Queue);
 
         leader = await ClusterFixture.LeaderOf(_names.Queue);
         ClusterFixture.Kill(leader);
