@@ -226,7 +226,7 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    // Its own category as well: scripts/test.sh runs it with OUTCOMES_CLUSTER_TESTS=all (as .ci/run does).
+    // Its own category as well: scripts/test.sh runs it only with OUTCOMES_CLUSTER_TESTS=all (see there why).
     [Fact]
     [Trait("Category", "ClusterLeaderKill")]
     public async Task TwoInstances_BrokerNodeKilledThenLeaderKilled_EveryConfirmedFactStoredOnce()
