@@ -48,6 +48,15 @@ public sealed class ReplicaFixture : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(paused ? "select pg_wal_replay_pause()" : "select pg_wal_replay_resume()", connection);
         await command.ExecuteNonQueryAsync();
+        if (!paused) return;
+        // pg_wal_replay_pause only asks: the startup process stops at its next record. Until it has, WAL written after
+        // this call (the test's next step) may still be replayed in part, e.g. a lock taken without the commit that
+        // releases it, and a read on the replica then waits for a replay that never comes.
+        await Eventually.Until(async () =>
+        {
+            await using var state = new NpgsqlCommand("select pg_get_wal_replay_pause_state()", connection);
+            return (string?)await state.ExecuteScalarAsync();
+        }, s => s == "paused", "the replica's replay paused");
     }
 }
 
