@@ -327,7 +327,8 @@ public sealed class BackfillWriter
 
         var appendedAt = DateTimeOffset.UtcNow;
         var s = 0;
-        var keysOff = await SkipStreamKeyChecks(connection, transaction, ct).ConfigureAwait(false);
+        // SET LOCAL ends with the transaction, which commits right after the events: nothing else runs unchecked.
+        await SkipStreamKeyChecks(connection, transaction, ct).ConfigureAwait(false);
         await using (var events = await connection.BeginRawBinaryCopyAsync(_copyEvents, ct).ConfigureAwait(false))
         {
             // Sent in pieces of about a megabyte, so that PostgreSQL reads while the rest is copied together.
@@ -350,9 +351,6 @@ public sealed class BackfillWriter
             rows.Trailer();
             await events.WriteAsync(rows.Written, ct).ConfigureAwait(false);
         }
-        if (keysOff)
-            await using (var restore = new NpgsqlCommand("set local session_replication_role = origin", connection, transaction))
-                await restore.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         var eventsWritten = Stopwatch.GetElapsedTime(started);
 
         await transaction.CommitAsync(ct).ConfigureAwait(false);
@@ -372,14 +370,13 @@ public sealed class BackfillWriter
     /// inserted and holds, so the key holds by construction; where the role may (a superuser, or PostgreSQL 15's
     /// `grant set on parameter session_replication_role`), the check is skipped for the COPY only, as pg_restore's
     /// --disable-triggers does. Otherwise the key is checked as usual, only slower.
-    private async Task<bool> SkipStreamKeyChecks(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    private async Task SkipStreamKeyChecks(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
     {
         _maySkipKeyChecks ??= await MaySetReplicationRole(connection, transaction, ct).ConfigureAwait(false);
         if (_maySkipKeyChecks != true)
-            return false;
+            return;
         await using var off = new NpgsqlCommand("set local session_replication_role = replica", connection, transaction);
         await off.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        return true;
     }
 
     internal static async Task<bool> MaySetReplicationRole(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)

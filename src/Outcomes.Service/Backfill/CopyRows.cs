@@ -9,7 +9,7 @@ namespace Outcomes.Service.Backfill;
 /// of each event's row on every core before its transaction, so that writing the events under the lock on mt_events is
 /// little more than copying bytes; Npgsql's importer would resolve and convert every field of every row there, on one
 /// thread, while live appends wait (about an eighth of the service's work in a backfill).
-internal sealed class CopyRows : IBufferWriter<byte>
+internal sealed class CopyRows
 {
     /// "PGCOPY\n\377\r\n\0": 11 bytes.
     private static readonly byte[] Signature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0];
@@ -27,11 +27,9 @@ internal sealed class CopyRows : IBufferWriter<byte>
 
     public void Clear() => _buffer.Clear();
 
-    public void Advance(int count) => _buffer.Advance(count);
+    private void Advance(int count) => _buffer.Advance(count);
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.GetMemory(sizeHint);
-
-    public Span<byte> GetSpan(int sizeHint = 0) => _buffer.GetSpan(sizeHint);
+    private Span<byte> GetSpan(int sizeHint) => _buffer.GetSpan(sizeHint);
 
     /// The file header: signature, flags (no OIDs) and an empty header extension.
     public CopyRows Header()
