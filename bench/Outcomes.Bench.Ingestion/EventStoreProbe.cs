@@ -5,28 +5,28 @@ namespace Outcomes.Bench.Ingestion;
 
 /// What the event store holds for the benchmark's courses once ingestion is over.
 public sealed record StoreCheck(long Events, long DistinctIds, long ExpectedIdsFound, long OtherEventTypes, long Streams,
-    long StreamsAtFullVersion, long Courses, long FactCountSum, long ScoreCount, long MinFactCount, long MaxFactCount,
+    long StreamsAtFullVersion, long Courses, long FactCountSum, long MinFactCount, long MaxFactCount,
     long Rejections, uint ErrorQueueMessages, Phq9Workload Workload)
 {
     public bool Exact =>
         Events == Workload.Count && DistinctIds == Workload.Count && ExpectedIdsFound == Workload.Count && OtherEventTypes == 0
         && Streams == Workload.Patients && StreamsAtFullVersion == Workload.Patients
-        && Courses == Workload.Patients && FactCountSum == Workload.Count && ScoreCount == Workload.Count
+        && Courses == Workload.Patients && FactCountSum == Workload.Count
         && MinFactCount == Workload.AssessmentsPerPatient && MaxFactCount == Workload.AssessmentsPerPatient
         && Rejections == Workload.PoisonCount && ErrorQueueMessages == Workload.PoisonCount;
 
     public override string ToString() =>
         $"events {Events} (distinct ids {DistinctIds}, published ids found {ExpectedIdsFound}, other types {OtherEventTypes}); " +
         $"streams {Streams} ({StreamsAtFullVersion} at version {Workload.AssessmentsPerPatient}); " +
-        $"PatientCourse docs {Courses}, FactCount sum {FactCountSum} (min {MinFactCount}, max {MaxFactCount}), PHQ-9 scores {ScoreCount}; " +
+        $"courses in the outcome read model {Courses}, facts counted {FactCountSum} (min {MinFactCount}, max {MaxFactCount}); " +
         $"rejections {Rejections}, error queue {ErrorQueueMessages}";
 }
 
 public sealed class EventStoreProbe(string connectionString, string schema)
 {
-    /// Polls until the store holds <paramref name="total"/> events and the projection has folded
-    /// as many facts, and returns the moment that was first seen. The projection is inline (same
-    /// transaction as the append), so both become true at one commit; the cheap max(seq_id) poll
+    /// Polls until the store holds <paramref name="total"/> events and the outcome read model has counted
+    /// as many facts, and returns the moment that was first seen. The read model is written in the same
+    /// transaction as the append, so both become true at one commit; the cheap max(seq_id) poll
     /// (an index lookup, no scan of a growing table on a machine this small) only says when to look closer.
     public async Task<long> WaitUntilStoredAndProjected(long total, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -41,7 +41,7 @@ public sealed class EventStoreProbe(string connectionString, string schema)
             {
                 var stored = await Scalar(connection, $"select count(*) from {schema}.mt_events", cancellationToken);
                 var projected = await Scalar(connection,
-                    $"select coalesce(sum((data->>'FactCount')::bigint), 0) from {schema}.mt_doc_patientcourse", cancellationToken);
+                    $"select coalesce(sum(facts), 0) from {schema}.course_outcomes", cancellationToken);
                 if (stored >= total && projected >= total) return seenAt;
             }
             await Task.Delay(50, cancellationToken);
@@ -70,9 +70,8 @@ public sealed class EventStoreProbe(string connectionString, string schema)
         var s = await Row(streamRows, cancellationToken);
 
         await using var courses = new NpgsqlCommand($"""
-            select count(*), coalesce(sum((data->>'FactCount')::bigint), 0), coalesce(sum(jsonb_array_length(data->'Phq9Scores')), 0),
-                   coalesce(min((data->>'FactCount')::bigint), 0), coalesce(max((data->>'FactCount')::bigint), 0)
-            from {schema}.mt_doc_patientcourse where id like @streams
+            select count(*), coalesce(sum(facts), 0), coalesce(min(facts), 0), coalesce(max(facts), 0)
+            from {schema}.course_outcomes where course_key like @streams
             """, connection);
         courses.Parameters.AddWithValue("streams", streams);
         var c = await Row(courses, cancellationToken);
@@ -84,7 +83,7 @@ public sealed class EventStoreProbe(string connectionString, string schema)
             await Task.Delay(100, cancellationToken);
             rejections = await Scalar(connection, $"select count(*) from {schema}.mt_doc_ingestionrejection", cancellationToken);
         }
-        return new StoreCheck(e[0], e[1], e[2], e[3], s[0], s[1], c[0], c[1], c[2], c[3], c[4], rejections, errorQueueMessages, workload);
+        return new StoreCheck(e[0], e[1], e[2], e[3], s[0], s[1], c[0], c[1], c[2], c[3], rejections, errorQueueMessages, workload);
     }
 
     public async Task DropSchema(CancellationToken cancellationToken)

@@ -10,8 +10,7 @@ using Outcomes.Domain.Courses;
 namespace Outcomes.Service.Backfill;
 
 /// Appends a clinic's history (years of facts at once) to the event store with binary COPY, in large batches, with the
-/// same de-duplication as CourseBatchWriter and the same rows Marten writes (mt_streams, mt_events, the PatientCourse
-/// documents), and the outcome read model and the safety signals of the batch's courses, set-based, in the same
+/// same de-duplication as CourseBatchWriter and the same rows Marten writes (mt_streams, mt_events), and the outcome read model and the safety signals of the batch's courses, set-based, in the same
 /// transaction: every commit leaves the store as the normal path would. Everything but the events is written before the
 /// lock described below; the events' rows are encoded before the transaction (CopyRows), so the lock is held for little
 /// more than PostgreSQL's reading of them.
@@ -39,7 +38,6 @@ public sealed class BackfillWriter
     private readonly string _claimStreams;
     private readonly string _lockEvents;
     private readonly string _copyEvents;
-    private readonly string _copyCourses;
     private bool? _maySkipKeyChecks;
 
     private readonly OutcomeDefinitions _definitions;
@@ -68,7 +66,6 @@ public sealed class BackfillWriter
         _copyEvents =
             $"copy {schema}.mt_events (seq_id, stream_id, version, timestamp, id, data, type, tenant_id, mt_dotnet_type, is_archived, " +
             "causation_id, correlation_id, headers) from stdin (format binary)";
-        _copyCourses = $"copy {_sql.CourseTable} (id, data, mt_last_modified, mt_dotnet_type, mt_version) from stdin (format binary)";
     }
 
     /// An upload's batches, Session.InFlight at a time: Submit returns once the oldest has committed, with the batch's
@@ -78,8 +75,8 @@ public sealed class BackfillWriter
 
     public sealed class Session(BackfillWriter writer)
     {
-        /// Batches written at once: while one holds the lock on mt_events, the other claims, applies and writes its
-        /// courses, documents and read models (about as long as the events of one). Three were no faster on 2 cores
+        /// Batches written at once: while one holds the lock on mt_events, the other claims and applies its courses
+        /// and writes their read models (about as long as the events of one). Three were no faster on 2 cores
         /// (docs/benchmarks.md, "Backfill"), only larger.
         public const int InFlight = 2;
 
@@ -176,12 +173,11 @@ public sealed class BackfillWriter
 
     private static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
-    /// A claimed course after the batch, its document and its outcome (derived once here, in parallel, for every
-    /// observer: ChangedCourse keeps what it derived).
+    /// A claimed course after the batch and its outcome (derived once here, in parallel, for every observer:
+    /// ChangedCourse keeps what it derived).
     private sealed record NewCourse(string Stream, List<int> Facts)
     {
         public ChangedCourse Changed { get; set; } = null!;
-        public string Document { get; set; } = "";
     }
 
     /// Facts of courses that already had a stream go through the normal path, in its own batch size (its per-course
@@ -247,7 +243,7 @@ public sealed class BackfillWriter
         var readDone = Stopwatch.GetElapsedTime(started);
 
         // The facts of courses that were not claimed go through the normal path; the claimed courses' facts are
-        // applied in memory as the inline projection would, each course on its own, on every core.
+        // applied in memory (PatientCourse.Apply), each course on its own, on every core.
         var courses = new List<NewCourse>(claimed.Count);
         var position = new Dictionary<string, NewCourse>(claimed.Count, StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
@@ -278,30 +274,10 @@ public sealed class BackfillWriter
                 retracted |= batch[i].Fact.Event is Outcomes.Contracts.FactRetracted;
                 state.Apply(batch[i].Fact.EventId, batch[i].Fact.Event);
             }
-            course.Document = _serializer.ToJson(state);
             course.Changed = new ChangedCourse(state, 0, retracted);
             course.Changed.Member(_definitions);
         });
         var applied = Stopwatch.GetElapsedTime(started);
-
-        // The documents before the lock on mt_events: they need no sequence number, and are written while the batch
-        // before holds the lock.
-        var modifiedAt = DateTimeOffset.UtcNow;
-        // Marten's document columns, the stream's version as the document's version (its inline projection's rule).
-        await using (var documents = await connection.BeginBinaryImportAsync(_copyCourses, ct).ConfigureAwait(false))
-        {
-            foreach (var course in courses)
-            {
-                documents.StartRow();
-                documents.Write(course.Stream, NpgsqlDbType.Varchar);
-                documents.Write(course.Document, NpgsqlDbType.Jsonb);
-                documents.Write(modifiedAt, NpgsqlDbType.TimestampTz);
-                documents.Write(_normalPath.CourseDotnetType, NpgsqlDbType.Varchar);
-                documents.Write((long)course.Changed.Course.FactCount, NpgsqlDbType.Bigint);
-            }
-            await documents.CompleteAsync(ct).ConfigureAwait(false);
-        }
-        var coursesWritten = Stopwatch.GetElapsedTime(started);
 
         // The read model and the safety signals before the lock too: they need the courses, not the events' sequence
         // numbers, and commit with the rest all the same. Under the lock only the sequences and the events remain.
@@ -357,10 +333,10 @@ public sealed class BackfillWriter
 
         // Cumulative milliseconds per phase, to see where a batch's time goes (docs/benchmarks.md, "Backfill").
         _logger.LogDebug("Backfilled {Facts} facts to {Courses} new courses ({Duplicates} duplicates, {Deferred} facts of stored courses to the " +
-            "normal path); elapsed ms after stored ids {Stored:F1}, claims {Read:F1}, courses applied {Applied:F1}, documents {CoursesMs:F1}, " +
+            "normal path); elapsed ms after stored ids {Stored:F1}, claims {Read:F1}, courses applied {Applied:F1}, " +
             "read models {Observed:F1}, lock and sequences {Locked:F1}, events {Events:F1}, commit {Committed:F1}",
             count, changed.Count, batch.Count - count - deferred.Count, deferred.Count, storedRead.TotalMilliseconds, readDone.TotalMilliseconds,
-            applied.TotalMilliseconds, coursesWritten.TotalMilliseconds, observed.TotalMilliseconds, locked.TotalMilliseconds,
+            applied.TotalMilliseconds, observed.TotalMilliseconds, locked.TotalMilliseconds,
             eventsWritten.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return (outcomes, deferred);
     }

@@ -63,12 +63,12 @@ public static class WorkspaceEndpoints
     }
 
     private static async Task<IResult> Timeline(string clinicId, string patientKey, int? course, HttpContext http, ClinicScope scope,
-        IQuerySession session, OutcomeDefinitions definitions, SafetySignals signals, CancellationToken ct)
+        Npgsql.NpgsqlDataSource database, EventStore.CourseStreamReader courses, OutcomeDefinitions definitions, SafetySignals signals, CancellationToken ct)
     {
         if (!scope.Includes(clinicId))
             return DashboardEndpoints.OutOfScope(http, clinicId);
         var key = new CourseKey(clinicId, patientKey, course ?? CourseKey.FirstCourse);
-        var found = await session.LoadAsync<PatientCourse>(key.ToString(), ct);
+        var found = await courses.CourseAsync(database, key, ct);
         if (found is null)
             return DashboardEndpoints.Page(http, 404, "Find a course",
                 WorkspacePages.Find(scope, clinicId, patientKey, $"No course {key.Course} with key '{patientKey}' at {clinicId}."));

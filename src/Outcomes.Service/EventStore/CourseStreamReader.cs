@@ -47,8 +47,45 @@ public sealed class CourseStreamReader(IDocumentStore store)
         if (clinics is not null) command.Parameters.AddWithValue("clinics", ClinicPatterns(clinics));
         if (streams is not null) command.Parameters.AddWithValue("streams", streams.ToArray());
 
-        var serializer = store.Options.Serializer();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await foreach (var course in Courses(reader, types, cancellationToken))
+            yield return course;
+    }
+
+    /// The given course streams as they stand now, each built from all its facts (a stream without facts is left out).
+    /// Reads each stream through its (stream_id, version) index: for the course endpoints, and for the few courses the
+    /// ingestion writer does not hold in memory (CourseCache), on its transaction, which holds the courses' locks.
+    public async Task<Dictionary<string, PatientCourse>> LatestAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        IReadOnlyCollection<string> streams, CancellationToken cancellationToken)
+    {
+        var courses = new Dictionary<string, PatientCourse>(streams.Count, StringComparer.Ordinal);
+        if (streams.Count == 0) return courses;
+        var types = FactTypes();
+        // A join to unnest rather than "= any": a prepared statement's generic plan may scan the table for "= any".
+        await using var command = new NpgsqlCommand(
+            $"select e.stream_id, e.id, e.type, e.data from unnest($1::varchar[]) as k(id) join {Schema}.mt_events e on e.stream_id = k.id " +
+            "where e.type = any($2) order by e.stream_id, e.version", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = streams.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types.Keys.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await foreach (var course in Courses(reader, types, cancellationToken))
+            courses[course.Id] = course;
+        return courses;
+    }
+
+    /// One course as it stands now (null when it has no facts): what the course endpoints show.
+    public async Task<PatientCourse?> CourseAsync(NpgsqlDataSource database, CourseKey course, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var courses = await LatestAsync(connection, null, [course.ToString()], cancellationToken);
+        return courses.GetValueOrDefault(course.ToString());
+    }
+
+    /// Folds rows (stream_id, id, type, data) ordered by stream and version into one course per stream.
+    private async IAsyncEnumerable<PatientCourse> Courses(NpgsqlDataReader reader, Dictionary<string, Type> types,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var serializer = store.Options.Serializer();
         PatientCourse? course = null;
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -9,8 +9,11 @@ using Weasel.Core;
 
 namespace Outcomes.Service.EventStore;
 
-/// The event store: Marten over PostgreSQL, the course documents it keeps inline, and the plain Npgsql data source for
-/// what bypasses Marten. Read models register themselves (CourseOutcomes: AddOutcomeReadModel).
+/// The event store: Marten over PostgreSQL, and the plain Npgsql data source for what bypasses Marten. A course is kept
+/// as its event stream only; its state is built from the stream by PatientCourse.Apply (CourseStreamReader, and the
+/// ingestion writer's CourseCache), and the outcome read model keeps what reports need (CourseOutcomes:
+/// AddOutcomeReadModel). Marten kept an inline PatientCourse document until 2026-12-05: a second stored copy of every
+/// course, rewritten whole on each new fact, that only the course endpoints read (docs/architecture.md).
 public static class EventStoreSetup
 {
     public static IServiceCollection AddOutcomesEventStore(this IServiceCollection services, IConfiguration configuration)
@@ -32,8 +35,6 @@ public static class EventStoreSetup
             options.Events.MetadataConfig.CausationIdEnabled = true;
             options.Events.MetadataConfig.HeadersEnabled = true;
 
-            options.Projections.Add<PatientCourseProjection>(ProjectionLifecycle.Inline);
-            options.Schema.For<PatientCourse>().Index(c => c.ClinicId);
             options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!).Index(r => r.Quota).Index(r => r.Uploader!);
             options.Storage.ExtendedSchemaObjects.Add(new RejectionTallyTable(options.DatabaseSchemaName).Definition());
             options.Storage.ExtendedSchemaObjects.AddRange(Disclosure.Releases.Tables(options.DatabaseSchemaName));

@@ -39,7 +39,9 @@ public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool
 }
 
 /// Told, inside the batch's transaction and just before it commits, which courses the batch changed,
-/// so that a read model derived from the courses is written in the same transaction as the facts.
+/// so that a read model derived from the courses is written in the same transaction as the facts. The courses are the
+/// writer's working state (CourseCache): read them during the call, never keep them, since a later batch applies its
+/// facts to the same objects.
 public interface ICourseChangeObserver
 {
     Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken);
@@ -59,11 +61,12 @@ public interface ICourseChangeTransaction
 /// Appends a batch of validated facts in one transaction, skipping event ids already stored. Shared by
 /// the AMQP consumers (through CourseAppender) and the bulk upload, so both keep the same rules.
 ///
-/// It writes Marten's tables itself, a few set-based statements per batch instead of Marten's two per
-/// course (its append function and the document upsert): the events into mt_events, the streams into
-/// mt_streams and the PatientCourse documents (applied in memory by PatientCourse.Apply, the rules Marten's
-/// inline projection applies too) with exactly the columns and values Marten writes, so that Marten
-/// reads everything back as its own (FetchStreamAsync, QueryAllRawEvents, LoadAsync, statistics).
+/// It writes Marten's tables itself, a few set-based statements per batch instead of Marten's append function per
+/// course: the events into mt_events and the streams into mt_streams, with exactly the columns and values Marten
+/// writes, so that Marten reads everything back as its own (FetchStreamAsync, QueryAllRawEvents, statistics). Each
+/// course's state (PatientCourse.Apply over its facts) comes from this process's CourseCache, or is rebuilt from its
+/// stream, and goes to the observers (the outcome read model, which keeps the course's facts, and the safety signals);
+/// no other copy of the course is stored (docs/architecture.md, "One representation of a course").
 public sealed class CourseBatchWriter
 {
     internal const string DefaultTenant = "*DEFAULT*";
@@ -73,27 +76,30 @@ public sealed class CourseBatchWriter
     private readonly IReadOnlyList<ICourseChangeObserver> _observers;
     private readonly ILogger<CourseBatchWriter> _logger;
     private readonly ISerializer _serializer;
-    private readonly string _courseDotnetType = typeof(PatientCourse).FullName!;
     private readonly Sql _sql;
+    private readonly CourseCache _cache;
+    private readonly EventStore.CourseStreamReader _streams;
+
+    /// The courses this writer holds (tests).
+    internal CourseCache Cache => _cache;
 
     /// The statements this writer runs, for the backfill, which reads and writes the same tables.
     internal Sql Statements => _sql;
-
-    /// Marten's document type name of the course documents.
-    internal string CourseDotnetType => _courseDotnetType;
 
     /// The wire message type of a retraction, as the messageType header keeps it (the backfill reads the targets too).
     internal static string RetractionType => RetractionMessageType;
 
     public CourseBatchWriter(IDocumentStore store, NpgsqlDataSource database, IEnumerable<ICourseChangeObserver> observers,
-        ILogger<CourseBatchWriter> logger)
+        ILogger<CourseBatchWriter> logger, EventStore.CourseStreamReader streams, Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
     {
+        _streams = streams;
+        _cache = new CourseCache(options.Value.CourseCache);
         _store = store;
         _database = database;
         _observers = observers.ToList();
         _logger = logger;
         _serializer = store.Options.Serializer();
-        _sql = new Sql(store.Options.Events.DatabaseSchemaName, store.Options.FindOrResolveDocumentType(typeof(PatientCourse)).TableName.QualifiedName);
+        _sql = new Sql(store.Options.Events.DatabaseSchemaName);
     }
 
     /// Another writer appending to the same course at the same moment makes a batch fail on the
@@ -141,13 +147,11 @@ public sealed class CourseBatchWriter
         var retractionTargets = batch.Select(p => p.Fact.Event).OfType<FactRetracted>().Select(r => r.RetractedEventId).Distinct().ToArray();
         var targets = new Dictionary<Guid, (string Stream, bool IsRetraction)>();
         var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
-        var courses = new Dictionary<string, PatientCourse>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection, transaction))
         {
             read.BatchCommands.Add(Command(_sql.LockCourses, Parameter(courseIds.Select(CourseLock).Distinct().Order().ToArray())));
             read.BatchCommands.Add(Command(_sql.StoredEventIds, Parameter(eventIds)));
             read.BatchCommands.Add(Command(_sql.StreamVersions, Parameter(courseIds)));
-            read.BatchCommands.Add(Command(_sql.CourseDocuments, Parameter(courseIds)));
             if (retractionTargets.Length > 0)
                 read.BatchCommands.Add(Command(_sql.RetractionTargets, Parameter(retractionTargets)));
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -157,9 +161,6 @@ public sealed class CourseBatchWriter
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 streams[reader.GetString(0)] = new StreamState(reader.IsDBNull(1) ? 0 : reader.GetInt64(1), !reader.IsDBNull(2) && reader.GetBoolean(2));
-            await reader.NextResultAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                courses[reader.GetString(0)] = _serializer.FromJson<PatientCourse>(reader, 1);
             if (retractionTargets.Length > 0)
             {
                 await reader.NextResultAsync(ct).ConfigureAwait(false);
@@ -172,6 +173,7 @@ public sealed class CourseBatchWriter
         var byStream = Classify(batch, stored, targets, outcomes, hashes);
         if (byStream.Count == 0)
             return outcomes;
+        var courses = await Courses(byStream.Keys, streams, connection, transaction, ct).ConfigureAwait(false);
         foreach (var stream in byStream.Keys)
             if (streams.TryGetValue(stream, out var state) && state.Archived)
                 throw new InvalidOperationException($"Attempted to append event to archived stream with Id '{stream}'.");
@@ -191,7 +193,6 @@ public sealed class CourseBatchWriter
         var events = new EventColumns(count);
         var streamIds = new string[byStream.Count];
         var streamVersions = new long[byStream.Count];
-        var documents = new string[byStream.Count];
         var changed = new List<ChangedCourse>(byStream.Count);
         var appendedAt = DateTimeOffset.UtcNow;
         var hashOf = new Dictionary<Guid, string>(count);
@@ -202,8 +203,7 @@ public sealed class CourseBatchWriter
         foreach (var (stream, facts) in byStream)
         {
             var version = streams.TryGetValue(stream, out var state) ? state.Version : 0;
-            if (!courses.TryGetValue(stream, out var course))
-                course = PatientCourse.Open(facts[0].Fact.Course);
+            var course = courses[stream];
             var retracted = false;
             foreach (var (fact, metadata) in facts)
             {
@@ -216,7 +216,6 @@ public sealed class CourseBatchWriter
             }
             streamIds[s] = stream;
             streamVersions[s] = version;
-            documents[s] = _serializer.ToJson(course);
             changed.Add(new ChangedCourse(course, events.Sequences[events.Count - 1], retracted));
             s++;
         }
@@ -229,8 +228,6 @@ public sealed class CourseBatchWriter
                 Parameter(events.Versions), Parameter(events.Data), Parameter(events.Types), Parameter(events.DotnetTypes),
                 Parameter(events.CorrelationIds), Parameter(events.CausationIds), Parameter(events.Headers),
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = appendedAt }));
-            write.BatchCommands.Add(Command(_sql.UpsertCourses, Parameter(streamIds), Parameter(documents), Parameter(streamVersions),
-                new NpgsqlParameter<string> { TypedValue = _courseDotnetType }));
             await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         var written = Stopwatch.GetElapsedTime(started);
@@ -239,6 +236,7 @@ public sealed class CourseBatchWriter
             await observer.OnCoursesChanged(changed, observed, ct).ConfigureAwait(false);
         var observersDone = Stopwatch.GetElapsedTime(started);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
+        _cache.Put(changed.Select((c, i) => (streamIds[i], streamVersions[i], c.Course)).ToList());
 
         // Cumulative milliseconds per phase, to see where a batch's time goes (docs/benchmarks.md).
         _logger.LogDebug("Appended {Facts} facts to {Courses} courses ({Duplicates} duplicates skipped); elapsed ms after locks and reads {Read:F1}, " +
@@ -246,6 +244,31 @@ public sealed class CourseBatchWriter
             count, byStream.Count, batch.Count - count, readDone.TotalMilliseconds, applied.TotalMilliseconds, written.TotalMilliseconds,
             observersDone.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return outcomes;
+    }
+
+    /// The state of each course the batch appends to, before its new facts: from the cache where it holds the course at
+    /// its stream's stored version, rebuilt from the stream where the stream exists but the cache does not hold it so
+    /// (another instance or the backfill appended meanwhile, or the process restarted), new for a course without a stream.
+    /// Cached courses are taken out: they go back only with the batch's commit (CourseCache).
+    private async Task<Dictionary<string, PatientCourse>> Courses(IEnumerable<string> keys, Dictionary<string, StreamState> streams,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var courses = new Dictionary<string, PatientCourse>(StringComparer.Ordinal);
+        List<string>? rebuild = null;
+        foreach (var key in keys)
+        {
+            if (!streams.TryGetValue(key, out var state) || state.Version == 0)
+                courses[key] = PatientCourse.Open(CourseKey.Parse(key));
+            else if (_cache.Take(key, state.Version) is { } cached)
+                courses[key] = cached;
+            else
+                (rebuild ??= []).Add(key);
+        }
+        if (rebuild is null) return courses;
+        var rebuilt = await _streams.LatestAsync(connection, transaction, rebuild, ct).ConfigureAwait(false);
+        foreach (var key in rebuild)
+            courses[key] = rebuilt.TryGetValue(key, out var course) ? course : PatientCourse.Open(CourseKey.Parse(key));
+        return courses;
     }
 
     /// The batch's transaction as observers see it (the backfill hands its own the same way).
@@ -390,11 +413,9 @@ public sealed class CourseBatchWriter
     }
 
     /// The statement texts, fixed per schema so that Npgsql prepares each once per connection.
-    internal sealed class Sql(string schema, string courseTable)
+    internal sealed class Sql(string schema)
     {
         public string Schema => schema;
-
-        public string CourseTable => courseTable;
 
         public string LockCourses { get; } =
             "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
@@ -411,7 +432,6 @@ public sealed class CourseBatchWriter
         public string RetractionTargets { get; } =
             $"select e.id, e.stream_id, e.headers ->> 'messageType' from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
 
-        public string CourseDocuments { get; } = $"select d.id, d.data from unnest($1::varchar[]) as k(id) join {courseTable} d on d.id = k.id";
 
         public string NextSequences { get; } = $"select nextval('{schema}.mt_events_sequence') from generate_series(1, $1)";
 
@@ -429,14 +449,6 @@ public sealed class CourseBatchWriter
             "u.correlation, u.headers " +
             "from unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::bigint[], $5::jsonb[], $6::varchar[], $7::varchar[], $8::varchar[], " +
             "$9::varchar[], $10::jsonb[]) as u(seq, id, stream, version, data, type, dotnet_type, correlation, causation, headers)";
-
-        // As Marten's document upsert (no optimistic concurrency configured): the stream's version is the
-        // document's version, as Marten's inline single-stream projection keeps it.
-        public string UpsertCourses { get; } =
-            $"insert into {courseTable} (id, data, mt_last_modified, mt_dotnet_type, mt_version) " +
-            "select u.id, u.data, transaction_timestamp(), $4, u.version from unnest($1::varchar[], $2::jsonb[], $3::bigint[]) as u(id, data, version) " +
-            "on conflict (id) do update set data = excluded.data, mt_last_modified = excluded.mt_last_modified, " +
-            "mt_dotnet_type = excluded.mt_dotnet_type, mt_version = excluded.mt_version";
     }
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)

@@ -27,6 +27,11 @@ public sealed class IngestionOptions
     /// Two batches per writer keep the next batch ready; more only lengthens the broker's unacknowledged list.
     [Range(1, 65_535)] public int PrefetchCount { get; set; } = 500;
 
+    /// Courses whose state after their last batch this process keeps, so that the next batch of a course need not read
+    /// its document back from the database (CourseCache; 0: none). A course of ten assessments and six sessions takes
+    /// a few kilobytes.
+    [Range(0, 10_000_000)] public int CourseCache { get; set; } = 20_000;
+
     /// Most facts of a bulk upload appended in one transaction. Large batches amortise the per-transaction
     /// cost; the upload holds at most one batch in memory, whatever the file's size.
     [Range(1, 50_000)] public int BulkBatch { get; set; } = 5_000;

@@ -22,12 +22,12 @@ public static class PatientsApi
     }
 
     private static async Task<IResult> GetCourse(string clinicId, string patientKey, int? course, ClinicScope scope,
-        IQuerySession session, CancellationToken cancellationToken)
+        Npgsql.NpgsqlDataSource database, EventStore.CourseStreamReader courses, CancellationToken cancellationToken)
     {
         if (!scope.Includes(clinicId))
             return ClinicScope.OutOfScope(clinicId);
         var key = new CourseKey(clinicId, patientKey, course ?? CourseKey.FirstCourse);
-        var found = await session.LoadAsync<PatientCourse>(key.ToString(), cancellationToken);
+        var found = await courses.CourseAsync(database, key, cancellationToken);
         return found is null
             ? TypedResults.Problem(statusCode: 404, title: $"No course {key.Course} for this patient at clinic '{clinicId}'")
             : TypedResults.Ok(found);

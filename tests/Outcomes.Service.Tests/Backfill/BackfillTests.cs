@@ -100,7 +100,7 @@ public sealed class BackfillTests(BackfillFixture fixture) : IClassFixture<Backf
     }
 
     [Fact]
-    public async Task DemoHistory_BackfillStoresWhatTheNormalPathStores_EventsDocumentsOutcomesSignalsAndReport()
+    public async Task DemoHistory_BackfillStoresWhatTheNormalPathStores_EventsOutcomesSignalsAndReport()
     {
         // The demo's clinics (clinic-a ...) are this test's alone in both schemas; the other tests use their own clinics.
         var lines = DemoLinesByCourse(new Cli.Demo.DemoSettings { Patients = 300, Seed = 2026, Invalid = 0.03 }).ToList();
@@ -114,7 +114,6 @@ public sealed class BackfillTests(BackfillFixture fixture) : IClassFixture<Backf
 
         foreach (var sql in new[]
         {
-            "select id, data::text, mt_dotnet_type, mt_version from {0}.mt_doc_patientcourse where data ->> 'ClinicId' like 'clinic-_' order by id",
             "select course_key, clinic_id, definitions, facts, outcome, course_facts from {0}.course_outcomes where clinic_id like 'clinic-_' order by course_key",
             "select id, clinic_id, patient_key, course, signal, assessment_at, day, sessions_received, total, item9, baseline_total, status " +
                 "from {0}.safety_signals where clinic_id like 'clinic-_' order by id",
@@ -144,7 +143,9 @@ public sealed class BackfillTests(BackfillFixture fixture) : IClassFixture<Backf
         {
             Assert.Equal(Describe(normalStore, await n.Events.FetchStreamAsync(stream)), Describe(backfillStore, await b.Events.FetchStreamAsync(stream)));
             var state = (await b.Events.FetchStreamStateAsync(stream))!;
-            var course = (await b.LoadAsync<Outcomes.Domain.Courses.PatientCourse>(stream))!;
+            var course = (await fixture.Backfill.Services.GetRequiredService<Outcomes.Service.EventStore.CourseStreamReader>().CourseAsync(
+                fixture.Backfill.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), Outcomes.Domain.Courses.CourseKey.Parse(stream),
+                CancellationToken.None))!;
             Assert.Equal(state.Version, course.FactCount);
         }
 
@@ -328,11 +329,11 @@ public sealed class BackfillTests(BackfillFixture fixture) : IClassFixture<Backf
         Assert.Equal(lines.Count, summary.Stored + summary.Duplicates);
         Assert.Equal(expected, await Scalar($"select count(*) from {schema}.mt_events where stream_id like 'clinic-bflive/%'"));
         Assert.Equal(expected, await Scalar($"select count(distinct id) from {schema}.mt_events where stream_id like 'clinic-bflive/%'"));
-        // Every course: one stream, versions 1..n without a gap, and a document and outcome row counting all n facts.
+        // Every course: one stream, versions 1..n without a gap, and an outcome row counting all n facts (derived from the
+        // course state the live writer held or rebuilt after the backfill).
         Assert.Equal(0, await Scalar(
             $"select count(*) from {schema}.mt_streams s where s.id like 'clinic-bflive/%' and (s.version <> (select count(*) from {schema}.mt_events e where e.stream_id = s.id) " +
             $"or s.version <> (select max(version) from {schema}.mt_events e where e.stream_id = s.id) " +
-            $"or s.version <> (select (d.data ->> 'FactCount')::bigint from {schema}.mt_doc_patientcourse d where d.id = s.id) " +
             $"or s.version <> (select o.facts from {schema}.course_outcomes o where o.course_key = s.id))"));
         Assert.Equal(feeds.Count, await Scalar($"select count(*) from {schema}.mt_streams where id like 'clinic-bflive/%'"));
         Assert.Equal(feeds.Count * (history[0].Count + 1L), await Scalar($"select sum(version) from {schema}.mt_streams where id like 'clinic-bflive/%'"));

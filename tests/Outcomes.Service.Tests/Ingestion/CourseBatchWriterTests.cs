@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Outcomes.Domain.Courses;
+using Outcomes.Service.EventStore;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Tests.Fixtures;
 
@@ -65,7 +66,10 @@ public sealed class RecordingObserver : ICourseChangeObserver
         lock (Calls)
         {
             EventsVisible.Add(visible);
-            Calls.Add(changed);
+            // Copies: the writer's courses are its working state, which its next batch changes (ICourseChangeObserver).
+            Calls.Add(changed.Select(c => new ChangedCourse(
+                System.Text.Json.JsonSerializer.Deserialize<PatientCourse>(System.Text.Json.JsonSerializer.Serialize(c.Course))!,
+                c.LastSequence, c.Retracted)).ToList());
         }
         if (FailWith is { } failure) throw failure;
     }
@@ -138,9 +142,12 @@ public sealed class CourseBatchWriterTests(WriterPairFixture pair) : IClassFixtu
             var stateS = await s.Events.FetchStreamStateAsync(stream);
             var stateM = await m.Events.FetchStreamStateAsync(stream);
             Assert.Equal((stateM!.Version, stateM.Key, stateM.IsArchived), (stateS!.Version, stateS.Key, stateS.IsArchived));
-            var courseS = await s.LoadAsync<PatientCourse>(stream);
-            var courseM = await m.LoadAsync<PatientCourse>(stream);
-            Assert.Equal(storeM.Options.Serializer().ToJson(courseM!), storeS.Options.Serializer().ToJson(courseS!));
+            // The course the set-based writer held and told its observers after its last batch, against the course built
+            // from the stream Marten's own append stored.
+            var courseS = pair.Observer.Calls.Last(c => c.Any(x => x.Course.Id == stream)).Single(x => x.Course.Id == stream).Course;
+            var courseM = await pair.Marten.Services.GetRequiredService<CourseStreamReader>().CourseAsync(
+                pair.Marten.Services.GetRequiredService<NpgsqlDataSource>(), CourseKey.Parse(stream), CancellationToken.None);
+            Assert.Equal(storeM.Options.Serializer().ToJson(courseM!), storeS.Options.Serializer().ToJson(courseS));
         }
 
         var statistics = await storeS.Advanced.FetchEventStoreStatistics();
@@ -167,7 +174,6 @@ public sealed class CourseBatchWriterTests(WriterPairFixture pair) : IClassFixtu
         foreach (var sql in new[]
         {
             $"select id, coalesce(type, '-'), version, tenant_id, compacted_version, is_archived from {schema}.mt_streams where id = any($1) order by id",
-            $"select id, mt_dotnet_type, mt_version, data::text from {schema}.mt_doc_patientcourse where id = any($1) order by id",
             $"select stream_id, version, bdata is null, headers::text, data::text, tenant_id, is_archived from {schema}.mt_events where stream_id = any($1) order by seq_id",
         })
         {
@@ -178,6 +184,35 @@ public sealed class CourseBatchWriterTests(WriterPairFixture pair) : IClassFixtu
                 rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i).ToString())));
         }
         return rows;
+    }
+
+    [Fact]
+    public async Task CourseAppendedByAnotherInstance_IsRebuiltFromItsStream_NotTakenStaleFromTheCache()
+    {
+        var services = pair.SetBased.Services;
+        var first = services.GetRequiredService<CourseBatchWriter>();
+        // Another service instance on the same store: its own writer, its own cache.
+        var other = new CourseBatchWriter(services.GetRequiredService<IDocumentStore>(), services.GetRequiredService<NpgsqlDataSource>(),
+            services.GetServices<ICourseChangeObserver>(), Microsoft.Extensions.Logging.Abstractions.NullLogger<CourseBatchWriter>.Instance,
+            services.GetRequiredService<CourseStreamReader>(), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IngestionOptions>>());
+        var feed = new CourseFeed("clinic-cache", "pkcache0001x");
+        var key = "clinic-cache/pkcache0001x/1";
+        var facts = feed.Induction().Select(m => Fact(m, null, null)).ToList();
+
+        await first.Append(facts.Take(4).ToList());
+        await other.Append(facts.Skip(4).Take(4).ToList());
+
+        // The first writer still holds the course as it left it: a copy that misses the other instance's four facts, which a
+        // cache trusted without the stream's version would build on (4 + the last batch's facts, not all of them).
+        Assert.Equal(4L, first.Cache.VersionOf(key));
+        Assert.Equal(8L, other.Cache.VersionOf(key));
+
+        await first.Append(facts.Skip(8).ToList());
+        var told = pair.Observer.Calls.Last(c => c.Any(x => x.Course.Id == key)).Single(x => x.Course.Id == key);
+        Assert.Equal(facts.Count, told.Course.FactCount);
+        Assert.Equal(facts.Count, told.Course.Phq9Scores.Count + told.Course.Sessions.Count + (told.Course.Enrolment is null ? 0 : 1)
+            + (told.Course.Ended is null ? 0 : 1));
+        Assert.Equal((long)facts.Count, first.Cache.VersionOf(key));
     }
 
     [Fact]
