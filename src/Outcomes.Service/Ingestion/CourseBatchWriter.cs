@@ -25,10 +25,26 @@ public sealed record FactMetadata(string? CorrelationId, string? CausationId, st
 /// (every stored fact counted, the read model's rule) are derived once, on first use, and shared by every observer:
 /// the read model and the safety signals would otherwise each derive the same outcome. Retracted says the batch stored a
 /// retraction for the course, so something derived from it earlier may no longer hold (a safety signal).
-public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool Retracted = false)
+///
+/// An observer may also carry what it derived from the course to the course's next batch in this process (Carry), and
+/// read what it carried from the last one (Carried): kept with the course in CourseCache, so only what a committed batch
+/// derived arrives, and nothing when the course was rebuilt from its stream (another instance appended, a restart) or
+/// comes from the backfill. The safety signals use it to send only signals not raised before.
+public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool Retracted = false,
+    IReadOnlyDictionary<Type, object>? CarriedOver = null)
 {
     private CourseFacts? _facts;
     private CohortMember? _member;
+    private Dictionary<Type, object>? _carry;
+
+    /// What an observer carried from this course's last committed batch in this process (null when nothing was).
+    public T? Carried<T>() where T : class => CarriedOver?.GetValueOrDefault(typeof(T)) as T;
+
+    /// Carries a value to this course's next batch, if this batch commits and the course stays in this process's cache.
+    public void Carry<T>(T value) where T : class => (_carry ??= [])[typeof(T)] = value;
+
+    /// What this batch's observers carry on.
+    internal IReadOnlyDictionary<Type, object>? CarriedOn => _carry;
 
     public CourseKey Key => Course.Key;
 
@@ -173,7 +189,7 @@ public sealed class CourseBatchWriter
         var byStream = Classify(batch, stored, targets, outcomes, hashes);
         if (byStream.Count == 0)
             return outcomes;
-        var courses = await Courses(byStream.Keys, streams, connection, transaction, ct).ConfigureAwait(false);
+        var (courses, carried) = await Courses(byStream.Keys, streams, connection, transaction, ct).ConfigureAwait(false);
         foreach (var stream in byStream.Keys)
             if (streams.TryGetValue(stream, out var state) && state.Archived)
                 throw new InvalidOperationException($"Attempted to append event to archived stream with Id '{stream}'.");
@@ -216,7 +232,7 @@ public sealed class CourseBatchWriter
             }
             streamIds[s] = stream;
             streamVersions[s] = version;
-            changed.Add(new ChangedCourse(course, events.Sequences[events.Count - 1], retracted));
+            changed.Add(new ChangedCourse(course, events.Sequences[events.Count - 1], retracted, carried.GetValueOrDefault(stream)));
             s++;
         }
 
@@ -236,7 +252,7 @@ public sealed class CourseBatchWriter
             await observer.OnCoursesChanged(changed, observed, ct).ConfigureAwait(false);
         var observersDone = Stopwatch.GetElapsedTime(started);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
-        _cache.Put(changed.Select((c, i) => (streamIds[i], streamVersions[i], c.Course)).ToList());
+        _cache.Put(changed.Select((c, i) => new CourseCache.Entry(streamIds[i], streamVersions[i], c.Course, c.CarriedOn)).ToList());
 
         // Cumulative milliseconds per phase, to see where a batch's time goes (docs/benchmarks.md).
         _logger.LogDebug("Appended {Facts} facts to {Courses} courses ({Duplicates} duplicates skipped); elapsed ms after locks and reads {Read:F1}, " +
@@ -250,25 +266,27 @@ public sealed class CourseBatchWriter
     /// its stream's stored version, rebuilt from the stream where the stream exists but the cache does not hold it so
     /// (another instance or the backfill appended meanwhile, or the process restarted), new for a course without a stream.
     /// Cached courses are taken out: they go back only with the batch's commit (CourseCache).
-    private async Task<Dictionary<string, PatientCourse>> Courses(IEnumerable<string> keys, Dictionary<string, StreamState> streams,
-        NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    private async Task<(Dictionary<string, PatientCourse> Courses, Dictionary<string, IReadOnlyDictionary<Type, object>?> Carried)> Courses(
+        IEnumerable<string> keys, Dictionary<string, StreamState> streams, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken ct)
     {
         var courses = new Dictionary<string, PatientCourse>(StringComparer.Ordinal);
+        var carried = new Dictionary<string, IReadOnlyDictionary<Type, object>?>(StringComparer.Ordinal);
         List<string>? rebuild = null;
         foreach (var key in keys)
         {
             if (!streams.TryGetValue(key, out var state) || state.Version == 0)
                 courses[key] = PatientCourse.Open(CourseKey.Parse(key));
             else if (_cache.Take(key, state.Version) is { } cached)
-                courses[key] = cached;
+                (courses[key], carried[key]) = (cached.Course, cached.Carried);
             else
                 (rebuild ??= []).Add(key);
         }
-        if (rebuild is null) return courses;
+        if (rebuild is null) return (courses, carried);
         var rebuilt = await _streams.LatestAsync(connection, transaction, rebuild, ct).ConfigureAwait(false);
         foreach (var key in rebuild)
             courses[key] = rebuilt.TryGetValue(key, out var course) ? course : PatientCourse.Open(CourseKey.Parse(key));
-        return courses;
+        return (courses, carried);
     }
 
     /// The batch's transaction as observers see it (the backfill hands its own the same way).

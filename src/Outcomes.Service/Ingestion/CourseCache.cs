@@ -15,36 +15,39 @@ namespace Outcomes.Service.Ingestion;
 public sealed class CourseCache(int capacity)
 {
     private readonly Lock _gate = new();
-    private Dictionary<string, (long Version, PatientCourse Course)> _current = new(StringComparer.Ordinal);
-    private Dictionary<string, (long Version, PatientCourse Course)> _previous = new(StringComparer.Ordinal);
+    private Dictionary<string, Entry> _current = new(StringComparer.Ordinal);
+    private Dictionary<string, Entry> _previous = new(StringComparer.Ordinal);
+
+    /// A course at its stream's version, with what the observers of its batch carried on (ChangedCourse.Carry).
+    public sealed record Entry(string Key, long Version, PatientCourse Course, IReadOnlyDictionary<Type, object>? Carried);
 
     public int Capacity { get; } = capacity;
 
     /// Takes the course out if it is cached at exactly this version; removes any other version of it.
-    public PatientCourse? Take(string course, long version)
+    public Entry? Take(string course, long version)
     {
         lock (_gate)
         {
             if (!_current.Remove(course, out var entry) && !_previous.Remove(course, out entry)) return null;
             _previous.Remove(course);
-            return entry.Version == version ? entry.Course : null;
+            return entry.Version == version ? entry : null;
         }
     }
 
     /// Keeps the courses of a committed batch at their new versions.
-    public void Put(IReadOnlyList<(string Course, long Version, PatientCourse State)> committed)
+    public void Put(IReadOnlyList<Entry> committed)
     {
         if (Capacity == 0) return;
         lock (_gate)
-            foreach (var (course, version, state) in committed)
+            foreach (var entry in committed)
             {
                 if (_current.Count >= (Capacity + 1) / 2)
                 {
                     _previous = _current;
-                    _current = new Dictionary<string, (long, PatientCourse)>(StringComparer.Ordinal);
+                    _current = new Dictionary<string, Entry>(StringComparer.Ordinal);
                 }
-                _previous.Remove(course);
-                _current[course] = (version, state);
+                _previous.Remove(entry.Key);
+                _current[entry.Key] = entry;
             }
     }
 

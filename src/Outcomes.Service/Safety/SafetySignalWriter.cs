@@ -18,7 +18,12 @@ public sealed class SafetySignalWriter(SafetySignalStore store, OutcomeDefinitio
             var raised = course.Facts.Scores.Count == 0
                 ? []
                 : SafetySignal.Derive(course.Key, course.Facts, course.Member(definitions).Outcome);
-            signals.AddRange(raised);
+            // Every signal the course raised at its last commit in this process is stored (that batch sent all it did not
+            // know of, in the transaction that committed): only the others are sent. Without that memory (a course rebuilt
+            // from its stream, the backfill), all are sent and the store keeps those it has (on conflict do nothing).
+            var stored = course.Carried<RaisedSignals>();
+            signals.AddRange(stored is null ? raised : raised.Where(s => !stored.Ids.Contains(s.Id)));
+            course.Carry(new RaisedSignals(raised.Select(s => s.Id).ToHashSet()));
             if (course.Retracted) retracted.Add((course.Key, raised.Select(s => s.Id).ToArray()));
         }
         await store.Raise(signals, transaction, cancellationToken).ConfigureAwait(false);
@@ -26,3 +31,6 @@ public sealed class SafetySignalWriter(SafetySignalStore store, OutcomeDefinitio
             await store.WithdrawOthers(retracted, transaction, cancellationToken).ConfigureAwait(false);
     }
 }
+
+/// The ids of the signals a course's facts raised at its last committed batch in this process (ChangedCourse.Carry).
+public sealed record RaisedSignals(HashSet<Guid> Ids);

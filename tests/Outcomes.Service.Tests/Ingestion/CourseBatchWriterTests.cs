@@ -69,7 +69,7 @@ public sealed class RecordingObserver : ICourseChangeObserver
             // Copies: the writer's courses are its working state, which its next batch changes (ICourseChangeObserver).
             Calls.Add(changed.Select(c => new ChangedCourse(
                 System.Text.Json.JsonSerializer.Deserialize<PatientCourse>(System.Text.Json.JsonSerializer.Serialize(c.Course))!,
-                c.LastSequence, c.Retracted)).ToList());
+                c.LastSequence, c.Retracted, c.CarriedOver)).ToList());
         }
         if (FailWith is { } failure) throw failure;
     }
@@ -213,6 +213,47 @@ public sealed class CourseBatchWriterTests(WriterPairFixture pair) : IClassFixtu
         Assert.Equal(facts.Count, told.Course.Phq9Scores.Count + told.Course.Sessions.Count + (told.Course.Enrolment is null ? 0 : 1)
             + (told.Course.Ended is null ? 0 : 1));
         Assert.Equal((long)facts.Count, first.Cache.VersionOf(key));
+    }
+
+    [Fact]
+    public async Task SignalsOverSeveralBatches_EachStoredOnce_ACachedCourseCarryingWhatItsLastBatchRaised()
+    {
+        var writer = pair.SetBased.Services.GetRequiredService<CourseBatchWriter>();
+        var feed = new CourseFeed("clinic-sig", "pksignal001x");
+        var key = "clinic-sig/pksignal001x/1";
+        var start = CourseFeed.Start;
+        var batches = new[]
+        {
+            // Baseline total 14 with item 9 at 0: nothing raised.
+            new[] { CourseFeed.Message("patient-enrolled", feed.Enrolment(start.AddDays(-3))),
+                CourseFeed.Message("phq9-completed", feed.Phq9(start.AddDays(-1), 2, 2, 2, 2, 2, 2, 1, 1, 0)) },
+            // Item 9 at 2 and 6 points up: item 9 positive, new positive, worsening.
+            [CourseFeed.Message("treatment-session-given", feed.Session(start)),
+                CourseFeed.Message("phq9-completed", feed.Phq9(start.AddDays(1), 3, 3, 3, 2, 2, 2, 2, 1, 2))],
+            // Item 9 at 1 again: one more item 9 positive; the three before are not new.
+            [CourseFeed.Message("treatment-session-given", feed.Session(start.AddDays(3))),
+                CourseFeed.Message("phq9-completed", feed.Phq9(start.AddDays(4), 2, 2, 2, 2, 2, 2, 2, 1, 1))],
+        };
+        foreach (var batch in batches)
+            await writer.Append(batch.Select(m => Fact(m, null, null)).ToList());
+
+        var calls = pair.Observer.Calls.Where(c => c.Any(x => x.Course.Id == key)).Select(c => c.Single(x => x.Course.Id == key)).ToList();
+        Assert.Equal(3, calls.Count);
+        // A new course carries nothing; the next batches get what the one before them raised, from this process's cache.
+        Assert.Null(calls[0].Carried<Outcomes.Service.Safety.RaisedSignals>());
+        Assert.Empty(calls[1].Carried<Outcomes.Service.Safety.RaisedSignals>()!.Ids);
+        Assert.Equal(3, calls[2].Carried<Outcomes.Service.Safety.RaisedSignals>()!.Ids.Count);
+
+        await using var connection = new NpgsqlConnection(pair.Services.PostgresConnection);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"select signal, count(*) from {pair.SetBasedNames.Schema}.safety_signals where patient_key = 'pksignal001x' group by signal order by signal",
+            connection);
+        var stored = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                stored.Add($"{reader.GetString(0)} {reader.GetInt64(1)}");
+        Assert.Equal(["item9-new-positive 1", "item9-positive 2", "worsening 1"], stored);
     }
 
     [Fact]
