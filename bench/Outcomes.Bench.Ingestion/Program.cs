@@ -6,8 +6,8 @@ var runs = new Option<int>("--runs") { Description = "Rounds; each times the raw
 var patients = new Option<int>("--patients") { Description = "Patients in the workload", DefaultValueFactory = _ => 10_000, Recursive = true };
 var perPatient = new Option<int>("--per-patient") { Description = "PHQ-9 results per patient", DefaultValueFactory = _ => 10, Recursive = true };
 var partitions = new Option<string>("--partitions") { Description = "Ingestion:Partitions values to measure, comma-separated", DefaultValueFactory = _ => "1", Recursive = true };
-var maxBatch = new Option<string>("--max-batch") { Description = "Ingestion:MaxBatch values to measure, comma-separated", DefaultValueFactory = _ => "250", Recursive = true };
-var prefetch = new Option<string>("--prefetch") { Description = "Ingestion:PrefetchCount values to measure, comma-separated (the ceiling uses the first)", DefaultValueFactory = _ => "500", Recursive = true };
+var maxBatch = new Option<string>("--max-batch") { Description = "Ingestion:MaxBatch values to measure, comma-separated", DefaultValueFactory = _ => "500", Recursive = true };
+var prefetch = new Option<string>("--prefetch") { Description = "Ingestion:PrefetchCount values to measure, comma-separated (the ceiling uses the first)", DefaultValueFactory = _ => "1000", Recursive = true };
 var window = new Option<int>("--window") { Description = "Publishes awaiting a confirm at once (both runs)", DefaultValueFactory = _ => Outcomes.Cli.Publishing.ClinicEventPublisher.DefaultWindow, Recursive = true };
 var warmupPatients = new Option<int>("--warmup-patients") { Description = "Patients of the untimed warm-up before each run (JIT tiering settles after some 20,000 messages)", DefaultValueFactory = _ => 2_000, Recursive = true };
 var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)", Recursive = true };

@@ -20,12 +20,14 @@ public sealed class IngestionOptions
     /// (concurrent transactions, acknowledgements out of delivery order) than their overlap gains.
     [Range(1, 64)] public int Partitions { get; set; } = 1;
 
-    /// Most facts appended in one transaction.
-    [Range(1, 10_000)] public int MaxBatch { get; set; } = 250;
+    /// Most facts appended in one transaction. 500 since the course document went (2026-12-05): a batch's fixed cost
+    /// (its round trips, locks and commit) then weighed more than its size, and 500 was 10 % faster than 250, 1,000
+    /// no faster than 500 (docs/benchmarks.md, "Session 8").
+    [Range(1, 10_000)] public int MaxBatch { get; set; } = 500;
 
     /// Messages held unacknowledged per endpoint; they wait for their batch to commit before the ack.
     /// Two batches per writer keep the next batch ready; more only lengthens the broker's unacknowledged list.
-    [Range(1, 65_535)] public int PrefetchCount { get; set; } = 500;
+    [Range(1, 65_535)] public int PrefetchCount { get; set; } = 1_000;
 
     /// Courses whose state after their last batch this process keeps, so that the next batch of a course need not read
     /// its document back from the database (CourseCache; 0: none). A course of ten assessments and six sessions takes
