@@ -376,12 +376,14 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         await CloseQuietly(_channel, connection: null);
         try
         {
-            _channel = await OpenChannelAsync(_connection, _exchange, cancellationToken);
+            // Bounded: a channel that cannot be opened within the grace is a connection in trouble.
+            _channel = await OpenChannelAsync(_connection, _exchange, cancellationToken).WaitAsync(LossGrace, cancellationToken);
             ChannelsReopened++;
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException
-                                      or ObjectDisposedException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // Whatever stopped the new channel (the connection closing, a timeout, a client in a state it refuses to open
+            // channels from), a new connection is the answer the publisher already has for a lost one.
             _lastLoss = e;
             await ReconnectAsync(cancellationToken);
         }
@@ -428,9 +430,10 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         {
             await closing.WaitAsync(LossGrace);
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException or ObjectDisposedException)
+        catch (Exception)
         {
-            // Closing what is already gone (or a close stuck on a dead socket, left to finish or not): nothing to release.
+            // Closing what is already gone (or a close stuck on a dead socket, left to finish or not): nothing to release,
+            // and nothing a caller could do about it; the publisher goes on with a new channel or connection either way.
             _ = closing.ContinueWith(t => t.Exception, TaskScheduler.Default);
         }
     }
