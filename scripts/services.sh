@@ -10,10 +10,11 @@
 #                               a streaming hot standby of the private PostgreSQL on 127.0.0.1:24330 (pg_basebackup
 #                               -R -X stream) for reports and exports; up adds ConnectionStrings__OutcomesRead to
 #                               .run/services.env. The primary must be up. `down` of the primary stops it too.
-#   scripts/services.sh cluster up|down|status
+#   scripts/services.sh cluster up [NODE]|down|status
 #                               three joined RabbitMQ nodes on this machine (outcomes-a/b/c@localhost, AMQP
 #                               26741-26743, management 26761-26763); up adds OUTCOMES_RABBITMQ_CLUSTER (the
 #                               nodes as comma-separated amqp URIs, for ConnectionStrings__RabbitMq) to .run/services.env;
+#                               up a|b|c starts that node alone if it is down (a test keeping another one down);
 #                               quorum-status QUEUE prints each member's Raft state and indexes as JSON.
 #
 # Options: --lease NAME [--pid PID] (up/down: name the hold; a hold with a pid ends with that
@@ -586,7 +587,8 @@ node_registered() { # the node's name is known to epmd: it runs (or is starting)
 }
 
 cluster_up() {
-    local t0 n started="" owner
+    local t0 n started="" owner only="${1:-}"
+    case "$only" in ""|a|b|c) ;; *) die "cluster up: no node '$only' (a, b or c)" ;; esac
     t0="$(now)"
     [ -x "$RMQBIN/rabbitmq-server" ] || install_packages
     rmq_cookie
@@ -609,6 +611,7 @@ cluster_up() {
     done
     for n in $CLUSTER_NODES; do
         port_open "$(cluster_amqp "$n")" && continue
+        [ -n "$only" ] && [ "$n" != "$only" ] && continue
         cluster_start_node "$n"; started="$started $n"
     done
     for n in $started; do cluster_wait_node "$n" ours; done
@@ -681,11 +684,11 @@ cluster_status() {
 cmd_cluster() {
     mkdir -p "$RUN" "$LOGS"
     case "${1:-}" in
-        up) with_lock; [ "$(services_mode)" = local ] || die "cluster: only for the private instances (Docker: docker compose --profile cluster up -d)"; cluster_up ;;
+        up) with_lock; [ "$(services_mode)" = local ] || die "cluster: only for the private instances (Docker: docker compose --profile cluster up -d)"; cluster_up "${2:-}" ;;
         down) trap '' INT TERM PIPE; with_lock; cluster_down ;;
         status) cluster_status ;;
         quorum-status) [ -n "${2:-}" ] || die "usage: scripts/services.sh cluster quorum-status QUEUE"; cluster_quorum_status "$2" ;;
-        *) say "usage: scripts/services.sh cluster up|down|status|quorum-status QUEUE"; exit 2 ;;
+        *) say "usage: scripts/services.sh cluster up [a|b|c]|down|status|quorum-status QUEUE"; exit 2 ;;
     esac
 }
 

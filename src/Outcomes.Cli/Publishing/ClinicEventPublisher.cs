@@ -117,6 +117,9 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     /// <summary>Connections opened again after one was lost.</summary>
     public int Reconnections { get; private set; }
 
+    /// <summary>Channels opened again on a live connection after the broker refused publishes (see <c>ReopenChannelAsync</c>).</summary>
+    public int ChannelsReopened { get; private set; }
+
     /// <summary>Connects, opens a confirming channel and declares the exchange (durable topic; idempotent).</summary>
     public static Task<ClinicEventPublisher> ConnectAsync(Uri amqpUri, int window = DefaultWindow,
         string exchange = WireContract.Exchange, CancellationToken cancellationToken = default) =>
@@ -145,18 +148,31 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         var connection = await factory.CreateConnectionAsync(nodes, cancellationToken);
         try
         {
-            // No library rate limiter: the window is the only limit on outstanding confirms.
-            var channel = await connection.CreateChannelAsync(
-                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
-                    outstandingPublisherConfirmationsRateLimiter: null),
-                cancellationToken);
-            await channel.ExchangeDeclareAsync(exchange, WireContract.ExchangeType, durable: true, autoDelete: false,
-                cancellationToken: cancellationToken);
-            return (connection, channel);
+            return (connection, await OpenChannelAsync(connection, exchange, cancellationToken));
         }
         catch
         {
             await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<IChannel> OpenChannelAsync(IConnection connection, string exchange, CancellationToken cancellationToken)
+    {
+        // No library rate limiter: the window is the only limit on outstanding confirms.
+        var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
+                outstandingPublisherConfirmationsRateLimiter: null),
+            cancellationToken);
+        try
+        {
+            await channel.ExchangeDeclareAsync(exchange, WireContract.ExchangeType, durable: true, autoDelete: false,
+                cancellationToken: cancellationToken);
+            return channel;
+        }
+        catch
+        {
+            await channel.DisposeAsync();
             throw;
         }
     }
@@ -193,8 +209,9 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         // Messages whose publish went with a lost connection, oldest first: sent again before anything new.
         var resend = new Queue<OutgoingMessage>();
         // Messages the broker refused (basic.nack: not stored, e.g. a quorum queue without a majority while a cluster
-        // recovers), sent again after a pause that grows while refusals go on; counted as refused only after
-        // ReconnectFor of refusals with nothing confirmed.
+        // recovers, or a channel's stale quorum-queue client: ReopenChannelAsync), sent again on a new channel after a
+        // pause that grows while refusals go on; counted as refused only after ReconnectFor of refusals with nothing
+        // confirmed.
         var refused = new Queue<OutgoingMessage>();
         Stopwatch? refusedSince = null;
         var refusalPause = TimeSpan.FromMilliseconds(100);
@@ -272,6 +289,7 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
                 {
                     await Task.Delay(refusalPause, cancellationToken);
                     refusalPause = TimeSpan.FromMilliseconds(Math.Min(refusalPause.TotalMilliseconds * 2, 5_000));
+                    await ReopenChannelAsync(cancellationToken);
                     while (refused.TryDequeue(out var again)) resend.Enqueue(again);
                 }
             }
@@ -345,6 +363,33 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
     }
 
     /// <summary>
+    /// A new channel on the same connection, for messages the broker refused, before they go again (nothing is outstanding
+    /// on the old one then). RabbitMQ before 3.12.5 sets up a channel's client of a quorum queue at the channel's first
+    /// publish to it, from the leader the queue's record names; if that node is dead (a leader killed, its successor not
+    /// yet elected and recorded, under a second), the client refuses every publish on that channel for as long as the
+    /// channel lives (rabbit_fifo_client's first enqueue; rabbitmq-server#9221), while a new channel's goes to the new
+    /// leader. Reopening is harmless when the refusal has another cause (no majority): the next refusal reopens again.
+    /// A connection that fails meanwhile is reconnected as a lost one is.
+    /// </summary>
+    private async Task ReopenChannelAsync(CancellationToken cancellationToken)
+    {
+        await CloseQuietly(_channel, connection: null);
+        try
+        {
+            // Bounded: a channel that cannot be opened within the grace is a connection in trouble.
+            _channel = await OpenChannelAsync(_connection, _exchange, cancellationToken).WaitAsync(LossGrace, cancellationToken);
+            ChannelsReopened++;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Whatever stopped the new channel (the connection closing, a timeout, a client in a state it refuses to open
+            // channels from), a new connection is the answer the publisher already has for a lost one.
+            _lastLoss = e;
+            await ReconnectAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// A new connection and channel after the old ones were lost, tried with growing pauses for up to
     /// <see cref="ReconnectFor"/>; then the last failure (typically <see cref="BrokerUnreachableException"/>) is thrown.
     /// </summary>
@@ -372,21 +417,23 @@ public sealed class ClinicEventPublisher : IAsyncDisposable
         }
     }
 
-    private async Task CloseQuietly()
+    private Task CloseQuietly() => CloseQuietly(_channel, _connection);
+
+    private async Task CloseQuietly(IChannel channel, IConnection? connection)
     {
-        var (channel, connection) = (_channel, _connection);
         var closing = Task.Run(async () =>
         {
             await channel.DisposeAsync();
-            await connection.DisposeAsync();
+            if (connection is not null) await connection.DisposeAsync();
         });
         try
         {
             await closing.WaitAsync(LossGrace);
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or TimeoutException or ObjectDisposedException)
+        catch (Exception)
         {
-            // Closing what is already gone (or a close stuck on a dead socket, left to finish or not): nothing to release.
+            // Closing what is already gone (or a close stuck on a dead socket, left to finish or not): nothing to release,
+            // and nothing a caller could do about it; the publisher goes on with a new channel or connection either way.
             _ = closing.ContinueWith(t => t.Exception, TaskScheduler.Default);
         }
     }

@@ -66,11 +66,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         if (!process.WaitForExit(30_000)) throw new InvalidOperationException($"node {node} (pid {pid}) survived SIGKILL");
     }
 
-    /// Starts whatever node is down again, from the checkout that started the cluster (the script restarts only its
-    /// own nodes); the node rejoins the cluster by itself.
-    public static async Task Restart()
+    /// Starts whatever node is down again (or only <paramref name="node"/>), from the checkout that started the cluster
+    /// (the script restarts only its own nodes); the node rejoins the cluster by itself.
+    public static async Task Restart(string? node = null)
     {
-        var (code, output) = await Scripts.RunIn(Owner(), "cluster", "up");
+        var (code, output) = await Scripts.RunIn(Owner(), node is null ? ["cluster", "up"] : ["cluster", "up", node]);
         if (code != 0) throw new InvalidOperationException($"cluster up failed ({code}):\n{output}");
     }
 
@@ -192,9 +192,7 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    // Its own category as well: scripts/test.sh runs it only with OUTCOMES_CLUSTER_TESTS=all (see there why).
     [Fact]
-    [Trait("Category", "ClusterLeaderKill")]
     public async Task TwoInstances_BrokerNodeKilledThenLeaderKilled_EveryConfirmedFactStoredOnce()
     {
         var settings = new Dictionary<string, string> { ["ConnectionStrings:RabbitMq"] = cluster.Cluster };
@@ -225,6 +223,45 @@ public sealed class FailoverTests(ClusterFixture cluster) : IAsyncLifetime
             $"all {ids.Length} confirmed facts stored", TimeSpan.FromMinutes(3));
         Assert.Equal(ids.Length, events);
         Assert.Equal(ids.Length, distinct);
+    }
+
+    /// RabbitMQ 3.10 sets up a channel's client of a quorum queue at the channel's first publish to it, from the leader
+    /// the queue's record names; when that node is down, the publish is refused and so is every later one on that
+    /// channel, even once a new leader is elected and recorded (docs/scaling.md, "The queue leader's kill"). After a
+    /// leader's kill that window lasts until its successor is recorded (0.3-0.5 s here); the test holds it open: it
+    /// kills the follower too, so the one node left cannot elect a leader, publishes on that node, then brings the
+    /// follower back. The publisher's channel is open and unused when the nodes die, as after a reconnection.
+    [Fact]
+    public async Task LeaderAndFollowerKilled_FirstPublishOnTheLastNode_EveryMessageConfirmedOnceAMajorityIsBack()
+    {
+        var factory = new ConnectionFactory { Uri = cluster.Nodes[0] };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            await channel.ExchangeDeclareAsync(_names.Exchange, Contracts.WireContract.ExchangeType, durable: true, autoDelete: false);
+            await channel.QueueDeclareAsync(_names.Queue, durable: true, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+            await channel.QueueBindAsync(_names.Queue, _names.Exchange, "#");
+        }
+        string[] nodes = ["a", "b", "c"];
+        var leader = await ClusterFixture.LeaderOf(_names.Queue);
+        var follower = nodes.First(n => n != leader);
+        var last = nodes.Single(n => n != leader && n != follower);
+        await using var publisher = await ClinicEventPublisher.ConnectAsync([cluster.Nodes[Array.IndexOf(nodes, last)]], window: 200, _names.Exchange);
+        var messages = Enumerable.Range(0, 200).Select(i =>
+        {
+            var id = Guid.NewGuid().ToString();
+            return new OutgoingMessage("v1.clinic-failover.phq9-completed", Encoding.UTF8.GetBytes($"{{\"eventId\":\"{id}\",\"n\":{i}}}"), id);
+        }).ToList();
+
+        ClusterFixture.Kill(follower);
+        ClusterFixture.Kill(leader);
+        // The first publishes leave at once; restarting the follower takes seconds.
+        var publishing = publisher.PublishAsync(messages);
+        await ClusterFixture.Restart(follower);
+        var summary = await publishing.WaitAsync(TimeSpan.FromMinutes(6));
+
+        Assert.True(summary.AllConfirmed, $"{summary} (channels reopened: {publisher.ChannelsReopened})");
     }
 
     [Fact]
