@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Service.Ingestion;
 using Outcomes.Domain.Courses;
@@ -10,8 +9,8 @@ using Outcomes.Domain.Courses;
 namespace Outcomes.Service.Backfill;
 
 /// Appends a clinic's history (years of facts at once) to the event store with binary COPY, in large batches, with the
-/// same de-duplication as CourseBatchWriter and the same rows Marten writes (mt_streams, mt_events), and the outcome read model and the safety signals of the batch's courses, set-based, in the same
-/// transaction: every commit leaves the store as the normal path would. Everything but the events is written before the
+/// same de-duplication as CourseBatchWriter and the same rows Marten writes (mt_streams, mt_events), and the outcome
+/// read model and the safety signals of the batch's courses, set-based, in the same transaction: every commit leaves the store as the normal path would. Everything but the events is written before the
 /// lock described below; the events' rows are encoded before the transaction (CopyRows), so the lock is held for little
 /// more than PostgreSQL's reading of them.
 ///

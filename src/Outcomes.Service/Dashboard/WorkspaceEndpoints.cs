@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Marten;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Safety;

@@ -1,9 +1,7 @@
 using JasperFx;
 using JasperFx.Events;
-using JasperFx.Events.Projections;
 using Marten;
 using Npgsql;
-using Outcomes.Domain.Courses;
 using Outcomes.Service.Ingestion;
 using Weasel.Core;
 

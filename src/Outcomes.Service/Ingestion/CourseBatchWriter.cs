@@ -189,10 +189,10 @@ public sealed class CourseBatchWriter
         var byStream = Classify(batch, stored, targets, outcomes, hashes);
         if (byStream.Count == 0)
             return outcomes;
-        var (courses, carried) = await Courses(byStream.Keys, streams, connection, transaction, ct).ConfigureAwait(false);
         foreach (var stream in byStream.Keys)
             if (streams.TryGetValue(stream, out var state) && state.Archived)
                 throw new InvalidOperationException($"Attempted to append event to archived stream with Id '{stream}'.");
+        var courses = await Courses(byStream.Keys, streams, connection, transaction, ct).ConfigureAwait(false);
 
         var readDone = Stopwatch.GetElapsedTime(started);
         var count = byStream.Values.Sum(f => f.Count);
@@ -219,7 +219,7 @@ public sealed class CourseBatchWriter
         foreach (var (stream, facts) in byStream)
         {
             var version = streams.TryGetValue(stream, out var state) ? state.Version : 0;
-            var course = courses[stream];
+            var (_, _, course, carried) = courses[stream];
             var retracted = false;
             foreach (var (fact, metadata) in facts)
             {
@@ -232,7 +232,7 @@ public sealed class CourseBatchWriter
             }
             streamIds[s] = stream;
             streamVersions[s] = version;
-            changed.Add(new ChangedCourse(course, events.Sequences[events.Count - 1], retracted, carried.GetValueOrDefault(stream)));
+            changed.Add(new ChangedCourse(course, events.Sequences[events.Count - 1], retracted, carried));
             s++;
         }
 
@@ -266,27 +266,28 @@ public sealed class CourseBatchWriter
     /// its stream's stored version, rebuilt from the stream where the stream exists but the cache does not hold it so
     /// (another instance or the backfill appended meanwhile, or the process restarted), new for a course without a stream.
     /// Cached courses are taken out: they go back only with the batch's commit (CourseCache).
-    private async Task<(Dictionary<string, PatientCourse> Courses, Dictionary<string, IReadOnlyDictionary<Type, object>?> Carried)> Courses(
-        IEnumerable<string> keys, Dictionary<string, StreamState> streams, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        CancellationToken ct)
+    /// Each entry carries what the observers carried from the cached course's last batch (nothing for the others).
+    private async Task<Dictionary<string, CourseCache.Entry>> Courses(IEnumerable<string> keys, Dictionary<string, StreamState> streams,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
     {
-        var courses = new Dictionary<string, PatientCourse>(StringComparer.Ordinal);
-        var carried = new Dictionary<string, IReadOnlyDictionary<Type, object>?>(StringComparer.Ordinal);
+        var courses = new Dictionary<string, CourseCache.Entry>(StringComparer.Ordinal);
         List<string>? rebuild = null;
         foreach (var key in keys)
         {
-            if (!streams.TryGetValue(key, out var state) || state.Version == 0)
-                courses[key] = PatientCourse.Open(CourseKey.Parse(key));
-            else if (_cache.Take(key, state.Version) is { } cached)
-                (courses[key], carried[key]) = (cached.Course, cached.Carried);
+            var version = streams.TryGetValue(key, out var state) ? state.Version : 0;
+            if (version == 0)
+                courses[key] = new CourseCache.Entry(key, 0, PatientCourse.Open(CourseKey.Parse(key)), null);
+            else if (_cache.Take(key, version) is { } cached)
+                courses[key] = cached;
             else
                 (rebuild ??= []).Add(key);
         }
-        if (rebuild is null) return (courses, carried);
+        if (rebuild is null) return courses;
         var rebuilt = await _streams.LatestAsync(connection, transaction, rebuild, ct).ConfigureAwait(false);
         foreach (var key in rebuild)
-            courses[key] = rebuilt.TryGetValue(key, out var course) ? course : PatientCourse.Open(CourseKey.Parse(key));
-        return (courses, carried);
+            courses[key] = new CourseCache.Entry(key, streams[key].Version,
+                rebuilt.TryGetValue(key, out var course) ? course : PatientCourse.Open(CourseKey.Parse(key)), null);
+        return courses;
     }
 
     /// The batch's transaction as observers see it (the backfill hands its own the same way).

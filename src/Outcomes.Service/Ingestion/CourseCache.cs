@@ -57,12 +57,4 @@ public sealed class CourseCache(int capacity)
         lock (_gate)
             return _current.TryGetValue(course, out var entry) || _previous.TryGetValue(course, out entry) ? entry.Version : null;
     }
-
-    public int Count
-    {
-        get
-        {
-            lock (_gate) return _current.Count + _previous.Count;
-        }
-    }
 }

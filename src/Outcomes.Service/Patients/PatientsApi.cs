@@ -1,4 +1,3 @@
-using Marten;
 using Outcomes.Domain.Courses;
 using Outcomes.Service.Audit;
 using Outcomes.Service.Security;
