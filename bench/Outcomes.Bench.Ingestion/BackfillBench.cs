@@ -18,24 +18,8 @@ public static class BackfillBench
     public static async Task<Result> Run(BenchEnvironment env, FileInfo file, string schema, bool keep, IReadOnlyDictionary<string, string> settings,
         CancellationToken cancellationToken)
     {
-        var id = schema;
-        var signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
-        var configuration = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Outcomes"] = env.PostgresConnection,
-            ["ConnectionStrings__RabbitMq"] = env.RabbitMq.ToString(),
-            ["EventStore__Schema"] = schema,
-            ["Ingestion__Exchange"] = $"outcomes.{id}",
-            ["Ingestion__Queue"] = $"outcomes-{id}",
-            ["Ingestion__EnvelopeQueue"] = $"outcomes-envelope-{id}",
-            ["Safety__Exchange"] = $"outcomes.{id}-signals",
-            ["Auth__SigningKey"] = signingKey,
-            ["Auth__AllowSigningKeyOutsideDevelopment"] = "true",
-        };
-        foreach (var (key, value) in settings)
-            configuration[key] = value;
-        var logFile = Path.Combine(env.LogDirectory, $"service-{id}.log");
-        var token = new TokenRequest { Subject = "backfill-bench", Roles = ["admin"], Clinics = ["*"] }.Issue(signingKey, DateTimeOffset.UtcNow);
+        var (configuration, token) = ServiceConfiguration(env, schema, settings);
+        var logFile = Path.Combine(env.LogDirectory, $"service-{schema}.log");
 
         try
         {
@@ -125,8 +109,32 @@ public static class BackfillBench
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// The service's settings for a backfill into <paramref name="schema"/> (its own exchange and queues, so a run beside
+    /// others shares nothing with them) and an admin token for every clinic, signed with the run's key.
+    public static (Dictionary<string, string> Configuration, string Token) ServiceConfiguration(BenchEnvironment env, string schema,
+        IReadOnlyDictionary<string, string> settings)
+    {
+        var signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+        var configuration = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Outcomes"] = env.PostgresConnection,
+            ["ConnectionStrings__RabbitMq"] = env.RabbitMq.ToString(),
+            ["EventStore__Schema"] = schema,
+            ["Ingestion__Exchange"] = $"outcomes.{schema}",
+            ["Ingestion__Queue"] = $"outcomes-{schema}",
+            ["Ingestion__EnvelopeQueue"] = $"outcomes-envelope-{schema}",
+            ["Safety__Exchange"] = $"outcomes.{schema}-signals",
+            ["Auth__SigningKey"] = signingKey,
+            ["Auth__AllowSigningKeyOutsideDevelopment"] = "true",
+        };
+        foreach (var (key, value) in settings)
+            configuration[key] = value;
+        var token = new TokenRequest { Subject = "backfill-bench", Roles = ["admin"], Clinics = ["*"] }.Issue(signingKey, DateTimeOffset.UtcNow);
+        return (configuration, token);
+    }
+
     /// The process's peak resident set (VmHWM), read before it stops.
-    private static double PeakRssMb(int pid)
+    public static double PeakRssMb(int pid)
     {
         var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;

@@ -170,6 +170,24 @@ backfill.SetAction(async (parse, cancellationToken) =>
 });
 root.Subcommands.Add(backfill);
 
+var lChunks = new Option<int>("--chunks") { Description = "Chunks of --courses each (10 x 300,000: the L tier)", DefaultValueFactory = _ => 10 };
+var lFrom = new Option<int>("--from-chunk") { Description = "First chunk to load (those before are already stored)", DefaultValueFactory = _ => 0 };
+var lCourses = new Option<int>("--courses") { Description = "Courses per chunk", DefaultValueFactory = _ => 300_000 };
+var lSchema = new Option<string>("--schema") { Description = "Event-store schema, kept for the reports bench", DefaultValueFactory = _ => "bench_l" };
+var lDirectory = new Option<string>("--dir") { Description = "Where each chunk's file is written (and deleted after its upload)", DefaultValueFactory = _ => Path.GetTempPath() };
+var lTier = new Command("l-tier", "Load the L tier (3 M courses, ~50 M facts) into a kept schema through the backfill, chunk by chunk, so only one chunk's file is on disk at a time")
+{
+    lChunks, lFrom, lCourses, lSchema, lDirectory,
+};
+lTier.SetAction(async (parse, cancellationToken) =>
+{
+    var extra = (parse.GetValue(set) ?? []).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), extra);
+    return await LTierLoad.Run(env, parse.GetValue(lSchema)!, parse.GetValue(lChunks), parse.GetValue(lFrom), parse.GetValue(lCourses),
+        parse.GetValue(lDirectory)!, extra, cancellationToken);
+});
+root.Subcommands.Add(lTier);
+
 var probes = new Option<int>("--probes") { Description = "Signal-raising PHQ-9s the probe sends during each run", DefaultValueFactory = _ => 200 };
 var probeInterval = new Option<int>("--probe-interval-ms") { Description = "Pause between probe messages", DefaultValueFactory = _ => 50 };
 var rate = new Option<double?>("--rate") { Description = "Publish the workload at this steady rate (msg/s) instead of as fast as confirms allow" };
