@@ -79,7 +79,8 @@ public sealed class CohortReportService(
         if (audience.Tier == DisclosureTier.Protected) return (await Protected(definition, clinics, asOfPosition, cancellationToken), "release");
         PositionedMembers members;
         string source;
-        if (asOfPosition is null && status.IsCurrent)
+        var readModelCurrent = await status.IsCurrentAsync(cancellationToken);
+        if (asOfPosition is null && readModelCurrent)
         {
             members = await readModel.ReadLatest(clinics, cancellationToken, reads.Source);
             source = "read-model";
@@ -102,7 +103,7 @@ public sealed class CohortReportService(
             {
                 position = await reads.SourcePositionAsync(cancellationToken);
             }
-            members = await readModel.ReadAsOf(position, clinics, status.IsCurrent, cancellationToken, reads.Source);
+            members = await readModel.ReadAsOf(position, clinics, readModelCurrent, cancellationToken, reads.Source);
             source = "replay";
         }
 

@@ -141,7 +141,7 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
     /// newest KeepReleases releases and drops the rest.
     public async Task<ReleaseSummary> CutAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (!status.IsCurrent)
+        if (!await status.IsCurrentAsync(cancellationToken))
             throw new ReleaseNotPossibleException("the outcome read model is being rebuilt; a release can be cut once it is current");
         var (inner, outer) = (await RecordKeysAsync(cancellationToken)).Pads();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);

@@ -55,7 +55,7 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
             var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
             var at = Math.Min(position ?? latest, latest);
             var asOf = at == latest ? latestTime : await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, at, cancellationToken);
-            var stored = readModelStatus.IsCurrent && PreferReadModel;
+            var stored = PreferReadModel && await readModelStatus.IsCurrentAsync(cancellationToken);
             if (stored && at == latest)
                 return new ExportCourses(at, asOf, CourseSource.StoredFacts,
                     StoredAsync(connection, transaction, clinics, null, cancellationToken), connection);

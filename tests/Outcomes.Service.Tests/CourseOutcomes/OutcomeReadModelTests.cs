@@ -185,6 +185,22 @@ public sealed class OutcomeReadModelTests(IngestionFixture fixture)
         await command.ExecuteNonQueryAsync();
     }
 
+    /// At the L tier the start-up check takes seconds and replaying the events minutes: a report asked in between must
+    /// wait for the check's answer. The unguarded read (IsCurrent) says "not current" until then, which sent such a
+    /// report to replay every event.
+    [Fact]
+    public async Task AReportAskedBeforeTheStartupCheckAnswers_WaitsForTheAnswer_InsteadOfReplayingEveryEvent()
+    {
+        var status = new OutcomeReadModelStatus();
+        var asking = status.IsCurrentAsync(CancellationToken.None).AsTask();
+
+        Assert.False(status.IsCurrent);
+        Assert.False(asking.IsCompleted);
+        status.Set(true);
+        Assert.True(await asking.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await status.IsCurrentAsync(CancellationToken.None));
+    }
+
     private static string Json(CohortMember member) =>
         System.Text.Json.JsonSerializer.Serialize(member, IngestionFixture.ApiJson);
 }
