@@ -33,8 +33,10 @@ root.SetAction(async (parse, cancellationToken) =>
     await using (var command = database.CreateCommand(
         $"select coalesce(max(seq_id), 0), count(*) filter (where type = 'phq_9_completed' and stream_id like '%/%/%'), " +
         $"count(distinct stream_id) filter (where stream_id like '%/%/%'), count(*) from {schemaName}.mt_events"))
-    await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
     {
+        // No timeout: at the L tier this scans 50 M events (a minute or two).
+        command.CommandTimeout = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         (position, scores, courses, events) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
