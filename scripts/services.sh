@@ -293,8 +293,10 @@ rmq_env() {
     export RABBITMQ_ENABLED_PLUGINS_FILE="$RUN/rabbitmq/enabled_plugins"
     export RABBITMQ_CONFIG_FILE="$RUN/rabbitmq/rabbitmq.conf"
     export RABBITMQ_CONF_ENV_FILE="$RUN/rabbitmq/rabbitmq-env.conf"
-    # Erlang distribution and epmd on loopback only.
-    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    # Erlang distribution and epmd on loopback only. The Erlang schedulers sleep when they run out of work instead of
+    # busy-waiting first (+sbwt none, and for the dirty schedulers): on a host shared with PostgreSQL and the service,
+    # the broker's spinning took CPU they needed (docs/benchmarks.md, "Session 9").
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
     export ERL_EPMD_ADDRESS=127.0.0.1
 }
 

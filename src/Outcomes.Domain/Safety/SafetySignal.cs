@@ -67,12 +67,11 @@ public sealed record SafetySignal(
         ArgumentNullException.ThrowIfNull(facts);
         ArgumentNullException.ThrowIfNull(outcome);
         var signals = new List<SafetySignal>();
-        var byTime = outcome.Series.ToDictionary(a => a.OccurredAt.UtcTicks, a => a);
         var baseline = outcome.Baseline;
 
         SafetySignal Raise(SignalKind kind, DateTimeOffset at, int total, int? item9)
         {
-            var placed = byTime.TryGetValue(at.UtcTicks, out var a) ? a : (Phq9Assessment?)null;
+            var placed = Placed(outcome.SeriesSpan(), at.UtcTicks);
             return new SafetySignal(IdOf(course, kind, at), course, kind, at, placed?.Day, placed?.SessionsReceived ?? SessionsBefore(facts, at),
                 total, item9, baseline?.Total);
         }
@@ -100,17 +99,35 @@ public sealed record SafetySignal(
         return signals;
     }
 
+    /// The assessment of the series at this time (a series holds one per time), if any.
+    private static Phq9Assessment? Placed(ReadOnlySpan<Phq9Assessment> series, long utcTicks)
+    {
+        foreach (var assessment in series)
+            if (assessment.OccurredAt.UtcTicks == utcTicks) return assessment;
+        return null;
+    }
+
     private static int SessionsBefore(CourseFacts facts, DateTimeOffset at) => facts.Sessions.Count(s => s.OccurredAt.UtcTicks < at.UtcTicks);
 
     /// A name-based UUID (SHA-256 of course, kind and the assessment's instant; version 8 bits set).
     public static Guid IdOf(CourseKey course, SignalKind kind, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(course);
+        // SHA-256 of the UTF-8 of $"safety-signal|{course}|{label}|{ticks}", written straight into bytes: every batch of a
+        // course derives the ids of all its signals again, and the strings between were a tenth of ingestion's allocations.
+        Span<byte> text = stackalloc byte[512];
+        if (!System.Text.Unicode.Utf8.TryWrite(text,
+                $"safety-signal|{course.ClinicId}/{course.PatientKey}/{course.Course}|{Label(kind)}|{at.UtcTicks}", out var written))
+            return IdOf(Encoding.UTF8.GetBytes($"safety-signal|{course}|{Label(kind)}|{at.UtcTicks}"));
+        return IdOf(text[..written]);
+    }
+
+    private static Guid IdOf(ReadOnlySpan<byte> text)
+    {
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"safety-signal|{course}|{Label(kind)}|{at.UtcTicks}"), hash);
-        var bytes = hash[..16].ToArray();
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true);
+        SHA256.HashData(text, hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash[..16], bigEndian: true);
     }
 }

@@ -10,6 +10,30 @@ public class SafetySignalTests
 
     private static IReadOnlyList<SafetySignal> Signals(TestCourse course) => SafetySignal.Derive(Course, course.Facts(), course.Derive());
 
+    /// Signal ids are stored and sent (the message id consumers de-duplicate by): written without strings between, they
+    /// must stay the SHA-256 of the text they always were, for short keys and for keys too long for the stack buffer.
+    [Theory]
+    [InlineData("clinic-a", "p-1", 1, 638_000_000_000_000_000L)]
+    [InlineData("clinic-network-east", "6f1c2a9e0b7d4c3f", 3, 639_123_456_789_012_345L)]
+    [InlineData("c", "k", 1, 0L)]
+    public void SignalIds_AreTheHashOfTheirText_AsBefore(string clinic, string patient, int courseNumber, long ticks)
+    {
+        foreach (var key in new[] { patient, new string('k', 600) })
+        {
+            var course = new CourseKey(clinic, key, courseNumber);
+            var at = new DateTimeOffset(ticks, TimeSpan.Zero);
+            foreach (var kind in Enum.GetValues<SignalKind>())
+            {
+                var hash = System.Security.Cryptography.SHA256.HashData(
+                    System.Text.Encoding.UTF8.GetBytes($"safety-signal|{course}|{SafetySignal.Label(kind)}|{at.UtcTicks}"));
+                var bytes = hash[..16];
+                bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
+                bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+                Assert.Equal(new Guid(bytes, bigEndian: true), SafetySignal.IdOf(course, kind, at));
+            }
+        }
+    }
+
     [Fact]
     public void Item9PositiveAtAnyAssessment_OneSignalEach_BaselineIncluded()
     {
