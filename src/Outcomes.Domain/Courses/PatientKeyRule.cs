@@ -49,14 +49,19 @@ public static partial class PatientKeyRule
 
     /// A date written with separators anywhere (1980-01-01, 01_02_1980), or a segment between separators that
     /// is a date in eight digits (19800101, 01021980). Digits inside a longer hash are not a segment of their own.
+    /// Read on spans: every fact's key passes here, and the strings and match objects of the plain reading were a
+    /// twentieth of a backfill's allocations.
     private static bool CarriesDate(string key)
     {
-        foreach (Match m in SeparatedDate().Matches(key))
-            if (IsDate(m.Groups["y"].Value, m.Groups["a"].Value, m.Groups["b"].Value))
-                return true;
-        foreach (var segment in key.Split('-', '_'))
+        if (SeparatedDate().IsMatch(key))
+            foreach (Match m in SeparatedDate().Matches(key))
+                if (IsDate(m.Groups["y"].ValueSpan, m.Groups["a"].ValueSpan, m.Groups["b"].ValueSpan))
+                    return true;
+        var text = key.AsSpan();
+        foreach (var range in text.SplitAny('-', '_'))
         {
-            if (segment.Length != 8 || !segment.All(char.IsAsciiDigit)) continue;
+            var segment = text[range];
+            if (segment.Length != 8 || segment.ContainsAnyExceptInRange('0', '9')) continue;
             if (IsDate(segment[..4], segment[4..6], segment[6..]) || IsDate(segment[4..], segment[..2], segment[2..4]))
                 return true;
         }
@@ -64,7 +69,7 @@ public static partial class PatientKeyRule
     }
 
     // Either order of month and day (Europe and the US write both).
-    private static bool IsDate(string year, string a, string b)
+    private static bool IsDate(ReadOnlySpan<char> year, ReadOnlySpan<char> a, ReadOnlySpan<char> b)
     {
         var y = int.Parse(year, CultureInfo.InvariantCulture);
         var first = int.Parse(a, CultureInfo.InvariantCulture);

@@ -128,4 +128,39 @@ public sealed class ClinicEventReaderTests
         Assert.Equal(CourseBatchWriter.ContentHash(a), CourseBatchWriter.ContentHash(b));
         Assert.NotEqual(CourseBatchWriter.ContentHash(a), CourseBatchWriter.ContentHash(c));
     }
+    /// A stored fact's content hash decides whether the same event id sent again is a redelivery or a conflict, against
+    /// hashes stored by every earlier version: written into reused buffers now, it must stay the SHA-256 of the text it
+    /// always hashed, for every message type, and for a course key too long for the stack buffer.
+    [Fact]
+    public void ContentHash_IsTheHashOfCourseTypeAndJson_AsBefore()
+    {
+        var longKey = "k" + new string('7', 120);
+        foreach (var feed in new[] { Fixtures.CourseFeed.ForNewPatient("clinic-h"), Fixtures.CourseFeed.ForNewPatient("clinic-network-hh") })
+        {
+            var at = new DateTimeOffset(2025, 3, 4, 9, 30, 0, TimeSpan.FromHours(-5));
+            var messages = new[]
+            {
+                Fixtures.CourseFeed.Message("patient-enrolled", feed.Enrolment(at)),
+                Fixtures.CourseFeed.Message("treatment-session-given", feed.Session(at.AddDays(1))),
+                Fixtures.CourseFeed.Message("phq9-completed", feed.Phq9(at.AddDays(2), 2, 1, 3, 0, 1, 2, 0, 1, 1)),
+                Fixtures.CourseFeed.Message("phq9-completed", feed.Phq9Total(at.AddDays(3), 17)),
+                Fixtures.CourseFeed.Message("course-ended", feed.Ended(at.AddDays(30))),
+                Fixtures.CourseFeed.Message("fact-retracted", feed.Retraction(at.AddDays(31), Guid.NewGuid())),
+            };
+            foreach (var message in messages)
+            {
+                var (fact, rejection) = ClinicEventReader.Read(message.RoutingKey, Encoding.UTF8.GetBytes(message.Json), at.AddYears(1));
+                Assert.Null(rejection);
+                foreach (var course in new[] { fact!.Course, fact.Course with { PatientKey = longKey + new string('8', 400) } })
+                {
+                    var asStored = fact with { Course = course };
+                    var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(asStored.Event, asStored.Event.GetType(),
+                        new System.Text.Json.JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } });
+                    var text = Encoding.UTF8.GetBytes($"{asStored.Course}\n{asStored.MessageType}\n").Concat(json).ToArray();
+                    var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(text)[..16]);
+                    Assert.Equal(expected, CourseBatchWriter.ContentHash(asStored));
+                }
+            }
+        }
+    }
 }
