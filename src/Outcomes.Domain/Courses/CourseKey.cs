@@ -3,12 +3,17 @@ using Outcomes.Contracts;
 namespace Outcomes.Domain.Courses;
 
 /// A patient's treatment course at one clinic: the identity of one event stream.
-public sealed record CourseKey(string ClinicId, string PatientKey, int Course)
+public sealed record CourseKey(string ClinicId, string PatientKey, int Course) : IUtf8SpanFormattable
 {
     public const int FirstCourse = ContractLimits.FirstCourse;
 
     /// The stream key; the separator cannot occur in either identifier because both are validated tokens.
     public override string ToString() => $"{ClinicId}/{PatientKey}/{Course}";
+
+    /// The stream key's text (as ToString) written as UTF-8 without a string between: every fact's content hash and
+    /// every signal id hash it, interpolated into System.Text.Unicode.Utf8.TryWrite.
+    public bool TryFormat(Span<byte> utf8Destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        System.Text.Unicode.Utf8.TryWrite(utf8Destination, provider, $"{ClinicId}/{PatientKey}/{Course}", out bytesWritten);
 
     public static CourseKey Parse(string streamKey) =>
         TryParse(streamKey, out var course)

@@ -116,8 +116,7 @@ public sealed record SafetySignal(
         // SHA-256 of the UTF-8 of $"safety-signal|{course}|{label}|{ticks}", written straight into bytes: every batch of a
         // course derives the ids of all its signals again, and the strings between were a tenth of ingestion's allocations.
         Span<byte> text = stackalloc byte[512];
-        if (!System.Text.Unicode.Utf8.TryWrite(text,
-                $"safety-signal|{course.ClinicId}/{course.PatientKey}/{course.Course}|{Label(kind)}|{at.UtcTicks}", out var written))
+        if (!System.Text.Unicode.Utf8.TryWrite(text, $"safety-signal|{course}|{Label(kind)}|{at.UtcTicks}", out var written))
             return IdOf(Encoding.UTF8.GetBytes($"safety-signal|{course}|{Label(kind)}|{at.UtcTicks}"));
         return IdOf(text[..written]);
     }

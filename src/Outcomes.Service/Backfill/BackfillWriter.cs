@@ -10,8 +10,8 @@ namespace Outcomes.Service.Backfill;
 
 /// Appends a clinic's history (years of facts at once) to the event store with binary COPY, in large batches, with the
 /// same de-duplication as CourseBatchWriter and the same rows Marten writes (mt_streams, mt_events), and the outcome
-/// read model and the safety signals of the batch's courses, set-based, in the same transaction: every commit leaves the store as the normal path would. Everything but the events is written before the
-/// lock described below; the events' rows are encoded before the transaction (CopyRows), so the lock is held for little
+/// read model and the safety signals of the batch's courses, set-based, in the same transaction: every commit leaves
+/// the store as the normal path would. Everything but the events is written before the lock described below; the events' rows are encoded before the transaction (CopyRows), so the lock is held for little
 /// more than PostgreSQL's reading of them.
 ///
 /// Only courses with no stored stream are backfilled. A batch claims its courses by inserting their stream rows

@@ -388,8 +388,7 @@ public sealed class CourseBatchWriter
         // concatenation were a tenth of a backfill's allocations (every fact is hashed once).
         var state = _hashState ??= new HashState();
         Span<byte> prefix = stackalloc byte[512];
-        if (!System.Text.Unicode.Utf8.TryWrite(prefix,
-                $"{fact.Course.ClinicId}/{fact.Course.PatientKey}/{fact.Course.Course}\n{fact.MessageType}\n", out var written))
+        if (!System.Text.Unicode.Utf8.TryWrite(prefix, $"{fact.Course}\n{fact.MessageType}\n", out var written))
             return ContentHashOf(System.Text.Encoding.UTF8.GetBytes($"{fact.Course}\n{fact.MessageType}\n"), fact, state);
         return ContentHashOf(prefix[..written], fact, state);
     }
