@@ -107,9 +107,13 @@ if port_open "$SERVICE_PORT"; then
     exit 1
 fi
 say "starting the service on $SERVICE_URL (log: $LOGS/service.log)"
-# DOTNET_GCgen0size: the gen0 budget reports over large cohorts want (as the Dockerfile sets it; docs/benchmarks.md).
-DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x10000000}" \
-setsid dotnet run --project src/Outcomes.Service -c Release --no-build --urls "$SERVICE_URL" \
+# The runtime settings the Dockerfile gives the service (DOTNET_ lines: the gen0 budget large reports want, the
+# tiering delay a busy process needs off), unless set here already.
+runtime_env=()
+while IFS='=' read -r name value; do
+    [ -n "${!name:-}" ] || runtime_env+=("$name=$value")
+done < <(sed -n 's/^ENV \(DOTNET_[A-Za-z0-9_]*=[^ ]*\)$/\1/p' src/Outcomes.Service/Dockerfile)
+env "${runtime_env[@]}" setsid dotnet run --project src/Outcomes.Service -c Release --no-build --urls "$SERVICE_URL" \
     </dev/null >"$LOGS/service.log" 2>&1 &
 echo $! >"$PIDFILE"
 

@@ -9,9 +9,9 @@ var partitions = new Option<string>("--partitions") { Description = "Ingestion:P
 var maxBatch = new Option<string>("--max-batch") { Description = "Ingestion:MaxBatch values to measure, comma-separated", DefaultValueFactory = _ => "500", Recursive = true };
 var prefetch = new Option<string>("--prefetch") { Description = "Ingestion:PrefetchCount values to measure, comma-separated (the ceiling uses the first)", DefaultValueFactory = _ => "1000", Recursive = true };
 var window = new Option<int>("--window") { Description = "Publishes awaiting a confirm at once (both runs)", DefaultValueFactory = _ => Outcomes.Cli.Publishing.ClinicEventPublisher.DefaultWindow, Recursive = true };
-var warmupPatients = new Option<int>("--warmup-patients") { Description = "Patients of the untimed warm-up before each run (JIT tiering settles after some 20,000 messages)", DefaultValueFactory = _ => 2_000, Recursive = true };
+var warmupPatients = new Option<int>("--warmup-patients") { Description = "Patients of the untimed warm-up before each run (20,000 messages settle the JIT with the Dockerfile's DOTNET_TC_CallCountingDelayMs=0; without it some 100,000)", DefaultValueFactory = _ => 2_000, Recursive = true };
 var service = new Option<string?>("--service") { Description = "Outcomes.Service.dll to run (default: the build of the same configuration)", Recursive = true };
-var set = new Option<string[]>("--set") { Description = "Extra service setting KEY=VALUE (environment form, e.g. Logging__LogLevel__Default=Debug)", Recursive = true };
+var set = new Option<string[]>("--set") { Description = "Extra service setting KEY=VALUE (environment form, e.g. Logging__LogLevel__Default=Debug; KEY= with no value removes it, e.g. a runtime setting of the Dockerfile)", Recursive = true };
 var compare = new Option<string?>("--compare-service") { Description = "Another build's Outcomes.Service.dll, timed in every round too (e.g. the main branch's, for before/after)", Recursive = true };
 var compareSettings = new Option<string>("--compare-settings") { Description = "Partitions,MaxBatch,PrefetchCount for --compare-service", DefaultValueFactory = _ => "4,500,2000", Recursive = true };
 var holdVariant = new Option<int>("--ceiling-hold-ms") { Description = "Also time a diagnostic ceiling whose acks are held this long per half-prefetch group, as the service holds them until its batch commits (0: off)", Recursive = true };
@@ -58,6 +58,7 @@ Func<ParseResult, CancellationToken, Task<int>> action = async (parse, cancellat
     Console.WriteLine();
     Console.WriteLine($"- machine: {BenchEnvironment.Machine()}");
     Console.WriteLine($"- build: {BenchEnvironment.Configuration}; service: {env.ServiceDll}");
+    Console.WriteLine($"- service runtime settings (the Dockerfile's, unless set here): {ServiceProcess.DescribeRuntimeSettings()}");
     Console.WriteLine($"- workload: {workload.Count:N0} PHQ-9 messages over {workload.Patients:N0} patients ({workload.AssessmentsPerPatient} each), " +
         $"{workload.Messages.Average(m => m.Body.Length):0} B average body, clinical order; warm-up {warmup.Count} messages before each timed run; " +
         $"item 9 positive in {string.Join(" / ", variants.Select(v => v.Workload.Item9PositiveShare.ToString("P0", CultureInfo.InvariantCulture)))} of assessments");
@@ -149,7 +150,7 @@ backfill.SetAction(async (parse, cancellationToken) =>
     var env = BenchEnvironment.FromEnvironment(parse.GetValue(service), extra);
     Console.WriteLine($"## Backfill run {DateTimeOffset.Now:yyyy-MM-dd HH:mm zzz}");
     Console.WriteLine();
-    Console.WriteLine($"- machine: {BenchEnvironment.Machine()}");
+    Console.WriteLine($"- machine: {BenchEnvironment.Machine()}; service runtime settings: {ServiceProcess.DescribeRuntimeSettings()}");
     Console.WriteLine($"- file: {file.FullName} ({file.Length / 1e9:0.00} GB); service: {env.ServiceDll}" +
         (extra.Count > 0 ? $"; settings: {string.Join(", ", extra.Select(kv => $"{kv.Key}={kv.Value}"))}" : ""));
     Console.WriteLine();

@@ -18,6 +18,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
+    /// The service's runtime settings as deployed: the Dockerfile's `ENV DOTNET_...` lines, their one home.
+    public static Lazy<IReadOnlyDictionary<string, string>> RuntimeSettings { get; } = new(() =>
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Outcomes.sln"))) dir = dir.Parent;
+        var dockerfile = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("no Outcomes.sln above the benchmark"),
+            "src", "Outcomes.Service", "Dockerfile");
+        return File.ReadLines(dockerfile)
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"^ENV (DOTNET_[A-Za-z0-9_]+)=(\S+)$"))
+            .Where(m => m.Success)
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+    });
+
+    public static string DescribeRuntimeSettings() => string.Join(", ",
+        RuntimeSettings.Value.Select(kv => $"{kv.Key}={Environment.GetEnvironmentVariable(kv.Key) ?? kv.Value}"));
+
     public int Pid => _process.Id;
     public Uri BaseAddress { get; }
 
@@ -35,8 +51,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.ArgumentList.Add(serviceDll);
         start.Environment["ASPNETCORE_URLS"] = baseAddress.ToString();
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        // The runtime settings of the Dockerfile, unless this process's environment sets them already.
+        foreach (var (key, value) in RuntimeSettings.Value)
+            if (Environment.GetEnvironmentVariable(key) is null) start.Environment[key] = value;
+        // An empty value removes the variable: `--set DOTNET_TC_CallCountingDelayMs=` runs the runtime's default.
         foreach (var (key, value) in environment)
-            start.Environment[key] = value;
+            if (value.Length == 0) start.Environment.Remove(key);
+            else start.Environment[key] = value;
 
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         var log = new StreamWriter(logFile) { AutoFlush = true };

@@ -51,6 +51,7 @@ root.SetAction(async (parse, cancellationToken) =>
         $"{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}");
     Console.WriteLine($"- report: {definition.Name} v{definition.Version} (grouped by {definition.GroupBy?.ToString() ?? "nothing"}; sections {string.Join(", ", definition.Options.Sections)})");
     Console.WriteLine($"- this process's DOTNET_GCgen0size: {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "(not set)"}");
+    Console.WriteLine($"- the service's runtime settings (the Dockerfile's, unless set here): {ServiceProcess.DescribeRuntimeSettings()}");
     Console.WriteLine($"- load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine();
 
@@ -310,8 +311,6 @@ namespace Outcomes.Bench.Reports
                 ["Ingestion__Queue"] = unique,
                 ["Ingestion__EnvelopeQueue"] = unique + "-envelope",
                 ["Logging__LogLevel__Default"] = "Warning",
-                // As the Dockerfile and the quick start run it.
-                ["DOTNET_GCgen0size"] = Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "0x10000000",
             };
             var log = Path.Combine(repository, ".run", "logs", $"bench-reports-{schema}.log");
             var service = await ServiceProcess.StartAsync(dll, environment, log, cancellationToken);
