@@ -19,18 +19,11 @@ public sealed record BenchEnvironment(string PostgresConnection, Uri RabbitMq, s
             throw new InvalidOperationException(
                 "ConnectionStrings__Outcomes and ConnectionStrings__RabbitMq are not set: run `bash scripts/services.sh up` and `. .run/services.env` first");
 
-        var root = RepositoryRoot();
+        var root = ServiceProcess.RepositoryRoot();
         serviceDll ??= Path.Combine(root, "src", "Outcomes.Service", "bin", Configuration, "net10.0", "Outcomes.Service.dll");
         if (!File.Exists(serviceDll))
             throw new FileNotFoundException($"The service build is missing: {serviceDll} (build src/Outcomes.Service -c {Configuration})");
         return new BenchEnvironment(postgres, new Uri(rabbitMq), serviceDll, Path.Combine(root, ".run", "bench-ingest"), serviceEnvironment);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Outcomes.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Run the benchmark from its build inside the repository (Outcomes.sln not found above it)");
     }
 
     /// nproc, CPU model and memory, as the results table records them.

@@ -21,15 +21,20 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// The service's runtime settings as deployed: the Dockerfile's `ENV DOTNET_...` lines, their one home.
     public static Lazy<IReadOnlyDictionary<string, string>> RuntimeSettings { get; } = new(() =>
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Outcomes.sln"))) dir = dir.Parent;
-        var dockerfile = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("no Outcomes.sln above the benchmark"),
-            "src", "Outcomes.Service", "Dockerfile");
+        var dockerfile = Path.Combine(RepositoryRoot(), "src", "Outcomes.Service", "Dockerfile");
         return File.ReadLines(dockerfile)
             .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"^ENV (DOTNET_[A-Za-z0-9_]+)=(\S+)$"))
             .Where(m => m.Success)
             .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
     });
+
+    /// The checkout this benchmark was built in: the folder holding Outcomes.sln above its build output.
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Outcomes.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Run the benchmark from its build inside the repository (Outcomes.sln not found above it)");
+    }
 
     public static string DescribeRuntimeSettings() => string.Join(", ",
         RuntimeSettings.Value.Select(kv => $"{kv.Key}={Environment.GetEnvironmentVariable(kv.Key) ?? kv.Value}"));

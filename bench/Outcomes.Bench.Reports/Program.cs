@@ -40,7 +40,7 @@ root.SetAction(async (parse, cancellationToken) =>
 {
     var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Outcomes")
         ?? throw new InvalidOperationException("ConnectionStrings__Outcomes is not set (run `. .run/services.env`)");
-    var repository = Repository.Root();
+    var repository = ServiceProcess.RepositoryRoot();
     var (catalog, problems) = ReportCatalog.LoadFolder(Path.Combine(repository, "analytics", "reports"));
     if (problems.Count > 0) throw new InvalidOperationException(string.Join("; ", problems));
     var definition = catalog.Find(parse.GetValue(reportName)!) ?? throw new InvalidOperationException("no such report");
@@ -147,16 +147,6 @@ static double Median(List<double> values)
 
 namespace Outcomes.Bench.Reports
 {
-    internal static class Repository
-    {
-        public static string Root()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Outcomes.sln"))) return dir.FullName;
-            throw new InvalidOperationException("Run from inside the repository (Outcomes.sln not found above the build output)");
-        }
-    }
-
     internal sealed record RawRead(double Milliseconds, long Rows, long Bytes);
 
     internal sealed record InProcessReport(PublishedCohortReport Report, double ReadMs, double ComputeMs, double SerializeMs,
