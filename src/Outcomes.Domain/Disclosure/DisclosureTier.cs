@@ -42,6 +42,13 @@ public sealed record PerturbationParameters
     public int DurabilityGridDays { get; init; } = 15;
     public int DurabilityGridEndDays { get; init; } = 360;
 
+    /// A figure is published only over a base of at least this many (perturbed) courses: a group, a rate's
+    /// denominator, a weekly mean, a survival curve. A filter that isolates one course, or a handful, then shows nothing
+    /// about them, and a published count of 1 or more ("0 stays 0") speaks of at least this many courses, never of one
+    /// (ONS's minimum population threshold for flexible tables). 5 keeps every headline figure of a group of 20 eligible
+    /// courses: its responders, the base of durability, are rarely fewer.
+    public int MinimumBase { get; init; } = 5;
+
     /// Model results (mixed-model slope, log-rank, Cox) only when every group they rest on has at least this many
     /// (perturbed) eligible courses, and rounded: at that size one course moves an estimate by less than the rounding.
     public int MinimumModelCourses { get; init; } = 50;
@@ -77,6 +84,7 @@ public sealed record DisclosureStatement(DisclosureTier Tier, PerturbationParame
         DisclosureTier.Protected, parameters, release,
         $"Counts are perturbed by the cell-key method (each within ±{parameters.MaximumCountNoise} of the true count; 0 stays 0); " +
         "rates, means and survival curves are derived from perturbed counts and sums, curves on a fixed grid; " +
+        $"a group, rate, mean or curve over fewer than {parameters.MinimumBase} courses is not shown; " +
         $"models are shown only for groups of at least {parameters.MinimumModelCourses} courses, rounded. " +
         "Tables are not additive. Figures stand at a release point, not at any event-store position.");
 }

@@ -58,6 +58,11 @@ public static class ReportDisclosure
 
     private static PublishedGroup Group(GroupReport g, GroupReport k, SlotLifeTables tables, ReportOptions options, PerturbationParameters p)
     {
+        // A group too small to speak of is withheld whole, its size included: a filter that isolates a course shows
+        // nothing of it (not even that its stop reason's count is not 0).
+        if (CellKeyTable.Count(g.Counts.Enrolled, k.Counts.Enrolled) < p.MinimumBase)
+            return new PublishedGroup(g.Group, SuppressionReason.Protected, null, null, null, null, null, null);
+
         var counts = new PublishedCounts(
             C(g.Counts.Enrolled, k.Counts.Enrolled),
             C(g.Counts.WithBaseline, k.Counts.WithBaseline),
@@ -66,20 +71,20 @@ public static class ReportDisclosure
             g.Counts.EndReasons.Select((reason, i) => new PublishedEndReason(reason.Reason, C(reason.Courses, k.Counts.EndReasons[i].Courses))).ToList());
 
         var response = g.Response is { } r && k.Response is { } kr
-            ? new PublishedResponse(r.InductionWindowDays, Measures.Rates.Select(m => Rate(r[m], kr[m])).ToList())
+            ? new PublishedResponse(r.InductionWindowDays, Measures.Rates.Select(m => Rate(r[m], kr[m], p)).ToList())
             : null;
 
         var timeToResponse = tables.OnsetDays is { } days && tables.OnsetSessions is { } sessions
-            ? new PublishedTimeToResponse(Survival(days, [], interpolate: true), Survival(sessions, [], interpolate: false))
+            ? new PublishedTimeToResponse(Survival(days, [], interpolate: true, p), Survival(sessions, [], interpolate: false, p))
             : null;
         var durability = tables.Durability is { } d
-            ? new PublishedDurability(Survival(d, options.DurabilitySurvivalDays, interpolate: true))
+            ? new PublishedDurability(Survival(d, options.DurabilitySurvivalDays, interpolate: true, p))
             : null;
 
         PublishedTrajectory? trajectory = null;
         if (g.Trajectory is { } tr && k.Trajectory is { } ktr)
         {
-            var weeks = tr.Weeks.Select((w, i) => Week(w, ktr.Weeks[i].Courses)).ToList();
+            var weeks = tr.Weeks.Select((w, i) => Week(w, ktr.Weeks[i].Courses, p)).ToList();
             // The slope is a model over the group's courses: shown only over enough of them, and rounded.
             PublishedSlope? slope = null;
             if (tr.Slope is { } sl)
@@ -95,31 +100,32 @@ public static class ReportDisclosure
 
         var item9 = g.Item9 is { } i9 && k.Item9 is { } ki9
             ? new PublishedItem9(C(i9.BaselineKnown, ki9.BaselineKnown),
-                Rate(i9.PositiveAtBaseline, ki9.PositiveAtBaseline),
+                Rate(i9.PositiveAtBaseline, ki9.PositiveAtBaseline, p),
                 C(i9.NegativeAtBaseline, ki9.NegativeAtBaseline),
-                Rate(i9.NewDuringTreatment, ki9.NewDuringTreatment),
-                Rate(i9.Resolved, ki9.Resolved))
+                Rate(i9.NewDuringTreatment, ki9.NewDuringTreatment, p),
+                Rate(i9.Resolved, ki9.Resolved, p))
             : null;
 
         return new PublishedGroup(g.Group, null, counts, response, timeToResponse, durability, trajectory, item9);
     }
 
-    /// Perturbed events over perturbed N with the Wilson interval of those (events capped at N).
-    private static PublishedRate Rate(Rate exact, Rate keys)
+    /// Perturbed events over perturbed N with the Wilson interval of those (events capped at N); over a base smaller
+    /// than the minimum only N.
+    private static PublishedRate Rate(Rate exact, Rate keys, PerturbationParameters p)
     {
         var n = CellKeyTable.Count(exact.N, keys.N);
+        if (n < Math.Max(1, p.MinimumBase)) return new PublishedRate(Cell.Hidden(SuppressionReason.Protected), Cell.Of(n), null, null, null, SuppressionReason.Protected);
         var events = Math.Min(CellKeyTable.Count(exact.Events, keys.Events), n);
-        if (n == 0) return new PublishedRate(Cell.Of(events), Cell.Of(n), null, null, null, null);
         var estimate = Proportion.Wilson(events, n, Confidence);
         return new PublishedRate(Cell.Of(events), Cell.Of(n), estimate.Estimate, estimate.Lower, estimate.Upper, null);
     }
 
     /// The weekly mean from a perturbed count and perturbed sums; its interval adds the perturbation's own variance
     /// to the sampling variance, so it covers the noise it publishes.
-    private static PublishedWeek Week(WeeklyMean exact, int key)
+    private static PublishedWeek Week(WeeklyMean exact, int key, PerturbationParameters p)
     {
         var n = CellKeyTable.Count(exact.Courses, key);
-        if (n < 2 || exact.Mean is null) return new PublishedWeek(exact.Week, Cell.Of(n), null, null, null, SuppressionReason.Protected);
+        if (n < Math.Max(2, p.MinimumBase) || exact.Mean is null) return new PublishedWeek(exact.Week, Cell.Of(n), null, null, null, SuppressionReason.Protected);
         var trueSum = exact.Mean.Value * exact.Courses;
         var sum = trueSum + CellKeyTable.SumNoise(key, PhqTotalMaximum);
         var mean = Math.Clamp(sum / n, 0, PhqTotalMaximum);
@@ -146,8 +152,12 @@ public static class ReportDisclosure
     /// A life table from perturbed counts (actuarial: those censored in an interval count half at risk), its
     /// log-scale Greenwood band, numbers at risk at the grid points, the median read off the curve (interpolated
     /// within its interval on a time axis, the interval's start on the sessions axis) and estimates at asked times.
-    private static PublishedSurvival Survival(LifeTable table, IReadOnlyList<int> survivalAt, bool interpolate)
+    private static PublishedSurvival Survival(LifeTable table, IReadOnlyList<int> survivalAt, bool interpolate, PerturbationParameters p)
     {
+        if (table.Total.Perturbed < p.MinimumBase)
+            return new PublishedSurvival(Cell.Of(table.Total.Perturbed), Cell.Hidden(SuppressionReason.Protected), SuppressionReason.Protected, [],
+                null, null, new PublishedMedian(null, null, null, SuppressionReason.Protected), [],
+                survivalAt.Select(t => new PublishedSurvivalAt(t, null, null, null, SuppressionReason.Protected)).ToList());
         var points = table.Points;
         var intervals = points.Length - 1;
         var steps = new List<SurvivalStep>(intervals);
@@ -219,7 +229,8 @@ public static class ReportDisclosure
     private static PublishedComparisons Comparisons(GroupComparisons c, PublishedGroup[] published, PerturbationParameters p)
     {
         var byLabel = published.Skip(1).ToDictionary(g => g.Group!, StringComparer.Ordinal);
-        bool Large(string group, Func<PublishedGroup, int?> n) => byLabel.TryGetValue(group, out var g) && n(g) >= p.MinimumModelCourses;
+        bool Large(string group, Func<PublishedGroup, int?> n) =>
+            byLabel.TryGetValue(group, out var g) && g.Withheld is null && n(g) >= p.MinimumModelCourses;
         static int? Eligible(PublishedGroup g) => g.Counts?.Eligible.Value;
 
         PublishedLogRank? LogRank(LogRankTest? test, Func<PublishedGroup, Cell> n, Func<PublishedGroup, Cell> observed)
@@ -232,7 +243,7 @@ public static class ReportDisclosure
 
         PublishedCox? cox = null;
         if (c.TimeToResponseAdjusted is { } adjusted && byLabel.Keys.All(group => Large(group, Eligible)))
-            cox = new PublishedCox(adjusted.ReferenceGroup, published[0].Counts!.Eligible,
+            cox = new PublishedCox(adjusted.ReferenceGroup, published[0].Counts?.Eligible ?? Cell.Hidden(SuppressionReason.Protected),
                 published[0].TimeToResponse?.Days.Events ?? Cell.Hidden(SuppressionReason.Protected), adjusted.Fit.Converged, adjusted.Fit.Warnings,
                 adjusted.Fit.Coefficients.Select(coefficient => new PublishedHazardRatio(coefficient.Name,
                     coefficient.Name.StartsWith("group", StringComparison.Ordinal) ? coefficient.Name["group".Length..] : null,

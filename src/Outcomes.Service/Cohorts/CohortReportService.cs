@@ -76,7 +76,8 @@ public sealed class CohortReportService(
             return (ReportAnswer.Refused(ReportRefusal.Invalid, "asOfPosition: must be 0 or greater"), Refused);
 
         var clinics = audience.Network ? null : clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
-        if (audience.Tier == DisclosureTier.Protected) return (await Protected(definition, clinics, asOfPosition, cancellationToken), "release");
+        if (audience.Tier == DisclosureTier.Protected)
+            return (await Protected(WithoutCallersKnownClinics(definition, scope, audience), clinics, asOfPosition, cancellationToken), "release");
         PositionedMembers members;
         string source;
         var readModelCurrent = await status.IsCurrentAsync(cancellationToken);
@@ -113,6 +114,18 @@ public sealed class CohortReportService(
                 new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime)), null, null,
                 reads.IsReplica ? members.Position : null), source);
         }
+    }
+
+    /// Protected figures never include the courses of the caller's own clinics when it may read those exactly: knowing
+    /// their values, it could pad a network cohort with them (its own courses of some age band, plus one other clinic's
+    /// course) and read the other course's values off the difference, with certainty where a count's "0 stays 0". The
+    /// report's filter says so (excludeClinic); a caller with every clinic in its scope has no one to learn about.
+    private static ReportDefinition WithoutCallersKnownClinics(ReportDefinition definition, ClinicScope scope, ReportAudience audience)
+    {
+        if (!audience.SeesOwnClinicsExactly || scope.AllClinics || scope.Clinics.Count == 0) return definition;
+        var filter = definition.Filter ?? CohortFilter.All;
+        var excluded = (filter.ExcludeClinic ?? []).Union(scope.Clinics.Order(StringComparer.Ordinal), StringComparer.Ordinal).ToList();
+        return definition with { Filter = filter with { ExcludeClinic = excluded } };
     }
 
     /// A replica behind the asked position answers neither from its older state nor by silently asking the primary.

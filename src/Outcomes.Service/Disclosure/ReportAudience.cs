@@ -5,8 +5,9 @@ using Outcomes.Domain.Disclosure;
 namespace Outcomes.Service.Disclosure;
 
 /// Who asks about whose data: the tier a report is published in. Network: the whole network's courses (every clinic),
-/// which crosses clinic boundaries and so is always protected.
-public sealed record ReportAudience(DisclosureTier Tier, bool Network)
+/// which crosses clinic boundaries and so is always protected. SeesOwnClinicsExactly: the caller may read its own
+/// clinics' courses exactly (in the own-clinics tier), so it knows their values.
+public sealed record ReportAudience(DisclosureTier Tier, bool Network, bool SeesOwnClinicsExactly = false)
 {
     /// A researcher is always protected; a quality lead or administrator sees its own clinics exactly unless the
     /// deployment switched that tier off; anything over the network is protected.
@@ -14,8 +15,8 @@ public sealed record ReportAudience(DisclosureTier Tier, bool Network)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(options);
-        var ownClinics = options.OwnClinics && !network && !caller.IsInRole(AccessToken.Roles.Researcher)
+        var seesOwnClinics = options.OwnClinics && !caller.IsInRole(AccessToken.Roles.Researcher)
             && (caller.IsInRole(AccessToken.Roles.Quality) || caller.IsInRole(AccessToken.Roles.Admin));
-        return new ReportAudience(ownClinics ? DisclosureTier.OwnClinics : DisclosureTier.Protected, network);
+        return new ReportAudience(seesOwnClinics && !network ? DisclosureTier.OwnClinics : DisclosureTier.Protected, network, seesOwnClinics);
     }
 }

@@ -215,6 +215,133 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         Assert.Equal(9, (int)own["overall"]!["counts"]!["enrolled"]!["value"]!);
     }
 
+    /// A course in its own age band that stopped for adverse effects with a positive item 9 at baseline: what a filter
+    /// isolating it would tell.
+    private static List<WireMessage> Isolated(CourseFeed feed, string band)
+    {
+        var enrolment = feed.Enrolment(CourseFeed.Start.AddDays(-3));
+        enrolment["ageBand"] = band;
+        return
+        [
+            CourseFeed.Message("patient-enrolled", enrolment),
+            CourseFeed.Message("phq9-completed", feed.Phq9(CourseFeed.Start.AddDays(-1), 3, 3, 2, 2, 2, 2, 2, 2, 2)),
+            CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start)),
+            CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start.AddDays(3))),
+            CourseFeed.Message("phq9-completed", feed.Phq9Total(CourseFeed.Start.AddDays(3).AddHours(2), 21)),
+            CourseFeed.Message("course-ended", feed.Ended(CourseFeed.Start.AddDays(5), "discontinued-adverse-effects")),
+        ];
+    }
+
+    private async Task Feed(IReadOnlyList<(CourseFeed Feed, List<WireMessage> Messages)> courses)
+    {
+        await fixture.Publisher.PublishAll(courses.SelectMany(c => c.Messages));
+        foreach (var (feed, messages) in courses) await fixture.CourseWith(feed, messages.Count);
+    }
+
+    private static int? AdverseStops(JsonNode group) =>
+        group["counts"]?["endReasons"]?.AsArray().Single(r => ((string)r!["reason"]!).Contains("adverse", StringComparison.Ordinal))!["courses"]?["value"]
+            ?.GetValue<int>();
+
+    private static JsonObject Sections(JsonObject definition, params string[] sections)
+    {
+        definition["options"] = new JsonObject { ["sections"] = new JsonArray(sections.Select(s => (JsonNode)s).ToArray()) };
+        return definition;
+    }
+
+    [Fact]
+    public async Task FilterIsolatingOneCourse_OwnTierShowsItsStopReasonAndItem9_ProtectedTierShowsNothingOfIt()
+    {
+        var clinic = NewClinic();
+        var target = CourseFeed.ForNewPatient(clinic);
+        var typical = Enumerable.Range(0, 12).Select(_ => CourseFeed.ForNewPatient(clinic)).Select(f => (f, f.Induction().ToList())).ToList();
+        await Feed([.. typical, (target, Isolated(target, "90+"))]);
+        await CutRelease();
+        var isolating = Sections(Cohort(clinic, ["90+"]), "counts", "response", "trajectory", "item9");
+
+        // Unprotected (the clinic's own tier): the filter isolates the course, and its stop reason, baseline item 9
+        // and PHQ-9 series are read off the report.
+        var own = (await Post(fixture.ClientFor(AccessToken.Roles.Quality, clinic), isolating))["overall"]!;
+        Assert.Equal(1, (int)own["counts"]!["enrolled"]!["value"]!);
+        Assert.Equal(1, AdverseStops(own));
+        Assert.Equal(1, (int)own["item9"]!["positiveAtBaseline"]!["events"]!["value"]!);
+        Assert.Equal(21, (double)own["trajectory"]!["weeks"]![1]!["mean"]!);
+
+        // Protected (a researcher, and another clinic's quality lead over the network): the group is under the
+        // minimum base, so it is withheld whole: no count, no reason, no item 9, no mean.
+        foreach (var (client, query) in new[]
+                 {
+                     (fixture.ClientFor(AccessToken.Roles.Researcher, clinic), ""),
+                     (fixture.ClientFor(AccessToken.Roles.Quality, NewClinic()), "?coverage=network"),
+                 })
+        {
+            var report = await Post(client, isolating, query);
+            var overall = report["overall"]!;
+            Assert.Equal("protected", (string)overall["withheld"]!);
+            Assert.Null(overall["counts"]);
+            Assert.Null(overall["item9"]);
+            Assert.Null(overall["trajectory"]);
+            Assert.Equal(5, (int)report["disclosure"]!["perturbation"]!["minimumBase"]!);
+        }
+
+        // The clinic as a whole is published in the protected tier, its stop reasons included: the rule withholds the
+        // isolated course, not the clinic.
+        var whole = (await Post(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), Sections(Cohort(clinic), "counts")))["overall"]!;
+        Assert.Null(whole["withheld"]);
+        Assert.NotNull(AdverseStops(whole));
+    }
+
+    [Fact]
+    public async Task NetworkCohortPaddedWithTheCallersOwnCourses_WouldTellAnotherClinicsCourse_ButExcludesThem()
+    {
+        // The caller's clinic has seven courses in each of six age bands, none stopped for adverse effects (it knows
+        // that exactly, from its own tier); another clinic has one course in each of those bands, each stopped for
+        // adverse effects. A network cohort "my clinic and that clinic, one age band" is seven known courses plus the
+        // target: since 0 stays 0, any adverse-effect count above 0 is the target's.
+        var mine = NewClinic();
+        var theirs = NewClinic();
+        var courses = new List<(CourseFeed, List<WireMessage>)>();
+        foreach (var band in TargetBands)
+        {
+            for (var i = 0; i < 7; i++)
+            {
+                var feed = CourseFeed.ForNewPatient(mine);
+                var messages = feed.Induction().ToList();
+                var enrolment = JsonNode.Parse(messages[0].Json)!.AsObject();
+                enrolment["ageBand"] = band;
+                messages[0] = CourseFeed.Message("patient-enrolled", enrolment);
+                courses.Add((feed, messages));
+            }
+            var target = CourseFeed.ForNewPatient(theirs);
+            courses.Add((target, Isolated(target, band)));
+        }
+        await Feed(courses);
+        await CutRelease();
+
+        var quality = fixture.ClientFor(AccessToken.Roles.Quality, mine);
+        var unpadded = new List<int?>();
+        foreach (var band in TargetBands)
+        {
+            var padded = Sections(Cohort(mine, [band]), "counts");
+            padded["filter"]!["clinic"] = new JsonArray(mine, theirs);
+
+            // What the caller knows: its own seven courses of the band, exactly, none stopped for adverse effects.
+            var known = (await Post(quality, Sections(Cohort(mine, [band]), "counts")))["overall"]!;
+            Assert.Equal((7, 0), ((int)known["counts"]!["enrolled"]!["value"]!, AdverseStops(known)));
+
+            // Without the rule: the same protected computation over the padded cohort (as an administrator of every
+            // clinic asks it, who has no one to learn about) publishes the group of eight, adverse-effect count included.
+            unpadded.Add(AdverseStops((await Post(fixture.Client, padded, "?coverage=network"))["overall"]!));
+
+            // The caller's network report leaves its own clinic out, says so, and the target alone is under the base.
+            var report = await Post(quality, padded, "?coverage=network");
+            Assert.Contains(mine, report["definition"]!["filter"]!["excludeClinic"]!.AsArray().Select(c => (string)c!));
+            Assert.Equal("protected", (string)report["overall"]!["withheld"]!);
+        }
+        // A count of 1 publishes as 0 about a quarter of the time; over six targets the attack reads at least one.
+        Assert.All(unpadded, count => Assert.NotNull(count));
+        Assert.Contains(unpadded, count => count > 0);
+    }
+
     [Fact]
     public async Task BadScope_RefusedNamingTheParameter()
     {
