@@ -37,6 +37,7 @@ internal static class CohortComputation
         for (var s = 0; s < slots; s++) tallies[s] = new Tally(options.FunnelSessions, EndReasonCount + 1, options.TrajectoryWeeks);
         var keyTallies = recordKeys is null ? null : new Tally[slots];
         var keyOf = recordKeys is null ? null : new int[members.Count];
+        var signatures = recordKeys is null ? null : new Disclosure.CohortSignature[slots];
         if (keyTallies is not null)
             for (var s = 0; s < slots; s++) keyTallies[s] = new Tally(options.FunnelSessions, EndReasonCount + 1, options.TrajectoryWeeks);
         var eligible = new EligibleCourses(grouping.Included);
@@ -60,6 +61,9 @@ internal static class CohortComputation
                 var key = keyOf![i] = recordKeys!.Of(i, member.Course);
                 keyTallies[0].Add(c, rates, hasWeeks ? weekly : null, key);
                 if (slot > 0) keyTallies[slot].Add(c, rates, hasWeeks ? weekly : null, key);
+                var hash = Disclosure.CohortSignatures.Hash(member.Course);
+                signatures![0] = new(signatures[0].Courses + 1, unchecked(signatures[0].HashSum + hash));
+                if (slot > 0) signatures[slot] = new(signatures[slot].Courses + 1, unchecked(signatures[slot].HashSum + hash));
             }
             if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
         }
@@ -104,7 +108,11 @@ internal static class CohortComputation
                 options.Includes(ReportSection.Response) ? keyTallies[s].Rates(options.InductionWindowDays) : null,
                 null, null, trajectory ? new TrajectoryAnalysis(keyTallies[s].WeeklyMeans(), null) : null,
                 options.Includes(ReportSection.Item9) ? keyTallies[s].Item9() : null);
-        return report with { Keys = new Disclosure.CellKeySums(keyReports, LifeTables(eligible, keyOf!, slots, options, grid!)) };
+        return report with
+        {
+            Keys = new Disclosure.CellKeySums(keyReports, LifeTables(eligible, keyOf!, slots, options, grid!),
+                new Disclosure.CohortSignatures(members, grouping.Slot, signatures!)),
+        };
     }
 
     private static Disclosure.SlotLifeTables[] LifeTables(EligibleCourses eligible, int[] keyOf, int slots, ReportOptions options,

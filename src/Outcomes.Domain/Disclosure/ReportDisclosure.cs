@@ -30,16 +30,34 @@ public static class ReportDisclosure
     /// <paramref name="storedKeys"/>, when given, holds each member's record key as its release stored it (-1 where
     /// none was stored): the same values as <paramref name="recordKeys"/> gives, read instead of derived.
     public static PublishedCohortReport Protected(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance,
-        RecordKeys recordKeys, PerturbationParameters parameters, ReleasePoint? release, IReadOnlyList<short>? storedKeys = null)
+        RecordKeys recordKeys, PerturbationParameters parameters, ReleasePoint? release, IReadOnlyList<short>? storedKeys = null) =>
+        Protected(ComputeProtected(members, definition, provenance, recordKeys, parameters, storedKeys), release, NoSlots);
+
+    /// The protected report computed but not yet published: the service asks the differencing lock-out about its
+    /// slots' signatures (I/O) before publishing it.
+    public static ProtectedComputation ComputeProtected(IReadOnlyList<CohortMember> members, ReportDefinition definition,
+        ReportProvenance provenance, RecordKeys recordKeys, PerturbationParameters parameters, IReadOnlyList<short>? storedKeys = null)
     {
         ArgumentNullException.ThrowIfNull(recordKeys);
         ArgumentNullException.ThrowIfNull(parameters);
-        var report = CohortComputation.Compute(members, definition, provenance, new MemberKeys(recordKeys, storedKeys), parameters);
+        return new ProtectedComputation(
+            CohortComputation.Compute(members, definition, provenance, new MemberKeys(recordKeys, storedKeys), parameters), parameters);
+    }
+
+    /// Publishes a protected computation; the slots in <paramref name="lockedOut"/> (0: the whole cohort) are withheld
+    /// whole, as the lock-out decided.
+    public static PublishedCohortReport Protected(ProtectedComputation computed, ReleasePoint? release, IReadOnlySet<int> lockedOut)
+    {
+        ArgumentNullException.ThrowIfNull(computed);
+        ArgumentNullException.ThrowIfNull(lockedOut);
+        var (report, parameters) = (computed.Report, computed.Parameters);
         var keys = report.Keys!;
         GroupReport[] slots = [report.Overall, .. report.Groups];
         var published = new PublishedGroup[slots.Length];
         for (var s = 0; s < slots.Length; s++)
-            published[s] = Group(slots[s], keys.Slots[s], keys.LifeTables[s], definition.Options, parameters);
+            published[s] = lockedOut.Contains(s)
+                ? Withheld(slots[s].Group)
+                : Group(slots[s], keys.Slots[s], keys.LifeTables[s], report.Definition.Options, parameters);
 
         return new PublishedCohortReport
         {
@@ -54,14 +72,17 @@ public static class ReportDisclosure
         };
     }
 
+    private static readonly IReadOnlySet<int> NoSlots = new HashSet<int>();
+
+    private static PublishedGroup Withheld(string? group) => new(group, SuppressionReason.Protected, null, null, null, null, null, null);
+
     private static Cell C(int count, int key) => Cell.Of(CellKeyTable.Count(count, key));
 
     private static PublishedGroup Group(GroupReport g, GroupReport k, SlotLifeTables tables, ReportOptions options, PerturbationParameters p)
     {
         // A group too small to speak of is withheld whole, its size included: a filter that isolates a course shows
         // nothing of it (not even that its stop reason's count is not 0).
-        if (CellKeyTable.Count(g.Counts.Enrolled, k.Counts.Enrolled) < p.MinimumBase)
-            return new PublishedGroup(g.Group, SuppressionReason.Protected, null, null, null, null, null, null);
+        if (CellKeyTable.Count(g.Counts.Enrolled, k.Counts.Enrolled) < p.MinimumBase) return Withheld(g.Group);
 
         var counts = new PublishedCounts(
             C(g.Counts.Enrolled, k.Counts.Enrolled),
@@ -265,4 +286,21 @@ public static class ReportDisclosure
         < 0.001 => 0.001,
         { } v => Math.Round(v, Math.Max(0, 1 - (int)Math.Floor(Math.Log10(v)))),
     };
+}
+
+/// A protected report computed and not yet published (ReportDisclosure.ComputeProtected).
+public sealed class ProtectedComputation
+{
+    internal ProtectedComputation(CohortReport report, PerturbationParameters parameters)
+    {
+        Report = report;
+        Parameters = parameters;
+    }
+
+    internal CohortReport Report { get; }
+
+    internal PerturbationParameters Parameters { get; }
+
+    /// The slots' signatures (0: the whole cohort), for the differencing lock-out.
+    public CohortSignatures Signatures => Report.Keys!.Signatures;
 }

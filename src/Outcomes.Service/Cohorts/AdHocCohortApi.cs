@@ -25,7 +25,8 @@ public static class AdHocCohortApi
             .Accepts<ReportDefinition>("application/json")
             .Produces<PublishedCohortReport>()
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 

@@ -19,6 +19,9 @@ public enum ReportRefusal
     NotReplayedYet,
     /// No release point has been cut yet for the protected tier.
     NoRelease,
+    /// The caller has been answered as many distinct protected cohorts at this release as it may be
+    /// (DifferencingLockOut); the next release renews it.
+    BudgetUsed,
 }
 
 /// A report request's answer: the published (suppressed) report, or why it was refused and the reason in words.
@@ -40,7 +43,7 @@ public sealed record ReportAnswer(PublishedCohortReport? Report, ReportRefusal? 
 /// elapsed), so both give the same report for the same position. Protected: only at a release point, from its snapshot.
 public sealed class CohortReportService(
     OutcomeReadModel readModel, OutcomeReadModelStatus status,
-    OutcomeDefinitions definitions, Releases releases, Hosting.OutcomesMetrics metrics, Hosting.ReportReads reads)
+    OutcomeDefinitions definitions, Releases releases, DifferencingLockOut lockOut, Hosting.OutcomesMetrics metrics, Hosting.ReportReads reads)
 {
     private static readonly PerturbationParameters Perturbation = new();
 
@@ -77,7 +80,11 @@ public sealed class CohortReportService(
 
         var clinics = audience.Network ? null : clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
         if (audience.Tier == DisclosureTier.Protected)
-            return (await Protected(WithoutCallersKnownClinics(definition, scope, audience), clinics, asOfPosition, cancellationToken), "release");
+        {
+            // A caller who reads every clinic exactly has no one to learn about: its questions are not remembered.
+            var subject = audience.SeesOwnClinicsExactly && scope.AllClinics ? null : audience.Subject;
+            return (await Protected(WithoutCallersKnownClinics(definition, scope, audience), clinics, asOfPosition, subject, cancellationToken), "release");
+        }
         PositionedMembers members;
         string source;
         var readModelCurrent = await status.IsCurrentAsync(cancellationToken);
@@ -135,9 +142,11 @@ public sealed class CohortReportService(
 
     private const string Refused = "refused";
 
+    private static readonly IReadOnlySet<int> NoSlots = new HashSet<int>();
+
     /// The protected tier answers at release points only: the latest release, or the release at asOfPosition.
     private async Task<ReportAnswer> Protected(ReportDefinition definition, IReadOnlyCollection<string>? clinics, long? asOfPosition,
-        CancellationToken cancellationToken)
+        string? subject, CancellationToken cancellationToken)
     {
         if (await releases.FindAsync(asOfPosition, cancellationToken) is not var (release, storeTime))
             return asOfPosition is { } p
@@ -154,7 +163,17 @@ public sealed class CohortReportService(
         using var members = await releases.ReadAsync(release, storeTime, clinics, cancellationToken, reads.Source);
         var keys = await releases.RecordKeysAsync(cancellationToken);
         var provenance = new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime);
-        return new ReportAnswer(ReportDisclosure.Protected(members.Members, definition, provenance, keys, Perturbation, release, members.RecordKeys), null, null,
-            reads.IsReplica ? onReplica.Replayed : null);
+        var computed = ReportDisclosure.ComputeProtected(members.Members, definition, provenance, keys, Perturbation, members.RecordKeys);
+        var lockedOut = NoSlots;
+        if (subject is not null)
+        {
+            var decision = await lockOut.DecideAsync(subject, release, computed.Signatures, cancellationToken);
+            if (decision.BudgetUsed)
+                return ReportAnswer.Refused(ReportRefusal.BudgetUsed, $"You have been answered {decision.Budget} distinct protected cohorts at " +
+                    $"release {release.Id}, the most one person may be (Disclosure:ProtectedCohortsPerRelease); cohorts already answered can be " +
+                    "asked again, new ones from the next release");
+            lockedOut = decision.Withheld;
+        }
+        return new ReportAnswer(ReportDisclosure.Protected(computed, release, lockedOut), null, null, reads.IsReplica ? onReplica.Replayed : null);
     }
 }

@@ -52,7 +52,8 @@ public static class CohortReportsApi
             .Produces<PublishedCohortReport>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 
@@ -96,6 +97,7 @@ public static class CohortReportsApi
         ReportRefusal.OutOfScope => StatusCodes.Status403Forbidden,
         ReportRefusal.NotReplayedYet => StatusCodes.Status409Conflict,
         ReportRefusal.NoRelease => StatusCodes.Status503ServiceUnavailable,
+        ReportRefusal.BudgetUsed => StatusCodes.Status429TooManyRequests,
         _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, "not a report refusal"),
     };
 

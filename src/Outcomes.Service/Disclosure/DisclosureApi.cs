@@ -11,6 +11,7 @@ public static class DisclosureApi
     {
         services.AddOptions<DisclosureOptions>().BindConfiguration(DisclosureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Releases>();
+        services.AddSingleton<DifferencingLockOut>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<ReleaseSchedule>();
         return services;

@@ -21,6 +21,12 @@ public sealed class DisclosureOptions
     [Range(1, 120)]
     public int KeepReleases { get; set; } = 3;
 
+    /// How many distinct cohorts (report slots: a whole cohort or one of its groups) one subject is answered in the
+    /// protected tier per release (DifferencingLockOut); asking one again is free. A quality lead browsing the
+    /// dashboard asks a few dozen a day; thousands is an attempt to average the noise away.
+    [Range(1, 10_000_000)]
+    public int ProtectedCohortsPerRelease { get; set; } = 2_000;
+
     /// How often the schedule looks whether a release point has passed.
     public TimeSpan ScheduleCheckInterval { get; set; } = TimeSpan.FromMinutes(10);
 }

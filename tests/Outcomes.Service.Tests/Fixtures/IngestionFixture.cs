@@ -45,6 +45,8 @@ public sealed class IngestionFixture : IAsyncLifetime
     /// A client whose token carries one role and the given clinics.
     public HttpClient ClientFor(string role, params string[] clinics) => Host.ClientFor(role, clinics);
 
+    public HttpClient ClientAs(string subject, string role, params string[] clinics) => Host.ClientAs(subject, role, clinics);
+
     public Task<PatientCourse?> Course(CourseFeed feed) => CourseOf(Client, feed);
 
     public static async Task<PatientCourse?> CourseOf(HttpClient client, CourseFeed feed)

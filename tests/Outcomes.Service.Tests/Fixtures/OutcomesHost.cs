@@ -87,6 +87,10 @@ public sealed class OutcomesHost : WebApplicationFactory<Program>
     /// A client whose token, signed with this host's key, carries one role and the given clinics.
     public HttpClient ClientFor(string role, params string[] clinics) => ClientWith(Token([role], clinics));
 
+    /// The same for a named subject (whose protected questions the differencing lock-out remembers apart).
+    public HttpClient ClientAs(string subject, string role, params string[] clinics) =>
+        ClientWith(new TokenRequest { Subject = subject, Roles = [role], Clinics = clinics }.Issue(SigningKey, DateTimeOffset.UtcNow));
+
     /// A client that sends the given bearer token, whatever it is.
     public HttpClient ClientWith(string token)
     {

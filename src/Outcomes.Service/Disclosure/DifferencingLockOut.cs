@@ -1,0 +1,103 @@
+using Marten;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Outcomes.Domain.Disclosure;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace Outcomes.Service.Disclosure;
+
+/// What the lock-out decided for one protected report: the slots to withhold (0: the whole cohort), or that the
+/// subject has used its budget of cohorts at this release.
+public sealed record LockOutDecision(IReadOnlySet<int> Withheld, bool BudgetUsed, int Budget);
+
+/// i2b2's lock-out of near-identical queries, for the protected tier (analytics/methods/disclosure-control.md). Per
+/// subject and release it keeps the signature of every cohort (report slot) it was answered, and withholds a slot that
+/// differs from one of them by exactly one course: that pair is the differencing attack, and many such pairs averaged
+/// would wear the cell-key noise down. Asking a cohort again is free (the same courses get the same noise). The
+/// distinct cohorts a subject may be answered per release are bounded (Disclosure:ProtectedCohortsPerRelease).
+public sealed class DifferencingLockOut(IDocumentStore store, NpgsqlDataSource database, IOptions<DisclosureOptions> options)
+{
+    public const string AskedTable = "disclosure_asked_cohorts";
+
+    private string Schema => store.Options.Events.DatabaseSchemaName;
+
+    public static Table Table(string schema)
+    {
+        var asked = new Table(new PostgresqlObjectName(schema, AskedTable, SchemaUtils.IdentifierUsage.General));
+        asked.AddColumn<string>("subject").AsPrimaryKey();
+        asked.AddColumn<int>("release_id").AsPrimaryKey();
+        asked.AddColumn<int>("courses").AsPrimaryKey();
+        asked.AddColumn<long>("hash_sum").AsPrimaryKey();
+        asked.AddColumn("asked_at", "timestamptz").NotNull();
+        return asked;
+    }
+
+    public async Task<LockOutDecision> DecideAsync(string subject, ReleasePoint release, CohortSignatures signatures,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(release);
+        ArgumentNullException.ThrowIfNull(signatures);
+        var budget = options.Value.ProtectedCohortsPerRelease;
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // One subject's questions are decided one at a time: two requests at once cannot both pass as the first of a pair.
+        await using (var serialise = new NpgsqlCommand("select pg_advisory_xact_lock(hashtext($1))", connection, transaction))
+        {
+            serialise.Parameters.Add(new NpgsqlParameter { Value = $"{Schema}.{AskedTable}/{subject}" });
+            await serialise.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // Only cohorts of the same size or one apart can be a repeat or a pair.
+        var sizes = signatures.Slots.SelectMany(s => new[] { s.Courses - 1, s.Courses, s.Courses + 1 }).Distinct().ToArray();
+        var known = new HashSet<CohortSignature>();
+        await using (var read = new NpgsqlCommand(
+            $"select courses, hash_sum from {Schema}.{AskedTable} where subject = $1 and release_id = $2 and courses = any($3)", connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = subject });
+            read.Parameters.Add(new NpgsqlParameter { Value = release.Id });
+            read.Parameters.Add(new NpgsqlParameter { Value = sizes });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) known.Add(new CohortSignature(reader.GetInt32(0), reader.GetInt64(1)));
+        }
+        long asked;
+        await using (var count = new NpgsqlCommand(
+            $"select count(*) from {Schema}.{AskedTable} where subject = $1 and release_id = $2", connection, transaction))
+        {
+            count.Parameters.Add(new NpgsqlParameter { Value = subject });
+            count.Parameters.Add(new NpgsqlParameter { Value = release.Id });
+            asked = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        var withheld = new HashSet<int>();
+        var fresh = new List<CohortSignature>();
+        for (var slot = 0; slot < signatures.Slots.Count; slot++)
+        {
+            var signature = signatures.Slots[slot];
+            if (known.Contains(signature)) continue;
+            if (known.Any(other => signatures.DiffersByOneCourse(slot, other)))
+            {
+                withheld.Add(slot);
+                continue;
+            }
+            fresh.Add(signature);
+            known.Add(signature);
+        }
+        if (asked + fresh.Count > budget) return new LockOutDecision(withheld, BudgetUsed: true, budget);
+
+        if (fresh.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(
+                $"insert into {Schema}.{AskedTable} (subject, release_id, courses, hash_sum, asked_at) " +
+                "select $1, $2, c, h, now() from unnest($3, $4) as s(c, h) on conflict do nothing", connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter { Value = subject });
+            insert.Parameters.Add(new NpgsqlParameter { Value = release.Id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = fresh.Select(f => f.Courses).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+            insert.Parameters.Add(new NpgsqlParameter { Value = fresh.Select(f => f.HashSum).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return new LockOutDecision(withheld, BudgetUsed: false, budget);
+    }
+}
