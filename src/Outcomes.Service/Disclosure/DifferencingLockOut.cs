@@ -13,10 +13,12 @@ namespace Outcomes.Service.Disclosure;
 public sealed record LockOutDecision(IReadOnlySet<int> Withheld, bool BudgetUsed, int Budget);
 
 /// i2b2's lock-out of near-identical queries, for the protected tier (analytics/methods/disclosure-control.md). Per
-/// subject and release it keeps the signature of every cohort (report slot) it was answered, and withholds a slot that
-/// differs from one of them by exactly one course: that pair is the differencing attack, and many such pairs averaged
-/// would wear the cell-key noise down. Asking a cohort again is free (the same courses get the same noise). The
-/// distinct cohorts a subject may be answered per release are bounded (Disclosure:ProtectedCohortsPerRelease).
+/// subject it keeps the signature of every cohort (report slot) it was answered, at every release, and withholds a slot
+/// that differs from one of them by exactly one course: that pair is the differencing attack (within a release, or the
+/// same filter at the next release after one course joined), and many such pairs averaged would wear the cell-key noise
+/// down. Asking a cohort again is free (the same courses get the same noise). The distinct cohorts a subject may be
+/// answered per release are bounded (Disclosure:ProtectedCohortsPerRelease). Rows are kept for good: an answer once
+/// given stays known to its asker.
 public sealed class DifferencingLockOut(IDocumentStore store, NpgsqlDataSource database, IOptions<DisclosureOptions> options)
 {
     public const string AskedTable = "disclosure_asked_cohorts";
@@ -26,10 +28,11 @@ public sealed class DifferencingLockOut(IDocumentStore store, NpgsqlDataSource d
     public static Table Table(string schema)
     {
         var asked = new Table(new PostgresqlObjectName(schema, AskedTable, SchemaUtils.IdentifierUsage.General));
+        // Looked up by subject and size, across releases; counted by subject and release.
         asked.AddColumn<string>("subject").AsPrimaryKey();
-        asked.AddColumn<int>("release_id").AsPrimaryKey();
         asked.AddColumn<int>("courses").AsPrimaryKey();
         asked.AddColumn<long>("hash_sum").AsPrimaryKey();
+        asked.AddColumn<int>("release_id").AsPrimaryKey();
         asked.AddColumn("asked_at", "timestamptz").NotNull();
         return asked;
     }
@@ -49,14 +52,13 @@ public sealed class DifferencingLockOut(IDocumentStore store, NpgsqlDataSource d
             await serialise.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // Only cohorts of the same size or one apart can be a repeat or a pair.
+        // Only cohorts of the same size or one apart can be a repeat or a pair; at any release (one course joined since).
         var sizes = signatures.Slots.SelectMany(s => new[] { s.Courses - 1, s.Courses, s.Courses + 1 }).Distinct().ToArray();
         var known = new HashSet<CohortSignature>();
         await using (var read = new NpgsqlCommand(
-            $"select courses, hash_sum from {Schema}.{AskedTable} where subject = $1 and release_id = $2 and courses = any($3)", connection, transaction))
+            $"select distinct courses, hash_sum from {Schema}.{AskedTable} where subject = $1 and courses = any($2)", connection, transaction))
         {
             read.Parameters.Add(new NpgsqlParameter { Value = subject });
-            read.Parameters.Add(new NpgsqlParameter { Value = release.Id });
             read.Parameters.Add(new NpgsqlParameter { Value = sizes });
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) known.Add(new CohortSignature(reader.GetInt32(0), reader.GetInt64(1)));

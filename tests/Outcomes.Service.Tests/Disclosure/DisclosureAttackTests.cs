@@ -166,7 +166,7 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         await FeedClinic(clinic, typical: 12, withTargets: false);
         await CutRelease();
         var own = fixture.ClientFor(AccessToken.Roles.Quality, clinic);
-        var network = fixture.ClientFor(AccessToken.Roles.Quality, NewClinic());
+        var network = fixture.ClientAs($"network-{clinic}", AccessToken.Roles.Quality, NewClinic());
         var before = await Post(own, Cohort(clinic));
         var position = (long)before["provenance"]!["eventStorePosition"]!;
         var protectedBefore = (await Post(network, Cohort(clinic), "?coverage=network")).ToJsonString();
@@ -188,10 +188,15 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         Assert.Contains("asOfPosition", await refused.Content.ReadAsStringAsync());
         // ... and the latest protected answer stays at the release point until the next one is cut.
         Assert.Equal(protectedBefore, (await Post(network, Cohort(clinic), "?coverage=network")).ToJsonString());
+        // At the next release the same cohort is one course larger: for the asker who was answered it before, that is
+        // the differencing pair across releases, withheld; an asker who never saw it before is answered.
         await CutRelease();
         var next = await Post(network, Cohort(clinic), "?coverage=network");
-        Assert.NotEqual(protectedBefore, next.ToJsonString());
         Assert.Equal("protected", (string)next["disclosure"]!["tier"]!);
+        Assert.Equal("protected", (string)next["overall"]!["withheld"]!);
+        var fresh = await Post(fixture.ClientAs($"fresh-{clinic}", AccessToken.Roles.Quality, NewClinic()), Cohort(clinic), "?coverage=network");
+        Assert.Null(fresh["overall"]!["withheld"]);
+        Assert.NotEqual(protectedBefore, fresh.ToJsonString());
     }
 
     [Fact]
