@@ -17,10 +17,12 @@ public static class FhirCommand
     /// <summary>Facts published between two resume points: a stop costs at most this many re-sent facts (stored once).</summary>
     public const int FactsPerConfirmedPart = 10_000;
 
-    public static Command Create() => new("fhir", "Convert a FHIR R4 export (Bulk Data NDJSON, Bundles, resources) into contract v1 facts, pseudonymised at the clinic")
-    {
-        Convert(), Publish(), NewKey(),
-    };
+    /// <summary>The command; the exchange and queue are parameters so that tests publish to their own (the CLI uses the contract's).</summary>
+    public static Command Create(string exchange = WireContract.Exchange, string queue = WireContract.IngestionQueue) =>
+        new("fhir", "Convert a FHIR R4 export (Bulk Data NDJSON, Bundles, resources) into contract v1 facts, pseudonymised at the clinic")
+        {
+            Convert(), Publish(exchange, queue), NewKey(),
+        };
 
     private sealed record CommonOptions(Option<string[]> Input, Option<string> Clinic, Option<string> KeyFile, Option<string?> Mapping,
         Option<string?> Report)
@@ -66,7 +68,7 @@ public static class FhirCommand
         return command;
     }
 
-    private static Command Publish()
+    private static Command Publish(string exchange, string queue)
     {
         var common = CommonOptions.Create();
         var output = new Option<string?>("--out", "-o") { Description = "Keep the converted NDJSON in this file (default: a temporary file, deleted)" };
@@ -105,8 +107,7 @@ public static class FhirCommand
             {
                 using (var stream = File.Create(path)) FhirConversion.Run(files, context!, stream);
                 WriteReport(context!.Report, parse.GetValue(common.Report), console.Output);
-                var result = await PublishFile(path, nodes!, parse.GetValue(fromLine), parse.GetValue(window), WireContract.Exchange,
-                    WireContract.IngestionQueue, cancellationToken);
+                var result = await PublishFile(path, nodes!, parse.GetValue(fromLine), parse.GetValue(window), exchange, queue, cancellationToken);
                 console.Output.WriteLine(result.Failure is null
                     ? $"published {result.Confirmed} facts (lines {parse.GetValue(fromLine)}-{result.NextLine - 1}), all confirmed by the broker"
                     : $"published {result.Confirmed} facts, confirmed by the broker, before the stop");
@@ -180,10 +181,10 @@ public static class FhirCommand
     /// <summary>
     /// Publishes the lines of a converted file from <paramref name="fromLine"/> on, in parts of
     /// <see cref="FactsPerConfirmedPart"/>, each fully confirmed before the next, so a stop names the first line not
-    /// known to be confirmed. The exchange and queue are parameters so that tests use their own.
+    /// known to be confirmed. The exchange, queue and part size are parameters so that tests use their own.
     /// </summary>
     public static async Task<PublishResult> PublishFile(string path, IReadOnlyList<Uri> amqp, long fromLine, int window, string exchange, string queue,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, int factsPerPart = FactsPerConfirmedPart)
     {
         long confirmed = 0, next = fromLine;
         try
@@ -192,12 +193,12 @@ public static class FhirCommand
             await publisher.EnsureQueueExistsAsync(queue, cancellationToken);
             using var reader = new StreamReader(path);
             var line = 0L;
-            var part = new List<OutgoingMessage>(FactsPerConfirmedPart);
+            var part = new List<OutgoingMessage>(factsPerPart);
             foreach (var message in DryRunFile.Read(reader))
             {
                 if (++line < fromLine) continue;
                 part.Add(message.ToOutgoing());
-                if (part.Count < FactsPerConfirmedPart) continue;
+                if (part.Count < factsPerPart) continue;
                 if (await Send(part) is { } failure) return new PublishResult(confirmed, next, failure);
             }
             if (part.Count > 0 && await Send(part) is { } last) return new PublishResult(confirmed, next, last);
