@@ -331,4 +331,75 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
 
     private static int ResponseEver(string report) =>
         (int)System.Text.Json.Nodes.JsonNode.Parse(report)!["overall"]!["response"]!["responseEver"]!["events"]!["value"]!;
+
+    private static string Item(string id, int item, int score, string status, string version, string? lastUpdated = null) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["resourceType"] = "Observation", ["id"] = id,
+            ["meta"] = lastUpdated is null ? new { versionId = version } : new { versionId = version, lastUpdated },
+            ["status"] = status, ["code"] = new { coding = new[] { new { system = "http://loinc.org", code = ItemCodes[item] } } },
+            ["subject"] = new { reference = "Patient/p1" }, ["effectiveDateTime"] = "2026-03-09T09:00:00Z", ["valueInteger"] = score,
+        });
+
+    [Fact]
+    public async Task PanelMemberEnteredInError_TheRetractionNamesTheStoredCompletion_WhereTheMembersOwnIdIsRefused()
+    {
+        var clinic = "clinic-fhir-m" + Guid.NewGuid().ToString("N")[..6];
+        var key = RandomNumberGenerator.GetBytes(32);
+        int[] scores = [1, 1, 1, 1, 1, 1, 1, 1, 0];
+        var panel = JsonSerializer.Serialize(new
+        {
+            resourceType = "Observation", id = "panel1", meta = new { versionId = "1" }, status = "final",
+            code = new { coding = new[] { new { system = "http://loinc.org", code = "44249-1" } } },
+            subject = new { reference = "Patient/p1" }, effectiveDateTime = "2026-03-09T09:00:00Z",
+            hasMember = Enumerable.Range(0, 9).Select(i => new { reference = "Observation/m" + i }).ToArray(),
+        });
+        DirectoryInfo PanelExport(bool marked)
+        {
+            var folder = Export(enteredInError: false);
+            File.Delete(Path.Combine(folder.FullName, "QuestionnaireResponse.ndjson"));
+            File.WriteAllText(Path.Combine(folder.FullName, "QuestionnaireResponse.ndjson"),
+                Response("qr0", "1", "completed", "2026-03-01T09:00:00Z", [3, 3, 2, 2, 2, 2, 2, 2, 2]) + "\n");
+            File.WriteAllLines(Path.Combine(folder.FullName, "Observation.ndjson"), [panel, .. scores.Select((score, i) => marked && i == 3
+                ? Item("m" + i, i, score, "entered-in-error", "2", "2026-03-12T10:00:00Z") : Item("m" + i, i, score, "final", "1"))]);
+            return folder;
+        }
+        var (before, after) = (PanelExport(marked: false), PanelExport(marked: true));
+        var (first, _) = Convert(key, [before.FullName], clinic);
+        var (second, report) = Convert(key, [after.FullName], clinic);
+        try
+        {
+            var course = new CourseFeed(clinic, Lines(first)[0].Body.GetProperty("patientKey").GetString()!);
+            Assert.Null((await FhirCommand.PublishFile(first.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+            Assert.Equal([20, 8], (await fixture.CourseWith(course, 5)).Phq9Scores.Select(s => s.Total));
+
+            // What the bridge sent before: a retraction naming the member's own earlier id, which no fact was stored under.
+            var retraction = Lines(second).Single(l => l.RoutingKey == "v1.fact-retracted");
+            var memberId = new Pseudonyms(key).EventId(clinic, "Observation/m3|1|phq9-completed");
+            var naive = retraction.Line.Replace(retraction.Body.GetProperty("retractedEventId").GetString()!, memberId.ToString(), StringComparison.Ordinal)
+                .Replace(retraction.Body.GetProperty("eventId").GetString()!, Guid.NewGuid().ToString(), StringComparison.Ordinal);
+            var naiveFile = new FileInfo(Path.GetTempFileName());
+            File.WriteAllText(naiveFile.FullName, naive + "\n");
+            Assert.Null((await FhirCommand.PublishFile(naiveFile.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+            naiveFile.Delete();
+            var refused = await Eventually.Until(() => fixture.Rejections(clinic), r => r.Count == 1, "the naive retraction refused");
+            Assert.Equal("retractedEventId", refused[0].Field);
+
+            Assert.Equal(1, report.Mapped["fact-retracted"]);
+            Assert.Null((await FhirCommand.PublishFile(second.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+
+            Assert.Equal([20], (await fixture.CourseWith(course, 6)).Phq9Scores.Select(s => s.Total));
+            Assert.Single(await fixture.Rejections(clinic));
+        }
+        finally
+        {
+            first.Delete();
+            second.Delete();
+            before.Delete(recursive: true);
+            after.Delete(recursive: true);
+        }
+    }
 }
