@@ -2,9 +2,12 @@ using Outcomes.Contracts;
 
 namespace Outcomes.Cli.Fhir;
 
-/// <summary>The conversion's fixed inputs: the clinic, its key, its code lists, the Medication resources read, and now.</summary>
+/// <summary>
+/// The conversion's fixed inputs: the clinic, its key, its code lists, the Medication resources read, and now; and the
+/// ledger of enrolments and ends sent before (<c>--state</c>), when the clinic keeps one.
+/// </summary>
 public sealed record AssemblyContext(string ClinicId, Pseudonyms Pseudonyms, FhirMappingOptions Options, MedicationCatalog Medications,
-    ConversionReport Report, DateTimeOffset Now);
+    ConversionReport Report, DateTimeOffset Now, CourseLedger? Ledger = null);
 
 /// <summary>
 /// Assembles one patient's facts from what was extracted of their resources: sessions, PHQ-9 completions (one per
@@ -67,8 +70,9 @@ public static class CourseAssembly
         var facts = new List<IClinicEvent>(sessions);
         facts.AddRange(Phq9(latest.OfType<Phq9Record>().ToList(), earlier, key, context));
         var episode = CourseEpisode(latest.OfType<EpisodeRecord>(), first.OccurredAt);
-        if (Enrolment(patient, age, latest.OfType<ConditionRecord>(), episode, first, context) is { } enrolment) facts.Add(enrolment);
-        if (Ending(episode, key, context) is { } ending) facts.Add(ending);
+        if (Enrolment(patient, age, latest.OfType<ConditionRecord>(), episode, first, context) is { } enrolment)
+            facts.AddRange(Ledgered(enrolment, (f, id) => f with { EventId = id }, key, context));
+        if (Ending(episode, key, context) is { } ending) facts.AddRange(Ledgered(ending, (f, id) => f with { EventId = id }, key, context));
         facts.AddRange(retractions.Select(r => r.Fact));
         return Valid(facts, context);
     }
@@ -444,6 +448,32 @@ public static class CourseAssembly
     }
 
     // ---------------------------------------------------------------- enrolment and end
+
+    /// <summary>
+    /// An enrolment or end as the ledger has it: sent under its first id the first time; the same content again under
+    /// the id it was last sent under; changed content under an id derived from the content, with a retraction of the
+    /// one sent before (the service keeps the earliest enrolment and the latest end until one is retracted). Without a
+    /// ledger, the fact under its first id.
+    /// </summary>
+    private static IEnumerable<IClinicEvent> Ledgered<T>(T fact, Func<T, Guid, T> withId, string key, AssemblyContext context) where T : IClinicEvent
+    {
+        if (context.Ledger is not { } ledger) return [fact];
+        var content = context.Pseudonyms.EventId(context.ClinicId,
+            "content|" + System.Text.Json.JsonSerializer.Serialize(withId(fact, Guid.Empty), WireContract.JsonOptions));
+        switch (ledger.For(fact.EventId))
+        {
+            case null:
+                ledger.Record(fact.EventId, new CourseLedger.Sent(fact.EventId, content));
+                return [fact];
+            case { } sent when sent.Content == content:
+                return [withId(fact, sent.EventId)];
+            case { } sent:
+                var changed = withId(fact, context.Pseudonyms.EventId(context.ClinicId, $"{fact.EventId:D}|{content:D}"));
+                ledger.Record(fact.EventId, new CourseLedger.Sent(changed.EventId, content));
+                context.Report.Flag($"{MessageType(fact)} changed since the last run (--state): the earlier one retracted");
+                return [changed, Retract(sent.EventId, key, changed.OccurredAt, context)];
+        }
+    }
 
     /// <summary>Whole years at a time; a birth date given only to the year or month is taken at its middle (flagged).</summary>
     public static int? AgeAt(string? birthDate, DateTimeOffset at, ConversionReport report)

@@ -25,7 +25,7 @@ public static class FhirCommand
         };
 
     private sealed record CommonOptions(Option<string[]> Input, Option<string> Clinic, Option<string> KeyFile, Option<string?> Mapping,
-        Option<string?> Report)
+        Option<string?> Report, Option<string?> State)
     {
         public static CommonOptions Create() => new(
             new Option<string[]>("--input", "-i")
@@ -37,9 +37,14 @@ public static class FhirCommand
             new Option<string>("--clinic") { Description = "The clinic id agreed with the Outcomes operator, e.g. clinic-a", Required = true },
             new Option<string>("--key-file") { Description = "The clinic's secret key (from `outcomes fhir new-key`); keys patients and event ids", Required = true },
             new Option<string?>("--mapping") { Description = "JSON file of code lists (RxNorm, ICD-10-CM, SNOMED CT) replacing the defaults in docs/fhir.md" },
-            new Option<string?>("--report") { Description = "Also write the conversion report as JSON to this file" });
+            new Option<string?>("--report") { Description = "Also write the conversion report as JSON to this file" },
+            new Option<string?>("--state")
+            {
+                Description = "Ledger of the enrolments and course ends sent before (created if missing; no identifiers): a later export " +
+                    "that changes one sends a retraction of the old one and the new one. Keep it beside the key file for nightly runs",
+            });
 
-        public IEnumerable<Option> All => [Input, Clinic, KeyFile, Mapping, Report];
+        public IEnumerable<Option> All => [Input, Clinic, KeyFile, Mapping, Report, State];
     }
 
     private static Command Convert()
@@ -61,6 +66,8 @@ public static class FhirCommand
             var path = parse.GetValue(output)!;
             using (var stream = File.Create(path)) FhirConversion.Run(files, context!, stream);
             WriteReport(context!.Report, parse.GetValue(common.Report), console.Output);
+            // The ledger records what this file holds: it is sent (`outcomes load`) before the next run.
+            SaveLedger(context, parse.GetValue(common.State), console.Output);
             console.Output.WriteLine($"wrote {context.Report.Facts} facts to {path}; send them with `outcomes load {path} --url URL --token TOKEN` " +
                 "or `outcomes fhir publish`");
             return 0;
@@ -111,7 +118,13 @@ public static class FhirCommand
                 console.Output.WriteLine(result.Failure is null
                     ? $"published {result.Confirmed} facts (lines {parse.GetValue(fromLine)}-{result.NextLine - 1}), all confirmed by the broker"
                     : $"published {result.Confirmed} facts, confirmed by the broker, before the stop");
-                if (result.Failure is null) return 0;
+                // Only once every fact is confirmed: a stopped run leaves the ledger as it was, so the resumed or repeated
+                // run sends the same facts again.
+                if (result.Failure is null)
+                {
+                    SaveLedger(context, parse.GetValue(common.State), console.Output);
+                    return 0;
+                }
                 console.Error.WriteLine(result.Failure);
                 console.Error.WriteLine($"Resume with --from-line {result.NextLine} (the same inputs and key give the same facts; any re-sent fact is stored once).");
                 return 1;
@@ -165,8 +178,22 @@ public static class FhirCommand
             if (mappingProblem is not null) problems.Add(mappingProblem);
             options = read ?? options;
         }
+        CourseLedger? ledger = null;
+        if (parse.GetValue(common.State) is { } statePath)
+        {
+            (ledger, var stateProblem) = CourseLedger.Load(statePath);
+            if (stateProblem is not null) problems.Add(stateProblem);
+        }
         if (problems.Count > 0) return (files, null, problems);
-        return (files, new AssemblyContext(clinic!, pseudonyms!, options, new MedicationCatalog(), new ConversionReport(), DateTimeOffset.UtcNow), problems);
+        return (files, new AssemblyContext(clinic!, pseudonyms!, options, new MedicationCatalog(), new ConversionReport(), DateTimeOffset.UtcNow, ledger),
+            problems);
+    }
+
+    private static void SaveLedger(AssemblyContext context, string? path, TextWriter output)
+    {
+        if (context.Ledger is null || path is null) return;
+        context.Ledger.Save(path);
+        output.WriteLine($"ledger: {context.Ledger.Count} enrolments and course ends in {path}");
     }
 
     private static void WriteReport(ConversionReport report, string? jsonPath, TextWriter output)

@@ -402,4 +402,52 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
             after.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task LaterExportChangesTheEnrolment_WithoutStateRefusedAsAReusedId_WithStateTheCourseTakesTheNewOne()
+    {
+        var clinic = "clinic-fhir-s" + Guid.NewGuid().ToString("N")[..6];
+        // The key file's text is the key (its bytes), as `fhir new-key` writes it.
+        var keyText = Pseudonyms.NewKeyText();
+        var key = Encoding.UTF8.GetBytes(keyText);
+        var keyFile = Path.GetTempFileName();
+        File.WriteAllText(keyFile, keyText + "\n");
+        var state = Path.Combine(Path.GetTempPath(), "fhir-state-" + Guid.NewGuid().ToString("N") + ".json");
+        var export = Export(enteredInError: false);
+        string[] Publish(params string[] more) =>
+            ["publish", "--input", export.FullName, "--clinic", clinic, "--key-file", keyFile, "--amqp", fixture.Services.RabbitMqUri.ToString(), .. more];
+        try
+        {
+            var first = await Fhir(Publish("--state", state));
+            Assert.True(first.Exit == 0, first.Error);
+            var (converted, _) = Convert(key, [export.FullName], clinic);
+            var course = new CourseFeed(clinic, Lines(converted)[0].Body.GetProperty("patientKey").GetString()!);
+            converted.Delete();
+            Assert.Equal(Domain.Courses.AgeBand.From45To54, (await fixture.CourseWith(course, 5)).Enrolment!.AgeBand);
+
+            // The EHR corrects the birth date: the course's age band changes.
+            var patient = Path.Combine(export.FullName, "Patient.ndjson");
+            File.WriteAllText(patient, File.ReadAllText(patient).Replace("1975-04-02", "1990-04-02", StringComparison.Ordinal));
+
+            var naive = await Fhir(Publish());
+            Assert.True(naive.Exit == 0, naive.Error);
+            var refused = Assert.Single(await Eventually.Until(() => fixture.Rejections(clinic), r => r.Count > 0, "the changed enrolment refused"));
+            Assert.Equal("eventId", refused.Field);
+            Assert.Equal(Domain.Courses.AgeBand.From45To54, (await fixture.CourseWith(course, 5)).Enrolment!.AgeBand);
+
+            var ledgered = await Fhir(Publish("--state", state));
+            Assert.True(ledgered.Exit == 0, ledgered.Error);
+            Assert.Equal(Domain.Courses.AgeBand.From35To44, (await fixture.CourseWith(course, 7)).Enrolment!.AgeBand);
+            var again = await Fhir(Publish("--state", state));
+            Assert.True(again.Exit == 0, again.Error);
+            Assert.Equal(7, await IngestionFixture.StoredEventCount(fixture.Host, course));
+            Assert.Single(await fixture.Rejections(clinic));
+        }
+        finally
+        {
+            File.Delete(keyFile);
+            File.Delete(state);
+            export.Delete(recursive: true);
+        }
+    }
 }
