@@ -17,13 +17,15 @@ public static class FhirCommand
     /// <summary>Facts published between two resume points: a stop costs at most this many re-sent facts (stored once).</summary>
     public const int FactsPerConfirmedPart = 10_000;
 
-    public static Command Create() => new("fhir", "Convert a FHIR R4 export (Bulk Data NDJSON, Bundles, resources) into contract v1 facts, pseudonymised at the clinic")
-    {
-        Convert(), Publish(), NewKey(),
-    };
+    /// <summary>The command; the exchange and queue are parameters so that tests publish to their own (the CLI uses the contract's).</summary>
+    public static Command Create(string exchange = WireContract.Exchange, string queue = WireContract.IngestionQueue) =>
+        new("fhir", "Convert a FHIR R4 export (Bulk Data NDJSON, Bundles, resources) into contract v1 facts, pseudonymised at the clinic")
+        {
+            Convert(), Publish(exchange, queue), NewKey(),
+        };
 
     private sealed record CommonOptions(Option<string[]> Input, Option<string> Clinic, Option<string> KeyFile, Option<string?> Mapping,
-        Option<string?> Report)
+        Option<string?> Report, Option<string?> State)
     {
         public static CommonOptions Create() => new(
             new Option<string[]>("--input", "-i")
@@ -35,9 +37,14 @@ public static class FhirCommand
             new Option<string>("--clinic") { Description = "The clinic id agreed with the Outcomes operator, e.g. clinic-a", Required = true },
             new Option<string>("--key-file") { Description = "The clinic's secret key (from `outcomes fhir new-key`); keys patients and event ids", Required = true },
             new Option<string?>("--mapping") { Description = "JSON file of code lists (RxNorm, ICD-10-CM, SNOMED CT) replacing the defaults in docs/fhir.md" },
-            new Option<string?>("--report") { Description = "Also write the conversion report as JSON to this file" });
+            new Option<string?>("--report") { Description = "Also write the conversion report as JSON to this file" },
+            new Option<string?>("--state")
+            {
+                Description = "Ledger of the enrolments and course ends sent before (created if missing; no identifiers): a later export " +
+                    "that changes one sends a retraction of the old one and the new one. Keep it beside the key file for nightly runs",
+            });
 
-        public IEnumerable<Option> All => [Input, Clinic, KeyFile, Mapping, Report];
+        public IEnumerable<Option> All => [Input, Clinic, KeyFile, Mapping, Report, State];
     }
 
     private static Command Convert()
@@ -59,6 +66,8 @@ public static class FhirCommand
             var path = parse.GetValue(output)!;
             using (var stream = File.Create(path)) FhirConversion.Run(files, context!, stream);
             WriteReport(context!.Report, parse.GetValue(common.Report), console.Output);
+            // The ledger records what this file holds: it is sent (`outcomes load`) before the next run.
+            SaveLedger(context, parse.GetValue(common.State), console.Output);
             console.Output.WriteLine($"wrote {context.Report.Facts} facts to {path}; send them with `outcomes load {path} --url URL --token TOKEN` " +
                 "or `outcomes fhir publish`");
             return 0;
@@ -66,7 +75,7 @@ public static class FhirCommand
         return command;
     }
 
-    private static Command Publish()
+    private static Command Publish(string exchange, string queue)
     {
         var common = CommonOptions.Create();
         var output = new Option<string?>("--out", "-o") { Description = "Keep the converted NDJSON in this file (default: a temporary file, deleted)" };
@@ -105,12 +114,17 @@ public static class FhirCommand
             {
                 using (var stream = File.Create(path)) FhirConversion.Run(files, context!, stream);
                 WriteReport(context!.Report, parse.GetValue(common.Report), console.Output);
-                var result = await PublishFile(path, nodes!, parse.GetValue(fromLine), parse.GetValue(window), WireContract.Exchange,
-                    WireContract.IngestionQueue, cancellationToken);
+                var result = await PublishFile(path, nodes!, parse.GetValue(fromLine), parse.GetValue(window), exchange, queue, cancellationToken);
                 console.Output.WriteLine(result.Failure is null
                     ? $"published {result.Confirmed} facts (lines {parse.GetValue(fromLine)}-{result.NextLine - 1}), all confirmed by the broker"
                     : $"published {result.Confirmed} facts, confirmed by the broker, before the stop");
-                if (result.Failure is null) return 0;
+                // Only once every fact is confirmed: a stopped run leaves the ledger as it was, so the resumed or repeated
+                // run sends the same facts again.
+                if (result.Failure is null)
+                {
+                    SaveLedger(context, parse.GetValue(common.State), console.Output);
+                    return 0;
+                }
                 console.Error.WriteLine(result.Failure);
                 console.Error.WriteLine($"Resume with --from-line {result.NextLine} (the same inputs and key give the same facts; any re-sent fact is stored once).");
                 return 1;
@@ -164,8 +178,22 @@ public static class FhirCommand
             if (mappingProblem is not null) problems.Add(mappingProblem);
             options = read ?? options;
         }
+        CourseLedger? ledger = null;
+        if (parse.GetValue(common.State) is { } statePath)
+        {
+            (ledger, var stateProblem) = CourseLedger.Load(statePath);
+            if (stateProblem is not null) problems.Add(stateProblem);
+        }
         if (problems.Count > 0) return (files, null, problems);
-        return (files, new AssemblyContext(clinic!, pseudonyms!, options, new MedicationCatalog(), new ConversionReport(), DateTimeOffset.UtcNow), problems);
+        return (files, new AssemblyContext(clinic!, pseudonyms!, options, new MedicationCatalog(), new ConversionReport(), DateTimeOffset.UtcNow, ledger),
+            problems);
+    }
+
+    private static void SaveLedger(AssemblyContext context, string? path, TextWriter output)
+    {
+        if (context.Ledger is null || path is null) return;
+        context.Ledger.Save(path);
+        output.WriteLine($"ledger: {context.Ledger.Count} enrolments and course ends in {path}");
     }
 
     private static void WriteReport(ConversionReport report, string? jsonPath, TextWriter output)
@@ -180,10 +208,10 @@ public static class FhirCommand
     /// <summary>
     /// Publishes the lines of a converted file from <paramref name="fromLine"/> on, in parts of
     /// <see cref="FactsPerConfirmedPart"/>, each fully confirmed before the next, so a stop names the first line not
-    /// known to be confirmed. The exchange and queue are parameters so that tests use their own.
+    /// known to be confirmed. The exchange, queue and part size are parameters so that tests use their own.
     /// </summary>
     public static async Task<PublishResult> PublishFile(string path, IReadOnlyList<Uri> amqp, long fromLine, int window, string exchange, string queue,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, int factsPerPart = FactsPerConfirmedPart)
     {
         long confirmed = 0, next = fromLine;
         try
@@ -192,12 +220,12 @@ public static class FhirCommand
             await publisher.EnsureQueueExistsAsync(queue, cancellationToken);
             using var reader = new StreamReader(path);
             var line = 0L;
-            var part = new List<OutgoingMessage>(FactsPerConfirmedPart);
+            var part = new List<OutgoingMessage>(factsPerPart);
             foreach (var message in DryRunFile.Read(reader))
             {
                 if (++line < fromLine) continue;
                 part.Add(message.ToOutgoing());
-                if (part.Count < FactsPerConfirmedPart) continue;
+                if (part.Count < factsPerPart) continue;
                 if (await Send(part) is { } failure) return new PublishResult(confirmed, next, failure);
             }
             if (part.Count > 0 && await Send(part) is { } last) return new PublishResult(confirmed, next, last);

@@ -35,8 +35,11 @@ public static class FhirSystems
 /// </summary>
 public sealed record FhirMappingOptions
 {
-    /// <summary>RxNorm codes of racemic ketamine: the ingredient, and ketamine 10 mg/mL injectable solution.</summary>
-    public IReadOnlyList<string> KetamineRxNorm { get; init; } = ["6130", "238082"];
+    /// <summary>
+    /// RxNorm codes of racemic ketamine: the ingredient, and the injectable solutions (SCD) 238082, 238083, 238084 that
+    /// openFDA's NDC directory gives for ketamine hydrochloride injection (10, 50 and 100 mg/mL vials).
+    /// </summary>
+    public IReadOnlyList<string> KetamineRxNorm { get; init; } = ["6130", "238082", "238083", "238084"];
 
     /// <summary>RxNorm codes of esketamine: esketamine nasal spray (SCDF) and Spravato (SBDF).</summary>
     public IReadOnlyList<string> EsketamineRxNorm { get; init; } = ["2201623", "2201625"];
@@ -58,6 +61,13 @@ public sealed record FhirMappingOptions
     /// </summary>
     public string? PatientIdentifierSystem { get; init; }
 
+    /// <summary>
+    /// The clinic's own protocol for a Procedure code ("system|code"): the modality, dose, unit and route of every
+    /// session recorded only as that Procedure (no MedicationAdministration). FHIR's Procedure has no dose, so this is
+    /// the clinic's declaration, never the bridge's guess: empty by default, and a Procedure without one is skipped.
+    /// </summary>
+    public IReadOnlyList<ProcedureProtocol> ProcedureProtocols { get; init; } = [];
+
     public static readonly FhirMappingOptions Default = new();
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -74,13 +84,36 @@ public sealed record FhirMappingOptions
         try
         {
             var options = JsonSerializer.Deserialize<FhirMappingOptions>(File.ReadAllText(path), Json);
-            return options is null ? (null, "--mapping: the file holds null") : (options, null);
+            if (options is null) return (null, "--mapping: the file holds null");
+            return options.Problem() is { } problem ? (null, "--mapping: " + problem) : (options, null);
         }
         catch (JsonException e)
         {
             return (null, $"--mapping: {e.Path ?? "$"}: {e.Message}");
         }
     }
+
+    /// <summary>What is wrong with the protocols (the JSON path and the rule), or null.</summary>
+    public string? Problem()
+    {
+        for (var i = 0; i < ProcedureProtocols.Count; i++)
+        {
+            var p = ProcedureProtocols[i];
+            var at = $"$.procedureProtocols[{i}]";
+            if (string.IsNullOrWhiteSpace(p.Code) || !p.Code.Contains('|', StringComparison.Ordinal))
+                return $"{at}.code: required, as \"system|code\" (e.g. \"http://www.ama-assn.org/go/cpt|96365\")";
+            if (ProcedureProtocols.Take(i).Any(q => q.Code == p.Code)) return $"{at}.code: {p.Code} has a protocol already";
+            if (CourseAssembly.KindOf(p.Modality) is not { } kind || CourseAssembly.ModalityOf(kind, p.Route) != p.Modality)
+                return $"{at}.route: the route does not give the modality (iv-ketamine: intravenous, im-ketamine: intramuscular, " +
+                    "oral-ketamine: oral or sublingual, intranasal-esketamine: intranasal)";
+            if (CourseAssembly.DoseProblem(p.Dose, p.DoseUnit) is { } dose) return $"{at}.dose: {dose}";
+        }
+        return null;
+    }
+
+    /// <summary>The protocol declared for one of a Procedure's codes, or null.</summary>
+    public ProcedureProtocol? ProtocolOf(IEnumerable<string> codes) =>
+        codes.Select(code => ProcedureProtocols.FirstOrDefault(p => p.Code == code)).FirstOrDefault(p => p is not null);
 
     /// <summary>Ketamine or esketamine for a set of "system|code" codings, or null for any other medication.</summary>
     public MedicationKind? KindOf(IEnumerable<string> codings)
@@ -115,3 +148,6 @@ public sealed record FhirMappingOptions
 }
 
 public enum MedicationKind { Ketamine, Esketamine }
+
+/// <summary>A clinic's declared session protocol for one Procedure code ("system|code"): see FhirMappingOptions.ProcedureProtocols.</summary>
+public sealed record ProcedureProtocol(string Code, Modality Modality, decimal Dose, DoseUnit DoseUnit, Route Route);

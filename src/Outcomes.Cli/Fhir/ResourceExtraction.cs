@@ -32,7 +32,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
                 Medication m => FromMedication(m, origin),
                 Condition c => FromCondition(c, origin),
                 EpisodeOfCare e => FromEpisode(e, origin),
-                Procedure p => FromProcedure(p),
+                Procedure p => FromProcedure(p, origin),
                 _ => Skip(resource.TypeName, "resource type not used"),
             };
         }
@@ -93,12 +93,16 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             Phq9Loinc.Total => Phq9Shape.Total,
             _ => Phq9Shape.Item,
         };
+        var own = TimeOf(o.Effective) is { At: not null } effective ? effective : FhirTime.Read(o.Issued);
+        DateTimeOffset? marked = null;
         switch (o.Status)
         {
             case ObservationStatus.Final or ObservationStatus.Amended or ObservationStatus.Corrected:
                 break;
             case ObservationStatus.EnteredInError:
-                return Retracted("Observation", o, origin, o.Subject, Phq9Fact, TimeOf(o.Effective) is { At: not null } when ? when : FhirTime.Read(o.Issued));
+                marked = MarkedAt("Observation", o, o.Subject, origin, own);
+                if (marked is null) return null;
+                break;
             case null:
                 return Skip("Observation", "status missing");
             default:
@@ -106,9 +110,10 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         }
         var patient = FhirReferences.Canonical(o.Subject?.Reference, origin.Bundle);
         if (patient is null) return Skip("Observation", o.Subject?.Identifier is null ? "no subject" : "subject given by identifier only");
-        var at = TimeOf(o.Effective) is { At: not null } effective ? effective : FhirTime.Read(o.Issued);
+        // A marked record without a time of its own still names its resource: it is placed at the time it was marked.
+        var at = own.At is null && marked is not null ? new FhirInstant(marked, null) : own;
         if (at.At is null) return Skip("Observation", $"PHQ-9 {at.Problem}");
-        FlagTime("Observation", at);
+        if (marked is null) FlagTime("Observation", at);
 
         var items = new int?[Phq9Loinc.Items.Count];
         int? total = null;
@@ -116,12 +121,12 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         {
             case Phq9Shape.Item:
                 var score = ScoreOf(o.Value);
-                if (score is null) return Skip("Observation", "PHQ-9 item answer missing or not a PHQ-9 answer");
+                if (score is null && marked is null) return Skip("Observation", "PHQ-9 item answer missing or not a PHQ-9 answer");
                 items[Phq9Loinc.IndexOf(code)] = score;
                 break;
             case Phq9Shape.Total:
                 total = TotalOf(o.Value);
-                if (total is null) return Skip("Observation", "PHQ-9 total missing or not a whole number");
+                if (total is null && marked is null) return Skip("Observation", "PHQ-9 total missing or not a whole number");
                 break;
             case Phq9Shape.Panel:
                 total = TotalOf(o.Value);
@@ -136,9 +141,10 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         var members = o.HasMember.Select(m => FhirReferences.Canonical(m.Reference, origin.Bundle)).OfType<string>().ToArray();
         var derivedFrom = o.DerivedFrom.Select(m => FhirReferences.Canonical(m.Reference, origin.Bundle)).OfType<string>().ToArray();
         // An empty panel derived from a QuestionnaireResponse is kept so the report says what it repeats.
-        if (shape == Phq9Shape.Panel && members.Length == 0 && derivedFrom.Length == 0 && total is null && items.All(i => i is null))
+        if (shape == Phq9Shape.Panel && members.Length == 0 && derivedFrom.Length == 0 && total is null && items.All(i => i is null)
+            && marked is null)
             return Skip("Observation", "PHQ-9 panel without members, components or a total");
-        return new Phq9Record(patient, origin.Self!, Version(o), shape, at.At.Value, items, total, members, derivedFrom);
+        return new Phq9Record(patient, origin.Self!, Version(o), shape, at.At.Value, items, total, members, derivedFrom, marked);
     }
 
     private int? Answer(int? score)
@@ -215,15 +221,20 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             isPhq9 = true;
             var answer = item.Answer.FirstOrDefault()?.Value;
             if (code == Phq9Loinc.Total) total = TotalOf(answer);
+            else if (code == Phq9Loinc.Difficulty) report.Flag("QuestionnaireResponse: difficulty item 69722-7 not scored");
             else if (Phq9Loinc.IndexOf(code) is var i and >= 0 && answer is not null) items[i] = Answer(ScoreOf(answer));
         }
         if (!isPhq9) return Skip("QuestionnaireResponse", "not a PHQ-9");
+        var own = FhirTime.Read(q.Authored);
+        DateTimeOffset? marked = null;
         switch (q.Status)
         {
             case QuestionnaireResponse.QuestionnaireResponseStatus.Completed or QuestionnaireResponse.QuestionnaireResponseStatus.Amended:
                 break;
             case QuestionnaireResponse.QuestionnaireResponseStatus.EnteredInError:
-                return Retracted("QuestionnaireResponse", q, origin, q.Subject, Phq9Fact, FhirTime.Read(q.Authored));
+                marked = MarkedAt("QuestionnaireResponse", q, q.Subject, origin, own);
+                if (marked is null) return null;
+                break;
             case null:
                 return Skip("QuestionnaireResponse", "status missing");
             default:
@@ -231,10 +242,10 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         }
         var patient = FhirReferences.Canonical(q.Subject?.Reference, origin.Bundle);
         if (patient is null) return Skip("QuestionnaireResponse", q.Subject?.Identifier is null ? "no subject" : "subject given by identifier only");
-        var at = FhirTime.Read(q.Authored);
+        var at = own.At is null && marked is not null ? new FhirInstant(marked, null) : own;
         if (at.At is null) return Skip("QuestionnaireResponse", $"PHQ-9 {at.Problem}");
-        FlagTime("QuestionnaireResponse", at);
-        return new Phq9Record(patient, origin.Self!, Version(q), Phq9Shape.QuestionnaireResponse, at.At.Value, items, total, [], []);
+        if (marked is null) FlagTime("QuestionnaireResponse", at);
+        return new Phq9Record(patient, origin.Self!, Version(q), Phq9Shape.QuestionnaireResponse, at.At.Value, items, total, [], [], marked);
     }
 
     private static bool IsPhq9Questionnaire(string? canonical) =>
@@ -262,12 +273,13 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             case MedicationAdministration.MedicationAdministrationStatusCodes.Completed:
                 break;
             case MedicationAdministration.MedicationAdministrationStatusCodes.EnteredInError:
-                return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, null, null, retracted: true);
+                return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, null, null, References(m.PartOf, origin),
+                    retracted: true);
             default:
                 return Skip(type, $"status {Lower(m.Status) ?? "missing"}: not a completed administration");
         }
         var dosage = m.Dosage;
-        return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, dosage?.Dose, dosage?.Route);
+        return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, dosage?.Dose, dosage?.Route, References(m.PartOf, origin));
     }
 
     private PatientExtract? FromStatement(MedicationStatement m, ResourceOrigin origin)
@@ -278,7 +290,8 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             case MedicationStatement.MedicationStatusCodes.Completed:
                 break;
             case MedicationStatement.MedicationStatusCodes.EnteredInError:
-                return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, null, null, retracted: true);
+                return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, null, null, References(m.PartOf, origin),
+                    retracted: true);
             default:
                 return Skip(type, $"status {Lower(m.Status) ?? "missing"}: not a completed dose");
         }
@@ -287,12 +300,15 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
             return Skip(type, "covers a period, not one session");
         var dosage = m.Dosage.FirstOrDefault();
         var dose = dosage?.DoseAndRate.Select(d => d.Dose).OfType<Quantity>().FirstOrDefault();
-        return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, dose, dosage?.Route);
+        return Session(type, m, origin, m.Medication, m.Contained, m.Subject, m.Effective, dose, dosage?.Route, References(m.PartOf, origin));
     }
+
+    private static string[] References(IEnumerable<ResourceReference> references, ResourceOrigin origin) =>
+        references.Select(r => FhirReferences.Canonical(r.Reference, origin.Bundle)).OfType<string>().ToArray();
 
     private PatientExtract? Session(string type, DomainResource resource, ResourceOrigin origin, DataType? medication,
         IEnumerable<Resource> contained, ResourceReference? subject, DataType? effective, Quantity? dose, CodeableConcept? route,
-        bool retracted = false)
+        string[] partOf, bool retracted = false)
     {
         string[] codes = [];
         string? reference = null;
@@ -320,7 +336,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         if (reference is not null && medications.Known(reference) && medications.KindOf(reference) is null)
             return Skip(type, "medication is not ketamine or esketamine (RxNorm lists)");
 
-        if (retracted) return Retracted(type, resource, origin, subject, SessionFact, TimeOf(effective), codes, reference);
+        if (retracted) return Retracted(type, resource, origin, subject, SessionFact, TimeOf(effective), codes, reference, partOf);
         var patient = FhirReferences.Canonical(subject?.Reference, origin.Bundle);
         if (patient is null) return Skip(type, subject?.Identifier is null ? "no subject" : "subject given by identifier only");
         var at = TimeOf(effective);
@@ -330,7 +346,7 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         var (amount, unit, doseProblem) = Dose(dose);
         var (routeValue, routeProblem) = RouteOf(route);
         return new SessionRecord(patient, origin.Self!, Version(resource), at.At.Value, codes, reference, amount, unit, routeValue,
-            doseProblem ?? routeProblem);
+            doseProblem ?? routeProblem, partOf);
     }
 
     private static string[] Codings(CodeableConcept? concept) =>
@@ -398,12 +414,33 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
         return null;
     }
 
-    private PatientExtract? FromProcedure(Procedure p)
+    /// <summary>
+    /// A Procedure of ketamine or esketamine (RxNorm in its code or usedCode, or a code the mapping file declares a
+    /// protocol for). Whether it is a session is decided with the patient's administrations (one part of it makes it
+    /// none) and the clinic's protocols (CourseAssembly).
+    /// </summary>
+    private PatientExtract? FromProcedure(Procedure p, ResourceOrigin origin)
     {
-        var codes = Codings(p.Code).Concat(p.UsedCode.SelectMany(Codings));
-        return options.KindOf(codes) is null
-            ? Skip("Procedure", "not a ketamine or esketamine session")
-            : Skip("Procedure", "a Procedure carries no dose: record ketamine sessions as MedicationAdministration");
+        const string type = "Procedure";
+        var codes = Codings(p.Code);
+        var used = p.UsedCode.SelectMany(Codings).ToArray();
+        if (options.KindOf(codes.Concat(used)) is null && options.ProtocolOf(codes) is null)
+            return Skip(type, "not a ketamine or esketamine session");
+        var own = TimeOf(p.Performed);
+        switch (p.Status)
+        {
+            case EventStatus.Completed:
+                break;
+            case EventStatus.EnteredInError:
+                return Retracted(type, p, origin, p.Subject, SessionFact, own, [.. codes, .. used]);
+            default:
+                return Skip(type, $"status {Lower(p.Status) ?? "missing"}: not a completed procedure");
+        }
+        var patient = FhirReferences.Canonical(p.Subject?.Reference, origin.Bundle);
+        if (patient is null) return Skip(type, p.Subject?.Identifier is null ? "no subject" : "subject given by identifier only");
+        if (own.At is null) return Skip(type, $"session {own.Problem}");
+        FlagTime(type, own);
+        return new ProcedureRecord(patient, origin.Self!, Version(p), own.At.Value, codes, used);
     }
 
     // ---------------------------------------------------------------- enrolment
@@ -444,7 +481,6 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
 
     // ---------------------------------------------------------------- entered-in-error
 
-    private static readonly string Phq9Fact = CourseAssembly.MessageType(typeof(Phq9Completed));
     private static readonly string SessionFact = CourseAssembly.MessageType(typeof(TreatmentSessionGiven));
     private static readonly string EndFact = CourseAssembly.MessageType(typeof(CourseEnded));
 
@@ -453,13 +489,24 @@ public sealed class ResourceExtraction(FhirMappingOptions options, Pseudonyms ps
     /// meta.lastUpdated says, else at the resource's own time (a retraction needs a time, and the same one every run).
     /// </summary>
     private PatientExtract? Retracted(string type, Resource resource, ResourceOrigin origin, ResourceReference? subject, string fact,
-        FhirInstant own, string[]? codes = null, string? medication = null)
+        FhirInstant own, string[]? codes = null, string? medication = null, string[]? partOf = null)
     {
-        var patient = FhirReferences.Canonical(subject?.Reference, origin.Bundle);
-        if (patient is null) return Skip(type, "entered-in-error without a subject: its fact cannot be named");
+        if (MarkedAt(type, resource, subject, origin, own) is not { } at) return null;
+        return new RetractionRecord(FhirReferences.Canonical(subject?.Reference, origin.Bundle)!, origin.Self!, Version(resource), fact, at,
+            codes ?? [], medication, partOf);
+    }
+
+    /// <summary>When an entered-in-error resource was marked, or null (skipped with the reason) when its fact cannot be named.</summary>
+    private DateTimeOffset? MarkedAt(string type, Resource resource, ResourceReference? subject, ResourceOrigin origin, FhirInstant own)
+    {
+        if (FhirReferences.Canonical(subject?.Reference, origin.Bundle) is null)
+        {
+            report.Skip(type, "entered-in-error without a subject: its fact cannot be named");
+            return null;
+        }
         var at = resource.Meta?.LastUpdated ?? own.At;
-        if (at is null) return Skip(type, "entered-in-error without meta.lastUpdated or a time of its own");
-        return new RetractionRecord(patient, origin.Self!, Version(resource), fact, at.Value, codes ?? [], medication);
+        if (at is null) report.Skip(type, "entered-in-error without meta.lastUpdated or a time of its own");
+        return at;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -303,4 +303,81 @@ public sealed class FhirConversionTests
         Assert.Equal(11, Assert.Single(both.OfType("phq9-completed")).Total);
         Assert.NotEqual(both.OfType("phq9-completed").Single().Text("eventId"), first.OfType("phq9-completed").Single().Text("eventId"));
     }
+
+    // ---------------------------------------------------------------- answer shapes the mapping table claims
+
+    private static string ResponseWithAnswers(IEnumerable<(string LinkId, object Answer)> items) => Json(new
+    {
+        resourceType = "QuestionnaireResponse", id = "qr9", status = "completed", questionnaire = "http://loinc.org/q/44249-1",
+        subject = new { reference = "Patient/p1" }, authored = Later,
+        item = items.Select(i => new { linkId = i.LinkId, answer = new[] { i.Answer } }).ToArray(),
+    });
+
+    private static object Weighted(string url, int score) => new
+    {
+        valueCoding = new
+        {
+            system = "urn:oid:2.16.840.1.113883.3.9999", code = "ans-" + score, display = "clinic wording",
+            extension = new[] { new { url, valueDecimal = (decimal)score } },
+        },
+    };
+
+    [Theory]
+    [InlineData("http://hl7.org/fhir/StructureDefinition/itemWeight")]
+    [InlineData("http://hl7.org/fhir/StructureDefinition/ordinalValue")]
+    public void AnswerCodedByTheClinic_ScoredByItsItemWeightOrOrdinalValue(string url)
+    {
+        int[] scores = [3, 2, 1, 0, 3, 2, 1, 0, 1];
+
+        var run = FhirRun.ConvertNdjson(OnePatientWithSession, [ResponseWithAnswers(scores.Select((s, i) => ("/44249-1/" + ItemCodes[i], Weighted(url, s))))]);
+
+        Assert.Equal(scores, Assert.Single(run.OfType("phq9-completed")).Items!);
+    }
+
+    [Fact]
+    public void PanelComponents_PlacedByCodeInReverseOrder_TotalFromItsComponent()
+    {
+        int[] scores = [1, 2, 3, 0, 1, 2, 3, 0, 1];
+        var panel = Json(new
+        {
+            resourceType = "Observation", id = "panel9", status = "final",
+            code = new { coding = new[] { new { system = Loinc, code = "44249-1" } } },
+            subject = new { reference = "Patient/p1" }, effectiveDateTime = Later,
+            component = Enumerable.Range(0, 9).Reverse()
+                .Select(i => (object)new { code = new { coding = new[] { new { system = Loinc, code = ItemCodes[i] } } }, valueCodeableConcept = Answer(scores[i]) })
+                .Append(new { code = new { coding = new[] { new { system = Loinc, code = "44261-6" } } }, valueInteger = scores.Sum() })
+                .ToArray(),
+        });
+
+        var fact = Assert.Single(FhirRun.ConvertNdjson(OnePatientWithSession, [panel]).OfType("phq9-completed"));
+
+        Assert.Equal(scores, fact.Items!);
+        Assert.Equal(scores.Sum(), fact.Total);
+    }
+
+    [Fact]
+    public void ItemAnswersAsText_DigitsOrTheAnswerListsWording_Scored()
+    {
+        string[] texts = ["2", "several days", "Nearly every day", "not at all", "1.0", "More than half the days", "0", "3", "Several days"];
+
+        var run = FhirRun.ConvertNdjson(OnePatientWithSession, texts.Select((t, i) => ItemObservation($"t{i}", "p1", i, t, Later)).ToArray());
+
+        Assert.Equal([2, 1, 3, 0, 1, 2, 0, 3, 1], Assert.Single(run.OfType("phq9-completed")).Items!);
+    }
+
+    [Fact]
+    public void DifficultyItemInsideAQuestionnaireResponse_NotScored_CountedInTheReport()
+    {
+        int[] scores = [1, 1, 1, 1, 1, 1, 1, 1, 0];
+        var items = scores.Select((s, i) => ("/44249-1/" + ItemCodes[i], (object)new { valueCoding = new { system = Loinc, code = AnswerCodes[s] } }))
+            .Append(("/44249-1/69722-7", new { valueCoding = new { system = Loinc, code = "LA6572-7" } }))
+            .Append(("/44249-1/44261-6", new { valueInteger = 8 }));
+
+        var run = FhirRun.ConvertNdjson(OnePatientWithSession, [ResponseWithAnswers(items)]);
+
+        var fact = Assert.Single(run.OfType("phq9-completed"));
+        Assert.Equal(scores, fact.Items!);
+        Assert.Equal(8, fact.Total);
+        Assert.Equal(1, run.Flagged("QuestionnaireResponse: difficulty item 69722-7 not scored"));
+    }
 }

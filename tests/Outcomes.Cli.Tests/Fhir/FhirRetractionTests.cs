@@ -128,4 +128,105 @@ public sealed class FhirRetractionTests
 
         Assert.Equal(Id(ended), Id(retraction, "retractedEventId"));
     }
+
+    // ---------------------------------------------------------------- one completion, several resources
+
+    private static string Panel(string id, string at, string[] members, string status = "final", string[]? derivedFrom = null, int? total = null) =>
+        Json(new Dictionary<string, object?>
+        {
+            ["resourceType"] = "Observation", ["id"] = id, ["status"] = status,
+            ["code"] = new { coding = new[] { new { system = Loinc, code = "44249-1" } } },
+            ["subject"] = new { reference = "Patient/p1" }, ["effectiveDateTime"] = at,
+            ["valueInteger"] = total,
+            ["hasMember"] = members.Select(m => new { reference = "Observation/" + m }).ToArray(),
+            ["derivedFrom"] = derivedFrom?.Select(d => new { reference = d }).ToArray(),
+        }.Where(p => p.Value is not null).ToDictionary());
+
+    private static string[] Members(string prefix, string at, int? enteredInError = null) =>
+        Enumerable.Range(0, 9).Select(i => Versioned(ItemObservation($"{prefix}{i}", "p1", i, Answer(Scores[i]), at,
+            i == enteredInError ? "entered-in-error" : "final"), i == enteredInError ? "2" : "1", i == enteredInError ? MarkedAt : null)).ToArray();
+
+    [Fact]
+    public void PanelDerivedFromAResponse_ResponseEnteredInError_TheResponseRetracted_ThePanelNoNewFact()
+    {
+        var derived = Versioned(Panel("panel1", Later, [], derivedFrom: ["QuestionnaireResponse/qr1"], total: Scores.Sum()), "1");
+        // Unprotected: the panel alone (the response dropped from the export) is a fact of its own, with its own id.
+        var alone = Assert.Single(Run(derived).OfType("phq9-completed"));
+        var stored = Assert.Single(Run(Response("1"), derived).OfType("phq9-completed"));
+
+        var run = Run(Response("2", "entered-in-error", MarkedAt), derived);
+
+        Assert.NotEqual(Id(alone), Id(stored));
+        Assert.Empty(run.OfType("phq9-completed"));
+        Assert.Equal(Id(stored), Id(Assert.Single(run.OfType("fact-retracted")), "retractedEventId"));
+    }
+
+    [Fact]
+    public void SameScoresWithin60Seconds_ResponseEnteredInError_TheKeptFactRetracted_TheDuplicateNoNewFact()
+    {
+        var duplicate = Versioned(Panel("panel1", "2026-03-09T09:00:30-05:00", [], total: Scores.Sum()), "1");
+        var stored = Assert.Single(Run(Response("1"), duplicate).OfType("phq9-completed"));
+
+        var run = Run(Response("2", "entered-in-error", MarkedAt), duplicate);
+
+        Assert.Empty(run.OfType("phq9-completed"));
+        Assert.Equal(Id(stored), Id(Assert.Single(run.OfType("fact-retracted")), "retractedEventId"));
+        Assert.Equal(DateTimeOffset.Parse(MarkedAt), run.OfType("fact-retracted").Single().OccurredAt);
+    }
+
+    [Fact]
+    public void PanelEnteredInError_RetractsThePanelsFact_ItsMembersNoNewFact()
+    {
+        var stored = Assert.Single(Run([Versioned(Panel("panel1", Later, [.. Enumerable.Range(0, 9).Select(i => "m" + i)]), "1"), .. Members("m", Later)])
+            .OfType("phq9-completed"));
+
+        var run = Run([Versioned(Panel("panel1", Later, [.. Enumerable.Range(0, 9).Select(i => "m" + i)], "entered-in-error"), "2", MarkedAt),
+            .. Members("m", Later)]);
+
+        Assert.Equal(Scores, stored.Items);
+        Assert.Empty(run.OfType("phq9-completed"));
+        Assert.Equal(Id(stored), Id(Assert.Single(run.OfType("fact-retracted")), "retractedEventId"));
+    }
+
+    [Fact]
+    public void PanelMemberEnteredInError_RetractsThePanelsFact_NotAnIdNeverStored()
+    {
+        var panel = Versioned(Panel("panel1", Later, [.. Enumerable.Range(0, 9).Select(i => "m" + i)], total: Scores.Sum()), "1");
+        var stored = Assert.Single(Run([panel, .. Members("m", Later)]).OfType("phq9-completed"));
+
+        var run = Run([panel, .. Members("m", Later, enteredInError: 4)]);
+
+        // The member's own earlier id was never a fact: the completion was stored under the panel's.
+        Assert.Empty(run.OfType("phq9-completed"));
+        Assert.Equal(Id(stored), Id(Assert.Single(run.OfType("fact-retracted")), "retractedEventId"));
+    }
+
+    [Fact]
+    public void LooseItemEnteredInError_RetractsItsGroupsFact()
+    {
+        var stored = Assert.Single(Run(Members("item", Later)).OfType("phq9-completed"));
+
+        var first = Run(Members("item", Later, enteredInError: 0));
+        var other = Run(Members("item", Later, enteredInError: 7));
+
+        Assert.Equal(Scores, stored.Items);
+        Assert.Empty(first.OfType("phq9-completed"));
+        Assert.Equal(Id(stored), Id(Assert.Single(first.OfType("fact-retracted")), "retractedEventId"));
+        // Whichever item is marked, the same retraction: the service stores it once.
+        Assert.Equal(Assert.Single(first.OfType("fact-retracted")).Line, Assert.Single(other.OfType("fact-retracted")).Line);
+    }
+
+    [Fact]
+    public void MedicationStatementEnteredInError_RetractsItsSession()
+    {
+        string Statement(string status) =>
+            "{\"resourceType\":\"MedicationStatement\",\"id\":\"ms1\",\"status\":\"" + status + "\",\"medicationCodeableConcept\":{\"coding\":[{\"system\":\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"6130\"}]}," +
+            "\"subject\":{\"reference\":\"Patient/p1\"},\"effectiveDateTime\":\"2026-03-04T20:00:00Z\",\"dosage\":[{\"route\":{\"text\":\"by mouth\"},\"doseAndRate\":[{\"doseQuantity\":{\"value\":100,\"unit\":\"mg\"}}]}]}";
+        var stored = Run(Versioned(Statement("completed"), "1")).OfType("treatment-session-given").Single(s => s.Text("modality") == "oral-ketamine");
+
+        var run = Run(Versioned(Statement("entered-in-error"), "2", MarkedAt));
+
+        Assert.Equal(Id(stored), Id(Assert.Single(run.OfType("fact-retracted")), "retractedEventId"));
+        Assert.Single(run.OfType("treatment-session-given"));
+    }
 }

@@ -34,12 +34,13 @@ public sealed class FhirRun
     /// <summary>The test folder of FHIR resources written for these tests (Bulk Data layout).</summary>
     public static string Resources(string name) => Path.Combine(RepositoryRoot(), "tests", "Outcomes.Cli.Tests", "Fhir", "Resources", name);
 
-    public static FhirRun Convert(IEnumerable<string> paths, FhirMappingOptions? options = null, byte[]? key = null, DateTimeOffset? now = null)
+    public static FhirRun Convert(IEnumerable<string> paths, FhirMappingOptions? options = null, byte[]? key = null, DateTimeOffset? now = null,
+        CourseLedger? ledger = null)
     {
         var (files, problem) = FhirInputs.Files(paths);
         Assert.Null(problem);
         var context = new AssemblyContext(Clinic, new Pseudonyms(key ?? TestKey), options ?? FhirMappingOptions.Default, new MedicationCatalog(),
-            new ConversionReport(), now ?? new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+            new ConversionReport(), now ?? new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), ledger);
         using var output = new MemoryStream();
         FhirConversion.Run(files, context, output);
         var bytes = output.ToArray();
@@ -56,14 +57,16 @@ public sealed class FhirRun
 
     public static FhirRun ConvertFiles(params (string Ending, string Text)[] files) => ConvertFiles(null, files);
 
-    public static FhirRun ConvertFiles(FhirMappingOptions? options, params (string Ending, string Text)[] files)
+    public static FhirRun ConvertFiles(FhirMappingOptions? options, params (string Ending, string Text)[] files) => ConvertFiles(options, null, files);
+
+    public static FhirRun ConvertFiles(FhirMappingOptions? options, CourseLedger? ledger, params (string Ending, string Text)[] files)
     {
         var folder = Directory.CreateTempSubdirectory("fhir-test-");
         try
         {
             for (var i = 0; i < files.Length; i++)
                 File.WriteAllText(Path.Combine(folder.FullName, $"{i:D2}{files[i].Ending}"), files[i].Text);
-            return Convert([folder.FullName], options);
+            return Convert([folder.FullName], options, ledger: ledger);
         }
         finally
         {

@@ -64,15 +64,6 @@ public sealed class FhirSessionAndEnrolmentTests
     }
 
     [Fact]
-    public void Procedure_SkippedSayingItCarriesNoDose()
-    {
-        var run = FhirRun.ConvertNdjson([Patient("p1"), KetamineIv("ma1", "p1", At),
-            "{\"resourceType\":\"Procedure\",\"id\":\"pr1\",\"status\":\"completed\",\"code\":{\"text\":\"infusion\"},\"usedCode\":[{\"coding\":[{\"system\":\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"6130\"}]}],\"subject\":{\"reference\":\"Patient/p1\"}}"]);
-
-        Assert.Equal(1, run.Skipped("Procedure: a Procedure carries no dose: record ketamine sessions as MedicationAdministration"));
-    }
-
-    [Fact]
     public void UnmatchedRxNormCodes_ListedInTheReport()
     {
         var run = FhirRun.ConvertNdjson([Patient("p1"), KetamineIv("ma1", "p1", At, rxnorm: "1234567")]);

@@ -45,35 +45,105 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
     private static CourseFeed CourseOf(IEnumerable<(string RoutingKey, JsonElement Body, string Line)> lines, string routingKey, Func<JsonElement, bool> which) =>
         new(Clinic, lines.First(l => l.RoutingKey == routingKey && which(l.Body)).Body.GetProperty("patientKey").GetString()!);
 
-    [Fact]
-    public async Task BulkExportFolder_PublishedOverAmqp_StoredAsCourses_NothingRefused()
+    /// Runs `outcomes fhir ARGS` as the CLI does (its parser and action), publishing to this fixture's exchange and queue.
+    private async Task<(int Exit, string Output, string Error)> Fhir(params string[] args)
     {
-        var (file, report) = Convert(RandomNumberGenerator.GetBytes(32), [Resources("bulk")]);
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var exit = await new System.CommandLine.RootCommand { FhirCommand.Create(fixture.Names.Exchange, fixture.Names.Queue) }
+            .Parse(["fhir", .. args]).InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static string NewKeyFile()
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, Pseudonyms.NewKeyText() + "\n");
+        return path;
+    }
+
+    [Fact]
+    public async Task BulkExportFolder_PublishedByTheFhirPublishCommand_StoredAsCourses_TheReportCountsThem()
+    {
+        var clinic = "clinic-fhir-e" + Guid.NewGuid().ToString("N")[..6];
+        var keyFile = NewKeyFile();
+        var kept = Path.GetTempFileName();
         try
         {
-            var lines = Lines(file);
-            var jane = CourseOf(lines, "v1.patient-enrolled", b => b.GetProperty("sex").GetString() == "female");
-            var john = CourseOf(lines, "v1.patient-enrolled", b => b.GetProperty("sex").GetString() == "male");
+            var (exit, output, error) = await Fhir("publish", "--input", Resources("bulk"), "--clinic", clinic, "--key-file", keyFile,
+                "--amqp", fixture.Services.RabbitMqUri.ToString(), "--out", kept);
 
-            var result = await FhirCommand.PublishFile(file.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange, fixture.Names.Queue,
-                CancellationToken.None);
-
-            Assert.Null(result.Failure);
-            Assert.Equal(report.Facts, result.Confirmed);
-            Assert.Equal(10, result.Confirmed);
-            var course = await fixture.CourseWith(jane, 7);
+            Assert.True(exit == 0, error);
+            Assert.Contains("published 10 facts (lines 1-10), all confirmed by the broker", output, StringComparison.Ordinal);
+            var lines = Lines(new FileInfo(kept));
+            CourseFeed Course(string sex) => new(clinic, lines.First(l => l.RoutingKey == "v1.patient-enrolled"
+                && l.Body.GetProperty("sex").GetString() == sex).Body.GetProperty("patientKey").GetString()!);
+            var course = await fixture.CourseWith(Course("female"), 7);
             Assert.Equal([16, 8, 6], course.Phq9Scores.Select(s => s.Total));
             Assert.Equal([false, false, true], course.Phq9Scores.Select(s => s.TotalOnly));
             Assert.Equal(2, course.Sessions.Count);
             Assert.Equal(Domain.Courses.DiagnosisGroup.MajorDepressiveDisorder, course.Enrolment!.DiagnosisGroup);
             Assert.Equal(Domain.Courses.CourseEndReason.Completed, course.Ended!.Reason);
-            var other = await fixture.CourseWith(john, 3);
+            var other = await fixture.CourseWith(Course("male"), 3);
             Assert.Equal(Domain.Courses.Modality.IntranasalEsketamine, other.Enrolment!.Modality);
-            Assert.Empty(await fixture.Rejections(Clinic));
+            Assert.Empty(await fixture.Rejections(clinic));
+
+            // The clinic's report: two courses (the under-18 patient sent nothing), one of them ended completed,
+            // and Jane's 16 -> 8 a response.
+            var report = await Eventually.Until(
+                async () => System.Text.Json.Nodes.JsonNode.Parse(await fixture.Client.GetStringAsync($"/api/v1/reports/overview?clinicId={clinic}"))!,
+                r => (int)r["overall"]!["counts"]!["enrolled"]!["value"]! == 2, "the report with both courses");
+            var counts = report["overall"]!["counts"]!;
+            Assert.Equal(2, (int)counts["withBaseline"]!["value"]!);
+            Assert.Equal(1, (int)counts["endReasons"]!.AsArray().Single(e => (string)e!["reason"]! == "completed")!["courses"]!["value"]!);
+            Assert.Equal(1, ResponseEver(report.ToJsonString()));
+        }
+        finally
+        {
+            File.Delete(keyFile);
+            File.Delete(kept);
+        }
+    }
+
+    [Fact]
+    public async Task PublishStoppedPartWay_SaysTheFirstLineNotConfirmed_ResumingThereSendsTheRest()
+    {
+        // Its own exchange and queue, bound for PHQ-9s only: the first session in the file is unroutable and stops the publish.
+        var exchange = "fhir-partway-" + Guid.NewGuid().ToString("N")[..8];
+        var queue = exchange + "-q";
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = fixture.Services.RabbitMqUri };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeclareAsync(exchange, "topic", durable: true, autoDelete: false);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync(queue, exchange, "v1.phq9-completed");
+        var file = new FileInfo(Path.GetTempFileName());
+        try
+        {
+            string Line(string type)
+            {
+                var id = Guid.NewGuid();
+                return $"{{\"routingKey\":\"v1.{type}\",\"messageId\":\"{id}\",\"body\":{{\"eventId\":\"{id}\"}}}}";
+            }
+            File.WriteAllLines(file.FullName, [Line("phq9-completed"), Line("phq9-completed"), Line("phq9-completed"), Line("treatment-session-given"),
+                Line("phq9-completed")]);
+
+            var stopped = await FhirCommand.PublishFile(file.FullName, [fixture.Services.RabbitMqUri], 1, 10, exchange, queue, CancellationToken.None,
+                factsPerPart: 2);
+            await channel.QueueBindAsync(queue, exchange, "v1.#");
+            var resumed = await FhirCommand.PublishFile(file.FullName, [fixture.Services.RabbitMqUri], stopped.NextLine, 10, exchange, queue,
+                CancellationToken.None, factsPerPart: 2);
+
+            // Lines 1-2 (the first part) were confirmed; the part holding line 4 was not, so the resume starts at its first line, 3.
+            Assert.True(stopped.Failure?.Contains("unroutable", StringComparison.Ordinal) == true, stopped.ToString());
+            Assert.Equal((2L, 3L), (stopped.Confirmed, stopped.NextLine));
+            Assert.Null(resumed.Failure);
+            Assert.Equal((3L, 6L), (resumed.Confirmed, resumed.NextLine));
         }
         finally
         {
             file.Delete();
+            await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+            await channel.ExchangeDeleteAsync(exchange);
         }
     }
 
@@ -261,4 +331,123 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
 
     private static int ResponseEver(string report) =>
         (int)System.Text.Json.Nodes.JsonNode.Parse(report)!["overall"]!["response"]!["responseEver"]!["events"]!["value"]!;
+
+    private static string Item(string id, int item, int score, string status, string version, string? lastUpdated = null) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["resourceType"] = "Observation", ["id"] = id,
+            ["meta"] = lastUpdated is null ? new { versionId = version } : new { versionId = version, lastUpdated },
+            ["status"] = status, ["code"] = new { coding = new[] { new { system = "http://loinc.org", code = ItemCodes[item] } } },
+            ["subject"] = new { reference = "Patient/p1" }, ["effectiveDateTime"] = "2026-03-09T09:00:00Z", ["valueInteger"] = score,
+        });
+
+    [Fact]
+    public async Task PanelMemberEnteredInError_TheRetractionNamesTheStoredCompletion_WhereTheMembersOwnIdIsRefused()
+    {
+        var clinic = "clinic-fhir-m" + Guid.NewGuid().ToString("N")[..6];
+        var key = RandomNumberGenerator.GetBytes(32);
+        int[] scores = [1, 1, 1, 1, 1, 1, 1, 1, 0];
+        var panel = JsonSerializer.Serialize(new
+        {
+            resourceType = "Observation", id = "panel1", meta = new { versionId = "1" }, status = "final",
+            code = new { coding = new[] { new { system = "http://loinc.org", code = "44249-1" } } },
+            subject = new { reference = "Patient/p1" }, effectiveDateTime = "2026-03-09T09:00:00Z",
+            hasMember = Enumerable.Range(0, 9).Select(i => new { reference = "Observation/m" + i }).ToArray(),
+        });
+        DirectoryInfo PanelExport(bool marked)
+        {
+            var folder = Export(enteredInError: false);
+            File.Delete(Path.Combine(folder.FullName, "QuestionnaireResponse.ndjson"));
+            File.WriteAllText(Path.Combine(folder.FullName, "QuestionnaireResponse.ndjson"),
+                Response("qr0", "1", "completed", "2026-03-01T09:00:00Z", [3, 3, 2, 2, 2, 2, 2, 2, 2]) + "\n");
+            File.WriteAllLines(Path.Combine(folder.FullName, "Observation.ndjson"), [panel, .. scores.Select((score, i) => marked && i == 3
+                ? Item("m" + i, i, score, "entered-in-error", "2", "2026-03-12T10:00:00Z") : Item("m" + i, i, score, "final", "1"))]);
+            return folder;
+        }
+        var (before, after) = (PanelExport(marked: false), PanelExport(marked: true));
+        var (first, _) = Convert(key, [before.FullName], clinic);
+        var (second, report) = Convert(key, [after.FullName], clinic);
+        try
+        {
+            var course = new CourseFeed(clinic, Lines(first)[0].Body.GetProperty("patientKey").GetString()!);
+            Assert.Null((await FhirCommand.PublishFile(first.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+            Assert.Equal([20, 8], (await fixture.CourseWith(course, 5)).Phq9Scores.Select(s => s.Total));
+
+            // What the bridge sent before: a retraction naming the member's own earlier id, which no fact was stored under.
+            var retraction = Lines(second).Single(l => l.RoutingKey == "v1.fact-retracted");
+            var memberId = new Pseudonyms(key).EventId(clinic, "Observation/m3|1|phq9-completed");
+            var naive = retraction.Line.Replace(retraction.Body.GetProperty("retractedEventId").GetString()!, memberId.ToString(), StringComparison.Ordinal)
+                .Replace(retraction.Body.GetProperty("eventId").GetString()!, Guid.NewGuid().ToString(), StringComparison.Ordinal);
+            var naiveFile = new FileInfo(Path.GetTempFileName());
+            File.WriteAllText(naiveFile.FullName, naive + "\n");
+            Assert.Null((await FhirCommand.PublishFile(naiveFile.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+            naiveFile.Delete();
+            var refused = await Eventually.Until(() => fixture.Rejections(clinic), r => r.Count == 1, "the naive retraction refused");
+            Assert.Equal("retractedEventId", refused[0].Field);
+
+            Assert.Equal(1, report.Mapped["fact-retracted"]);
+            Assert.Null((await FhirCommand.PublishFile(second.FullName, [fixture.Services.RabbitMqUri], 1, 100, fixture.Names.Exchange,
+                fixture.Names.Queue, CancellationToken.None)).Failure);
+
+            Assert.Equal([20], (await fixture.CourseWith(course, 6)).Phq9Scores.Select(s => s.Total));
+            Assert.Single(await fixture.Rejections(clinic));
+        }
+        finally
+        {
+            first.Delete();
+            second.Delete();
+            before.Delete(recursive: true);
+            after.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task LaterExportChangesTheEnrolment_WithoutStateRefusedAsAReusedId_WithStateTheCourseTakesTheNewOne()
+    {
+        var clinic = "clinic-fhir-s" + Guid.NewGuid().ToString("N")[..6];
+        // The key file's text is the key (its bytes), as `fhir new-key` writes it.
+        var keyText = Pseudonyms.NewKeyText();
+        var key = Encoding.UTF8.GetBytes(keyText);
+        var keyFile = Path.GetTempFileName();
+        File.WriteAllText(keyFile, keyText + "\n");
+        var state = Path.Combine(Path.GetTempPath(), "fhir-state-" + Guid.NewGuid().ToString("N") + ".json");
+        var export = Export(enteredInError: false);
+        string[] Publish(params string[] more) =>
+            ["publish", "--input", export.FullName, "--clinic", clinic, "--key-file", keyFile, "--amqp", fixture.Services.RabbitMqUri.ToString(), .. more];
+        try
+        {
+            var first = await Fhir(Publish("--state", state));
+            Assert.True(first.Exit == 0, first.Error);
+            var (converted, _) = Convert(key, [export.FullName], clinic);
+            var course = new CourseFeed(clinic, Lines(converted)[0].Body.GetProperty("patientKey").GetString()!);
+            converted.Delete();
+            Assert.Equal(Domain.Courses.AgeBand.From45To54, (await fixture.CourseWith(course, 5)).Enrolment!.AgeBand);
+
+            // The EHR corrects the birth date: the course's age band changes.
+            var patient = Path.Combine(export.FullName, "Patient.ndjson");
+            File.WriteAllText(patient, File.ReadAllText(patient).Replace("1975-04-02", "1990-04-02", StringComparison.Ordinal));
+
+            var naive = await Fhir(Publish());
+            Assert.True(naive.Exit == 0, naive.Error);
+            var refused = Assert.Single(await Eventually.Until(() => fixture.Rejections(clinic), r => r.Count > 0, "the changed enrolment refused"));
+            Assert.Equal("eventId", refused.Field);
+            Assert.Equal(Domain.Courses.AgeBand.From45To54, (await fixture.CourseWith(course, 5)).Enrolment!.AgeBand);
+
+            var ledgered = await Fhir(Publish("--state", state));
+            Assert.True(ledgered.Exit == 0, ledgered.Error);
+            Assert.Equal(Domain.Courses.AgeBand.From35To44, (await fixture.CourseWith(course, 7)).Enrolment!.AgeBand);
+            var again = await Fhir(Publish("--state", state));
+            Assert.True(again.Exit == 0, again.Error);
+            Assert.Equal(7, await IngestionFixture.StoredEventCount(fixture.Host, course));
+            Assert.Single(await fixture.Rejections(clinic));
+        }
+        finally
+        {
+            File.Delete(keyFile);
+            File.Delete(state);
+            export.Delete(recursive: true);
+        }
+    }
 }
