@@ -44,6 +44,7 @@ public static class EventStoreSetup
         // Plain Npgsql for the reads and writes that bypass Marten's append, document and LINQ layers: the ingestion
         // writer (CourseBatchWriter writes Marten's tables set-based), the course stream reader and the read models.
         services.AddSingleton(_ => NpgsqlDataSource.Create(WithPreparedStatements(connectionString)));
+        services.AddSingleton(provider => new EventTables(provider.GetRequiredService<IDocumentStore>().Options.Events.DatabaseSchemaName));
         services.AddSingleton<CourseStreamReader>();
         return services;
     }

@@ -6,6 +6,7 @@ using JasperFx.Events;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
+using Outcomes.Service.EventStore;
 
 namespace Outcomes.Service.Ingestion;
 
@@ -85,28 +86,24 @@ public interface ICourseChangeTransaction
 /// no other copy of the course is stored (docs/architecture.md, "One representation of a course").
 public sealed class CourseBatchWriter
 {
-    internal const string DefaultTenant = "*DEFAULT*";
-
     private readonly IDocumentStore _store;
     private readonly NpgsqlDataSource _database;
     private readonly IReadOnlyList<ICourseChangeObserver> _observers;
     private readonly ILogger<CourseBatchWriter> _logger;
     private readonly ISerializer _serializer;
-    private readonly Sql _sql;
+    private readonly EventTables _tables;
     private readonly CourseCache _cache;
-    private readonly EventStore.CourseStreamReader _streams;
+    private readonly CourseStreamReader _streams;
 
     /// The courses this writer holds (tests).
     internal CourseCache Cache => _cache;
-
-    /// The statements this writer runs, for the backfill, which reads and writes the same tables.
-    internal Sql Statements => _sql;
 
     /// The wire message type of a retraction, as the messageType header keeps it (the backfill reads the targets too).
     internal static string RetractionType => RetractionMessageType;
 
     public CourseBatchWriter(IDocumentStore store, NpgsqlDataSource database, IEnumerable<ICourseChangeObserver> observers,
-        ILogger<CourseBatchWriter> logger, EventStore.CourseStreamReader streams, Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
+        ILogger<CourseBatchWriter> logger, CourseStreamReader streams, EventTables tables,
+        Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
     {
         _streams = streams;
         _cache = new CourseCache(options.Value.CourseCache);
@@ -115,7 +112,7 @@ public sealed class CourseBatchWriter
         _observers = observers.ToList();
         _logger = logger;
         _serializer = store.Options.Serializer();
-        _sql = new Sql(store.Options.Events.DatabaseSchemaName);
+        _tables = tables;
     }
 
     /// Another writer appending to the same course at the same moment makes a batch fail on the
@@ -165,11 +162,11 @@ public sealed class CourseBatchWriter
         var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection, transaction))
         {
-            read.BatchCommands.Add(Command(_sql.LockCourses, Parameter(courseIds.Select(CourseLock).Distinct().Order().ToArray())));
-            read.BatchCommands.Add(Command(_sql.StoredEventIds, Parameter(eventIds)));
-            read.BatchCommands.Add(Command(_sql.StreamVersions, Parameter(courseIds)));
+            read.BatchCommands.Add(Command(LockCourses, Parameter(courseIds.Select(CourseLock).Distinct().Order().ToArray())));
+            read.BatchCommands.Add(Command(_tables.StoredEventIds, Parameter(eventIds)));
+            read.BatchCommands.Add(Command(_tables.StreamVersions, Parameter(courseIds)));
             if (retractionTargets.Length > 0)
-                read.BatchCommands.Add(Command(_sql.RetractionTargets, Parameter(retractionTargets)));
+                read.BatchCommands.Add(Command(_tables.RetractionTargets, Parameter(retractionTargets)));
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -197,7 +194,7 @@ public sealed class CourseBatchWriter
         var readDone = Stopwatch.GetElapsedTime(started);
         var count = byStream.Values.Sum(f => f.Count);
         var sequences = new List<long>(count);
-        await using (var next = new NpgsqlCommand(_sql.NextSequences, connection, transaction))
+        await using (var next = new NpgsqlCommand(_tables.NextSequences, connection, transaction))
         {
             next.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
             await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -239,8 +236,8 @@ public sealed class CourseBatchWriter
         var applied = Stopwatch.GetElapsedTime(started);
         await using (var write = new NpgsqlBatch(connection, transaction))
         {
-            write.BatchCommands.Add(Command(_sql.UpsertStreams, Parameter(streamIds), Parameter(streamVersions)));
-            write.BatchCommands.Add(Command(_sql.InsertEvents, Parameter(events.Sequences), Parameter(events.Ids), Parameter(events.Streams),
+            write.BatchCommands.Add(Command(_tables.UpsertStreams, Parameter(streamIds), Parameter(streamVersions)));
+            write.BatchCommands.Add(Command(_tables.InsertEvents, Parameter(events.Sequences), Parameter(events.Ids), Parameter(events.Streams),
                 Parameter(events.Versions), Parameter(events.Data), Parameter(events.Types), Parameter(events.DotnetTypes),
                 Parameter(events.CorrelationIds), Parameter(events.CausationIds), Parameter(events.Headers),
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = appendedAt }));
@@ -363,7 +360,7 @@ public sealed class CourseBatchWriter
     /// hash depends only on the message type and the route, so it is built once for each pair.
     internal string Headers(CourseFact fact, FactMetadata metadata, string contentHash) =>
         string.Concat(_headerPrefixes.GetOrAdd((fact.MessageType, metadata.ReceivedVia), static key =>
-            $"{{\"messageType\":{Quoted(key.MessageType)},\"receivedVia\":{Quoted(key.ReceivedVia)},\"{ContentHashHeader}\":"),
+            $"{{\"{EventTables.MessageTypeHeader}\":{Quoted(key.MessageType)},\"{EventTables.ReceivedViaHeader}\":{Quoted(key.ReceivedVia)},\"{EventTables.ContentHashHeader}\":"),
             // A hash is lowercase hex (ContentHash): nothing to escape.
             "\"", contentHash, "\"}");
 
@@ -374,9 +371,6 @@ public sealed class CourseBatchWriter
     /// The wire message type of a retraction, as the messageType header keeps it.
     private static readonly string RetractionMessageType =
         Outcomes.Contracts.WireContract.MessageTypes.Single(p => p.Value == typeof(Outcomes.Contracts.FactRetracted)).Key;
-
-    /// Header holding the fact's content hash, compared when its event id arrives again.
-    public const string ContentHashHeader = "contentHash";
 
     /// What makes two facts the same fact: their course, type and stored values (not the body's spelling, so a
     /// re-send with other spacing, property order or offset notation is a duplicate). SHA-256, first 16 bytes, hex.
@@ -448,44 +442,8 @@ public sealed class CourseBatchWriter
         }
     }
 
-    /// The statement texts, fixed per schema so that Npgsql prepares each once per connection.
-    internal sealed class Sql(string schema)
-    {
-        public string Schema => schema;
-
-        public string LockCourses { get; } =
-            "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
-
-        // Joins to unnest rather than "= any($1)": once prepared, PostgreSQL may settle on a generic plan, which
-        // assumes an array of 10 and on a small table scans it, comparing every row with each of the batch's
-        // hundreds of keys (40 ms per batch of 250 measured); a join to unnest (estimated 100 rows) probes the index.
-        public string StoredEventIds { get; } =
-            $"select e.id, e.headers ->> '{ContentHashHeader}' from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
-
-        public string StreamVersions { get; } =
-            $"select s.id, s.version, s.is_archived from unnest($1::varchar[]) as k(id) join {schema}.mt_streams s on s.id = k.id";
-
-        public string RetractionTargets { get; } =
-            $"select e.id, e.stream_id, e.headers ->> 'messageType' from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
-
-
-        public string NextSequences { get; } = $"select nextval('{schema}.mt_events_sequence') from generate_series(1, $1)";
-
-        // As mt_quick_append_events: a new stream is inserted with its final version, an existing one has
-        // its version and timestamp moved on.
-        public string UpsertStreams { get; } =
-            $"insert into {schema}.mt_streams (id, type, version, timestamp, tenant_id) " +
-            $"select u.id, null, u.version, now(), '{DefaultTenant}' from unnest($1::varchar[], $2::bigint[]) as u(id, version) " +
-            "on conflict (id) do update set version = greatest(mt_streams.version, excluded.version), timestamp = now()";
-
-        public string InsertEvents { get; } =
-            $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, bdata, type, tenant_id, timestamp, mt_dotnet_type, " +
-            "is_archived, causation_id, correlation_id, headers) " +
-            $"select u.seq, u.id, u.stream, u.version, u.data, null, u.type, '{DefaultTenant}', $11, u.dotnet_type, false, u.causation, " +
-            "u.correlation, u.headers " +
-            "from unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::bigint[], $5::jsonb[], $6::varchar[], $7::varchar[], $8::varchar[], " +
-            "$9::varchar[], $10::jsonb[]) as u(seq, id, stream, version, data, type, dotnet_type, correlation, causation, headers)";
-    }
+    /// Takes the batch's courses' advisory locks in key order (no deadlocks between batches).
+    private const string LockCourses = "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {
@@ -507,7 +465,7 @@ public sealed class CourseBatchWriter
         await session.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
         var ids = batch.Select(p => p.Fact.EventId).Distinct().ToArray();
         var stored = new HashSet<Guid>(await session.AdvancedSql
-            .QueryAsync<Guid>($"select id from {_store.Options.Events.DatabaseSchemaName}.mt_events where id = any(?)", CancellationToken.None, ids)
+            .QueryAsync<Guid>(_tables.StoredEventIdsThroughMarten, CancellationToken.None, ids)
             .ConfigureAwait(false));
         var byStream = new Dictionary<string, List<IEvent>>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
@@ -522,9 +480,9 @@ public sealed class CourseBatchWriter
             e.Id = fact.EventId;
             e.CorrelationId = metadata.CorrelationId;
             e.CausationId = metadata.CausationId;
-            e.SetHeader("messageType", fact.MessageType);
-            e.SetHeader("receivedVia", metadata.ReceivedVia);
-            e.SetHeader(ContentHashHeader, ContentHash(fact));
+            e.SetHeader(EventTables.MessageTypeHeader, fact.MessageType);
+            e.SetHeader(EventTables.ReceivedViaHeader, metadata.ReceivedVia);
+            e.SetHeader(EventTables.ContentHashHeader, ContentHash(fact));
             var key = fact.Course.ToString();
             if (!byStream.TryGetValue(key, out var events))
                 byStream[key] = events = [];
