@@ -1,6 +1,4 @@
-using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Courses;
-using Outcomes.Domain.Cohorts;
 using System.Diagnostics;
 using JasperFx.Events;
 using Marten;
@@ -20,60 +18,6 @@ public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
 
 /// Tracing metadata kept on each stored event.
 public sealed record FactMetadata(string? CorrelationId, string? CausationId, string ReceivedVia);
-
-/// A course as it stands after a batch, with the sequence number of its last stored event (0 from the backfill, which tells
-/// its observers before it takes sequence numbers, to keep its hold on mt_events short). Its facts and its outcome
-/// (every stored fact counted, the read model's rule) are derived once, on first use, and shared by every observer:
-/// the read model and the safety signals would otherwise each derive the same outcome. Retracted says the batch stored a
-/// retraction for the course, so something derived from it earlier may no longer hold (a safety signal).
-///
-/// An observer may also carry what it derived from the course to the course's next batch in this process (Carry), and
-/// read what it carried from the last one (Carried): kept with the course in CourseCache, so only what a committed batch
-/// derived arrives, and nothing when the course was rebuilt from its stream (another instance appended, a restart) or
-/// comes from the backfill. The safety signals use it to send only signals not raised before.
-public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool Retracted = false,
-    IReadOnlyDictionary<Type, object>? CarriedOver = null)
-{
-    private CourseFacts? _facts;
-    private CohortMember? _member;
-    private Dictionary<Type, object>? _carry;
-
-    /// What an observer carried from this course's last committed batch in this process (null when nothing was).
-    public T? Carried<T>() where T : class => CarriedOver?.GetValueOrDefault(typeof(T)) as T;
-
-    /// Carries a value to this course's next batch, if this batch commits and the course stays in this process's cache.
-    public void Carry<T>(T value) where T : class => (_carry ??= [])[typeof(T)] = value;
-
-    /// What this batch's observers carry on.
-    internal IReadOnlyDictionary<Type, object>? CarriedOn => _carry;
-
-    public CourseKey Key => Course.Key;
-
-    public CourseFacts Facts => _facts ??= Course.Facts;
-
-    public CohortMember Member(OutcomeDefinitions definitions) =>
-        _member ??= CohortMember.From(Key, Facts, definitions, DateTimeOffset.MaxValue);
-}
-
-/// Told, inside the batch's transaction and just before it commits, which courses the batch changed,
-/// so that a read model derived from the courses is written in the same transaction as the facts. The courses are the
-/// writer's working state (CourseCache): read them during the call, never keep them, since a later batch applies its
-/// facts to the same objects.
-public interface ICourseChangeObserver
-{
-    Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken);
-}
-
-/// The batch's transaction as an observer may use it: its statements run inside it and commit or roll back with the
-/// batch's facts. Nothing else: no connection to keep, no commit or rollback of its own.
-public interface ICourseChangeTransaction
-{
-    /// Runs the statement; the number of rows it changed.
-    Task<int> ExecuteAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken);
-
-    /// Runs the statement; the first column of its first row (null when none).
-    Task<object?> ScalarAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken);
-}
 
 /// Appends a batch of validated facts in one transaction, skipping event ids already stored. Shared by
 /// the AMQP consumers (through CourseAppender) and the bulk upload, so both keep the same rules.
