@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Marten;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Exports;
 using Outcomes.Domain.Outcomes;
@@ -34,11 +34,11 @@ internal sealed class ExportRun : IAsyncDisposable
             ["EventStore:Schema"] = schema,
         }).Build();
         _services = new ServiceCollection().AddLogging().AddOutcomesEventStore(configuration).AddOutcomeReadModel().BuildServiceProvider();
-        var store = _services.GetRequiredService<IDocumentStore>();
+        var (database, reader) = (_services.GetRequiredService<NpgsqlDataSource>(), _services.GetRequiredService<CourseStreamReader>());
         _readModel = _services.GetRequiredService<OutcomeReadModel>();
         _status = _services.GetRequiredService<OutcomeReadModelStatus>();
-        _courses = new EventStoreCourses(store, _readModel, _status);
-        _events = new EventStoreCourses(store, _readModel, _status) { PreferReadModel = false };
+        _courses = new EventStoreCourses(database, reader, _readModel, _status);
+        _events = new EventStoreCourses(database, reader, _readModel, _status) { PreferReadModel = false };
         _options = new ExportsOptions { SubjectKey = "bench-export-subject-key-not-a-secret-0123456789", TempFolder = tempFolder };
     }
 

@@ -28,6 +28,8 @@ public static partial class ContractLimits
     public const int PatientKeyMaxLength = 64;
 
     /// <summary>Patient keys: an opaque token of letters, digits, '-' and '_' (further identifier checks apply).</summary>
+    // {8,64} restates PatientKeyMinLength and PatientKeyMaxLength: attributes need a constant, and C# cannot interpolate
+    // an int into one. ContractLimitsTests.PatientKeyPattern_AgreesWithTheLengths holds the two together.
     public const string PatientKeyPattern = @"^[A-Za-z0-9_-]{8,64}\z";
 
     /// <summary>The first treatment course of a patient at a clinic (also the default).</summary>

@@ -5,9 +5,9 @@ namespace Outcomes.Domain.Courses;
 
 /// One patient's treatment course as the clinic sent it: the state its facts build, in the style of event-sourced
 /// samples that keep the state and its apply rules beside the events (CourseEvents.cs). Attributes, sessions and PHQ-9
-/// series are held in clinical (OccurredAt) order whatever order the facts arrived in. The same state is Marten's
-/// inline document (the patients API answers it as stored), the course ingestion changes in memory, and the course a
-/// replay of the events up to a position builds; the outcome engine reads it through <see cref="Facts"/>.
+/// series are held in clinical (OccurredAt) order whatever order the facts arrived in. The same state is the course
+/// ingestion changes in memory and the course a replay of its events up to a position builds (no copy of it is stored:
+/// the course endpoints answer a replay of the stream); the outcome engine reads it through <see cref="Facts"/>.
 public sealed class PatientCourse
 {
     /// The stream key: clinic/patientKey/course.

@@ -35,7 +35,7 @@ public static class ExportedCohort
         var generalised = new HashSet<CohortDimension>();
         // Measures whose rule the export's shifted days may not reproduce are read as the export states them; an export
         // written before such a measure existed lacks its column, and the measure is derived from its rows instead.
-        var statedMeasures = Measures.Rates.Where(m => m.ReadFromExport && s.Has(m.Column!.Column.Name)).ToArray();
+        var statedMeasures = Measures.Rates.Where(m => m.ReadFromExport && s.Has(ColumnOf(m))).ToArray();
         foreach (var row in subjects.Rows)
         {
             var id = s.Text(row, "subject_id")!;
@@ -74,15 +74,15 @@ public static class ExportedCohort
                     ? new DurabilityTime(ended, s.Int(row, "durability_days_from_onset")!.Value, s.Int(row, "durability_day")!.Value, 0)
                     : null,
                 SustainedResponse = s.Flag(row, "sustained_response"),
-                RemissionEver = s.Flag(row, "remission_ever"),
-                ResponseByEndOfInduction = s.Flag(row, "response_by_end_of_induction"),
+                RemissionEver = s.Flag(row, ColumnOf(Measures.RemissionEver)),
+                ResponseByEndOfInduction = s.Flag(row, ColumnOf(Measures.ResponseByEndOfInduction)),
                 ChangeFromBaseline = s.Int(row, "change_from_baseline"),
-                ReliableImprovement = s.Flag(row, "reliable_improvement"),
-                MinimalClinicallyImportantImprovement = s.Flag(row, "mcid_improvement"),
+                ReliableImprovement = s.Flag(row, ColumnOf(Measures.ReliableImprovement)),
+                MinimalClinicallyImportantImprovement = s.Flag(row, ColumnOf(Measures.MinimalClinicallyImportantImprovement)),
                 Item9 = new Item9Status(item9Baseline, item9Baseline is null ? null : item9Baseline >= 1,
                     s.Flag(row, "item9_new_during_treatment"), s.Flag(row, "item9_resolved"), s.Int(row, "item9_last_known"),
                     s.Flag(row, "item9_any_positive") == true),
-                StatedByExport = statedMeasures.Length == 0 ? null : statedMeasures.ToDictionary(m => m, m => s.Flag(row, m.Column!.Column.Name)),
+                StatedByExport = statedMeasures.Length == 0 ? null : statedMeasures.ToDictionary(m => m, m => s.Flag(row, ColumnOf(m))),
             };
             members.Add(new CohortMember(new CourseKey(s.Text(row, "clinic")!, id, CourseKey.FirstCourse), attributes, outcome));
         }
@@ -92,6 +92,9 @@ public static class ExportedCohort
                     $"deidentification), so a report that filters or groups on it cannot be recomputed from it");
         return members;
     }
+
+    /// A measure's column in the subjects file, as the table of measures names it.
+    private static string ColumnOf(Measure measure) => measure.Column!.Column.Name;
 
     private static void Refuse(ExportManifest manifest, ReportDefinition definition)
     {
@@ -235,7 +238,7 @@ public static class ExportedCohort
 
         // Columns of measures read back from exports, added after the export format: an older export may lack them.
         private static readonly HashSet<string> Later =
-            [.. Measures.Rates.Where(m => m.ReadFromExport).Select(m => m.Column!.Column.Name)];
+            [.. Measures.Rates.Where(m => m.ReadFromExport).Select(ColumnOf)];
 
         public bool Has(string column) => _index.ContainsKey(column);
 

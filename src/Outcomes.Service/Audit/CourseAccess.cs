@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Claims;
 using Outcomes.Contracts;
+using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Audit;
 
@@ -17,14 +18,10 @@ public sealed record CourseAccess(
     string What,
     string? RemoteAddress)
 {
-    /// The claims that name the software a person used, or the integration engine itself: OAuth's client_id
-    /// (RFC 9068), OpenID Connect's authorised party, Entra ID v1's appid.
-    public static readonly string[] ClientClaims = ["client_id", "azp", "appid"];
-
     public static string SubjectOf(ClaimsPrincipal caller) => caller.FindFirstValue(AccessToken.SubjectClaim) ?? "";
 
     public static string? ClientOf(ClaimsPrincipal caller) =>
-        ClientClaims.Select(caller.FindFirstValue).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        ProviderClaims.ClientClaims.Select(caller.FindFirstValue).FirstOrDefault(v => !string.IsNullOrEmpty(v));
 
     public static string[] RolesOf(ClaimsPrincipal caller) =>
         caller.FindAll(AccessToken.RoleClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();

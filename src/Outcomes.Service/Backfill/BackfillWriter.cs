@@ -3,6 +3,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outcomes.Domain.Outcomes;
+using Outcomes.Service.EventStore;
 using Outcomes.Service.Ingestion;
 using Outcomes.Domain.Courses;
 
@@ -32,16 +33,13 @@ public sealed class BackfillWriter
     private readonly IReadOnlyList<ICourseChangeObserver> _observers;
     private readonly ILogger<BackfillWriter> _logger;
     private readonly ISerializer _serializer;
-    private readonly CourseBatchWriter.Sql _sql;
+    private readonly EventTables _tables;
     private readonly int _normalBatch;
-    private readonly string _claimStreams;
-    private readonly string _lockEvents;
-    private readonly string _copyEvents;
     private bool? _maySkipKeyChecks;
 
     private readonly OutcomeDefinitions _definitions;
 
-    public BackfillWriter(IDocumentStore store, NpgsqlDataSource database, CourseBatchWriter normalPath,
+    public BackfillWriter(IDocumentStore store, NpgsqlDataSource database, EventTables tables, CourseBatchWriter normalPath,
         IEnumerable<ICourseChangeObserver> observers, OutcomeDefinitions definitions, IOptions<IngestionOptions> ingestion,
         ILogger<BackfillWriter> logger)
     {
@@ -51,20 +49,8 @@ public sealed class BackfillWriter
         _observers = observers.ToList();
         _logger = logger;
         _serializer = store.Options.Serializer();
-        _sql = normalPath.Statements;
+        _tables = tables;
         _normalBatch = ingestion.Value.BulkBatch;
-        var schema = _sql.Schema;
-        // As the normal path's stream upsert, but only new streams: the rows returned are the courses this batch owns.
-        _claimStreams =
-            $"insert into {schema}.mt_streams (id, type, version, timestamp, tenant_id) " +
-            $"select u.id, null, u.version, now(), '{CourseBatchWriter.DefaultTenant}' from unnest($1::varchar[], $2::bigint[]) as u(id, version) " +
-            "on conflict (id) do nothing returning id";
-        _lockEvents = $"lock table {schema}.mt_events in share row exclusive mode";
-        // The columns in the order of the rows' bytes: those known only under the lock first, then each fact's tail
-        // (PreparedFacts.Tails), encoded before the transaction.
-        _copyEvents =
-            $"copy {schema}.mt_events (seq_id, stream_id, version, timestamp, id, data, type, tenant_id, mt_dotnet_type, is_archived, " +
-            "causation_id, correlation_id, headers) from stdin (format binary)";
     }
 
     /// An upload's batches, Session.InFlight at a time: Submit returns once the oldest has committed, with the batch's
@@ -161,7 +147,7 @@ public sealed class BackfillWriter
             prepared.Hashes[i] = hash;
             prepared.Streams[i] = fact.Course.ToString();
             tail.Clear();
-            tail.Uuid(fact.EventId).Jsonb(_serializer.ToJson(fact.Event)).Text(typeName).Text(CourseBatchWriter.DefaultTenant)
+            tail.Uuid(fact.EventId).Jsonb(_serializer.ToJson(fact.Event)).Text(typeName).Text(EventTables.DefaultTenant)
                 .Text(dotnetType).Boolean(false).Text(metadata.CausationId).Text(metadata.CorrelationId)
                 .Jsonb(_normalPath.Headers(fact, metadata, hash));
             prepared.Tails[i] = tail.Written.ToArray();
@@ -210,7 +196,7 @@ public sealed class BackfillWriter
             .Distinct().ToArray();
         if (lookUpStoredIds)
         {
-            await using var read = new NpgsqlCommand(_sql.StoredEventIds, connection, transaction);
+            await using var read = new NpgsqlCommand(_tables.StoredEventIds, connection, transaction);
             read.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = batch.Select(p => p.Fact.EventId).Distinct().ToArray() });
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -218,7 +204,7 @@ public sealed class BackfillWriter
         }
         if (retractionTargets.Length > 0)
         {
-            await using var read = new NpgsqlCommand(_sql.RetractionTargets, connection, transaction);
+            await using var read = new NpgsqlCommand(_tables.RetractionTargets, connection, transaction);
             read.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = retractionTargets });
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -231,7 +217,7 @@ public sealed class BackfillWriter
             return (outcomes, deferred);
 
         var claimed = new HashSet<string>(StringComparer.Ordinal);
-        await using (var claim = new NpgsqlCommand(_claimStreams, connection, transaction))
+        await using (var claim = new NpgsqlCommand(_tables.ClaimStreams, connection, transaction))
         {
             claim.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = byStream.Keys.ToArray() });
             claim.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = byStream.Values.Select(f => (long)f.Count).ToArray() });
@@ -286,10 +272,10 @@ public sealed class BackfillWriter
             await observer.OnCoursesChanged(changed, observedTransaction, ct).ConfigureAwait(false);
         var observed = Stopwatch.GetElapsedTime(started);
 
-        await using (var hold = new NpgsqlCommand(_lockEvents, connection, transaction))
+        await using (var hold = new NpgsqlCommand(_tables.LockEvents, connection, transaction))
             await hold.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         var sequences = new long[count];
-        await using (var next = new NpgsqlCommand(_sql.NextSequences, connection, transaction))
+        await using (var next = new NpgsqlCommand(_tables.NextSequences, connection, transaction))
         {
             next.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
             await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -304,7 +290,7 @@ public sealed class BackfillWriter
         var s = 0;
         // SET LOCAL ends with the transaction, which commits right after the events: nothing else runs unchecked.
         await SkipStreamKeyChecks(connection, transaction, ct).ConfigureAwait(false);
-        await using (var events = await connection.BeginRawBinaryCopyAsync(_copyEvents, ct).ConfigureAwait(false))
+        await using (var events = await connection.BeginRawBinaryCopyAsync(_tables.CopyEvents, ct).ConfigureAwait(false))
         {
             // Sent in pieces of about a megabyte, so that PostgreSQL reads while the rest is copied together.
             var rows = new CopyRows(1 << 21).Header();

@@ -40,13 +40,11 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
     private string Schema => Table.Schema;
 
-    private const string CourseStreams = CourseStreamReader.CourseStreams;
-
     public async Task<OutcomeReadModelState> State(CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand(
             $"""
-            select (select count(*) from {Schema}.mt_streams where {CourseStreams}),
+            select ({courses.Tables.CountCourseStreams}),
                    count(*) filter (where {Table.CurrentRowsPredicate("$1", "$2", "$3")}),
                    count(*)
             from {Table.QualifiedName}
@@ -80,24 +78,22 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
     }
 
     /// Reads the members of the given clinics (all when null) as of an earlier position, in one snapshot with the store's
-    /// time there. A course nothing was stored for since the position holds exactly its state then in its row (ingestion
-    /// writes rows and facts in one transaction), decoded as of that time like a latest report's; only the courses with
-    /// an event after the position are replayed from their events up to it (CourseStreamReader), one at a time. Without
-    /// current rows (<paramref name="rowsCurrent"/> false: a rebuild is running) every course is replayed. Both ways give
-    /// the members CohortMember.AtPosition gives, in course-key order.
+    /// time there, the courses split between rows and replay by CoursesAsOf: a row is decoded as of that time like a
+    /// latest report's, a replayed course is derived by CohortMember.AtPosition; without current rows
+    /// (<paramref name="rowsCurrent"/> false: a rebuild is running) every course is replayed. Both ways give the same
+    /// members, in course-key order.
     public async Task<PositionedMembers> ReadAsOf(long position, IReadOnlyCollection<string>? clinics, bool rowsCurrent,
         CancellationToken cancellationToken, NpgsqlDataSource? from = null)
     {
         await using var connection = await (from ?? database).OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var storeTime = await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, position, cancellationToken);
-        HashSet<string>? changed = null;
+        var asOf = await CoursesAsOf.OpenAsync(courses, connection, transaction, clinics, position, rowsCurrent, cancellationToken);
         PositionedMembers? stored = null;
         try
         {
-            if (rowsCurrent)
+            if (asOf.Replayed is { } changed)
             {
-                changed = await courses.ChangedAfterAsync(connection, transaction, clinics, position, cancellationToken);
                 await using var rows = new NpgsqlCommand(
                     $"select course_key, outcome from {Table.QualifiedName} o where definitions = $1" +
                     (clinics is null ? "" : " and clinic_id = any($3)") +
@@ -108,7 +104,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
                 stored = await ReadRows(rows, position, storeTime, cancellationToken);
             }
             var members = new List<CohortMember>(stored?.Members ?? []);
-            await foreach (var course in courses.ReadAsync(connection, transaction, clinics, position, changed, cancellationToken))
+            await foreach (var course in asOf.ReplayAsync(cancellationToken))
                 members.Add(CohortMember.AtPosition(course.Key, course.Facts, definitions, storeTime));
             await transaction.CommitAsync(cancellationToken);
             var ordered = members.ToArray();
@@ -262,7 +258,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
     {
         var clock = Stopwatch.StartNew();
         long total;
-        await using (var count = database.CreateCommand($"select count(*) from {Schema}.mt_streams where {CourseStreams}"))
+        await using (var count = database.CreateCommand(courses.Tables.CountCourseStreams))
             total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
 
 
@@ -301,7 +297,7 @@ public sealed class OutcomeReadModel(IDocumentStore store, NpgsqlDataSource data
 
         // Rows of courses that no longer have events (a schema reset under a kept table) would haunt every report.
         await using (var orphans = database.CreateCommand(
-            $"delete from {Table.QualifiedName} o where not exists (select 1 from {Schema}.mt_streams s where s.id = o.course_key)"))
+            $"delete from {Table.QualifiedName} o where not {courses.Tables.StreamExists("o.course_key")}"))
             await orphans.ExecuteNonQueryAsync(cancellationToken);
 
         var result = new RebuildProgress(done, total, facts, clock.Elapsed);

@@ -23,10 +23,8 @@ namespace Outcomes.Service.Dashboard;
 /// dashboard's routes read; the API never accepts it, so no other site can make a browser call the API with it.
 public static class DashboardEndpoints
 {
-    /// The session cookie: an id of a server-side session (Security/DashboardSessions), never a token.
-    public const string CookieName = "outcomes-dashboard-session";
-
-    public static bool IsDashboard(PathString path) => path.StartsWithSegments(Pages.Root, StringComparison.Ordinal);
+    /// The session cookie (Security/DashboardSessions owns it with the path it is scoped to).
+    public const string CookieName = DashboardSessions.CookieName;
 
     public static IServiceCollection AddOutcomesDashboard(this IServiceCollection services)
     {
@@ -263,7 +261,7 @@ internal sealed class DashboardAuthorizationResults : IAuthorizationMiddlewareRe
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (!DashboardEndpoints.IsDashboard(context.Request.Path) || authorizeResult.Succeeded)
+        if (!DashboardSessions.IsDashboard(context.Request.Path) || authorizeResult.Succeeded)
             return _default.HandleAsync(next, context, policy, authorizeResult);
         if (authorizeResult.Challenged)
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using Outcomes.Service.Security;
 
 namespace Outcomes.Service.Dashboard;
 
@@ -18,7 +19,8 @@ internal sealed record Viewer(string Subject, string Roles, string Clinics);
 /// print stylesheet drops.
 internal static class Pages
 {
-    public const string Root = "/dashboard";
+    /// Where the pages live: the path the dashboard session is scoped to (Security/DashboardSessions).
+    public const string Root = DashboardSessions.Root;
     public const string StylesheetPath = Root + "/dashboard.css";
 
     public static string Layout(string title, string body, Viewer? viewer, FormToken? token)

@@ -1,3 +1,4 @@
+using Marten;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Outcomes.Service.Security;
 
@@ -10,6 +11,7 @@ public static class DisclosureApi
     public static IServiceCollection AddDisclosureControl(this IServiceCollection services)
     {
         services.AddOptions<DisclosureOptions>().BindConfiguration(DisclosureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.ConfigureMarten(options => options.Storage.ExtendedSchemaObjects.AddRange(Releases.Tables(options.DatabaseSchemaName)));
         services.AddSingleton<Releases>();
         services.AddSingleton<DifferencingLockOut>();
         services.TryAddSingleton(TimeProvider.System);

@@ -10,14 +10,17 @@ namespace Outcomes.Service.EventStore;
 /// built by its own rules (PatientCourse.Apply). Reports as of an earlier position, exports that replay and the outcome
 /// read model's rebuild all read courses this way. Runs on the caller's connection and snapshot (transaction), so that
 /// the position and the courses are read at one instant.
-public sealed class CourseStreamReader(IDocumentStore store)
+public sealed class CourseStreamReader(IDocumentStore store, EventTables tables)
 {
     /// The sort runs in the server; memory enough to keep a mid-sized cohort's sort off the disk.
     private const string SortMemory = "64MB";
 
     private Dictionary<string, Type>? _factTypes;
 
-    public string Schema => store.Options.Events.DatabaseSchemaName;
+    public string Schema => tables.Schema;
+
+    /// The statements over Marten's tables (counts of course streams, for the read model).
+    public EventTables Tables => tables;
 
     /// Marten's stored type name of each course fact type (the mt_events.type column), so the query reads facts only.
     private Dictionary<string, Type> FactTypes() => _factTypes ??= PatientCourse.FactTypes.ToDictionary(
@@ -120,15 +123,12 @@ public sealed class CourseStreamReader(IDocumentStore store)
     /// The clinics that have course streams.
     public async Task<IReadOnlyList<string>> ClinicsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"select distinct split_part(id, '/', 1) from {Schema}.mt_streams where {CourseStreams}", connection);
+        await using var command = new NpgsqlCommand($"select distinct split_part(id, '/', 1) from {tables.Streams} where {EventTables.CourseStreams}", connection);
         var clinics = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) clinics.Add(reader.GetString(0));
         return clinics;
     }
-
-    /// Course streams are keyed clinic/patientKey/course; other streams (the export audit) have no facts.
-    public const string CourseStreams = "id like '%/%/%'";
 
     // A clinic id is [a-z0-9-], so the patterns have no wildcard of their own.
     private static string[] ClinicPatterns(IReadOnlyCollection<string> clinics) => clinics.Select(c => c + "/%").ToArray();

@@ -2,7 +2,6 @@ using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
-using Outcomes.Service.Ingestion;
 using Weasel.Core;
 
 namespace Outcomes.Service.EventStore;
@@ -10,7 +9,8 @@ namespace Outcomes.Service.EventStore;
 /// The event store: Marten over PostgreSQL, and the plain Npgsql data source for what bypasses Marten. A course is kept
 /// as its event stream only; its state is built from the stream by PatientCourse.Apply (CourseStreamReader, and the
 /// ingestion writer's CourseCache), and the outcome read model keeps what reports need (CourseOutcomes:
-/// AddOutcomeReadModel). Marten kept an inline PatientCourse document until 2026-12-05: a second stored copy of every
+/// AddOutcomeReadModel). Each feature registers its own tables beside Marten's (ConfigureMarten in its Add method), so
+/// the event store knows no feature. Marten kept an inline PatientCourse document until 2026-12-05: a second stored copy of every
 /// course, rewritten whole on each new fact, that only the course endpoints read (docs/architecture.md).
 public static class EventStoreSetup
 {
@@ -32,11 +32,6 @@ public static class EventStoreSetup
             options.Events.MetadataConfig.CorrelationIdEnabled = true;
             options.Events.MetadataConfig.CausationIdEnabled = true;
             options.Events.MetadataConfig.HeadersEnabled = true;
-
-            options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!).Index(r => r.Quota).Index(r => r.Uploader!);
-            options.Storage.ExtendedSchemaObjects.Add(new RejectionTallyTable(options.DatabaseSchemaName).Definition());
-            options.Storage.ExtendedSchemaObjects.AddRange(Disclosure.Releases.Tables(options.DatabaseSchemaName));
-            options.Storage.ExtendedSchemaObjects.Add(new Safety.SafetySignalStore(options.DatabaseSchemaName).Definition());
         })
         .ApplyAllDatabaseChangesOnStartup()
         .UseLightweightSessions();
@@ -44,6 +39,7 @@ public static class EventStoreSetup
         // Plain Npgsql for the reads and writes that bypass Marten's append, document and LINQ layers: the ingestion
         // writer (CourseBatchWriter writes Marten's tables set-based), the course stream reader and the read models.
         services.AddSingleton(_ => NpgsqlDataSource.Create(WithPreparedStatements(connectionString)));
+        services.AddSingleton(provider => new EventTables(provider.GetRequiredService<IDocumentStore>().Options.Events.DatabaseSchemaName));
         services.AddSingleton<CourseStreamReader>();
         return services;
     }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Marten;
 using Npgsql;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Outcomes;
@@ -10,22 +9,21 @@ namespace Outcomes.Service.Exports;
 
 /// The courses an export reads, one at a time so that its memory does not grow with the store, and the position they
 /// stand at. At the latest position (a new export, or a manifest's position nothing has been stored after) they come
-/// from the outcome read model's stored facts, read in the same snapshot as the position; at a recent earlier position
-/// (a re-export from a manifest), from the stored facts of the courses nothing has been stored for since, and the
-/// events up to the position of the others; at an older one, from Marten's event table alone (EventStore.CourseStreamReader). Every way gives the same
-/// courses with the same facts, so an export's bytes do not depend on which was read.
+/// from the outcome read model's stored facts, read in the same snapshot as the position; at an earlier position (a
+/// re-export from a manifest), as reports read them (CoursesAsOf): from the stored facts of the courses nothing has been
+/// stored for since, and the events up to the position of the others; without a current read model, from Marten's event
+/// table alone (CourseStreamReader). Every way gives the same courses with the same facts, so an export's bytes do not
+/// depend on which was read.
 /// With a streaming replica configured (ConnectionStrings:OutcomesRead) the courses are read from it, as reports are
 /// (Hosting.ReportReads): a position it has not replayed yet is waited for briefly, then refused with its position.
-public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel readModel, OutcomeReadModelStatus readModelStatus,
-    Hosting.ReportReads? reads = null)
+public sealed class EventStoreCourses(NpgsqlDataSource database, CourseStreamReader courses, OutcomeReadModel readModel,
+    OutcomeReadModelStatus readModelStatus, Hosting.ReportReads? reads = null)
 {
-    private readonly CourseStreamReader _courses = new(store);
-
-    private string Schema => store.Options.Events.DatabaseSchemaName;
+    private string Schema => courses.Schema;
 
     private NpgsqlConnection Connect() => FromReplica ? reads!.Source.CreateConnection() : Primary();
 
-    private NpgsqlConnection Primary() => new(((DocumentStore)store).Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
+    private NpgsqlConnection Primary() => database.CreateConnection();
 
     /// The event store's latest position on the primary (a manifest may not name one beyond it).
     public async Task<long> LatestPositionAsync(CancellationToken cancellationToken)
@@ -54,20 +52,14 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
             var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             var (latest, latestTime) = await EventStorePosition.LatestAsync(connection, transaction, Schema, cancellationToken);
             var at = Math.Min(position ?? latest, latest);
-            var asOf = at == latest ? latestTime : await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, at, cancellationToken);
+            var asOfTime = at == latest ? latestTime : await EventStorePosition.StoreTimeAtAsync(connection, transaction, Schema, at, cancellationToken);
             var stored = PreferReadModel && await readModelStatus.IsCurrentAsync(cancellationToken);
             if (stored && at == latest)
-                return new ExportCourses(at, asOf, CourseSource.StoredFacts,
+                return new ExportCourses(at, asOfTime, CourseSource.StoredFacts,
                     StoredAsync(connection, transaction, clinics, null, cancellationToken), connection);
-            if (stored && at >= 0 && latest - at <= MaxEventsAfterPosition)
-            {
-                // A re-export soon after the first one: the courses no fact has been stored for since the position hold
-                // exactly their facts at it in the read model; only the others are replayed from their events.
-                var changed = await _courses.ChangedAfterAsync(connection, transaction, clinics, at, cancellationToken);
-                return new ExportCourses(at, asOf, CourseSource.StoredFactsAndEvents,
-                    StoredThenReplayedAsync(connection, transaction, clinics, at, changed, cancellationToken), connection);
-            }
-            return new ExportCourses(at, asOf, CourseSource.Events, ReplayAsync(connection, transaction, clinics, at, null, cancellationToken), connection);
+            var asOf = await CoursesAsOf.OpenAsync(courses, connection, transaction, clinics, at, stored, cancellationToken);
+            return new ExportCourses(at, asOfTime, asOf.ReadsRows ? CourseSource.StoredFactsAndEvents : CourseSource.Events,
+                StoredThenReplayedAsync(connection, transaction, clinics, asOf, cancellationToken), connection);
         }
         catch
         {
@@ -121,10 +113,6 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         }
     }
 
-    /// Up to this many events after an export's position, the courses they belong to are set aside and replayed while
-    /// the rest come from the read model (the set of their keys is held in memory); beyond it, every course is replayed.
-    public const long MaxEventsAfterPosition = 100_000;
-
     /// False makes every export replay the events (tests compare both ways; the benchmark times both).
     public bool PreferReadModel { get; init; } = true;
 
@@ -160,24 +148,15 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
         }
     }
 
-    /// The unchanged courses from the read model, then the changed ones replayed from their events up to the position.
+    /// The courses read from the read model's stored facts (when CoursesAsOf reads rows), then the replayed ones.
     private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> StoredThenReplayedAsync(NpgsqlConnection connection,
-        NpgsqlTransaction transaction, IReadOnlyCollection<string> clinics, long position, HashSet<string> changed,
+        NpgsqlTransaction transaction, IReadOnlyCollection<string> clinics, CoursesAsOf asOf,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var course in StoredAsync(connection, transaction, clinics, changed, cancellationToken))
-            yield return course;
-        if (changed.Count == 0) yield break;
-        await foreach (var course in ReplayAsync(connection, transaction, clinics, position, changed, cancellationToken))
-            yield return course;
-    }
-
-    /// Each course of the clinics (of the given streams only, when set) with its facts stored at or before the position.
-    private async IAsyncEnumerable<(CourseKey Course, CourseFacts Facts)> ReplayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        IReadOnlyCollection<string> clinics, long position, IReadOnlyCollection<string>? streams,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var course in _courses.ReadAsync(connection, transaction, clinics, position, streams, cancellationToken))
+        if (asOf.Replayed is { } replayed)
+            await foreach (var course in StoredAsync(connection, transaction, clinics, replayed, cancellationToken))
+                yield return course;
+        await foreach (var course in asOf.ReplayAsync(cancellationToken))
             yield return (course.Key, course.Facts);
     }
 
@@ -186,13 +165,13 @@ public sealed class EventStoreCourses(IDocumentStore store, OutcomeReadModel rea
     {
         await using var connection = Connect();
         await connection.OpenAsync(cancellationToken);
-        return await _courses.ClinicsAsync(connection, cancellationToken);
+        return await courses.ClinicsAsync(connection, cancellationToken);
     }
 }
 
 /// Where an export's courses were read from: a release's snapshot of the stored facts, the read model's stored facts
-/// (at the latest position), those and the events of the courses changed since (a recent earlier position), or the
-/// events alone.
+/// (at the latest position), those and the events of the courses changed since (an earlier position), or the events
+/// alone (the read model not current, or not preferred).
 public enum CourseSource
 {
     ReleaseSnapshot,

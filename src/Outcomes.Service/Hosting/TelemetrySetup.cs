@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using MassTransit;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -52,8 +51,6 @@ public static class TelemetrySetup
         var exports = new TelemetryExports(otlp, string.IsNullOrWhiteSpace(options.MetricsPath) ? null : options.MetricsPath);
         services.AddSingleton(exports);
         services.AddSingleton<OutcomesMetrics>();
-        services.AddConsumeObserver<IngestionTelemetry>();
-        services.AddHostedService<QueueDepthProbe>();
 
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("outcomes-service", serviceInstanceId: Environment.MachineName + "/" + Environment.ProcessId))

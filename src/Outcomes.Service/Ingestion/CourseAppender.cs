@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Outcomes.Service.Hosting;
 
 namespace Outcomes.Service.Ingestion;
 
@@ -16,10 +17,10 @@ public sealed class CourseAppender : BackgroundService
     private readonly IngestionOptions _options;
     private readonly Channel<Pending>[] _partitions;
 
-    private readonly Hosting.OutcomesMetrics _metrics;
+    private readonly OutcomesMetrics _metrics;
 
     public CourseAppender(CourseBatchWriter writer, IOptions<IngestionOptions> options, ILogger<CourseAppender> logger,
-        Hosting.OutcomesMetrics metrics)
+        OutcomesMetrics metrics)
     {
         _metrics = metrics;
         _writer = writer;
@@ -71,7 +72,7 @@ public sealed class CourseAppender : BackgroundService
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var outcomes = await _writer.Append(batch.Select(p => p.Fact).ToArray()).ConfigureAwait(false);
-                _metrics.BatchWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started), outcomes);
+                BatchWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started), outcomes);
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(outcomes[i]);
             }
@@ -83,5 +84,21 @@ public sealed class CourseAppender : BackgroundService
                     pending.Done.TrySetException(ex);
             }
         }
+    }
+
+    /// A batch's time and its facts by outcome (outcomes.ingestion.batch.duration, outcomes.ingestion.facts).
+    private void BatchWritten(TimeSpan elapsed, IReadOnlyList<AppendOutcome> outcomes)
+    {
+        _metrics.Batches.Record(elapsed.TotalSeconds);
+        int stored = 0, duplicate = 0, conflict = 0;
+        foreach (var outcome in outcomes)
+        {
+            if (outcome == AppendOutcome.Stored) stored++;
+            else if (outcome == AppendOutcome.Duplicate) duplicate++;
+            else conflict++;
+        }
+        if (stored > 0) _metrics.Facts.Add(stored, new KeyValuePair<string, object?>("outcome", "stored"));
+        if (duplicate > 0) _metrics.Facts.Add(duplicate, new KeyValuePair<string, object?>("outcome", "duplicate"));
+        if (conflict > 0) _metrics.Facts.Add(conflict, new KeyValuePair<string, object?>("outcome", "conflict"));
     }
 }

@@ -1,11 +1,10 @@
-using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Courses;
-using Outcomes.Domain.Cohorts;
 using System.Diagnostics;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
+using Outcomes.Service.EventStore;
 
 namespace Outcomes.Service.Ingestion;
 
@@ -20,60 +19,6 @@ public sealed record PendingFact(CourseFact Fact, FactMetadata Metadata);
 /// Tracing metadata kept on each stored event.
 public sealed record FactMetadata(string? CorrelationId, string? CausationId, string ReceivedVia);
 
-/// A course as it stands after a batch, with the sequence number of its last stored event (0 from the backfill, which tells
-/// its observers before it takes sequence numbers, to keep its hold on mt_events short). Its facts and its outcome
-/// (every stored fact counted, the read model's rule) are derived once, on first use, and shared by every observer:
-/// the read model and the safety signals would otherwise each derive the same outcome. Retracted says the batch stored a
-/// retraction for the course, so something derived from it earlier may no longer hold (a safety signal).
-///
-/// An observer may also carry what it derived from the course to the course's next batch in this process (Carry), and
-/// read what it carried from the last one (Carried): kept with the course in CourseCache, so only what a committed batch
-/// derived arrives, and nothing when the course was rebuilt from its stream (another instance appended, a restart) or
-/// comes from the backfill. The safety signals use it to send only signals not raised before.
-public sealed record ChangedCourse(PatientCourse Course, long LastSequence, bool Retracted = false,
-    IReadOnlyDictionary<Type, object>? CarriedOver = null)
-{
-    private CourseFacts? _facts;
-    private CohortMember? _member;
-    private Dictionary<Type, object>? _carry;
-
-    /// What an observer carried from this course's last committed batch in this process (null when nothing was).
-    public T? Carried<T>() where T : class => CarriedOver?.GetValueOrDefault(typeof(T)) as T;
-
-    /// Carries a value to this course's next batch, if this batch commits and the course stays in this process's cache.
-    public void Carry<T>(T value) where T : class => (_carry ??= [])[typeof(T)] = value;
-
-    /// What this batch's observers carry on.
-    internal IReadOnlyDictionary<Type, object>? CarriedOn => _carry;
-
-    public CourseKey Key => Course.Key;
-
-    public CourseFacts Facts => _facts ??= Course.Facts;
-
-    public CohortMember Member(OutcomeDefinitions definitions) =>
-        _member ??= CohortMember.From(Key, Facts, definitions, DateTimeOffset.MaxValue);
-}
-
-/// Told, inside the batch's transaction and just before it commits, which courses the batch changed,
-/// so that a read model derived from the courses is written in the same transaction as the facts. The courses are the
-/// writer's working state (CourseCache): read them during the call, never keep them, since a later batch applies its
-/// facts to the same objects.
-public interface ICourseChangeObserver
-{
-    Task OnCoursesChanged(IReadOnlyList<ChangedCourse> changed, ICourseChangeTransaction transaction, CancellationToken cancellationToken);
-}
-
-/// The batch's transaction as an observer may use it: its statements run inside it and commit or roll back with the
-/// batch's facts. Nothing else: no connection to keep, no commit or rollback of its own.
-public interface ICourseChangeTransaction
-{
-    /// Runs the statement; the number of rows it changed.
-    Task<int> ExecuteAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken);
-
-    /// Runs the statement; the first column of its first row (null when none).
-    Task<object?> ScalarAsync(NpgsqlBatchCommand statement, CancellationToken cancellationToken);
-}
-
 /// Appends a batch of validated facts in one transaction, skipping event ids already stored. Shared by
 /// the AMQP consumers (through CourseAppender) and the bulk upload, so both keep the same rules.
 ///
@@ -85,28 +30,24 @@ public interface ICourseChangeTransaction
 /// no other copy of the course is stored (docs/architecture.md, "One representation of a course").
 public sealed class CourseBatchWriter
 {
-    internal const string DefaultTenant = "*DEFAULT*";
-
     private readonly IDocumentStore _store;
     private readonly NpgsqlDataSource _database;
     private readonly IReadOnlyList<ICourseChangeObserver> _observers;
     private readonly ILogger<CourseBatchWriter> _logger;
     private readonly ISerializer _serializer;
-    private readonly Sql _sql;
+    private readonly EventTables _tables;
     private readonly CourseCache _cache;
-    private readonly EventStore.CourseStreamReader _streams;
+    private readonly CourseStreamReader _streams;
 
     /// The courses this writer holds (tests).
     internal CourseCache Cache => _cache;
-
-    /// The statements this writer runs, for the backfill, which reads and writes the same tables.
-    internal Sql Statements => _sql;
 
     /// The wire message type of a retraction, as the messageType header keeps it (the backfill reads the targets too).
     internal static string RetractionType => RetractionMessageType;
 
     public CourseBatchWriter(IDocumentStore store, NpgsqlDataSource database, IEnumerable<ICourseChangeObserver> observers,
-        ILogger<CourseBatchWriter> logger, EventStore.CourseStreamReader streams, Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
+        ILogger<CourseBatchWriter> logger, CourseStreamReader streams, EventTables tables,
+        Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
     {
         _streams = streams;
         _cache = new CourseCache(options.Value.CourseCache);
@@ -115,7 +56,7 @@ public sealed class CourseBatchWriter
         _observers = observers.ToList();
         _logger = logger;
         _serializer = store.Options.Serializer();
-        _sql = new Sql(store.Options.Events.DatabaseSchemaName);
+        _tables = tables;
     }
 
     /// Another writer appending to the same course at the same moment makes a batch fail on the
@@ -165,11 +106,11 @@ public sealed class CourseBatchWriter
         var streams = new Dictionary<string, StreamState>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection, transaction))
         {
-            read.BatchCommands.Add(Command(_sql.LockCourses, Parameter(courseIds.Select(CourseLock).Distinct().Order().ToArray())));
-            read.BatchCommands.Add(Command(_sql.StoredEventIds, Parameter(eventIds)));
-            read.BatchCommands.Add(Command(_sql.StreamVersions, Parameter(courseIds)));
+            read.BatchCommands.Add(Command(LockCourses, Parameter(courseIds.Select(CourseLock).Distinct().Order().ToArray())));
+            read.BatchCommands.Add(Command(_tables.StoredEventIds, Parameter(eventIds)));
+            read.BatchCommands.Add(Command(_tables.StreamVersions, Parameter(courseIds)));
             if (retractionTargets.Length > 0)
-                read.BatchCommands.Add(Command(_sql.RetractionTargets, Parameter(retractionTargets)));
+                read.BatchCommands.Add(Command(_tables.RetractionTargets, Parameter(retractionTargets)));
             await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -197,7 +138,7 @@ public sealed class CourseBatchWriter
         var readDone = Stopwatch.GetElapsedTime(started);
         var count = byStream.Values.Sum(f => f.Count);
         var sequences = new List<long>(count);
-        await using (var next = new NpgsqlCommand(_sql.NextSequences, connection, transaction))
+        await using (var next = new NpgsqlCommand(_tables.NextSequences, connection, transaction))
         {
             next.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
             await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -239,8 +180,8 @@ public sealed class CourseBatchWriter
         var applied = Stopwatch.GetElapsedTime(started);
         await using (var write = new NpgsqlBatch(connection, transaction))
         {
-            write.BatchCommands.Add(Command(_sql.UpsertStreams, Parameter(streamIds), Parameter(streamVersions)));
-            write.BatchCommands.Add(Command(_sql.InsertEvents, Parameter(events.Sequences), Parameter(events.Ids), Parameter(events.Streams),
+            write.BatchCommands.Add(Command(_tables.UpsertStreams, Parameter(streamIds), Parameter(streamVersions)));
+            write.BatchCommands.Add(Command(_tables.InsertEvents, Parameter(events.Sequences), Parameter(events.Ids), Parameter(events.Streams),
                 Parameter(events.Versions), Parameter(events.Data), Parameter(events.Types), Parameter(events.DotnetTypes),
                 Parameter(events.CorrelationIds), Parameter(events.CausationIds), Parameter(events.Headers),
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = appendedAt }));
@@ -363,7 +304,7 @@ public sealed class CourseBatchWriter
     /// hash depends only on the message type and the route, so it is built once for each pair.
     internal string Headers(CourseFact fact, FactMetadata metadata, string contentHash) =>
         string.Concat(_headerPrefixes.GetOrAdd((fact.MessageType, metadata.ReceivedVia), static key =>
-            $"{{\"messageType\":{Quoted(key.MessageType)},\"receivedVia\":{Quoted(key.ReceivedVia)},\"{ContentHashHeader}\":"),
+            $"{{\"{EventTables.MessageTypeHeader}\":{Quoted(key.MessageType)},\"{EventTables.ReceivedViaHeader}\":{Quoted(key.ReceivedVia)},\"{EventTables.ContentHashHeader}\":"),
             // A hash is lowercase hex (ContentHash): nothing to escape.
             "\"", contentHash, "\"}");
 
@@ -374,9 +315,6 @@ public sealed class CourseBatchWriter
     /// The wire message type of a retraction, as the messageType header keeps it.
     private static readonly string RetractionMessageType =
         Outcomes.Contracts.WireContract.MessageTypes.Single(p => p.Value == typeof(Outcomes.Contracts.FactRetracted)).Key;
-
-    /// Header holding the fact's content hash, compared when its event id arrives again.
-    public const string ContentHashHeader = "contentHash";
 
     /// What makes two facts the same fact: their course, type and stored values (not the body's spelling, so a
     /// re-send with other spacing, property order or offset notation is a duplicate). SHA-256, first 16 bytes, hex.
@@ -448,44 +386,8 @@ public sealed class CourseBatchWriter
         }
     }
 
-    /// The statement texts, fixed per schema so that Npgsql prepares each once per connection.
-    internal sealed class Sql(string schema)
-    {
-        public string Schema => schema;
-
-        public string LockCourses { get; } =
-            "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
-
-        // Joins to unnest rather than "= any($1)": once prepared, PostgreSQL may settle on a generic plan, which
-        // assumes an array of 10 and on a small table scans it, comparing every row with each of the batch's
-        // hundreds of keys (40 ms per batch of 250 measured); a join to unnest (estimated 100 rows) probes the index.
-        public string StoredEventIds { get; } =
-            $"select e.id, e.headers ->> '{ContentHashHeader}' from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
-
-        public string StreamVersions { get; } =
-            $"select s.id, s.version, s.is_archived from unnest($1::varchar[]) as k(id) join {schema}.mt_streams s on s.id = k.id";
-
-        public string RetractionTargets { get; } =
-            $"select e.id, e.stream_id, e.headers ->> 'messageType' from unnest($1::uuid[]) as k(id) join {schema}.mt_events e on e.id = k.id";
-
-
-        public string NextSequences { get; } = $"select nextval('{schema}.mt_events_sequence') from generate_series(1, $1)";
-
-        // As mt_quick_append_events: a new stream is inserted with its final version, an existing one has
-        // its version and timestamp moved on.
-        public string UpsertStreams { get; } =
-            $"insert into {schema}.mt_streams (id, type, version, timestamp, tenant_id) " +
-            $"select u.id, null, u.version, now(), '{DefaultTenant}' from unnest($1::varchar[], $2::bigint[]) as u(id, version) " +
-            "on conflict (id) do update set version = greatest(mt_streams.version, excluded.version), timestamp = now()";
-
-        public string InsertEvents { get; } =
-            $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, bdata, type, tenant_id, timestamp, mt_dotnet_type, " +
-            "is_archived, causation_id, correlation_id, headers) " +
-            $"select u.seq, u.id, u.stream, u.version, u.data, null, u.type, '{DefaultTenant}', $11, u.dotnet_type, false, u.causation, " +
-            "u.correlation, u.headers " +
-            "from unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::bigint[], $5::jsonb[], $6::varchar[], $7::varchar[], $8::varchar[], " +
-            "$9::varchar[], $10::jsonb[]) as u(seq, id, stream, version, data, type, dotnet_type, correlation, causation, headers)";
-    }
+    /// Takes the batch's courses' advisory locks in key order (no deadlocks between batches).
+    private const string LockCourses = "select count(*)::int from (select pg_advisory_xact_lock(k) from unnest($1) as k order by k) locked";
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {
@@ -507,7 +409,7 @@ public sealed class CourseBatchWriter
         await session.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
         var ids = batch.Select(p => p.Fact.EventId).Distinct().ToArray();
         var stored = new HashSet<Guid>(await session.AdvancedSql
-            .QueryAsync<Guid>($"select id from {_store.Options.Events.DatabaseSchemaName}.mt_events where id = any(?)", CancellationToken.None, ids)
+            .QueryAsync<Guid>(_tables.StoredEventIdsThroughMarten, CancellationToken.None, ids)
             .ConfigureAwait(false));
         var byStream = new Dictionary<string, List<IEvent>>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
@@ -522,9 +424,9 @@ public sealed class CourseBatchWriter
             e.Id = fact.EventId;
             e.CorrelationId = metadata.CorrelationId;
             e.CausationId = metadata.CausationId;
-            e.SetHeader("messageType", fact.MessageType);
-            e.SetHeader("receivedVia", metadata.ReceivedVia);
-            e.SetHeader(ContentHashHeader, ContentHash(fact));
+            e.SetHeader(EventTables.MessageTypeHeader, fact.MessageType);
+            e.SetHeader(EventTables.ReceivedViaHeader, metadata.ReceivedVia);
+            e.SetHeader(EventTables.ContentHashHeader, ContentHash(fact));
             var key = fact.Course.ToString();
             if (!byStream.TryGetValue(key, out var events))
                 byStream[key] = events = [];

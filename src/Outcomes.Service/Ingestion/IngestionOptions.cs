@@ -47,7 +47,7 @@ public sealed class IngestionOptions
     /// "quorum" (replicated in a cluster, the same on one node) or "classic" (a deployment that has not yet moved
     /// its queue: a queue's type cannot change in place; docs/scaling.md).
     [RegularExpression("^(quorum|classic)$", ErrorMessage = "Ingestion:QueueType: must be quorum or classic")]
-    public string QueueType { get; set; } = Hosting.QueueTopology.Quorum;
+    public string QueueType { get; set; } = QueueTopology.Quorum;
 
     /// Quorum queues: deliveries of one message before the broker dead-letters it to the error queue. Refusals go
     /// there on the first; this catches a message whose processing kills the consumer, which would otherwise loop.

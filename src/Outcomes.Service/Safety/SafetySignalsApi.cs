@@ -26,6 +26,7 @@ public static class SafetySignalsApi
     public static IServiceCollection AddSafetySignals(this IServiceCollection services)
     {
         services.AddOptions<SafetyOptions>().BindConfiguration(SafetyOptions.Section);
+        services.ConfigureMarten(options => options.Storage.ExtendedSchemaObjects.Add(new SafetySignalStore(options.DatabaseSchemaName).Definition()));
         services.AddSingleton(sp => new SafetySignalStore(sp.GetRequiredService<IDocumentStore>().Options.Events.DatabaseSchemaName));
         services.AddSingleton<ICourseChangeObserver, SafetySignalWriter>();
         services.AddSingleton<SafetySignals>();

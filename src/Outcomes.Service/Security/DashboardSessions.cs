@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
-using Outcomes.Service.Dashboard;
 
 namespace Outcomes.Service.Security;
 
@@ -35,8 +34,17 @@ public static class DashboardSessions
     /// Set when this request's session was ended (expired token, refused renewal), so the sign-in page can say so.
     internal const string SessionEndedItem = "outcomes.session-ended";
 
-    internal const string CallbackPath = Pages.Root + "/signin-oidc";
-    internal const string SignedOutPath = Pages.Root + "/signed-out";
+    /// Where the dashboard's pages live: its session cookie is scoped to this path, and only requests under it are
+    /// authenticated by that cookie (SecuritySetup), so the cookie can never authorise an API call.
+    public const string Root = "/dashboard";
+
+    /// The session cookie: an id of a server-side session (DashboardSessionStore), never a token.
+    public const string CookieName = "outcomes-dashboard-session";
+
+    public static bool IsDashboard(PathString path) => path.StartsWithSegments(Root, StringComparison.Ordinal);
+
+    internal const string CallbackPath = Root + "/signin-oidc";
+    internal const string SignedOutPath = Root + "/signed-out";
 
     public static AuthenticationBuilder AddDashboardSessions(this AuthenticationBuilder authentication, IServiceCollection services, AuthOptions configured)
     {
@@ -47,8 +55,8 @@ public static class DashboardSessions
             .Configure<DashboardSessionStore, IOptions<AuthOptions>>((cookie, store, auth) =>
             {
                 var options = auth.Value;
-                cookie.Cookie.Name = DashboardEndpoints.CookieName;
-                cookie.Cookie.Path = Pages.Root;
+                cookie.Cookie.Name = CookieName;
+                cookie.Cookie.Path = Root;
                 cookie.Cookie.HttpOnly = true;
                 // The provider's redirect back is a navigation from another site: a Strict cookie set then would not be sent
                 // on the next step. Lax still keeps it off other sites' POSTs and sub-requests; every change is a POST.
@@ -87,7 +95,7 @@ public static class DashboardSessions
             oidc.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             oidc.CallbackPath = CallbackPath;
             oidc.SignedOutCallbackPath = SignedOutPath;
-            oidc.SignedOutRedirectUri = Pages.Root + "/sign-in";
+            oidc.SignedOutRedirectUri = Root + "/sign-in";
             oidc.SignInScheme = AuthSchemes.DashboardSession;
             oidc.SaveTokens = true;
             oidc.MapInboundClaims = false;
@@ -112,7 +120,7 @@ public static class DashboardSessions
                 },
                 OnRemoteFailure = context =>
                 {
-                    context.Response.Redirect($"{Pages.Root}/sign-in?failed={Uri.EscapeDataString(context.Failure?.Message ?? "unknown")}");
+                    context.Response.Redirect($"{Root}/sign-in?failed={Uri.EscapeDataString(context.Failure?.Message ?? "unknown")}");
                     context.HandleResponse();
                     return Task.CompletedTask;
                 },

@@ -7,6 +7,10 @@ namespace Outcomes.Service.Security;
 /// tokens carry them, so policies, ClinicScope and the audit read one shape whoever issued the token. Pure.
 public static class ProviderClaims
 {
+    /// The claims that name the software a person used, or the integration engine itself: OAuth's client_id
+    /// (RFC 9068), OpenID Connect's authorised party, Entra ID v1's appid.
+    public static readonly string[] ClientClaims = ["client_id", "azp", "appid"];
+
     public static ClaimsPrincipal Map(IEnumerable<Claim> claims, ProviderOptions options, string authenticationType)
     {
         var source = claims.ToList();
@@ -14,7 +18,7 @@ public static class ProviderClaims
         var subject = Values(source, options.SubjectClaim).FirstOrDefault() ?? Values(source, AccessToken.SubjectClaim).FirstOrDefault();
         if (subject is not null)
             identity.AddClaim(new Claim(AccessToken.SubjectClaim, subject));
-        foreach (var client in Audit.CourseAccess.ClientClaims.SelectMany(c => Values(source, c)).Take(1))
+        foreach (var client in ClientClaims.SelectMany(c => Values(source, c)).Take(1))
             identity.AddClaim(new Claim("client_id", client));
 
         foreach (var role in Roles(source, options))

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Outcomes.Contracts;
-using Outcomes.Service.Dashboard;
 
 namespace Outcomes.Service.Security;
 
@@ -100,7 +99,7 @@ public static class SecuritySetup
     {
         var auth = http.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value;
         string? header = http.Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header) && DashboardEndpoints.IsDashboard(http.Request.Path))
+        if (string.IsNullOrEmpty(header) && DashboardSessions.IsDashboard(http.Request.Path))
             return AuthSchemes.DashboardSession;
         if (!auth.HasProvider) return AuthSchemes.SharedKey;
         if (!auth.HasSigningKey) return AuthSchemes.Provider;

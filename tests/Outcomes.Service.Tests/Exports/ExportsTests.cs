@@ -7,12 +7,13 @@ using System.Text.Json.Nodes;
 using Outcomes.Cli.Exports;
 using Outcomes.Contracts;
 using Outcomes.Domain.Exports;
-using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Outcomes.Domain.Cohorts;
 using Outcomes.Domain.Outcomes;
+using Npgsql;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.EventStore;
 using Outcomes.Service.Exports;
 using Outcomes.Service.Tests.Fixtures;
 using Parquet;
@@ -362,12 +363,11 @@ public sealed class ExportsTests(IngestionFixture fixture)
         await fixture.CourseWith(feeds[0], feeds[0].Induction().Count + 1);
 
         var services = fixture.Host.Services;
-        var store = services.GetRequiredService<IDocumentStore>();
         var readModel = services.GetRequiredService<OutcomeReadModel>();
         var status = services.GetRequiredService<OutcomeReadModelStatus>();
         var options = services.GetRequiredService<IOptions<ExportsOptions>>().Value;
-        var snapshot = new EventStoreCourses(store, readModel, status);
-        var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
+        var snapshot = new EventStoreCourses(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<CourseStreamReader>(), readModel, status);
+        var replayed = new EventStoreCourses(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<CourseStreamReader>(), readModel, status) { PreferReadModel = false };
         var point = new ExportRelease(id, (long)release["eventStorePosition"]!, (DateTimeOffset)release["cutAt"]!);
         var plan = new ExportPlan(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
             ExportFormats.Csv.Name, point, ExportKeys.ReleaseSeed(options.Key(), point.Id, point.EventStorePosition, point.CutAt),
@@ -417,13 +417,12 @@ public sealed class ExportsTests(IngestionFixture fixture)
         foreach (var feed in feeds) await fixture.CourseWith(feed, messages.Count(m => m.Feed == feed));
 
         var services = fixture.Host.Services;
-        var store = services.GetRequiredService<IDocumentStore>();
         var readModel = services.GetRequiredService<OutcomeReadModel>();
         var status = services.GetRequiredService<OutcomeReadModelStatus>();
         await Eventually.Until(() => Task.FromResult(status.IsCurrent), current => current, "the outcome read model checked at start-up");
         var options = services.GetRequiredService<IOptions<ExportsOptions>>().Value;
-        var stored = new EventStoreCourses(store, readModel, status);
-        var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
+        var stored = new EventStoreCourses(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<CourseStreamReader>(), readModel, status);
+        var replayed = new EventStoreCourses(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<CourseStreamReader>(), readModel, status) { PreferReadModel = false };
         var latestPosition = await stored.LatestPositionAsync(CancellationToken.None);
         ExportPlan At(long position) => new(null, CohortFilter.All, OutcomeDefinitions.Default, OutcomeDefinitions.Default.InductionWindowDays,
             ExportFormats.Csv.Name, new ExportRelease(1, position, CourseFeed.Start), Enumerable.Range(0, ExportKeys.SeedBytes).Select(b => (byte)b).ToArray(),

@@ -194,7 +194,8 @@ public sealed class CourseBatchWriterTests(WriterPairFixture pair) : IClassFixtu
         // Another service instance on the same store: its own writer, its own cache.
         var other = new CourseBatchWriter(services.GetRequiredService<IDocumentStore>(), services.GetRequiredService<NpgsqlDataSource>(),
             services.GetServices<ICourseChangeObserver>(), Microsoft.Extensions.Logging.Abstractions.NullLogger<CourseBatchWriter>.Instance,
-            services.GetRequiredService<CourseStreamReader>(), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IngestionOptions>>());
+            services.GetRequiredService<CourseStreamReader>(), services.GetRequiredService<EventTables>(),
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IngestionOptions>>());
         var feed = new CourseFeed("clinic-cache", "pkcache0001x");
         var key = "clinic-cache/pkcache0001x/1";
         var facts = feed.Induction().Select(m => Fact(m, null, null)).ToList();

@@ -3,8 +3,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Outcomes.Contracts;
 using Outcomes.Domain.Cohorts;
-using Marten;
+using Npgsql;
 using Outcomes.Service.CourseOutcomes;
+using Outcomes.Service.EventStore;
 using Outcomes.Service.Exports;
 using Outcomes.Service.Ingestion;
 using Outcomes.Service.Tests.Fixtures;
@@ -183,10 +184,10 @@ public sealed class RetractionTests(IngestionFixture fixture)
         await fixture.Publisher.PublishAll(course);
         await fixture.CourseWith(feed, course.Count);
         var services = fixture.Host.Services;
-        var (store, readModel) = (services.GetRequiredService<IDocumentStore>(), services.GetRequiredService<OutcomeReadModel>());
+        var readModel = services.GetRequiredService<OutcomeReadModel>();
         var status = services.GetRequiredService<OutcomeReadModelStatus>();
-        var stored = new EventStoreCourses(store, readModel, status);
-        var replayed = new EventStoreCourses(store, readModel, status) { PreferReadModel = false };
+        var stored = new EventStoreCourses(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<CourseStreamReader>(), readModel, status);
+        var replayed = new EventStoreCourses(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<CourseStreamReader>(), readModel, status) { PreferReadModel = false };
         var before = await stored.LatestPositionAsync(CancellationToken.None);
 
         await fixture.Publisher.Publish(Retraction(feed, course[^2]));

@@ -1,9 +1,8 @@
 using System.Runtime.Serialization;
 using MassTransit;
 using MassTransit.Middleware;
-using Outcomes.Service.Ingestion;
 
-namespace Outcomes.Service.Hosting;
+namespace Outcomes.Service.Ingestion;
 
 /// The error queue's copy of a refused message is read by integration engineers and kept for days, so
 /// its fault headers say what is wrong and nothing about the service: no stack trace (it carries the

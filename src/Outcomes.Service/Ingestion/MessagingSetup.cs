@@ -1,9 +1,10 @@
+using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Outcomes.Contracts;
-using Outcomes.Service.Ingestion;
+using Outcomes.Service.Hosting;
 
-namespace Outcomes.Service.Hosting;
+namespace Outcomes.Service.Ingestion;
 
 public static class MessagingSetup
 {
@@ -13,6 +14,12 @@ public static class MessagingSetup
             ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured (environment ConnectionStrings__RabbitMq, an amqp:// URI)");
 
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // Ingestion's tables beside Marten's: refused messages (no patient data) and their tallies per rule.
+        services.ConfigureMarten(options =>
+        {
+            options.Schema.For<IngestionRejection>().Index(r => r.RejectedAt).Index(r => r.ClinicId!).Index(r => r.Quota).Index(r => r.Uploader!);
+            options.Storage.ExtendedSchemaObjects.Add(new RejectionTallyTable(options.DatabaseSchemaName).Definition());
+        });
         services.AddSingleton<CourseBatchWriter>();
         services.AddSingleton<CourseAppender>();
         services.AddTransient<BulkUpload>();
@@ -98,6 +105,9 @@ public static class MessagingSetup
             options.StartTimeout = TimeSpan.FromSeconds(60);
             options.StopTimeout = TimeSpan.FromSeconds(30);
         });
+        // Ingestion's telemetry (OutcomesMetrics, registered by Hosting's AddOutcomesTelemetry).
+        services.AddConsumeObserver<IngestionTelemetry>();
+        services.AddHostedService<QueueDepthProbe>();
         return services;
     }
 

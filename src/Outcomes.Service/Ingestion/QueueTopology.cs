@@ -1,8 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Outcomes.Service.Ingestion;
+using Outcomes.Service.Hosting;
 
-namespace Outcomes.Service.Hosting;
+namespace Outcomes.Service.Ingestion;
 
 /// The ingestion queues' type and arguments, one place for both the bus's declaration and the check before it.
 ///

@@ -2,7 +2,7 @@ using System.Net.Mime;
 using MassTransit;
 using MassTransit.Serialization;
 
-namespace Outcomes.Service.Hosting;
+namespace Outcomes.Service.Ingestion;
 
 /// MassTransit's raw JSON reader for the ingestion queue, without its reading of the body: the consumer reads the original
 /// bytes itself (ClinicEventReader) and refuses a bad body with the contract's field and rule, so MassTransit is handed an
