@@ -58,8 +58,10 @@ public sealed class InsightsBrowserTests(ITestOutputHelper output) : BrowserHost
         var csvPath = Path.Combine(Path.GetTempPath(), $"overview-{Guid.NewGuid():N}.csv");
         await download.SaveAsAsync(csvPath);
         var lines = await File.ReadAllLinesAsync(csvPath);
-        Assert.Equal("group,measure,estimate,lower,upper,events,n,tier,event_store_position", lines[0]);
-        Assert.Contains(lines, l => l.StartsWith("all courses,enrolled,60,", StringComparison.Ordinal) && l.Contains(",own-clinics,", StringComparison.Ordinal));
+        Assert.Equal("group,measure,estimate,lower,upper,events,n,tier,event_store_position,release_id,release_cut_at,perturbation", lines[0]);
+        // The own clinics' tier: exact, so no release point and no perturbation parameters.
+        Assert.Contains(lines, l => l.StartsWith("all courses,enrolled,60,", StringComparison.Ordinal) && l.Contains(",own-clinics,", StringComparison.Ordinal)
+            && l.EndsWith(",,,", StringComparison.Ordinal));
         File.Delete(csvPath);
     }
 
