@@ -17,11 +17,14 @@ public static class ReportDisclosure
         return ExactFigures.Publish(CohortReport.Compute(members, definition, provenance), DisclosureStatement.OwnClinics);
     }
 
-    /// A researcher's own report over released microdata (an export): exact over what was released, and saying so.
-    public static PublishedCohortReport OverReleasedMicrodata(CohortReport report, int suppressedSubjects, int generalisedSubjects)
+    /// A researcher's own report over released microdata (an export): exact over what was released, and saying so: how
+    /// many of the cohort's subjects carry generalised values, and how many subjects of the researcher's clinics the
+    /// release suppressed (how many of those the cohort would hold is not known from an export, by design).
+    public static PublishedCohortReport OverReleasedMicrodata(CohortReport report, int suppressedInScope, int generalisedInCohort)
     {
         ArgumentNullException.ThrowIfNull(report);
-        return ExactFigures.Publish(report, DisclosureStatement.ReleasedMicrodata(suppressedSubjects, generalisedSubjects));
+        return ExactFigures.Publish(report,
+            DisclosureStatement.ReleasedMicrodata(report.Overall.Counts.Enrolled, generalisedInCohort, suppressedInScope));
     }
 
     /// Across clinics or for a researcher: every count perturbed by its cell key, everything else derived from

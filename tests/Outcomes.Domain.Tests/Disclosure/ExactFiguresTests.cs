@@ -101,10 +101,11 @@ public class ExactFiguresTests
         var members = Random(120, seed: 3);
         var computed = CohortReport.Compute(members, Definition(), Provenance);
 
-        var published = ReportDisclosure.OverReleasedMicrodata(computed, suppressedSubjects: 7, generalisedSubjects: 12);
+        var published = ReportDisclosure.OverReleasedMicrodata(computed, suppressedInScope: 7, generalisedInCohort: 12);
 
         Assert.Equal(DisclosureTier.ReleasedMicrodata, published.Disclosure.Tier);
-        Assert.Contains("7 subjects", published.Disclosure.Rule, StringComparison.Ordinal);
+        Assert.Contains("120 subjects in this cohort, 12 of them with generalised values", published.Disclosure.Rule, StringComparison.Ordinal);
+        Assert.Contains("suppressed 7 subjects of your clinics", published.Disclosure.Rule, StringComparison.Ordinal);
         Assert.Equal(JsonOf(ReportDisclosure.OwnClinics(members, Definition(), Provenance) with { Disclosure = published.Disclosure }),
             JsonOf(published));
     }
