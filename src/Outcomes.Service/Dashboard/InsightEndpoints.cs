@@ -186,8 +186,13 @@ public static class InsightEndpoints
         return html.Append($"</dl><p class=\"note\">Outcome definitions {Markup.Text(definitions.Id)} {Markup.Text(definitions.Version)}.</p></section>").ToString();
     }
 
-    private static string Disclosure(PublishedCohortReport report) =>
-        $"<p class=\"note disclosure\" data-tier=\"{Markup.Text(report.Disclosure.Tier.ToString())}\">{Markup.Text(report.Disclosure.Rule)}</p>";
+    /// The rule the figures were published under and, for the protected tier, its parameters in plain words.
+    private static string Disclosure(PublishedCohortReport report)
+    {
+        var parameters = StatedParameters.Plain(report.Disclosure);
+        return $"<p class=\"note disclosure\" data-tier=\"{Markup.Text(report.Disclosure.Tier.ToString())}\">{Markup.Text(report.Disclosure.Rule)}</p>" +
+               (parameters.Count == 0 ? "" : "<ul class=\"note disclosure-parameters\">" + string.Concat(parameters.Select(p => $"<li>{Markup.Text(p)}</li>")) + "</ul>");
+    }
 }
 
 /// A published report as CSV: one row per group and measure, with the tier, the event-store position, the release
