@@ -15,7 +15,7 @@ public sealed class ReportsOptions
 }
 
 /// Named cohort reports over the caller's clinics, computed from the event store as of a position,
-/// small cells suppressed before anything leaves the service.
+/// published by the caller's disclosure tier (ReportDisclosure) before anything leaves the service.
 public static class CohortReportsApi
 {
     public static IServiceCollection AddCohortReports(this IServiceCollection services)
