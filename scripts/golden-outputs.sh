@@ -162,7 +162,7 @@ for name in "${names[@]}"; do
     get "report-$name-clinic-b.json" "$ADMIN" "/api/v1/reports/$name?clinicId=clinic-b"
     get "report-$name-asof-$earlier.json" "$ADMIN" "/api/v1/reports/$name?asOfPosition=$earlier"
 done
-adhoc='{"name":"golden-adhoc","version":"1","title":"Golden ad-hoc cohort","filter":{"modality":["iv-ketamine","intranasal-esketamine"]},"groupBy":"clinic","options":{"inductionWindowDays":42,"suppressionThreshold":11}}'
+adhoc='{"name":"golden-adhoc","version":"1","title":"Golden ad-hoc cohort","filter":{"modality":["iv-ketamine","intranasal-esketamine"]},"groupBy":"clinic","options":{"inductionWindowDays":42}}'
 post report-adhoc.json "$ADMIN" /api/v1/reports/cohort "$adhoc"
 post report-adhoc-asof-$earlier.json "$ADMIN" "/api/v1/reports/cohort?asOfPosition=$earlier" "$adhoc"
 

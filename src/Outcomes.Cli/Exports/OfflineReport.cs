@@ -9,8 +9,8 @@ using Parquet;
 namespace Outcomes.Cli.Exports;
 
 /// `outcomes report --from-export DIR`: the cohort report recomputed from an unpacked export (CSV or Parquet), with no service:
-/// exact over the released microdata, and saying how many subjects the release removed or generalised (the service's
-/// report of the same cohort counts those too).
+/// exact over the released microdata, and saying how many of the cohort's subjects carry generalised values and how many
+/// subjects of the caller's clinics the release removed (the service's report of the same cohort counts those too).
 public static class OfflineReport
 {
     /// The API's JSON: web defaults (camelCase) and enumerations as their names.
@@ -41,16 +41,20 @@ public static class OfflineReport
         definition ??= manifest.Report ?? throw new ExportReadException("the export was made from a filter, not a named report: pass --definition FILE");
         var violations = definition.Validate();
         if (violations.Count > 0) throw new ExportReadException($"the report definition breaks rules: {violations[0].Field} {violations[0].Rule}");
-        var export = manifest.Deidentification.Export;
-        foreach (var line in Differences(manifest)) warnings.WriteLine(line);
-        var report = ExportedCohort.Report(manifest, definition, read(Path.Combine(directory, $"subjects.{manifest.Format}")),
+        var released = ExportedCohort.Read(manifest, definition, read(Path.Combine(directory, $"subjects.{manifest.Format}")),
             read(Path.Combine(directory, $"assessments.{manifest.Format}")));
-        return Outcomes.Domain.Disclosure.ReportDisclosure.OverReleasedMicrodata(report, export.SuppressedInScope, export.GeneralisedSubjects);
+        var cohort = released.InCohort(definition);
+        foreach (var line in Differences(manifest, cohort.Subjects, cohort.Generalised)) warnings.WriteLine(line);
+        var report = ExportedCohort.Report(manifest, definition, released);
+        return Outcomes.Domain.Disclosure.ReportDisclosure.OverReleasedMicrodata(report, manifest.Deidentification.Export.SuppressedInScope,
+            cohort.Generalised);
     }
 
     /// What the offline report reproduces and what it cannot: the service counts every course of the cohort, the export
-    /// only the released ones, some with generalised values, and its event days are shifted.
-    public static IEnumerable<string> Differences(ExportManifest manifest)
+    /// only the released ones, some with generalised values, and its event days are shifted. The cohort's own subjects
+    /// (<paramref name="cohortSubjects"/>, <paramref name="generalisedInCohort"/> of them generalised) are counted from the
+    /// export; of the removed subjects only the release's count for the caller's clinics is known, by design.
+    public static IEnumerable<string> Differences(ExportManifest manifest, int cohortSubjects, int generalisedInCohort)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var d = manifest.Deidentification;
@@ -58,9 +62,10 @@ public static class OfflineReport
             "from the service's report of the same cohort.";
         if (d.Export.SuppressedInScope > 0)
             yield return $"note: the release suppressed {d.Export.SuppressedInScope} subjects of your clinics for k-anonymity (k = {d.K}); " +
-                "those of the cohort are missing from every count, rate, curve and mean.";
-        if (d.Export.GeneralisedSubjects > 0)
-            yield return $"note: {d.Export.GeneralisedSubjects} of the {d.Export.Subjects} exported subjects carry generalised values (" +
+                "those of this cohort (up to that many; the release does not say how many removed subjects match a filter) are missing " +
+                "from every count, rate, curve and mean.";
+        if (generalisedInCohort > 0)
+            yield return $"note: {generalisedInCohort} of this cohort's {cohortSubjects} subjects carry generalised values (in the whole export: " +
                 string.Join(", ", d.Export.GeneralisedColumns.Where(c => c.Subjects > 0).Select(c => $"{c.Column} {c.Subjects}")) +
                 "); a filter on a released value leaves them out, and a report that filters or groups on a generalised column is refused.";
         yield return $"note: assessment days are shifted by up to {d.Export.DayJitterDays} day per subject: weekly PHQ-9 means and the " +

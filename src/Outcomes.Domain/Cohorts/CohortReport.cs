@@ -8,8 +8,8 @@ namespace Outcomes.Domain.Cohorts;
 /// position and moment the facts were read as of. Recomputing with the same provenance gives the same report.
 public sealed record ReportProvenance(string DefinitionsId, string DefinitionsVersion, long EventStorePosition, DateTimeOffset AsOf);
 
-/// A cohort report before small-cell suppression, for the analysis itself and its tests. Never publish it:
-/// SmallCellSuppression.Apply makes the publishable form.
+/// A cohort report as computed, for the analysis itself and its tests. Never publish it: ReportDisclosure makes the
+/// publishable form, by tier.
 public sealed record CohortReport(
     ReportDefinition Definition,
     ReportProvenance Provenance,

@@ -41,28 +41,21 @@ public readonly record struct Cell(int? Value, SuppressionReason? Suppressed)
     public bool IsShown => Value is not null;
 }
 
-/// A cohort report safe to publish: the same structure as CohortReport with small cells suppressed
-/// (analytics/methods/disclosure-control.md). Only ReportDisclosure (and, for a report over released microdata,
-/// SmallCellSuppression) creates one.
+/// A cohort report safe to publish: the same structure as CohortReport, with every figure as its disclosure tier
+/// publishes it (analytics/methods/disclosure-control.md). Only ReportDisclosure creates one.
 public sealed record PublishedCohortReport
 {
     internal PublishedCohortReport() { }
 
     public required ReportDefinition Definition { get; init; }
     public required ReportProvenance Provenance { get; init; }
-    public required int SuppressionThreshold { get; init; }
     public required PublishedGroup Overall { get; init; }
     public required IReadOnlyList<PublishedGroup> Groups { get; init; }
     public required PublishedComparisons? Comparisons { get; init; }
 
-    /// One note per reason used: how many values it hid and the rule.
-    public required IReadOnlyList<SuppressionNote> Suppression { get; init; }
-
     /// The tier the report was published in, its parameters and (protected tier) its release point.
-    public Disclosure.DisclosureStatement? Disclosure { get; init; }
+    public required Disclosure.DisclosureStatement Disclosure { get; init; }
 }
-
-public sealed record SuppressionNote(SuppressionReason Reason, int Values, string Rule);
 
 /// One group (Group null: the whole cohort). A withheld group has only its label and the reason.
 public sealed record PublishedGroup(

@@ -17,17 +17,14 @@ public enum ReportSection
     [JsonStringEnumMemberName("item9")] Item9,
 }
 
-/// How a report is computed and published. Defaults follow domain.md: a 6-week induction window and no count of
-/// 1-10 shown (threshold 11).
+/// How a report is computed. Defaults follow domain.md: a 6-week induction window. How it is published is not an
+/// option of the report but the caller's tier (analytics/methods/disclosure-control.md).
 public sealed record ReportOptions
 {
     public static IReadOnlyList<ReportSection> AllSections { get; } = Enum.GetValues<ReportSection>();
 
     /// "By the end of induction": on or before this day since the first session.
     public int InductionWindowDays { get; init; } = 42;
-
-    /// Counts from 1 to this minus one are never published.
-    public int SuppressionThreshold { get; init; } = 11;
 
     public IReadOnlyList<ReportSection> Sections { get; init; } = AllSections;
 
@@ -79,9 +76,28 @@ public sealed partial record ReportDefinition
         WriteIndented = true,
     };
 
-    /// Reads a definition; unknown properties are rejected (JsonException). Call Validate on the result.
-    public static ReportDefinition FromJson(string json) =>
-        JsonSerializer.Deserialize<ReportDefinition>(json, JsonOptions) ?? throw new JsonException("report definition JSON is null");
+    /// Properties definitions once had: naming one gets why it went rather than "unknown property", so a caller
+    /// still sending it learns what to change.
+    private static readonly Dictionary<string, string> RemovedProperties = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["$.options.suppressionThreshold"] =
+            "was removed: reports no longer suppress small cells; your own clinics' courses are exact and everything else is " +
+            "perturbed by the cell-key method (analytics/methods/disclosure-control.md). Leave it out.",
+    };
+
+    /// Reads a definition; unknown and removed properties are rejected (JsonException naming the property). Call
+    /// Validate on the result.
+    public static ReportDefinition FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ReportDefinition>(json, JsonOptions) ?? throw new JsonException("report definition JSON is null");
+        }
+        catch (JsonException e) when (e.Path is { } path && RemovedProperties.TryGetValue(path, out var why))
+        {
+            throw new JsonException($"{path["$.".Length..]} {why}", path, e.LineNumber, e.BytePositionInLine, e);
+        }
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
@@ -113,8 +129,6 @@ public sealed partial record ReportDefinition
 
         var o = Options;
         Check(o.InductionWindowDays is >= 1 and <= 365, "options.inductionWindowDays", $"must be 1-365, got {o.InductionWindowDays}");
-        Check(o.SuppressionThreshold is >= 2 and <= 100, "options.suppressionThreshold",
-            $"must be 2-100 (domain.md: 11 by default; 5 and 6 are also in use), got {o.SuppressionThreshold}");
         if (o.Sections is null) Check(false, "options.sections", "is required");
         else
         {

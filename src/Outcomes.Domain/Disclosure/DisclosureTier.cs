@@ -75,10 +75,11 @@ public sealed record DisclosureStatement(DisclosureTier Tier, PerturbationParame
     public static DisclosureStatement OwnClinics { get; } = new(DisclosureTier.OwnClinics, null, null,
         "Your own clinics' courses, exact: nothing is perturbed or withheld.");
 
-    public static DisclosureStatement ReleasedMicrodata(int suppressedSubjects, int generalisedSubjects) => new(
+    public static DisclosureStatement ReleasedMicrodata(int cohortSubjects, int generalisedInCohort, int suppressedInScope) => new(
         DisclosureTier.ReleasedMicrodata, null, null,
-        $"Computed over an export's released microdata, exactly: {suppressedSubjects} subjects the release suppressed are not in it, and " +
-        $"{generalisedSubjects} subject values were generalised, so rates, curves and counts can differ from the service's report of the same cohort.");
+        $"Computed over an export's released microdata, exactly: {cohortSubjects} subjects in this cohort, {generalisedInCohort} of them with " +
+        $"generalised values. The release suppressed {suppressedInScope} subjects of your clinics for k-anonymity; those of this cohort " +
+        "(up to that many) are not in it. So counts, rates and curves can differ from the service's report of the same cohort.");
 
     public static DisclosureStatement Protected(PerturbationParameters parameters, ReleasePoint? release) => new(
         DisclosureTier.Protected, parameters, release,

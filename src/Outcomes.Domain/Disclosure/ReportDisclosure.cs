@@ -14,15 +14,17 @@ public static class ReportDisclosure
     /// The caller's own clinics: every figure exact.
     public static PublishedCohortReport OwnClinics(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance)
     {
-        var report = CohortReport.Compute(members, definition, provenance);
-        return SmallCellSuppression.Exact(report) with { Disclosure = DisclosureStatement.OwnClinics };
+        return ExactFigures.Publish(CohortReport.Compute(members, definition, provenance), DisclosureStatement.OwnClinics);
     }
 
-    /// A researcher's own report over released microdata (an export): exact over what was released, and saying so.
-    public static PublishedCohortReport OverReleasedMicrodata(CohortReport report, int suppressedSubjects, int generalisedSubjects)
+    /// A researcher's own report over released microdata (an export): exact over what was released, and saying so: how
+    /// many of the cohort's subjects carry generalised values, and how many subjects of the researcher's clinics the
+    /// release suppressed (how many of those the cohort would hold is not known from an export, by design).
+    public static PublishedCohortReport OverReleasedMicrodata(CohortReport report, int suppressedInScope, int generalisedInCohort)
     {
         ArgumentNullException.ThrowIfNull(report);
-        return SmallCellSuppression.Exact(report) with { Disclosure = DisclosureStatement.ReleasedMicrodata(suppressedSubjects, generalisedSubjects) };
+        return ExactFigures.Publish(report,
+            DisclosureStatement.ReleasedMicrodata(report.Overall.Counts.Enrolled, generalisedInCohort, suppressedInScope));
     }
 
     /// Across clinics or for a researcher: every count perturbed by its cell key, everything else derived from
@@ -63,11 +65,9 @@ public static class ReportDisclosure
         {
             Definition = report.Definition,
             Provenance = report.Provenance,
-            SuppressionThreshold = 0,
             Overall = published[0],
             Groups = published[1..],
             Comparisons = report.Comparisons is { } c ? Comparisons(c, published, parameters) : null,
-            Suppression = [],
             Disclosure = DisclosureStatement.Protected(parameters, release),
         };
     }

@@ -8,23 +8,50 @@ namespace Outcomes.Domain.Exports;
 /// A dataset read back from an export's files: the header and the rows as text, an empty cell as null.
 public sealed record ExportTable(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string?>> Rows);
 
+/// An export's subjects as members, and for each whether the release generalised any of its values (a wider age band,
+/// a withheld sex, diagnosis group or prior-trials count, modality "other", a period or a withheld year).
+public sealed record ReleasedMembers(IReadOnlyList<CohortMember> Members, IReadOnlyList<bool> Generalised)
+{
+    /// The cohort a definition asks for among the released subjects (its filter, as a report counts its courses), and
+    /// how many of them carry a generalised value: what moved of this cohort, not of the whole release.
+    public (int Subjects, int Generalised) InCohort(ReportDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var filter = definition.Filter.Compile();
+        int subjects = 0, generalised = 0;
+        for (var i = 0; i < Members.Count; i++)
+        {
+            if (!Members[i].IsKnown || !filter.Matches(Members[i])) continue;
+            subjects++;
+            if (Generalised[i]) generalised++;
+        }
+        return (subjects, generalised);
+    }
+}
+
 /// A cohort report recomputed from an export without the service: the export's subjects and assessments become the
 /// same CohortMembers the service computed the report from, as far as the export carries them. Exact when no subject
 /// was generalised or suppressed and the report uses no dimension the export cannot carry (first-session quarters,
 /// clinic ids of a coded export).
 public static class ExportedCohort
 {
-    public static CohortReport Report(ExportManifest manifest, ReportDefinition definition, ExportTable subjects, ExportTable assessments)
+    public static CohortReport Report(ExportManifest manifest, ReportDefinition definition, ExportTable subjects, ExportTable assessments) =>
+        Report(manifest, definition, Read(manifest, definition, subjects, assessments));
+
+    public static CohortReport Report(ExportManifest manifest, ReportDefinition definition, ReleasedMembers released)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(definition);
-        var members = Members(manifest, definition, subjects, assessments);
-        return CohortReport.Compute(members, definition, new ReportProvenance(manifest.Definitions.Id,
+        ArgumentNullException.ThrowIfNull(released);
+        return CohortReport.Compute(released.Members, definition, new ReportProvenance(manifest.Definitions.Id,
             manifest.Definitions.Version, manifest.EventStorePosition, manifest.AsOf));
     }
 
+    public static IReadOnlyList<CohortMember> Members(ExportManifest manifest, ReportDefinition definition, ExportTable subjects, ExportTable assessments) =>
+        Read(manifest, definition, subjects, assessments).Members;
+
     /// Throws ExportReadException when the export cannot answer the definition or its files break the dictionary.
-    public static IReadOnlyList<CohortMember> Members(ExportManifest manifest, ReportDefinition definition, ExportTable subjects, ExportTable assessments)
+    public static ReleasedMembers Read(ExportManifest manifest, ReportDefinition definition, ExportTable subjects, ExportTable assessments)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(definition);
@@ -32,6 +59,7 @@ public static class ExportedCohort
         var series = SeriesBySubject(assessments);
         var s = new Columns(subjects, ExportDatasets.Subjects);
         var members = new List<CohortMember>(subjects.Rows.Count);
+        var generalisedSubjects = new List<bool>(subjects.Rows.Count);
         var generalised = new HashSet<CohortDimension>();
         // Measures whose rule the export's shifted days may not reproduce are read as the export states them; an export
         // written before such a measure existed lacks its column, and the measure is derived from its rows instead.
@@ -39,7 +67,8 @@ public static class ExportedCohort
         foreach (var row in subjects.Rows)
         {
             var id = s.Text(row, "subject_id")!;
-            var attributes = Attributes(s, row, generalised);
+            var attributes = Attributes(s, row, generalised, out var anyGeneralised);
+            generalisedSubjects.Add(anyGeneralised || Generalised(s.Text(row, "enrolment_year")) || Generalised(s.Text(row, "first_session_year")));
             var firstSessionAt = FirstSessionAt(s, row, manifest);
             var (assessed, baseline) = series.TryGetValue(id, out var found) ? found.Build(firstSessionAt) : ([], null);
             var eligible = s.Flag(row, "eligible") == true;
@@ -90,11 +119,14 @@ public static class ExportedCohort
             if (Uses(definition, dimension))
                 throw new ExportReadException($"the export generalised {Name(dimension)} for some subjects (see manifest.json " +
                     $"deidentification), so a report that filters or groups on it cannot be recomputed from it");
-        return members;
+        return new ReleasedMembers(members, generalisedSubjects);
     }
 
     /// A measure's column in the subjects file, as the table of measures names it.
     private static string ColumnOf(Measure measure) => measure.Column!.Column.Name;
+
+    /// A year column as released: a period ("2024-2025") or withheld instead of the year.
+    private static bool Generalised(string? year) => year is { Length: > 4 } || year == Release.Withheld;
 
     private static void Refuse(ExportManifest manifest, ReportDefinition definition)
     {
@@ -121,23 +153,17 @@ public static class ExportedCohort
 
     private static string Name(CohortDimension d) => CohortDimensions.EnumLabels<CohortDimension>()[(int)d];
 
-    private static CourseAttributes? Attributes(Columns s, IReadOnlyList<string?> row, HashSet<CohortDimension> generalised)
+    private static CourseAttributes? Attributes(Columns s, IReadOnlyList<string?> row, HashSet<CohortDimension> generalised, out bool any)
     {
+        var found = false;
+        any = false;
         var age = s.Text(row, "age_band");
         if (age == ExportDatasets.NoEnrolment) return null;
         var ageCode = Array.IndexOf(CohortDimensions.EnumLabels<AgeBand>(), age);
-        if (ageCode < 0)
-        {
-            generalised.Add(CohortDimension.AgeBand);
-            ageCode = 0;
-        }
+        if (ageCode < 0) ageCode = Generalised(CohortDimension.AgeBand, 0);
         var modality = s.Text(row, "modality");
         var modalityCode = Array.IndexOf(CohortDimensions.EnumLabels<Modality>(), modality);
-        if (modalityCode < 0)
-        {
-            generalised.Add(CohortDimension.Modality);
-            modalityCode = 0;
-        }
+        if (modalityCode < 0) modalityCode = Generalised(CohortDimension.Modality, 0);
         var trials = s.Text(row, "prior_failed_trials") switch
         {
             "0-1" => 0,
@@ -151,11 +177,13 @@ public static class ExportedCohort
             ? Generalised(CohortDimension.DiagnosisGroup, 0)
             : Label<DiagnosisGroup>(s.Text(row, "diagnosis_group"), "diagnosis_group");
         var year = s.Text(row, "enrolment_year") is { } y && y != Release.Withheld ? int.Parse(y.AsSpan(0, 4), CultureInfo.InvariantCulture) : 0;
+        any = found;
         return new CourseAttributes((Modality)modalityCode, (AgeBand)ageCode, (Sex)sex, (DiagnosisGroup)diagnosis, trials, year);
 
         int Generalised(CohortDimension dimension, int code)
         {
             generalised.Add(dimension);
+            found = true;
             return code;
         }
     }

@@ -20,11 +20,6 @@ public enum MeasureKind
 /// day (days since 0001-01-01 UTC), which decides whether an unanswered course's window has passed.
 public readonly record struct RateContext(int InductionWindowDays, long AsOfDay);
 
-/// Where a rate's two counts sit among a report's counts, for the exact tier's nesting checks (SmallCellSuppression):
-/// the denominator's node and the node it lies under, and the nodes its events lie under besides the denominator.
-/// Nodes are named by key; a key another measure or section also uses is the same count.
-public sealed record RateNodes(string Events, string Known, string? KnownUnder = null, IReadOnlyList<string>? EventsUnder = null);
-
 /// A measure's column in an export's subjects file: the column and its value for one course.
 public sealed record MeasureColumn(ExportColumn Column, Func<CourseOutcome, bool?> Value);
 
@@ -61,9 +56,6 @@ public sealed record Measure
 
     /// Rates: one course's part, null when it is not in the denominator, else whether it is an event.
     public Func<CourseOutcome, RateContext, bool?>? Course { get; init; }
-
-    /// Rates: where its counts sit in the exact tier's nesting of counts.
-    public RateNodes? Nodes { get; init; }
 
     /// The subjects column an export writes for it, if any.
     public MeasureColumn? Column { get; init; }

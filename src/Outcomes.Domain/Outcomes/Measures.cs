@@ -30,7 +30,6 @@ public static class Measures
         Numerator = "courses whose response onset is on or before the window's last day",
         Denominator = "eligible courses whose answer is known: responded in the window, past it, or ended",
         Course = (o, c) => ByEndOfInduction(o, o.FirstResponse, c),
-        Nodes = new RateNodes("response.byInduction", "response.inductionKnown", "eligible", ["responders"]),
         Column = new(Flag("response_by_end_of_induction", "Eligible courses: response on or before the definitions' induction " +
             "window; empty while still unknown."), o => o.ResponseByEndOfInduction),
     };
@@ -43,7 +42,6 @@ public static class Measures
         Numerator = "courses whose first remission is on or before the window's last day",
         Denominator = "eligible courses whose answer is known: remitted in the window, past it, or ended",
         Course = (o, c) => ByEndOfInduction(o, o.FirstRemission, c),
-        Nodes = new RateNodes("remission.byInduction", "remission.inductionKnown", "eligible", ["remitters", "response.byInduction"]),
     };
 
     /// Response by session 6: decided at the assessment that decides session 6 (SessionReview), as the non-response
@@ -68,7 +66,6 @@ public static class Measures
         Numerator = "courses whose response onset is at or before the first assessment after the sixth session",
         Denominator = "eligible courses whose answer is known: responded by then, assessed after the sixth session, or ended",
         Course = (o, _) => BySession6(o),
-        Nodes = new RateNodes("response.bySession6", "response.session6Known", "eligible", ["responders"]),
         Column = new(Flag("response_by_session_6", "Eligible courses: response at or before the first PHQ-9 after the sixth session " +
             "(false if the course ended before it); empty while still unknown."), BySession6),
         ReadFromExport = true,
@@ -81,7 +78,6 @@ public static class Measures
         Definition = d => $"a PHQ-9 at least {N(d.ResponseMinimumDropFraction * 100)} % below baseline at any assessment",
         Numerator = "courses with a response onset", Denominator = "eligible courses",
         Course = (o, _) => o.Eligible ? o.FirstResponse is not null : null,
-        Nodes = new RateNodes("responders", "eligible"),
     };
 
     public static Measure RemissionEver { get; } = new()
@@ -91,8 +87,6 @@ public static class Measures
         Definition = d => $"a PHQ-9 below {d.RemissionBelowTotal} at any assessment",
         Numerator = "courses with a remission", Denominator = "eligible courses",
         Course = (o, _) => o.Eligible ? o.FirstRemission is not null : null,
-        // Conservative: with the default definitions remission (< 5 from >= 10) is also a response.
-        Nodes = new RateNodes("remitters", "eligible", EventsUnder: ["responders"]),
         Column = new(Flag("remission_ever", "Eligible courses: whether a post-baseline total fell below the remission threshold."),
             o => o.RemissionEver),
     };
@@ -127,7 +121,6 @@ public static class Measures
         Denominator = "courses with a baseline and a later assessment",
         Course = (o, _) => o.ReliableImprovement,
         // Reliable improvement (a drop of 6) is within MCID (a drop of 5) under the default definitions.
-        Nodes = new RateNodes("change.reliable", "change.known", "withBaseline", ["change.mcid"]),
         Column = new(Flag("reliable_improvement", "A drop of at least the reliable-improvement threshold (6 by default)."),
             o => o.ReliableImprovement),
     };
@@ -141,7 +134,6 @@ public static class Measures
         Numerator = "courses improved by the minimal clinically important difference",
         Denominator = "courses with a baseline and a later assessment",
         Course = (o, _) => o.MinimalClinicallyImportantImprovement,
-        Nodes = new RateNodes("change.mcid", "change.known", "withBaseline"),
         Column = new(Flag("mcid_improvement", "A drop of at least the minimal clinically important difference (5 by default)."),
             o => o.MinimalClinicallyImportantImprovement),
     };

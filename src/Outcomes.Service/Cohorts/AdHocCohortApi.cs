@@ -8,7 +8,7 @@ using Outcomes.Service.Security;
 namespace Outcomes.Service.Cohorts;
 
 /// A cohort report over a definition the caller writes (the dashboard's "build a cohort", and its JSON twin),
-/// validated as strictly as the named ones and never suppressed less than the service allows.
+/// validated as strictly as the named ones and published by the caller's tier like them.
 public static class AdHocCohortApi
 {
     public const string Route = "/api/v1/reports/cohort";
@@ -17,11 +17,11 @@ public static class AdHocCohortApi
     {
         var group = app.MapGroup("/api/v1/reports").WithTags("Cohort reports").RequireAccess(AccessPolicies.QualityResearcherOrAdmin);
         group.MapPost("/cohort", Post)
-            .WithSummary("A cohort report over a definition in the body, over the caller's clinics, small cells suppressed")
+            .WithSummary("A cohort report over a definition in the body, over the caller's clinics, published by the caller's disclosure tier")
             .WithDescription("The body is a report definition as in analytics/reports/*.json (name, version, title, filter, " +
-                "groupBy, options); unknown properties are refused. options.suppressionThreshold may not be below the " +
-                "service's minimum for ad-hoc reports (Reports:MinimumAdHocThreshold, 11 by default). A filter.clinic or " +
-                "clinicId outside the caller's clinics is refused with 403.")
+                "groupBy, options); unknown properties are refused, and so is the removed options.suppressionThreshold (the tiers of " +
+                "analytics/methods/disclosure-control.md replaced suppression). A filter.clinic or clinicId outside the caller's " +
+                "clinics is refused with 403.")
             .Accepts<ReportDefinition>("application/json")
             .Produces<PublishedCohortReport>()
             .ProducesValidationProblem()
@@ -30,19 +30,9 @@ public static class AdHocCohortApi
         return app;
     }
 
-    /// Every rule the definition breaks: the domain's own, and the service's floor on the threshold.
-    internal static IReadOnlyList<DefinitionViolation> Violations(ReportDefinition definition, int minimumThreshold)
-    {
-        var violations = definition.Validate().ToList();
-        if (definition.Options is { } options && options.SuppressionThreshold < minimumThreshold)
-            violations.Add(new DefinitionViolation("options.suppressionThreshold",
-                $"must be at least {minimumThreshold} for an ad-hoc report, got {options.SuppressionThreshold}"));
-        return violations;
-    }
-
     private static async Task<IResult> Post(HttpRequest request, long? asOfPosition, string? clinicId,
         string? coverage, ClinicScope scope,
-        IOptions<ReportsOptions> options, IOptions<DisclosureOptions> disclosure, CohortReportService reports, CancellationToken cancellationToken)
+        IOptions<DisclosureOptions> disclosure, CohortReportService reports, CancellationToken cancellationToken)
     {
         if (CohortReportsApi.Coverage(coverage) is not { } network)
             return TypedResults.Problem(statusCode: 400, title: $"coverage: must be 'own' or 'network', got '{coverage}'");
@@ -58,7 +48,7 @@ public static class AdHocCohortApi
                 title: "The body is not a readable report definition");
         }
 
-        var violations = Violations(definition, options.Value.MinimumAdHocThreshold);
+        var violations = definition.Validate();
         if (violations.Count > 0)
             return TypedResults.ValidationProblem(
                 violations.GroupBy(v => v.Field).ToDictionary(g => g.Key, g => g.Select(v => v.Rule).ToArray()),

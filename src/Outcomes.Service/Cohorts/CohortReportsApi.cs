@@ -12,14 +12,10 @@ public sealed class ReportsOptions
 
     /// Folder of named report definitions (analytics/reports, copied next to the service).
     public string Folder { get; set; } = Path.Combine(AppContext.BaseDirectory, "reports");
-
-    /// The smallest suppression threshold a caller's own (ad-hoc) definition may ask for: named definitions are
-    /// reviewed when committed, ad-hoc ones are not, so a caller cannot lower suppression below this.
-    public int MinimumAdHocThreshold { get; set; } = 11;
 }
 
 /// Named cohort reports over the caller's clinics, computed from the event store as of a position,
-/// small cells suppressed before anything leaves the service.
+/// published by the caller's disclosure tier (ReportDisclosure) before anything leaves the service.
 public static class CohortReportsApi
 {
     public static IServiceCollection AddCohortReports(this IServiceCollection services)

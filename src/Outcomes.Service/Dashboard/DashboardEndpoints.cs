@@ -62,11 +62,11 @@ public static class DashboardEndpoints
     }
 
     private static async Task<IResult> Cohort(long? asOfPosition, string? clinicId, HttpContext http, ClinicScope scope,
-        IOptions<ReportsOptions> options, CohortReportService reports, CancellationToken cancellationToken)
+        CohortReportService reports, CancellationToken cancellationToken)
     {
         var query = QueryOf(http);
         var (definition, queryViolations) = CohortQuery.Parse(query);
-        var violations = queryViolations.Concat(AdHocCohortApi.Violations(definition, options.Value.MinimumAdHocThreshold)).ToList();
+        var violations = queryViolations.Concat(definition.Validate()).ToList();
         if (violations.Count > 0)
             return Page(http, 400, "The cohort cannot be built", CatalogPage.Refused(await ClinicsToChoose(http, scope, cancellationToken), query,
                 violations.Select(v => (v.Field, v.Rule)).ToList()));

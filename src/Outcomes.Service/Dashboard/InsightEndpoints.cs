@@ -186,27 +186,34 @@ public static class InsightEndpoints
         return html.Append($"</dl><p class=\"note\">Outcome definitions {Markup.Text(definitions.Id)} {Markup.Text(definitions.Version)}.</p></section>").ToString();
     }
 
-    private static string Disclosure(PublishedCohortReport report) =>
-        report.Disclosure is { } d ? $"<p class=\"note disclosure\" data-tier=\"{Markup.Text(d.Tier.ToString())}\">{Markup.Text(d.Rule)}</p>" : "";
+    /// The rule the figures were published under and, for the protected tier, its parameters in plain words.
+    private static string Disclosure(PublishedCohortReport report)
+    {
+        var parameters = StatedParameters.Plain(report.Disclosure);
+        return $"<p class=\"note disclosure\" data-tier=\"{Markup.Text(report.Disclosure.Tier.ToString())}\">{Markup.Text(report.Disclosure.Rule)}</p>" +
+               (parameters.Count == 0 ? "" : "<ul class=\"note disclosure-parameters\">" + string.Concat(parameters.Select(p => $"<li>{Markup.Text(p)}</li>")) + "</ul>");
+    }
 }
 
-/// A published report as CSV: one row per group and measure, with the tier and event-store position on every row so
-/// a file read on its own still says what it is.
+/// A published report as CSV: one row per group and measure, with the tier, the event-store position, the release
+/// point and the perturbation parameters on every row, so a file read on its own (or rows pasted into another) still
+/// says what it is. Columns rather than comment lines: every CSV reader keeps them without being told to.
 internal static class ReportCsv
 {
     public static string Write(PublishedCohortReport report)
     {
-        var csv = new StringBuilder("group,measure,estimate,lower,upper,events,n,tier,event_store_position\r\n");
-        var tier = report.Disclosure?.Tier switch
+        var csv = new StringBuilder("group,measure,estimate,lower,upper,events,n,tier,event_store_position,release_id,release_cut_at,perturbation\r\n");
+        var disclosure = report.Disclosure;
+        var tier = disclosure.Tier switch
         {
             DisclosureTier.OwnClinics => "own-clinics",
             DisclosureTier.Protected => "protected",
-            DisclosureTier.ReleasedMicrodata => "released-microdata",
-            _ => "suppressed",
+            _ => "released-microdata",
         };
         var position = report.Provenance.EventStorePosition.ToString(CultureInfo.InvariantCulture);
+        var stated = $"{tier},{position},{Int(disclosure.Release?.Id)},{disclosure.Release?.CutAt.ToString("O", CultureInfo.InvariantCulture)},{Field(StatedParameters.Compact(disclosure))}";
         void Row(string? group, string measure, double? estimate, double? lower, double? upper, int? events, int? n) =>
-            csv.Append($"{Field(group ?? "all courses")},{measure},{Num(estimate)},{Num(lower)},{Num(upper)},{Int(events)},{Int(n)},{tier},{position}\r\n");
+            csv.Append($"{Field(group ?? "all courses")},{measure},{Num(estimate)},{Num(lower)},{Num(upper)},{Int(events)},{Int(n)},{stated}\r\n");
         foreach (var g in new[] { report.Overall }.Concat(report.Groups))
         {
             if (g.Counts is { } c)

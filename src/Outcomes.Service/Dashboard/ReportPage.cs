@@ -23,26 +23,19 @@ internal static class ReportPage
         if (d.GroupBy is { } by) body.Append($" Grouped by {Markup.Text(DimensionLabel(by))}.");
         body.Append("</p>").Append(FilterText(d.Filter));
 
-        if (report.Overall.Withheld is { } overallReason)
-            body.Append($"<p class=\"cohort-withheld\">The whole cohort is {Markup.Withheld(overallReason)}: it has fewer than " +
-                        $"{Markup.Label(report.SuppressionThreshold)} courses.</p>");
-        else
-        {
-            body.Append(Counts(report));
-            body.Append(Section("funnel", "Attrition", FunnelChart.Render("funnel-chart", "Courses reaching each number of sessions",
-                "Bar chart of the number of courses that received at least each number of sessions, per group.",
-                series.Select(s => new FunnelChart.Bars(s.Series, s.Group.Counts?.Funnel, s.Group.Withheld)).ToList()) + EndReasons(report)));
-            if (d.Options.Includes(ReportSection.Response)) body.Append(Response(report, series));
-            if (d.Options.Includes(ReportSection.TimeToResponse)) body.Append(TimeToResponse(report, series));
-            if (d.Options.Includes(ReportSection.Durability)) body.Append(Durability(report, series));
-            if (d.Options.Includes(ReportSection.Trajectory))
-                body.Append(Section("trajectory", "PHQ-9 trajectory", TrajectoryChart.Render("trajectory-chart", "Mean PHQ-9 by week",
-                    "Line chart of the mean PHQ-9 total per week since the first session with 95% intervals, per group.",
-                    series.Select(s => new TrajectoryChart.Line(s.Series, s.Group.Trajectory, s.Group.Withheld)).ToList(),
-                    definitions, report.Overall.Trajectory?.Weeks.FirstOrDefault(w => w.Week == 0)?.Mean)));
-            if (d.Options.Includes(ReportSection.Item9)) body.Append(Item9(report));
-        }
-        body.Append(SuppressionNotes(report));
+        body.Append(Counts(report));
+        body.Append(Section("funnel", "Attrition", FunnelChart.Render("funnel-chart", "Courses reaching each number of sessions",
+            "Bar chart of the number of courses that received at least each number of sessions, per group.",
+            series.Select(s => new FunnelChart.Bars(s.Series, s.Group.Counts?.Funnel, s.Group.Withheld)).ToList()) + EndReasons(report)));
+        if (d.Options.Includes(ReportSection.Response)) body.Append(Response(report, series));
+        if (d.Options.Includes(ReportSection.TimeToResponse)) body.Append(TimeToResponse(report, series));
+        if (d.Options.Includes(ReportSection.Durability)) body.Append(Durability(report, series));
+        if (d.Options.Includes(ReportSection.Trajectory))
+            body.Append(Section("trajectory", "PHQ-9 trajectory", TrajectoryChart.Render("trajectory-chart", "Mean PHQ-9 by week",
+                "Line chart of the mean PHQ-9 total per week since the first session with 95% intervals, per group.",
+                series.Select(s => new TrajectoryChart.Line(s.Series, s.Group.Trajectory, s.Group.Withheld)).ToList(),
+                definitions, report.Overall.Trajectory?.Weeks.FirstOrDefault(w => w.Week == 0)?.Mean)));
+        if (d.Options.Includes(ReportSection.Item9)) body.Append(Item9(report));
         body.Append("</article>");
         body.Append(Footer(report));
         return body.ToString();
@@ -266,15 +259,6 @@ internal static class ReportPage
                 ? $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}, {Markup.Percent(estimate)}{Interval(rate.Lower, rate.Upper)}"
                 : $"{Markup.Count(rate.Events)} of {Markup.Count(rate.N)}";
 
-    private static string SuppressionNotes(PublishedCohortReport report)
-    {
-        if (report.Suppression.Count == 0) return "";
-        var list = new StringBuilder("<section id=\"suppression\"><h2>What is withheld and why</h2><ul>");
-        foreach (var note in report.Suppression)
-            list.Append($"<li data-reason=\"{Markup.ReasonLabel(note.Reason)}\"><strong>{Markup.ReasonLabel(note.Reason)}</strong>: <span class=\"rule\">{Markup.Text(note.Rule)}</span></li>");
-        return list.Append("</ul></section>").ToString();
-    }
-
     private static string Footer(PublishedCohortReport report)
     {
         var p = report.Provenance;
@@ -289,13 +273,11 @@ internal static class ReportPage
                Disclosure(report) + "</dl></footer>";
     }
 
-    /// The tier the figures were published in and, for the protected tier, its parameters and release point.
+    /// The tier the figures were published in and, for the protected tier, its parameters in plain words and its
+    /// release point.
     private static string Disclosure(PublishedCohortReport report)
     {
-        if (report.Disclosure is not { } d)
-            return $"<dt>Suppression threshold</dt><dd class=\"meta\">no count from <span class=\"num-label\">1</span> to " +
-                   $"<span class=\"num-label\">{report.SuppressionThreshold - 1}</span> is shown " +
-                   $"(threshold <span class=\"num-label\">{report.SuppressionThreshold}</span>)</dd>";
+        var d = report.Disclosure;
         var tier = d.Tier switch
         {
             Domain.Disclosure.DisclosureTier.OwnClinics => "your own clinics, exact",
@@ -308,7 +290,13 @@ internal static class ReportPage
               $"<time class=\"num-label\" datetime=\"{r.CutAt.ToString("O", CultureInfo.InvariantCulture)}\">" +
               $"{r.CutAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC</time></dd>"
             : "";
-        return $"<dt>Disclosure</dt><dd class=\"meta\" data-tier=\"{Markup.Text(tier)}\">{Markup.Text(tier)}: {Markup.Text(d.Rule)}</dd>" + release;
+        var parameters = Domain.Disclosure.StatedParameters.Plain(d);
+        var perturbation = parameters.Count == 0
+            ? ""
+            : "<dt>Perturbation</dt><dd class=\"meta disclosure-parameters\"><ul>" +
+              string.Concat(parameters.Select(p => $"<li>{Markup.Text(p)}</li>")) + "</ul></dd>";
+        return $"<dt>Disclosure</dt><dd class=\"meta\" data-tier=\"{Markup.Text(tier)}\">{Markup.Text(tier)}: {Markup.Text(d.Rule)}</dd>" +
+               perturbation + release;
     }
 
     /// The filter as the definition states it, labels marked as labels: "modality: iv-ketamine; age-band: 25-34".

@@ -113,8 +113,6 @@ public static class OpenApiSetup
         ["ReportProvenance.definitionsVersion"] = "Their version: a changed threshold is a new version.",
         ["ReportProvenance.eventStorePosition"] = "The event-store position the report stands at: pass it as asOfPosition to get the same report again.",
         ["ReportProvenance.asOf"] = "The store's time at that position: whether an induction window has elapsed is judged at it.",
-        ["PublishedCohortReport.suppressionThreshold"] = "Counts from 1 to this minus one are withheld (0 in the protected tier, which perturbs instead).",
-        ["PublishedCohortReport.suppression"] = "One note per reason a value was withheld: how many and the rule.",
         ["PublishedGroup.group"] = "The group's label (e.g. a modality), or null for the whole cohort.",
         ["PublishedGroup.withheld"] = "Why the whole group is withheld, or null when it is shown.",
         ["PublishedRate.estimate"] = "events / n, or null when either count is withheld or n is 0.",

@@ -50,6 +50,7 @@ public sealed class InsightsBrowserTests(ITestOutputHelper output) : BrowserHost
         Assert.InRange(int.Parse(courses[1].Trim(), System.Globalization.CultureInfo.InvariantCulture), 73, 77);
         Assert.True(await page.Locator("#compare-rates").IsVisibleAsync());
         Assert.Contains("protected", (await page.Locator("p.disclosure").GetAttributeAsync("data-tier"))!, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(5, await page.Locator("ul.disclosure-parameters li").CountAsync());
         await Screenshot(page, $"insights-compare-{width}.png");
 
         await page.GotoAsync($"{BaseUrl}/dashboard/reports/overview");
@@ -58,8 +59,10 @@ public sealed class InsightsBrowserTests(ITestOutputHelper output) : BrowserHost
         var csvPath = Path.Combine(Path.GetTempPath(), $"overview-{Guid.NewGuid():N}.csv");
         await download.SaveAsAsync(csvPath);
         var lines = await File.ReadAllLinesAsync(csvPath);
-        Assert.Equal("group,measure,estimate,lower,upper,events,n,tier,event_store_position", lines[0]);
-        Assert.Contains(lines, l => l.StartsWith("all courses,enrolled,60,", StringComparison.Ordinal) && l.Contains(",own-clinics,", StringComparison.Ordinal));
+        Assert.Equal("group,measure,estimate,lower,upper,events,n,tier,event_store_position,release_id,release_cut_at,perturbation", lines[0]);
+        // The own clinics' tier: exact, so no release point and no perturbation parameters.
+        Assert.Contains(lines, l => l.StartsWith("all courses,enrolled,60,", StringComparison.Ordinal) && l.Contains(",own-clinics,", StringComparison.Ordinal)
+            && l.EndsWith(",,,", StringComparison.Ordinal));
         File.Delete(csvPath);
     }
 

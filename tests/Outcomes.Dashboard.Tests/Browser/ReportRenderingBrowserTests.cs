@@ -96,6 +96,31 @@ public sealed class ReportRenderingBrowserTests(ITestOutputHelper output) : IAsy
             Assert.True(wide.Length == 0, $"{report} printed: tables wider than the page: {string.Join(", ", wide)}");
             await page.PdfAsync(new PagePdfOptions { Path = Path.Combine(Artifacts, $"report-{report}.pdf"), Format = "A4" });
         }
+
+        // A researcher sees the protected tier at a release: the footer states the noise, the grids and the model floor
+        // in words beside the rule and the release, and still reads at both widths.
+        var cut = await _host.ClientFor(AccessToken.Roles.Admin, AccessToken.AllClinics).PostAsync("/api/v1/releases", null);
+        Assert.True(cut.IsSuccessStatusCode, await cut.Content.ReadAsStringAsync());
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Screen });
+        await page.GotoAsync($"{_baseUrl}/dashboard/sign-in");
+        await page.FillAsync("#token", _host.Token([AccessToken.Roles.Researcher], ["clinic-a"]));
+        await page.ClickAsync("form.sign-in button[type=submit]");
+        await page.WaitForURLAsync($"{_baseUrl}/dashboard", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        foreach (var width in new[] { 1280, 400 })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.GotoAsync($"{_baseUrl}/dashboard/reports/outcomes-by-modality");
+            var footer = page.Locator("footer.provenance");
+            await footer.WaitForAsync();
+            Assert.Contains("protected", await footer.Locator("dd[data-tier]").GetAttributeAsync("data-tier") ?? "", StringComparison.Ordinal);
+            var parameters = await footer.Locator("dd.disclosure-parameters li").AllInnerTextsAsync();
+            Assert.Equal(5, parameters.Count);
+            Assert.Contains(parameters, p => p.Contains("every 7 days up to day 182", StringComparison.Ordinal));
+            Assert.Equal(1, await footer.Locator("dd[data-release]").CountAsync());
+            await footer.ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(Artifacts, $"report-outcomes-by-modality-protected-footer-{width}.png") });
+            await Screenshot(page, $"report-outcomes-by-modality-protected-{width}.png");
+            await Readable(page, $"outcomes-by-modality (protected) at {width} px", width);
+        }
     }
 
     /// What a reader needs at this width: the page never scrolls sideways (wide tables and charts scroll in their own

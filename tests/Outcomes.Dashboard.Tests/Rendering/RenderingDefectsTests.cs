@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Courses;
 using Outcomes.Domain.Tests.Cohorts;
 using Outcomes.Domain.Tests.Outcomes;
@@ -55,7 +56,8 @@ public sealed partial class RenderingDefectsTests
     [GeneratedRegex(@"^M[\d.]+ ([\d.]+)")]
     private static partial Regex AxisTop();
 
-    /// The first group's durability curve is withheld (3 responders of 20, under the threshold of 11).
+    /// The first group's durability curve withheld (it has 3 responders of 20). No tier withholds a curve whole today,
+    /// but the page still renders one with its reason, so that state is made here by hand from the exact report.
     private static PublishedCohortReport FirstGroupDurabilityWithheld()
     {
         var members = CohortTestData.Random(400, seed: 7, modalities: 3).Where(m => m.Attributes!.Modality != Modality.IvKetamine).ToList();
@@ -64,7 +66,13 @@ public sealed partial class RenderingDefectsTests
             var course = new TestCourse().Sessions(0, 3, 7, 10).Score(-1, 20).Score(7, i < 3 ? 8 : 18).Score(14, i < 3 ? 7 : 17);
             members.Add(CohortTestData.Member(course, $"flat{i}", Modality.IvKetamine));
         }
-        var report = SmallCellSuppression.Apply(CohortReport.Compute(members, CohortTestData.Definition(CohortDimension.Modality), CohortTestData.Provenance));
+        var exact = ReportDisclosure.OwnClinics(members, CohortTestData.Definition(CohortDimension.Modality), CohortTestData.Provenance);
+        var iv = exact.Groups[0];
+        var days = iv.Durability!.Days with
+        {
+            Withheld = SuppressionReason.Protected, Curve = [], Median = new PublishedMedian(null, null, null, null), SurvivalAt = [],
+        };
+        var report = exact with { Groups = [iv with { Durability = new PublishedDurability(days) }, .. exact.Groups.Skip(1)] };
         Assert.Equal("iv-ketamine", report.Groups[0].Group);
         Assert.Null(report.Groups[0].Withheld);
         Assert.NotNull(report.Groups[0].Durability!.Days.Withheld);
@@ -78,7 +86,7 @@ public sealed partial class RenderingDefectsTests
         var html = ReportPage.Body(report, "clinic-a");
 
         var table = Regex.Match(html, "<table class=\"survival-at\">.*?</table>").Value;
-        var times = report.Groups.Select(g => g.Durability?.Days.SurvivalAt).First(a => a is { Count: > 0 })!.Select(a => a.Time).ToList();
+        var times = report.Groups.SelectMany(g => g.Durability?.Days.SurvivalAt.Select(a => a.Time) ?? []).Distinct().ToList();
         Assert.NotEmpty(times);
         Assert.Equal(times.Count, Regex.Matches(table, "Still in response at day").Count);
         var first = Regex.Match(table, "<tr data-group=\"iv-ketamine\">.*?</tr>").Value;

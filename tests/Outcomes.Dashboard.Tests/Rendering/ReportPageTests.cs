@@ -1,16 +1,17 @@
 using Microsoft.Extensions.Primitives;
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Disclosure;
 using Outcomes.Domain.Outcomes;
 using Outcomes.Domain.Tests.Cohorts;
 using Outcomes.Service.Dashboard;
 
 namespace Outcomes.Dashboard.Tests.Rendering;
 
-/// Whole report pages over reports computed and suppressed by the domain, as the service publishes them.
+/// Whole report pages over reports computed and published by the domain, as the service publishes them.
 public sealed class ReportPageTests
 {
-    /// Three modalities: two large, one with 8 courses (withheld whole), over every section, with a Cox model.
-    private static PublishedCohortReport Report(string title = "Onset by modality")
+    /// Three modalities: two large, one with 8 courses, over every section, with a Cox model, published exactly.
+    private static PublishedCohortReport Exact(string title = "Onset by modality")
     {
         var members = CohortTestData.Random(400, seed: 7, modalities: 2);
         members.AddRange(CohortTestData.Random(8, seed: 8, modalities: 1)
@@ -24,20 +25,33 @@ public sealed class ReportPageTests
             Title = title,
             Description = "Every section, by modality.",
         };
-        return SmallCellSuppression.Apply(CohortReport.Compute(members, definition, CohortTestData.Provenance));
+        return ReportDisclosure.OwnClinics(members, definition, CohortTestData.Provenance);
+    }
+
+    /// The same with the 8-course group withheld whole. No tier withholds a whole group today, but the page still
+    /// renders one with its reason, so that state is made here by hand.
+    private static PublishedCohortReport Report(string title = "Onset by modality")
+    {
+        var exact = Exact(title);
+        return exact with
+        {
+            Groups = [.. exact.Groups.Select(g => g.Group == "intranasal-esketamine"
+                ? new PublishedGroup(g.Group, SuppressionReason.Protected, null, null, null, null, null, null)
+                : g)],
+        };
     }
 
     [Fact]
-    public void SuppressedReport_NoNumberFrom1To10ReadAsACount()
+    public void OwnClinicsReport_TheSmallGroupsCountsAreShown_NothingWithheld()
     {
-        var report = Report();
-        Assert.Contains(report.Suppression, n => n.Reason == SuppressionReason.SmallGroup);
+        var report = Exact();
 
         var html = ReportPage.Body(report, "clinic-a");
-        var numbers = PageText.NumbersReadAsCounts(html);
 
-        Assert.NotEmpty(numbers);
-        Assert.DoesNotContain(numbers, n => n is >= 1 and <= 10);
+        Assert.Equal(8, report.Groups.Single(g => g.Group == "intranasal-esketamine").Counts!.Enrolled.Value);
+        Assert.Contains("<tr data-group=\"intranasal-esketamine\"><th scope=\"row\" class=\"group\">intranasal-esketamine</th><td class=\"enrolled\">" +
+                        "<span class=\"count\">8</span>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("class=\"withheld\"", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,7 +81,7 @@ public sealed class ReportPageTests
         Assert.Contains($"{Markup.Percent(rate.Estimate)} ({Markup.Percent(rate.Lower)} to {Markup.Percent(rate.Upper)})", html, StringComparison.Ordinal);
 
         var withheld = report.Groups.First(g => g.Withheld is not null);
-        Assert.Contains("withheld: small-group", Row(withheld), StringComparison.Ordinal);
+        Assert.Contains("withheld: protected", Row(withheld), StringComparison.Ordinal);
         Assert.Empty(PageText.NumbersReadAsCounts(Row(withheld)));
     }
 
@@ -90,13 +104,8 @@ public sealed class ReportPageTests
             .ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value));
         Assert.Equal(report.Overall.Counts!.Enrolled.Value, enrolled["All courses"]);
         var groups = report.Groups.Where(g => g.Withheld is null).ToList();
-        Assert.Contains(groups, g => g.Counts!.Enrolled.Value is null);
-        foreach (var group in groups)
-            if (group.Counts!.Enrolled.Value is { } shown)
-                Assert.Equal(shown, enrolled[group.Group!]);
-            else
-                Assert.Contains($"<tr data-group=\"{group.Group}\"><th scope=\"row\" class=\"group\">{group.Group}</th><td class=\"enrolled\">" +
-                                $"<span class=\"withheld\" data-reason=\"{Markup.ReasonLabel(group.Counts.Enrolled.Suppressed!.Value)}\">", html);
+        Assert.NotEmpty(groups);
+        foreach (var group in groups) Assert.Equal(group.Counts!.Enrolled.Value, enrolled[group.Group!]);
     }
 
     [Fact]
@@ -110,7 +119,7 @@ public sealed class ReportPageTests
         Assert.NotEmpty(shown);
         Assert.Equal(shown, PageText.WithClass(days, "km-curve").Select(c => (string)c.Attribute("data-group")!));
         Assert.Contains("<tr data-group=\"intranasal-esketamine\"><th scope=\"row\" class=\"group\">intranasal-esketamine</th><td colspan=\"9\">" +
-                        "<span class=\"withheld\" data-reason=\"small-group\">withheld: small-group</span>", html);
+                        "<span class=\"withheld\" data-reason=\"protected\">withheld: protected</span>", html);
     }
 
     [Fact]
@@ -129,15 +138,37 @@ public sealed class ReportPageTests
     }
 
     [Fact]
-    public void Footer_StatesDefinitionsReportPositionAsOfAndThreshold()
+    public void Footer_StatesDefinitionsReportPositionAsOfAndTier()
     {
         var html = ReportPage.Body(Report(), "clinic-a");
 
         Assert.Contains("data-position=\"4242\"", html);
         Assert.Contains("default version <span class=\"num-label\">outcomes-v1</span>", html);
         Assert.Contains("test-report version <span class=\"num-label\">1</span>", html);
-        Assert.Contains("(threshold <span class=\"num-label\">11</span>)", html);
+        Assert.Contains("data-tier=\"your own clinics, exact\"", html);
+        Assert.DoesNotContain("<dt>Perturbation</dt>", html);
         Assert.Contains("datetime=\"2029-03-04T00:00:00.0000000+00:00\"", html);
+    }
+
+    [Fact]
+    public void ProtectedFooter_StatesTheNoiseGridsAndModelFloorInWords_AndTheRelease()
+    {
+        var parameters = new PerturbationParameters();
+        var keys = new RecordKeys(Enumerable.Range(1, 32).Select(i => (byte)(i * 5)).ToArray());
+        var release = new ReleasePoint(3, 4242, new DateTimeOffset(2029, 2, 28, 23, 0, 0, TimeSpan.Zero));
+        var report = ReportDisclosure.Protected(CohortTestData.Random(200, seed: 9, modalities: 2), CohortTestData.Definition(CohortDimension.Modality),
+            CohortTestData.Provenance, keys, parameters, release);
+
+        var html = ReportPage.Body(report, "clinic-a");
+        var footer = System.Text.RegularExpressions.Regex.Match(html, "<footer class=\"provenance\">.*</footer>").Value;
+
+        Assert.Contains("data-tier=\"protected (cell-key perturbation)\"", footer, StringComparison.Ordinal);
+        Assert.Contains($"moved by at most {parameters.MaximumCountNoise} up or down", footer, StringComparison.Ordinal);
+        Assert.Contains($"standard deviation of {parameters.SumNoiseStandardDeviation} points", footer, StringComparison.Ordinal);
+        Assert.Contains($"every {parameters.TimeToResponseGridDays} days up to day {parameters.TimeToResponseGridEndDays}", footer, StringComparison.Ordinal);
+        Assert.Contains($"every {parameters.DurabilityGridDays} days up to day {parameters.DurabilityGridEndDays}", footer, StringComparison.Ordinal);
+        Assert.Contains($"at least {parameters.MinimumModelCourses} courses", footer, StringComparison.Ordinal);
+        Assert.Contains("data-release=\"3\"", footer, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -285,11 +285,11 @@ public class CohortReportTests
     [Fact]
     public void InvalidDefinition_IsRefusedNamingTheField()
     {
-        var definition = Definition() with { Options = new ReportOptions { SuppressionThreshold = 1 } };
+        var definition = Definition() with { Options = new ReportOptions { InductionWindowDays = 0 } };
 
         var error = Assert.Throws<ArgumentException>(() => CohortReport.Compute(Six(), definition, Provenance));
 
-        Assert.Contains("options.suppressionThreshold", error.Message);
+        Assert.Contains("options.inductionWindowDays", error.Message);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public class ReportDefinitionTests
             GroupBy = CohortDimension.Clinic,
             Options = new ReportOptions
             {
-                InductionWindowDays = 28, SuppressionThreshold = 6, Sections = [ReportSection.TimeToResponse],
+                InductionWindowDays = 28, Sections = [ReportSection.TimeToResponse],
                 CoxAdjustedForBaseline = true, AtRiskDays = [0, 14], TrajectoryModelMaxCourses = null,
             },
         };
@@ -46,7 +46,6 @@ public class ReportDefinitionTests
 
         Assert.Empty(definition.Validate());
         Assert.Equal(42, definition.Options.InductionWindowDays);
-        Assert.Equal(11, definition.Options.SuppressionThreshold);
         Assert.Equal(ReportOptions.AllSections, definition.Options.Sections);
         Assert.Null(definition.GroupBy);
     }
@@ -60,6 +59,18 @@ public class ReportDefinitionTests
         var error = Assert.Throws<JsonException>(() => ReportDefinition.FromJson(json));
 
         Assert.Contains(property, error.Message);
+    }
+
+    [Fact]
+    public void RemovedSuppressionThreshold_IsRejected_SayingItWasRemoved()
+    {
+        // Definitions written for small-cell suppression still name it; "unknown property" would not say what changed.
+        var error = Assert.Throws<JsonException>(() => ReportDefinition.FromJson(
+            """{ "name": "x1", "version": "1", "title": "T", "options": { "inductionWindowDays": 42, "suppressionThreshold": 11 } }"""));
+
+        Assert.Equal("$.options.suppressionThreshold", error.Path);
+        Assert.StartsWith("options.suppressionThreshold was removed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("disclosure-control.md", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -78,7 +89,7 @@ public class ReportDefinitionTests
             Filter = new CohortFilter { Modality = ["ketamine"], AgeBand = [], FirstSessionFrom = "2026-Q3", FirstSessionTo = "2026-Q1", Clinic = ["A!"] },
             Options = new ReportOptions
             {
-                SuppressionThreshold = 1, InductionWindowDays = 0, CoxAdjustedForBaseline = true, AtRiskDays = [7, 7, -1],
+                InductionWindowDays = 0, CoxAdjustedForBaseline = true, AtRiskDays = [7, 7, -1],
                 Sections = [ReportSection.Durability, ReportSection.Durability], FunnelSessions = 0, TrajectoryWeeks = 200,
                 TrajectoryModelMaxCourses = 3, DurabilitySurvivalDays = [0],
             },
@@ -89,7 +100,7 @@ public class ReportDefinitionTests
         Assert.Equal(
         [
             "name", "version", "title", "filter.clinic[0]", "filter.modality[0]", "filter.ageBand", "filter.firstSessionTo",
-            "options.inductionWindowDays", "options.suppressionThreshold", "options.sections[1]", "options.coxAdjustedForBaseline",
+            "options.inductionWindowDays", "options.sections[1]", "options.coxAdjustedForBaseline",
             "options.atRiskDays[1]", "options.atRiskDays[2]", "options.durabilitySurvivalDays[0]", "options.funnelSessions",
             "options.trajectoryWeeks", "options.trajectoryModelMaxCourses",
         ], fields);

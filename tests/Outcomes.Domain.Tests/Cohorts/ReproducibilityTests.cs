@@ -1,4 +1,5 @@
 using Outcomes.Domain.Cohorts;
+using Outcomes.Domain.Disclosure;
 using static Outcomes.Domain.Tests.Cohorts.CohortTestData;
 
 namespace Outcomes.Domain.Tests.Cohorts;
@@ -15,7 +16,7 @@ public class ReproducibilityTests
         var second = CohortReport.Compute(Random(400, 21, modalities: 4), Full(cox: true), Provenance);
 
         Assert.Equal(JsonOf(first), JsonOf(second));
-        Assert.Equal(JsonOf(SmallCellSuppression.Apply(first, 11)), JsonOf(SmallCellSuppression.Apply(second, 11)));
+        Assert.Equal(JsonOf(ReportDisclosure.OverReleasedMicrodata(first, 0, 0)), JsonOf(ReportDisclosure.OverReleasedMicrodata(second, 0, 0)));
     }
 
     [Fact]
@@ -24,8 +25,8 @@ public class ReproducibilityTests
         var members = Random(400, 22, modalities: 4);
         var shuffled = members.OrderBy(m => m.Course.PatientKey.GetHashCode(StringComparison.Ordinal)).ToList();
 
-        var first = SmallCellSuppression.Apply(CohortReport.Compute(members, Full(cox: false), Provenance), 11);
-        var second = SmallCellSuppression.Apply(CohortReport.Compute(shuffled, Full(cox: false), Provenance), 11);
+        var first = ReportDisclosure.OwnClinics(members, Full(cox: false), Provenance);
+        var second = ReportDisclosure.OwnClinics(shuffled, Full(cox: false), Provenance);
 
         Assert.NotEqual(members.Select(m => m.Course), shuffled.Select(m => m.Course));
         Assert.Equal(JsonOf(first), JsonOf(second));
@@ -34,7 +35,7 @@ public class ReproducibilityTests
     [Fact]
     public void Report_StatesItsProvenanceAndDefinition()
     {
-        var published = SmallCellSuppression.Apply(CohortReport.Compute(Six(), Definition(), Provenance), 11);
+        var published = ReportDisclosure.OwnClinics(Six(), Definition(), Provenance);
 
         var json = JsonOf(published);
 

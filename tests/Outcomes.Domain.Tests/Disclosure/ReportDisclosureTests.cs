@@ -25,7 +25,7 @@ public class ReportDisclosureTests
         var published = Exact(six);
 
         Assert.Equal(DisclosureTier.OwnClinics, published.Disclosure!.Tier);
-        Assert.Empty(published.Suppression);
+        Assert.Null(published.Disclosure.Perturbation);
         Assert.Equal(raw.Overall.Counts.Eligible, published.Overall.Counts!.Eligible.Value);
         Assert.Equal(raw.Overall.Response![Measures.ResponseEver].Estimate.Estimate, published.Overall.Response![Measures.ResponseEver].Estimate);
         Assert.Equal(raw.Overall.TimeToResponse!.Days.Curve.Median.Estimate, published.Overall.TimeToResponse!.Days.Median.Estimate);

@@ -144,12 +144,25 @@ public sealed class ExportsTests(IngestionFixture fixture)
         var release = await CutRelease();
         var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
         var (first, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
+
+        // The attack rides on the reproduction path: a manifest sent back is audited as a reproduction when it gives the
+        // audited archive again, as the unchanged one does here.
+        var (again, _) = await Export(researcher, new { manifest = JsonNode.Parse(entries["manifest.json"]) });
+        Assert.Equal(first, again);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(first));
+        var audited = await Eventually.Until(async () =>
+            (await fixture.Client.GetFromJsonAsync<JsonArray>("/api/v1/exports"))!.Where(e => (string?)e!["archiveSha256"] == sha).ToList(),
+            found => found.Count >= 2, "the export and its reproduction in the audit list");
+        Assert.True((bool)audited[1]!["reproduction"]!);
+        // The same manifest with its filter changed selects other subjects: a different archive, so calling it a
+        // reproduction would vouch for data the audited export never held.
         var manifest = JsonNode.Parse(entries["manifest.json"])!;
         manifest["filter"] = new JsonObject { ["sex"] = new JsonArray("male") };
 
         var (changed, changedEntries) = await Export(researcher, new { manifest });
 
         Assert.NotEqual(first, changed);
+        Assert.Equal(12, ManifestOf(entries).Files.Single(f => f.Name == "subjects.csv").Rows);
         Assert.Equal(0, ManifestOf(changedEntries).Files.Single(f => f.Name == "subjects.csv").Rows);
         var audit = await AuditOf(Convert.ToHexStringLower(SHA256.HashData(changed)));
         Assert.False((bool)audit["reproduction"]!);
@@ -160,17 +173,25 @@ public sealed class ExportsTests(IngestionFixture fixture)
     [Fact]
     public async Task ManifestNamingAClinicOutsideTheCallersScope_Forbidden()
     {
-        var clinic = NewClinic();
-        await Feed(clinic, 1);
+        var own = NewClinic();
+        var other = NewClinic();
+        await Feed(own, 1);
+        await Feed(other, 11);
         var release = await CutRelease();
-        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        // The clinic the manifest will name holds courses (11: a class of k, released whole): a caller whose scope
+        // includes it gets its rows.
+        var both = fixture.ClientFor(AccessToken.Roles.Researcher, own, other);
+        var (_, inScope) = await Export(both, new { filter = new { clinic = new[] { other } }, format = "csv", release });
+        Assert.Equal(11, ManifestOf(inScope).Files.Single(f => f.Name == "subjects.csv").Rows);
+        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, own);
         var (_, entries) = await Export(researcher, new { report = "overview", format = "csv", release });
         var manifest = JsonNode.Parse(entries["manifest.json"])!;
-        manifest["filter"] = new JsonObject { ["clinic"] = new JsonArray("clinic-elsewhere") };
+        manifest["filter"] = new JsonObject { ["clinic"] = new JsonArray(other) };
 
         var response = await researcher.PostAsJsonAsync("/api/v1/exports", new { manifest });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains(other, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Theory]
