@@ -33,6 +33,8 @@ public static class StatedParameters
             $"Time-to-response curves and numbers at risk are shown every {N(p.TimeToResponseGridDays)} days up to day " +
             $"{N(p.TimeToResponseGridEndDays)}, and every session up to {N(p.TimeToResponseGridEndSessions)} sessions.",
             $"Response durability is shown every {N(p.DurabilityGridDays)} days up to day {N(p.DurabilityGridEndDays)}.",
+            $"A group, rate, mean or curve over fewer than {N(p.MinimumBase)} courses is not shown; nor is a cohort one course " +
+            "apart from one you were shown before; a quality lead's own clinics, shown exactly elsewhere, are left out of these figures.",
             $"Models (the trajectory slope, log-rank tests, hazard ratios) are shown only when every group has at least " +
             $"{N(p.MinimumModelCourses)} courses, and rounded.",
         ];
