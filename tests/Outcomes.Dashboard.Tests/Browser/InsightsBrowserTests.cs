@@ -50,7 +50,7 @@ public sealed class InsightsBrowserTests(ITestOutputHelper output) : BrowserHost
         Assert.InRange(int.Parse(courses[1].Trim(), System.Globalization.CultureInfo.InvariantCulture), 73, 77);
         Assert.True(await page.Locator("#compare-rates").IsVisibleAsync());
         Assert.Contains("protected", (await page.Locator("p.disclosure").GetAttributeAsync("data-tier"))!, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(5, await page.Locator("ul.disclosure-parameters li").CountAsync());
+        Assert.Equal(ReportRenderingBrowserTests.ProtectedSentences, await page.Locator("ul.disclosure-parameters li").CountAsync());
         await Screenshot(page, $"insights-compare-{width}.png");
 
         await page.GotoAsync($"{BaseUrl}/dashboard/reports/overview");
