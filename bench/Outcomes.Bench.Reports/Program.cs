@@ -32,7 +32,7 @@ var asOfFraction = new Option<double?>("--as-of")
         "asked by a quality lead of --clinic only (recomputed from the events); prints the service's peak memory after",
 };
 var asOfOnly = new Option<bool>("--as-of-only") { Description = "With --as-of: time only the as-of report, so the service's peak memory is its own" };
-var asOfClinic = new Option<string>("--clinic") { Description = "The clinic of the quality lead who asks --as-of", DefaultValueFactory = _ => "clinic-b" };
+var asOfClinic = new Option<string>("--clinic") { Description = "The clinic of the quality lead who asks --as-of, and (with --protected) the rest of the network", DefaultValueFactory = _ => "clinic-b" };
 
 var root = new RootCommand("Cohort report benchmark: a named report computed uncached from the outcome read model, against the raw Npgsql read of the same rows")
     { tiers, reportName, runs, warmups, service, noHttp, protectedTier, asOfFraction, asOfOnly, asOfClinic };
@@ -105,6 +105,9 @@ root.SetAction(async (parse, cancellationToken) =>
             last = inProcess.Report;
             double? viaHttp = http is null ? null : await http.Get(definition.Name, network: false, cancellationToken);
             double? viaHttpProtected = timeProtected ? await http!.Get(definition.Name, network: true, cancellationToken) : null;
+            double? viaHttpLockOut = timeProtected
+                ? await http!.GetNetworkAsQuality(definition.Name, parse.GetValue(asOfClinic)!, $"bench-network-{name}-{round}-{Guid.NewGuid():N}", cancellationToken)
+                : null;
             if (!timed) continue;
             Add("raw", raw.Milliseconds);
             Add("read+decode", inProcess.ReadMs);
@@ -115,6 +118,7 @@ root.SetAction(async (parse, cancellationToken) =>
             Add("in-process CPU (all threads)", inProcess.CpuMs);
             if (viaHttp is { } h) Add("http", h);
             if (viaHttpProtected is { } p) Add("http protected (coverage=network)", p);
+            if (viaHttpLockOut is { } q) Add($"http protected, {parse.GetValue(asOfClinic)}'s quality lead, first ask (own clinic left out, lock-out)", q);
             if (viaHttpAsOf is { } a) Add($"http as of position {asOfPosition:N0} (one clinic's quality lead)", a);
             Console.WriteLine($"  round {round + 1}: raw {raw.Milliseconds:F0} ms ({raw.Rows:N0} rows, {raw.Bytes / 1e6:F0} MB); " +
                 $"in-process {inProcess.TotalMs:F0} ms (read+decode {inProcess.ReadMs:F0}, compute {inProcess.ComputeMs:F0}, " +
@@ -265,11 +269,20 @@ namespace Outcomes.Bench.Reports
 
         /// Milliseconds to the last byte of the report as of an earlier position, asked by a quality lead of one clinic
         /// (the own-clinic tier, recomputed from that clinic's events).
-        public async Task<double> GetAsOf(string report, long position, string clinic, CancellationToken cancellationToken)
+        public Task<double> GetAsOf(string report, long position, string clinic, CancellationToken cancellationToken) =>
+            GetAs($"/api/v1/reports/{report}?asOfPosition={position}", "bench-quality", clinic, cancellationToken);
+
+        /// Milliseconds to the last byte of the protected report over the rest of the network, asked by a quality lead of
+        /// one clinic who has not asked it before (<paramref name="subject"/> new each time): its own clinic left out,
+        /// the differencing lock-out reading and recording the report's cohorts.
+        public Task<double> GetNetworkAsQuality(string report, string clinic, string subject, CancellationToken cancellationToken) =>
+            GetAs($"/api/v1/reports/{report}?coverage=network", subject, clinic, cancellationToken);
+
+        private async Task<double> GetAs(string path, string subject, string clinic, CancellationToken cancellationToken)
         {
-            var token = new TokenRequest { Subject = "bench-quality", Roles = [AccessToken.Roles.Quality], Clinics = [clinic] }
+            var token = new TokenRequest { Subject = subject, Roles = [AccessToken.Roles.Quality], Clinics = [clinic] }
                 .Issue(_key, DateTimeOffset.UtcNow);
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/reports/{report}?asOfPosition={position}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             var clock = Stopwatch.StartNew();
             using var response = await _client.SendAsync(request, cancellationToken);
