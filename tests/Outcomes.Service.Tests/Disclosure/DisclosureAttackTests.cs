@@ -220,10 +220,16 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         Assert.Equal("cell-key", (string)report["disclosure"]!["perturbation"]!["method"]!);
         Assert.NotNull(report["disclosure"]!["release"]!["id"]);
 
-        // The same clinic's quality lead sees the same cohort exactly, every small cell included.
+        // The same clinic's quality lead sees the same cohort exactly, every small cell included, and at-risk rows on
+        // every day asked: where the number at risk drops between two days, a course responded (or left) that day,
+        // which is what the protected tier's grid does not tell.
         var own = await Post(fixture.ClientFor(AccessToken.Roles.Quality, clinic), definition);
         Assert.Equal("own-clinics", (string)own["disclosure"]!["tier"]!);
         Assert.Equal(9, (int)own["overall"]!["counts"]!["enrolled"]!["value"]!);
+        var daily = own["overall"]!["timeToResponse"]!["days"]!["atRisk"]!.AsArray()
+            .Select(row => ((double)row!["time"]!, (int)row["atRisk"]!["value"]!)).ToList();
+        Assert.Equal(Enumerable.Range(0, 20).Select(d => (double)d), daily.Select(row => row.Item1));
+        Assert.Contains(daily.Zip(daily.Skip(1)), pair => pair.Second.Item2 < pair.First.Item2 && pair.Second.Item1 % 7 != 0);
     }
 
     /// A course in its own age band that stopped for adverse effects with a positive item 9 at baseline: what a filter
