@@ -23,19 +23,31 @@ internal static class ReportPage
         if (d.GroupBy is { } by) body.Append($" Grouped by {Markup.Text(DimensionLabel(by))}.");
         body.Append("</p>").Append(FilterText(d.Filter));
 
-        body.Append(Counts(report));
-        body.Append(Section("funnel", "Attrition", FunnelChart.Render("funnel-chart", "Courses reaching each number of sessions",
-            "Bar chart of the number of courses that received at least each number of sessions, per group.",
-            series.Select(s => new FunnelChart.Bars(s.Series, s.Group.Counts?.Funnel, s.Group.Withheld)).ToList()) + EndReasons(report)));
-        if (d.Options.Includes(ReportSection.Response)) body.Append(Response(report, series));
-        if (d.Options.Includes(ReportSection.TimeToResponse)) body.Append(TimeToResponse(report, series));
-        if (d.Options.Includes(ReportSection.Durability)) body.Append(Durability(report, series));
-        if (d.Options.Includes(ReportSection.Trajectory))
-            body.Append(Section("trajectory", "PHQ-9 trajectory", TrajectoryChart.Render("trajectory-chart", "Mean PHQ-9 by week",
-                "Line chart of the mean PHQ-9 total per week since the first session with 95% intervals, per group.",
-                series.Select(s => new TrajectoryChart.Line(s.Series, s.Group.Trajectory, s.Group.Withheld)).ToList(),
-                definitions, report.Overall.Trajectory?.Weeks.FirstOrDefault(w => w.Week == 0)?.Mean)));
-        if (d.Options.Includes(ReportSection.Item9)) body.Append(Item9(report));
+        // The protected tier withholds a whole cohort under its minimum base, or one course from a cohort its asker was
+        // shown before (then its groups too): the page says so instead of drawing empty sections.
+        if (report.Overall.Withheld is { } overallReason)
+        {
+            var minimum = report.Disclosure?.Perturbation?.MinimumBase;
+            body.Append($"<p class=\"cohort-withheld\">The whole cohort is {Markup.Withheld(overallReason)}: " +
+                        (minimum is { } m ? $"it has fewer than {Markup.Label(m)} courses, or it is one course apart from a cohort you were shown before." : "") +
+                        "</p>");
+        }
+        else
+        {
+            body.Append(Counts(report));
+            body.Append(Section("funnel", "Attrition", FunnelChart.Render("funnel-chart", "Courses reaching each number of sessions",
+                "Bar chart of the number of courses that received at least each number of sessions, per group.",
+                series.Select(s => new FunnelChart.Bars(s.Series, s.Group.Counts?.Funnel, s.Group.Withheld)).ToList()) + EndReasons(report)));
+            if (d.Options.Includes(ReportSection.Response)) body.Append(Response(report, series));
+            if (d.Options.Includes(ReportSection.TimeToResponse)) body.Append(TimeToResponse(report, series));
+            if (d.Options.Includes(ReportSection.Durability)) body.Append(Durability(report, series));
+            if (d.Options.Includes(ReportSection.Trajectory))
+                body.Append(Section("trajectory", "PHQ-9 trajectory", TrajectoryChart.Render("trajectory-chart", "Mean PHQ-9 by week",
+                    "Line chart of the mean PHQ-9 total per week since the first session with 95% intervals, per group.",
+                    series.Select(s => new TrajectoryChart.Line(s.Series, s.Group.Trajectory, s.Group.Withheld)).ToList(),
+                    definitions, report.Overall.Trajectory?.Weeks.FirstOrDefault(w => w.Week == 0)?.Mean)));
+            if (d.Options.Includes(ReportSection.Item9)) body.Append(Item9(report));
+        }
         body.Append("</article>");
         body.Append(Footer(report));
         return body.ToString();

@@ -172,6 +172,23 @@ public sealed class ReportPageTests
     }
 
     [Fact]
+    public void ProtectedCohortUnderTheMinimumBase_PageSaysTheWholeCohortIsWithheld_NoSectionsDrawn()
+    {
+        var keys = new RecordKeys(Enumerable.Range(1, 32).Select(i => (byte)(i * 5)).ToArray());
+        // Two courses: under the minimum base whatever their keys (a count of 2 publishes as 4 at most).
+        var report = ReportDisclosure.Protected(CohortTestData.Random(2, seed: 9, modalities: 2), CohortTestData.Definition(CohortDimension.Modality),
+            CohortTestData.Provenance, keys, new PerturbationParameters(), null);
+        Assert.Equal(SuppressionReason.Protected, report.Overall.Withheld);
+
+        var html = ReportPage.Body(report, "clinic-a");
+
+        Assert.Contains("class=\"cohort-withheld\"", html, StringComparison.Ordinal);
+        Assert.Contains("fewer than <span class=\"num-label\">5</span> courses", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("funnel-chart", html, StringComparison.Ordinal);
+        Assert.Contains("<footer class=\"provenance\">", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TitleAndDescription_Escaped()
     {
         var html = ReportPage.Body(Report("<img src=x onerror=alert(1)>"), "<b>clinic</b>");
