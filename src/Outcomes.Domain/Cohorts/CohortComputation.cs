@@ -38,6 +38,7 @@ internal static class CohortComputation
         var keyTallies = recordKeys is null ? null : new Tally[slots];
         var keyOf = recordKeys is null ? null : new int[members.Count];
         var signatures = recordKeys is null ? null : new Disclosure.CohortSignature[slots];
+        var eligibleSignatures = recordKeys is null ? null : new Disclosure.CohortSignature[slots];
         if (keyTallies is not null)
             for (var s = 0; s < slots; s++) keyTallies[s] = new Tally(options.FunnelSessions, EndReasonCount + 1, options.TrajectoryWeeks);
         var eligible = new EligibleCourses(grouping.Included);
@@ -62,8 +63,8 @@ internal static class CohortComputation
                 keyTallies[0].Add(c, rates, hasWeeks ? weekly : null, key);
                 if (slot > 0) keyTallies[slot].Add(c, rates, hasWeeks ? weekly : null, key);
                 var hash = Disclosure.CohortSignatures.Hash(member.Course);
-                signatures![0] = new(signatures[0].Courses + 1, unchecked(signatures[0].HashSum + hash));
-                if (slot > 0) signatures[slot] = new(signatures[slot].Courses + 1, unchecked(signatures[slot].HashSum + hash));
+                Sign(signatures!, slot, hash);
+                if (c.Eligible) Sign(eligibleSignatures!, slot, hash);
             }
             if (c.Eligible) eligible.Add(i, slot, member.Outcome, grouping.LabelOfSlot(slot));
         }
@@ -111,8 +112,15 @@ internal static class CohortComputation
         return report with
         {
             Keys = new Disclosure.CellKeySums(keyReports, LifeTables(eligible, keyOf!, slots, options, grid!),
-                new Disclosure.CohortSignatures(members, grouping.Slot, signatures!)),
+                new Disclosure.CohortSignatures(signatures!, eligibleSignatures!)),
         };
+    }
+
+    /// A course added to the whole cohort's signature and its group's.
+    private static void Sign(Disclosure.CohortSignature[] signatures, int slot, long hash)
+    {
+        signatures[0] = new(signatures[0].Courses + 1, unchecked(signatures[0].HashSum + hash));
+        if (slot > 0) signatures[slot] = new(signatures[slot].Courses + 1, unchecked(signatures[slot].HashSum + hash));
     }
 
     private static Disclosure.SlotLifeTables[] LifeTables(EligibleCourses eligible, int[] keyOf, int slots, ReportOptions options,

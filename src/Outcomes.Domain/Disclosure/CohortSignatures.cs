@@ -2,51 +2,44 @@ using Outcomes.Domain.Cohorts;
 
 namespace Outcomes.Domain.Disclosure;
 
-/// Which courses a slot of a protected report holds, in a form that can be kept and compared without the courses:
+/// Which courses a set of a protected report holds, in a form that can be kept and compared without the courses:
 /// how many, and the sum (mod 2^64) of their 64-bit course hashes.
 public readonly record struct CohortSignature(int Courses, long HashSum);
 
-/// The signatures of a protected report's slots (0: the whole cohort, then its groups), and the one question the
-/// differencing lock-out asks of them: does a slot differ from a cohort asked before by exactly one course? Two
-/// cohorts that do are the differencing attack (their difference is that course's values plus noise, and averaging
-/// many such pairs wears the noise down); the lock-out withholds the second (analytics/methods/disclosure-control.md).
+/// The signatures of a protected report's slots (0: the whole cohort, then its groups), each twice: over its
+/// courses and over its eligible courses (the base of every rate, curve and mean), and the one question the
+/// differencing lock-out asks of them: is a set one course from a set asked before? Two such sets are the differencing
+/// attack (their difference is that course's values plus noise, and averaging many such pairs wears the noise down);
+/// the lock-out withholds the second (analytics/methods/disclosure-control.md).
 public sealed class CohortSignatures
 {
-    private readonly IReadOnlyList<CohortMember> _members;
-    private readonly int[] _slotOf;
-
-    internal CohortSignatures(IReadOnlyList<CohortMember> members, int[] slotOf, CohortSignature[] slots)
+    internal CohortSignatures(CohortSignature[] slots, CohortSignature[] eligible)
     {
-        _members = members;
-        _slotOf = slotOf;
         Slots = slots;
+        Eligible = eligible;
     }
 
+    /// Per slot, its courses.
     public IReadOnlyList<CohortSignature> Slots { get; }
 
-    /// A course's hash in the sums: stable across processes and releases (the trajectory sample's course hash).
-    internal static long Hash(Courses.CourseKey course) => unchecked((long)TrajectorySample.Hash(course));
+    /// Per slot, its eligible courses.
+    public IReadOnlyList<CohortSignature> Eligible { get; }
 
-    /// Whether slot <paramref name="slot"/> and <paramref name="other"/> differ by exactly one course: the counts differ
-    /// by one, and the sums by the hash of a course that one side holds and the other does not. The courses are looked
-    /// for among those this report read (a cohort asked over other clinics can hold a course it did not read; then
-    /// the answer is no). Scans the courses only for a count one apart, which unrelated cohorts seldom are.
-    public bool DiffersByOneCourse(int slot, CohortSignature other)
+    /// A slot's signatures (its courses, its eligible courses: often the same set).
+    public IEnumerable<CohortSignature> Of(int slot) => Slots[slot] == Eligible[slot] ? [Slots[slot]] : [Slots[slot], Eligible[slot]];
+
+    /// A course's hash in the sums: stable across processes and releases (the trajectory sample's course hash).
+    public static long Hash(Courses.CourseKey course) => unchecked((long)TrajectorySample.Hash(course));
+
+    /// Whether two sets differ by exactly one course: their counts differ by one, and their sums by the hash of a course
+    /// (<paramref name="isCourse"/>: any course of the store, so the course may be one this report did not read, from
+    /// another clinic or another release). A difference that merely equals some course's hash by chance has a
+    /// probability of about courses / 2^64.
+    public static bool DifferByOneCourse(CohortSignature a, CohortSignature b, Func<long, bool> isCourse)
     {
-        var mine = Slots[slot];
-        bool InSlot(int i) => slot == 0 ? _slotOf[i] >= 0 : _slotOf[i] == slot;
-        if (other.Courses == mine.Courses + 1)
-        {
-            var added = unchecked(other.HashSum - mine.HashSum);
-            for (var i = 0; i < _members.Count; i++)
-                if (!InSlot(i) && Hash(_members[i].Course) == added) return true;
-        }
-        else if (other.Courses == mine.Courses - 1)
-        {
-            var removed = unchecked(mine.HashSum - other.HashSum);
-            for (var i = 0; i < _members.Count; i++)
-                if (InSlot(i) && Hash(_members[i].Course) == removed) return true;
-        }
+        ArgumentNullException.ThrowIfNull(isCourse);
+        if (b.Courses == a.Courses + 1) return isCourse(unchecked(b.HashSum - a.HashSum));
+        if (a.Courses == b.Courses + 1) return isCourse(unchecked(a.HashSum - b.HashSum));
         return false;
     }
 }

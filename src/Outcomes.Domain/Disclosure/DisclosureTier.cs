@@ -44,8 +44,8 @@ public sealed record PerturbationParameters
 
     /// A figure is published only over a base of at least this many (perturbed) courses: a group, a rate's
     /// denominator, a weekly mean, a survival curve. A filter that isolates one course, or a handful, then shows nothing
-    /// about them, and a published count of 1 or more ("0 stays 0") speaks of at least this many courses, never of one
-    /// (ONS's minimum population threshold for flexible tables). 5 keeps every headline figure of a group of 20 eligible
+    /// about them, and a published count of 1 or more ("0 stays 0") speaks of a base perturbed to at least this many,
+    /// truly at least 3, never of one or two (ONS's minimum population threshold for flexible tables). 5 keeps every headline figure of a group of 20 eligible
     /// courses: its responders, the base of durability, are rarely fewer.
     public int MinimumBase { get; init; } = 5;
 

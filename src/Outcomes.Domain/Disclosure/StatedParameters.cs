@@ -34,7 +34,7 @@ public static class StatedParameters
             $"{N(p.TimeToResponseGridEndDays)}, and every session up to {N(p.TimeToResponseGridEndSessions)} sessions.",
             $"Response durability is shown every {N(p.DurabilityGridDays)} days up to day {N(p.DurabilityGridEndDays)}.",
             $"A group, rate, mean or curve over fewer than {N(p.MinimumBase)} courses is not shown; nor is a cohort one course " +
-            "apart from one you were shown before; a quality lead's own clinics, shown exactly elsewhere, are left out of these figures.",
+            "apart from one you were shown before; network figures leave out the clinics in your token.",
             $"Models (the trajectory slope, log-rank tests, hazard ratios) are shown only when every group has at least " +
             $"{N(p.MinimumModelCourses)} courses, and rounded.",
         ];

@@ -22,6 +22,8 @@ public enum ReportRefusal
     /// The caller has been answered as many distinct protected cohorts at this release as it may be
     /// (DifferencingLockOut); the next release renews it.
     BudgetUsed,
+    /// The token names no subject or client, so the lock-out could not tell its questions from anyone else's.
+    Anonymous,
 }
 
 /// A report request's answer: the published (suppressed) report, or why it was refused and the reason in words.
@@ -81,8 +83,12 @@ public sealed class CohortReportService(
         var clinics = audience.Network ? null : clinicId is not null ? [clinicId] : scope.AllClinics ? null : scope.Clinics;
         if (audience.Tier == DisclosureTier.Protected)
         {
-            // A caller who reads every clinic exactly has no one to learn about: its questions are not remembered.
+            // A caller who reads every clinic exactly has no one to learn about: its questions are not remembered. Any
+            // other is remembered by name, and one without a name is not answered (its questions could not be told apart).
             var subject = audience.SeesOwnClinicsExactly && scope.AllClinics ? null : audience.Subject;
+            if (subject is { Length: 0 })
+                return (ReportAnswer.Refused(ReportRefusal.Anonymous,
+                    "The token names no subject (sub) or client: protected figures are answered only to a named asker"), Refused);
             return (await Protected(WithoutCallersKnownClinics(definition, scope, audience), clinics, asOfPosition, subject, cancellationToken), "release");
         }
         PositionedMembers members;
@@ -123,13 +129,15 @@ public sealed class CohortReportService(
         }
     }
 
-    /// Protected figures never include the courses of the caller's own clinics when it may read those exactly: knowing
-    /// their values, it could pad a network cohort with them (its own courses of some age band, plus one other clinic's
-    /// course) and read the other course's values off the difference, with certainty where a count's "0 stays 0". The
-    /// report's filter says so (excludeClinic); a caller with every clinic in its scope has no one to learn about.
+    /// A network report never includes the courses of the caller's own clinics (those in its token). It knows their
+    /// values: a quality lead reads them exactly, a researcher exports them with exact outcome columns. So it could pad
+    /// a network cohort with them (its own courses of some age band, plus one other clinic's course) and read the other
+    /// course's values off the difference, with certainty where a count's "0 stays 0". The report's filter says so
+    /// (excludeClinic); a caller with every clinic in its scope has no one to learn about. A protected report over the
+    /// caller's own clinics (a researcher's, or any with the own tier switched off) keeps them: it is about them.
     private static ReportDefinition WithoutCallersKnownClinics(ReportDefinition definition, ClinicScope scope, ReportAudience audience)
     {
-        if (!audience.SeesOwnClinicsExactly || scope.AllClinics || scope.Clinics.Count == 0) return definition;
+        if (!audience.Network || scope.AllClinics || scope.Clinics.Count == 0) return definition;
         var filter = definition.Filter ?? CohortFilter.All;
         var excluded = (filter.ExcludeClinic ?? []).Union(scope.Clinics.Order(StringComparer.Ordinal), StringComparer.Ordinal).ToList();
         return definition with { Filter = filter with { ExcludeClinic = excluded } };

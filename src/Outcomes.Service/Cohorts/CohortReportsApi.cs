@@ -94,6 +94,7 @@ public static class CohortReportsApi
         ReportRefusal.NotReplayedYet => StatusCodes.Status409Conflict,
         ReportRefusal.NoRelease => StatusCodes.Status503ServiceUnavailable,
         ReportRefusal.BudgetUsed => StatusCodes.Status429TooManyRequests,
+        ReportRefusal.Anonymous => StatusCodes.Status403Forbidden,
         _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, "not a report refusal"),
     };
 

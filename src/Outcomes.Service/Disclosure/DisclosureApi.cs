@@ -11,7 +11,11 @@ public static class DisclosureApi
     public static IServiceCollection AddDisclosureControl(this IServiceCollection services)
     {
         services.AddOptions<DisclosureOptions>().BindConfiguration(DisclosureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.ConfigureMarten(options => options.Storage.ExtendedSchemaObjects.AddRange(Releases.Tables(options.DatabaseSchemaName)));
+        services.ConfigureMarten(options =>
+        {
+            options.Storage.ExtendedSchemaObjects.AddRange(Releases.Tables(options.DatabaseSchemaName));
+            options.Storage.ExtendedSchemaObjects.Add(DifferencingLockOut.Table(options.DatabaseSchemaName));
+        });
         services.AddSingleton<Releases>();
         services.AddSingleton<DifferencingLockOut>();
         services.TryAddSingleton(TimeProvider.System);

@@ -60,7 +60,7 @@ public sealed class Releases(IDocumentStore store, NpgsqlDataSource database, Ou
         var secret = new Table(new PostgresqlObjectName(schema, SecretTable, SchemaUtils.IdentifierUsage.General));
         secret.AddColumn<int>("id").AsPrimaryKey();
         secret.AddColumn("secret", "bytea").NotNull();
-        return [releases, courses, secret, DifferencingLockOut.Table(schema)];
+        return [releases, courses, secret];
     }
 
     /// The record keys of this deployment: HMAC under a secret made once and kept in the database, so keys survive

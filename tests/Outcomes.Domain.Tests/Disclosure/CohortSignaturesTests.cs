@@ -27,19 +27,40 @@ public class CohortSignaturesTests
     public void OneCourseAddedOrRemoved_Found_SameSizeTwoApartOrSwapped_NotFound()
     {
         var read = Random(40, seed: 7);
-        var all = Of(read, read.Take(20));
-        var oneMore = Of(read, read.Take(21));
-        var oneLess = Of(read, read.Take(19));
-        var twoMore = Of(read, read.Take(22));
-        var swapped = Of(read, read.Take(19).Append(read[30]));
+        var store = read.Select(m => CohortSignatures.Hash(m.Course)).ToHashSet();
+        bool IsCourse(long hash) => store.Contains(hash);
+        var all = Of(read, read.Take(20)).Slots[0];
+        var oneMore = Of(read, read.Take(21)).Slots[0];
+        var oneLess = Of(read, read.Take(19)).Slots[0];
+        var twoMore = Of(read, read.Take(22)).Slots[0];
+        var swapped = Of(read, read.Take(19).Append(read[30])).Slots[0];
 
-        Assert.Equal(20, all.Slots[0].Courses);
-        Assert.True(all.DiffersByOneCourse(0, oneMore.Slots[0]));
-        Assert.True(all.DiffersByOneCourse(0, oneLess.Slots[0]));
-        Assert.True(oneMore.DiffersByOneCourse(0, all.Slots[0]));
-        Assert.False(all.DiffersByOneCourse(0, twoMore.Slots[0]));
-        Assert.False(all.DiffersByOneCourse(0, swapped.Slots[0]));
-        Assert.False(all.DiffersByOneCourse(0, all.Slots[0]));
-        Assert.False(oneMore.DiffersByOneCourse(0, swapped.Slots[0]));
+        Assert.Equal(20, all.Courses);
+        Assert.True(CohortSignatures.DifferByOneCourse(all, oneMore, IsCourse));
+        Assert.True(CohortSignatures.DifferByOneCourse(all, oneLess, IsCourse));
+        Assert.True(CohortSignatures.DifferByOneCourse(oneMore, all, IsCourse));
+        Assert.False(CohortSignatures.DifferByOneCourse(all, twoMore, IsCourse));
+        Assert.False(CohortSignatures.DifferByOneCourse(all, swapped, IsCourse));
+        Assert.False(CohortSignatures.DifferByOneCourse(all, all, IsCourse));
+        Assert.False(CohortSignatures.DifferByOneCourse(oneMore, swapped, IsCourse));
+        // A course the store does not hold is no course: the difference is then a chance equality, not a pair.
+        Assert.False(CohortSignatures.DifferByOneCourse(all, oneMore, _ => false));
+    }
+
+    [Fact]
+    public void ACourseAddedThatIsNotEligible_LeavesTheEligibleSetAlone_TheCoursesOneApart()
+    {
+        var read = Random(60, seed: 11);
+        var eligible = read.Where(m => m.Outcome.Eligible).ToList();
+        var notEligible = read.First(m => !m.Outcome.Eligible);
+        var cohort = eligible.Take(20).ToList();
+        var before = Of(read, cohort);
+        var after = Of(read, cohort.Append(notEligible));
+
+        Assert.Equal(before.Eligible[0], after.Eligible[0]);
+        Assert.Equal(before.Slots[0].Courses + 1, after.Slots[0].Courses);
+        Assert.Equal(before.Slots[0], before.Eligible[0]);
+        Assert.Single(before.Of(0));
+        Assert.Equal(2, after.Of(0).Count());
     }
 }

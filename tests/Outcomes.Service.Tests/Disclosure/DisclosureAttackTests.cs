@@ -17,6 +17,9 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
 
     private static string NewClinic() => "clinic-d" + Guid.NewGuid().ToString("N")[..8];
 
+    /// An asker of its own: the lock-out remembers each asker's protected questions, so no test sees another's.
+    private static string Asker() => "asker-" + Guid.NewGuid().ToString("N")[..12];
+
     /// A clinic of typical courses (age band 35-44) plus one target per other age band whose week-2 PHQ-9 total is
     /// known to the test (and to nobody reading reports).
     private async Task FeedClinic(string clinic, int typical, bool withTargets = true)
@@ -74,11 +77,32 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         return JsonNode.Parse(text)!;
     }
 
-    private async Task CutRelease()
+    /// Cuts a release now; its event-store position.
+    private async Task<long> CutRelease()
     {
         var response = await fixture.Client.PostAsync("/api/v1/releases", null);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return (long)JsonNode.Parse(text)!["eventStorePosition"]!;
     }
+
+    /// A course in an age band: through induction (eligible), or enrolled and treated without any PHQ-9 (not eligible).
+    private static (CourseFeed Feed, List<WireMessage> Messages) Banded(string clinic, string band, bool eligible = true)
+    {
+        var feed = CourseFeed.ForNewPatient(clinic);
+        var messages = eligible
+            ? feed.Induction().ToList()
+            : [CourseFeed.Message("patient-enrolled", feed.Enrolment(CourseFeed.Start.AddDays(-3))),
+               CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start))];
+        var enrolment = JsonNode.Parse(messages[0].Json)!.AsObject();
+        enrolment["ageBand"] = band;
+        messages[0] = CourseFeed.Message("patient-enrolled", enrolment);
+        return (feed, messages);
+    }
+
+    private static JsonNode Overall(JsonNode report) => report["overall"]!;
+
+    private static bool Withheld(JsonNode group) => (string?)group["withheld"] == "protected";
 
     /// Week 2's courses and the sum of their totals (count × mean) as published.
     private static (double Courses, double Sum) WeekTwo(JsonNode report)
@@ -141,7 +165,7 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         await FeedClinic(clinic, typical: 12);
         await CutRelease();
         var own = fixture.ClientFor(AccessToken.Roles.Quality, clinic);
-        var network = fixture.ClientFor(AccessToken.Roles.Researcher, NewClinic());
+        var network = fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, NewClinic());
 
         // Every first session is in 2026-Q1: "up to 2026-Q1" minus "up to 2025-Q4" is that quarter's cohort. Each target
         // is alone in its age band, so the difference is that one course: its count and its week-2 score.
@@ -205,7 +229,7 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         var clinic = NewClinic();
         await FeedClinic(clinic, typical: 3);
         await CutRelease();
-        var researcher = fixture.ClientFor(AccessToken.Roles.Researcher, clinic);
+        var researcher = fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, clinic);
         var definition = Cohort(clinic);
         definition["options"]!["atRiskDays"] = new JsonArray(Enumerable.Range(0, 20).Select(d => (JsonNode)d).ToArray());
 
@@ -287,8 +311,8 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         // minimum base, so it is withheld whole: no count, no reason, no item 9, no mean.
         foreach (var (client, query) in new[]
                  {
-                     (fixture.ClientFor(AccessToken.Roles.Researcher, clinic), ""),
-                     (fixture.ClientFor(AccessToken.Roles.Quality, NewClinic()), "?coverage=network"),
+                     (fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, clinic), ""),
+                     (fixture.ClientAs(Asker(), AccessToken.Roles.Quality, NewClinic()), "?coverage=network"),
                  })
         {
             var report = await Post(client, isolating, query);
@@ -302,7 +326,7 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
 
         // The clinic as a whole is published in the protected tier, its stop reasons included: the rule withholds the
         // isolated course, not the clinic.
-        var whole = (await Post(fixture.ClientFor(AccessToken.Roles.Researcher, clinic), Sections(Cohort(clinic), "counts")))["overall"]!;
+        var whole = (await Post(fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, clinic), Sections(Cohort(clinic), "counts")))["overall"]!;
         Assert.Null(whole["withheld"]);
         Assert.NotNull(AdverseStops(whole));
     }
@@ -334,7 +358,7 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         await Feed(courses);
         await CutRelease();
 
-        var quality = fixture.ClientFor(AccessToken.Roles.Quality, mine);
+        var quality = fixture.ClientAs(Asker(), AccessToken.Roles.Quality, mine);
         var unpadded = new List<int?>();
         foreach (var band in TargetBands)
         {
@@ -349,14 +373,81 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
             // clinic asks it, who has no one to learn about) publishes the group of eight, adverse-effect count included.
             unpadded.Add(AdverseStops((await Post(fixture.Client, padded, "?coverage=network"))["overall"]!));
 
-            // The caller's network report leaves its own clinic out, says so, and the target alone is under the base.
-            var report = await Post(quality, padded, "?coverage=network");
-            Assert.Contains(mine, report["definition"]!["filter"]!["excludeClinic"]!.AsArray().Select(c => (string)c!));
-            Assert.Equal("protected", (string)report["overall"]!["withheld"]!);
+            // The caller's network report leaves its own clinic out, says so, and the target alone is under the base;
+            // the same for a researcher of that clinic (who exports its courses with their exact outcomes).
+            foreach (var asker in new[] { quality, fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, mine) })
+            {
+                var report = await Post(asker, padded, "?coverage=network");
+                Assert.Contains(mine, report["definition"]!["filter"]!["excludeClinic"]!.AsArray().Select(c => (string)c!));
+                Assert.Equal("protected", (string)report["overall"]!["withheld"]!);
+            }
         }
         // A count of 1 publishes as 0 about a quarter of the time; over six targets the attack reads at least one.
         Assert.All(unpadded, count => Assert.NotNull(count));
         Assert.Contains(unpadded, count => count > 0);
+    }
+
+    [Fact]
+    public async Task OnePairThroughAnotherScopeOrAnOlderRelease_TheSecondWithheld_TheOwnTierShowsWhatThePairWouldTell()
+    {
+        // Clinic one has twelve courses in 35-44; clinic two one more (the target). A researcher of both asks the band
+        // over both clinics, then over clinic one alone (?clinicId=): the two cohorts differ by the target, whose course
+        // the second request never reads.
+        var (one, two) = (NewClinic(), NewClinic());
+        var courses = Enumerable.Range(0, 12).Select(_ => Banded(one, "35-44")).Append(Banded(two, "35-44")).ToList();
+        await Feed(courses);
+        var first = await CutRelease();
+        var band = Sections(Cohort(one, ["35-44"]), "counts", "trajectory");
+        band["filter"]!["clinic"] = new JsonArray(one, two);
+
+        // Unprotected: the own tier gives the pair's difference (one course, its week-2 score) exactly.
+        var own = fixture.ClientFor(AccessToken.Roles.Quality, one, two);
+        var (n1, s1) = WeekTwo(await Post(own, band));
+        var (n0, s0) = WeekTwo(await Post(own, band, $"?clinicId={one}"));
+        Assert.Equal(1, n1 - n0);
+        Assert.True(s1 - s0 > 0);
+
+        var researcher = fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, one, two);
+        Assert.False(Withheld(Overall(await Post(researcher, band))));
+        Assert.True(Withheld(Overall(await Post(researcher, band, $"?clinicId={one}"))));
+
+        // The same pair across releases, newest first: a new course joins clinic one's band; an asker is answered the
+        // band at the newest release, then at the release before (one course fewer), which is withheld.
+        var late = Banded(one, "35-44");
+        await Feed([late]);
+        await CutRelease();
+        var alone = Sections(Cohort(one, ["35-44"]), "counts", "trajectory");
+        var asker = fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, one);
+        Assert.False(Withheld(Overall(await Post(asker, alone))));
+        Assert.True(Withheld(Overall(await Post(asker, alone, $"?asOfPosition={first}"))));
+        // Another asker is answered the older release's cohort: the withholding is the pair's, not the release's.
+        Assert.False(Withheld(Overall(await Post(fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, one), alone, $"?asOfPosition={first}"))));
+    }
+
+    [Fact]
+    public async Task AWholeCohortOneCourseFromOneAskedBefore_ItsGroupsWithheldToo_AndEligibleCoursesCountAsAPair()
+    {
+        // Twelve courses in 35-44; in 45-54 one eligible course and one enrolled without any PHQ-9.
+        var clinic = NewClinic();
+        await Feed([.. Enumerable.Range(0, 12).Select(_ => Banded(clinic, "35-44")), Banded(clinic, "45-54"), Banded(clinic, "45-54", eligible: false)]);
+        await CutRelease();
+        var researcher = fixture.ClientAs(Asker(), AccessToken.Roles.Researcher, clinic);
+        Assert.False(Withheld(Overall(await Post(researcher, Sections(Cohort(clinic, ["35-44"]), "counts", "response")))));
+
+        // Both bands, grouped by age band: two courses more than asked before, so not a pair by its courses, but its
+        // eligible courses are one more (the course without a baseline is no rate's base): the whole cohort is withheld,
+        // and with it both groups (35-44 is the cohort asked before; published beside 45-54 they would add up to it).
+        var grouped = Sections(Cohort(clinic, ["35-44", "45-54"]), "counts", "response");
+        grouped["groupBy"] = "age-band";
+        var report = await Post(researcher, grouped);
+        Assert.True(Withheld(Overall(report)));
+        Assert.All(report["groups"]!.AsArray(), group => Assert.True(Withheld(group!)));
+
+        // Unprotected: the clinic's own tier answers both and their response rates' bases differ by one course.
+        var own = fixture.ClientFor(AccessToken.Roles.Quality, clinic);
+        var before = (int)Overall(await Post(own, Sections(Cohort(clinic, ["35-44"]), "counts")))["counts"]!["eligible"]!["value"]!;
+        var after = (int)Overall(await Post(own, grouped))["counts"]!["eligible"]!["value"]!;
+        Assert.Equal(1, after - before);
     }
 
     [Fact]
