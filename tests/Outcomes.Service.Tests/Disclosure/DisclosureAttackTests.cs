@@ -451,6 +451,20 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
     }
 
     [Fact]
+    public async Task ATokenNamingNoAsker_RefusedProtectedFigures_TheOwnTierStillAnswers()
+    {
+        var clinic = NewClinic();
+        await Feed(Enumerable.Range(0, 6).Select(_ => Banded(clinic, "35-44")).ToList());
+        await CutRelease();
+
+        // Without a name the lock-out could not tell its questions from anyone else's: every pair would be one asker's.
+        var anonymous = await fixture.ClientAs("", AccessToken.Roles.Researcher, clinic).PostAsJsonAsync("/api/v1/reports/cohort", Cohort(clinic));
+        Assert.Equal(HttpStatusCode.Forbidden, anonymous.StatusCode);
+        Assert.Contains("named asker", await anonymous.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await fixture.ClientAs("", AccessToken.Roles.Quality, clinic).PostAsJsonAsync("/api/v1/reports/cohort", Cohort(clinic))).StatusCode);
+    }
+
+    [Fact]
     public async Task BadScope_RefusedNamingTheParameter()
     {
         var response = await fixture.Client.GetAsync("/api/v1/reports/overview?coverage=everyone");
