@@ -6,8 +6,8 @@ namespace Outcomes.Cli.Fhir;
 /// What the bridge last sent for each course's enrolment and course end (<c>--state FILE</c>). Their ids are the
 /// course's and the episode's, not their content's, so a later export that changes one (a new Condition, another
 /// birthDate, an earlier first session, another period end) would send the same id with other content, which the
-/// service refuses as a reused event id, keeping the stale fact. With the ledger the changed fact goes under an id
-/// derived from its content, with a retraction of the one sent before. Keyed by event ids and keyed content hashes
+/// service refuses as a reused event id, keeping the stale fact. With the ledger the changed fact goes under a new id
+/// (derived from the one sent before and the new content), with a retraction of the one sent before. Keyed by event ids and keyed content hashes
 /// only: nothing identifying is kept.
 /// </summary>
 public sealed class CourseLedger

@@ -60,6 +60,25 @@ public sealed class FhirLedgerTests
     }
 
     [Fact]
+    public void EnrolmentAndEndChangedBackAndForth_EveryChangeANewId_EachRetractionNamesTheIdSentJustBefore()
+    {
+        // A, B, A, B: as a Condition added, removed and added again. An id derived from the content alone comes back
+        // with it; the service ignores a fact under an id it holds (here retracted), leaving the course without one.
+        var ledger = new CourseLedger();
+        (string BirthDate, string End) a = ("1975-04-02", "2026-04-01T00:00:00Z"), b = ("1990-04-02", "2026-05-01T00:00:00Z");
+        var runs = new[] { a, b, a, b }.Select(r => Run(ledger, r.BirthDate, r.End)).ToList();
+
+        foreach (var type in new[] { "patient-enrolled", "course-ended" })
+        {
+            var ids = runs.Select(r => One(r, type).Text("eventId")).ToList();
+            Assert.Equal(4, ids.Distinct().Count());
+            for (var i = 1; i < runs.Count; i++)
+                Assert.Contains(ids[i - 1], runs[i].OfType("fact-retracted").Select(r => r.Text("retractedEventId")));
+        }
+        Assert.Equal("35-44", One(runs[3], "patient-enrolled").Text("ageBand"));
+    }
+
+    [Fact]
     public void LedgerFile_SavedAndLoaded_HoldsNoIdentifier_AnotherFileRefused()
     {
         var ledger = new CourseLedger();
