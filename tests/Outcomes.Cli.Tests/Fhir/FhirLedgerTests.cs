@@ -102,4 +102,37 @@ public sealed class FhirLedgerTests
             File.Delete(path);
         }
     }
+
+    private const string Course = "11111111-1111-8111-8111-111111111111";
+    private const string Entry = $$"""{"course":"{{Course}}","eventId":"22222222-2222-8222-8222-222222222222","content":"33333333-3333-8333-8333-333333333333"}""";
+
+    // Once an ArgumentException (a course twice) or NullReferenceException, or read with a field left out as the empty
+    // id: now refused whole, naming the entry, before anything is converted.
+    [Theory]
+    [InlineData($$"""{"format":"outcomes-fhir-state-1","facts":[{{Entry}},{{Entry}}]}""",
+        "--state: $.facts[1].course: " + Course + " is in the ledger already at $.facts[0]")]
+    [InlineData("""{"format":"outcomes-fhir-state-1","facts":null}""", "--state: $.facts: required, a list of entries")]
+    [InlineData("""{"format":"outcomes-fhir-state-1"}""", "--state: $.facts: required, a list of entries")]
+    [InlineData("""{"format":"outcomes-fhir-state-1","facts":[null]}""", "--state: $.facts[0]: an entry is required")]
+    [InlineData($$"""{"format":"outcomes-fhir-state-1","facts":[{"course":"{{Course}}","content":"33333333-3333-8333-8333-333333333333"}]}""",
+        "--state: $.facts[0].eventId: required, a non-empty id")]
+    [InlineData($$"""{"format":"outcomes-fhir-state-1","facts":[{"course":"{{Course}}","eventId":null,"content":"33333333-3333-8333-8333-333333333333"}]}""",
+        "--state: $.facts[0].eventId: ")]
+    [InlineData("null", "--state: ")]
+    public void LedgerFile_Malformed_RefusedNamingTheEntry(string json, string problem)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, json);
+            var (ledger, refused) = CourseLedger.Load(path);
+
+            Assert.Null(ledger);
+            Assert.StartsWith(problem, refused, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
