@@ -3,7 +3,7 @@ using static Outcomes.Cli.Tests.Fhir.Fhir;
 
 namespace Outcomes.Cli.Tests.Fhir;
 
-/// `--state`: an enrolment or course end that a later export changes goes under a new, content-derived id with a
+/// `--state`: an enrolment or course end that a later export changes goes under a new id, derived from the one sent before, with a
 /// retraction of the one sent before, instead of the same id with other content (which the service refuses).
 public sealed class FhirLedgerTests
 {
