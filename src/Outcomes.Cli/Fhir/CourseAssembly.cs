@@ -451,10 +451,15 @@ public static class CourseAssembly
 
     /// <summary>
     /// An enrolment or end as the ledger has it: sent under its first id the first time; the same content again under
-    /// the id it was last sent under; changed content under an id derived from the content, with a retraction of the
-    /// one sent before (the service keeps the earliest enrolment and the latest end until one is retracted). Without a
-    /// ledger, the fact under its first id.
+    /// the id it was last sent under; changed content under a new id, with a retraction of the one sent before (the
+    /// service keeps the earliest enrolment and the latest end until one is retracted). Without a ledger, the fact
+    /// under its first id.
     /// </summary>
+    /// <remarks>
+    /// The new id is derived from the id sent before and the new content, never from the first id and the content:
+    /// content that comes back (a Condition added, removed, added again) would otherwise get back an id the service
+    /// holds retracted, and it ignores a fact under an id it already holds, so the course would be left without one.
+    /// </remarks>
     private static IEnumerable<IClinicEvent> Ledgered<T>(T fact, Func<T, Guid, T> withId, string key, AssemblyContext context) where T : IClinicEvent
     {
         if (context.Ledger is not { } ledger) return [fact];
@@ -468,7 +473,7 @@ public static class CourseAssembly
             case { } sent when sent.Content == content:
                 return [withId(fact, sent.EventId)];
             case { } sent:
-                var changed = withId(fact, context.Pseudonyms.EventId(context.ClinicId, $"{fact.EventId:D}|{content:D}"));
+                var changed = withId(fact, context.Pseudonyms.EventId(context.ClinicId, $"{sent.EventId:D}|{content:D}"));
                 ledger.Record(fact.EventId, new CourseLedger.Sent(changed.EventId, content));
                 context.Report.Flag($"{MessageType(fact)} changed since the last run (--state): the earlier one retracted");
                 return [changed, Retract(sent.EventId, key, changed.OccurredAt, context)];

@@ -93,13 +93,35 @@ public sealed record FhirMappingOptions
         }
     }
 
-    /// <summary>What is wrong with the protocols (the JSON path and the rule), or null.</summary>
+    /// <summary>What is wrong with the lists and protocols (the JSON path and the rule), or null.</summary>
+    /// <remarks>
+    /// JSON null deserialises into any list, group or list element; it is refused here, by name, rather than met as
+    /// a crash later. A group given without one of its lists has that list null too.
+    /// </remarks>
     public string? Problem()
     {
+        var lists = new (string Path, IReadOnlyList<string>? Codes)[] { ("$.ketamineRxNorm", KetamineRxNorm), ("$.esketamineRxNorm", EsketamineRxNorm) };
+        var groups = new (string Path, DiagnosisCodes? Codes)[]
+        {
+            ("$.bipolar", Bipolar), ("$.treatmentResistant", TreatmentResistant), ("$.ptsd", Ptsd), ("$.majorDepressive", MajorDepressive),
+        };
+        foreach (var (path, codes) in groups)
+        {
+            if (codes is null) return $"{path}: required, an object with the lists icd10Cm and snomed (each [] for none), not null";
+            lists = [.. lists, ($"{path}.icd10Cm", codes.Icd10Cm), ($"{path}.snomed", codes.Snomed)];
+        }
+        foreach (var (path, codes) in lists)
+        {
+            if (codes is null) return $"{path}: required, a list of codes ([] for none), not null or left out";
+            for (var i = 0; i < codes.Count; i++)
+                if (string.IsNullOrWhiteSpace(codes[i])) return $"{path}[{i}]: a code is required, not null or blank";
+        }
+        if (ProcedureProtocols is null) return "$.procedureProtocols: required, a list of protocols ([] for none), not null";
         for (var i = 0; i < ProcedureProtocols.Count; i++)
         {
             var p = ProcedureProtocols[i];
             var at = $"$.procedureProtocols[{i}]";
+            if (p is null) return $"{at}: a protocol is required (code, modality, dose, doseUnit, route), not null";
             if (string.IsNullOrWhiteSpace(p.Code) || !p.Code.Contains('|', StringComparison.Ordinal))
                 return $"{at}.code: required, as \"system|code\" (e.g. \"http://www.ama-assn.org/go/cpt|96365\")";
             if (ProcedureProtocols.Take(i).Any(q => q.Code == p.Code)) return $"{at}.code: {p.Code} has a protocol already";

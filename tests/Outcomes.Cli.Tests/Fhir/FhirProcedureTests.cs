@@ -123,7 +123,15 @@ public sealed class FhirProcedureTests
         "--mapping: $.procedureProtocols[0].dose: dose must be greater than 0 and at most 5 mg/kg")]
     [InlineData("""{"procedureProtocols":[{"code":"c|1","modality":"ketamine-assisted-psychotherapy","dose":1,"doseUnit":"mg/kg","route":"intravenous"}]}""",
         "--mapping: $.procedureProtocols[0].route: the route does not give the modality")]
-    public void MappingFile_ProtocolBreakingARule_RefusedNamingTheFieldAndTheRule(string json, string problem)
+    // JSON null for a list, a group or an element: once a NullReferenceException, now refused by name.
+    [InlineData("""{"procedureProtocols":null}""", "--mapping: $.procedureProtocols: required, a list of protocols ([] for none), not null")]
+    [InlineData("""{"procedureProtocols":[null]}""", "--mapping: $.procedureProtocols[0]: a protocol is required")]
+    [InlineData("""{"ketamineRxNorm":null}""", "--mapping: $.ketamineRxNorm: required, a list of codes")]
+    [InlineData("""{"esketamineRxNorm":["2201623",null]}""", "--mapping: $.esketamineRxNorm[1]: a code is required, not null or blank")]
+    [InlineData("""{"bipolar":null}""", "--mapping: $.bipolar: required, an object with the lists icd10Cm and snomed")]
+    [InlineData("""{"ptsd":{"icd10Cm":["F43.1"]}}""", "--mapping: $.ptsd.snomed: required, a list of codes ([] for none), not null or left out")]
+    [InlineData("""{"majorDepressive":{"icd10Cm":[null],"snomed":[]}}""", "--mapping: $.majorDepressive.icd10Cm[0]: a code is required")]
+    public void MappingFile_ProtocolOrListBreakingARule_RefusedNamingTheFieldAndTheRule(string json, string problem)
     {
         var path = Path.GetTempFileName();
         try

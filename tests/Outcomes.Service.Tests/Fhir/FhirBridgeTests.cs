@@ -404,7 +404,7 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
     }
 
     [Fact]
-    public async Task LaterExportChangesTheEnrolment_WithoutStateRefusedAsAReusedId_WithStateTheCourseTakesTheNewOne()
+    public async Task LaterExportChangesTheEnrolment_WithoutStateRefusedAsAReusedId_WithStateTheCourseTakesTheNewOne_BackAndForthToo()
     {
         var clinic = "clinic-fhir-s" + Guid.NewGuid().ToString("N")[..6];
         // The key file's text is the key (its bytes), as `fhir new-key` writes it.
@@ -442,6 +442,19 @@ public sealed class FhirBridgeTests(IngestionFixture fixture)
             Assert.True(again.Exit == 0, again.Error);
             Assert.Equal(7, await IngestionFixture.StoredEventCount(fixture.Host, course));
             Assert.Single(await fixture.Rejections(clinic));
+
+            // Back and forth (as a Condition removed and added again): each change stored, none ignored as an id the
+            // service holds retracted, which would leave the course without an enrolment.
+            foreach (var (from, to, facts, band) in new[]
+            {
+                ("1990-04-02", "1975-04-02", 9, Domain.Courses.AgeBand.From45To54), ("1975-04-02", "1990-04-02", 11, Domain.Courses.AgeBand.From35To44),
+            })
+            {
+                File.WriteAllText(patient, File.ReadAllText(patient).Replace(from, to, StringComparison.Ordinal));
+                var changed = await Fhir(Publish("--state", state));
+                Assert.True(changed.Exit == 0, changed.Error);
+                Assert.Equal(band, (await fixture.CourseWith(course, facts)).Enrolment?.AgeBand);
+            }
         }
         finally
         {
