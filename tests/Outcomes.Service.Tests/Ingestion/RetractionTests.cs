@@ -132,6 +132,28 @@ public sealed class RetractionTests(IngestionFixture fixture)
     }
 
     [Fact]
+    public async Task AFactRetractedTwiceUnderTwoIds_BothStored_TheCourseAsAfterTheFirst()
+    {
+        // What a sender that changed how it names retractions (the FHIR bridge did once) would send again: a second
+        // retraction of a fact already retracted, under a new event id.
+        var clinic = NewClinic();
+        var feed = CourseFeed.ForNewPatient(clinic);
+        var course = Course(feed, (3, 9), (10, 18));
+        await fixture.Publisher.PublishAll(course);
+        await fixture.CourseWith(feed, course.Count);
+        await fixture.Publisher.Publish(Retraction(feed, course[^2], day: 30));
+        var once = await fixture.CourseWith(feed, course.Count + 1);
+
+        await fixture.Publisher.Publish(Retraction(feed, course[^2], day: 31));
+        var twice = await fixture.CourseWith(feed, course.Count + 2);
+
+        Assert.Equal([20, 18], once.Phq9Scores.Select(p => p.Total));
+        Assert.Equal(once.Phq9Scores.Select(p => p.Total), twice.Phq9Scores.Select(p => p.Total));
+        Assert.Equal(once.Sessions.Count, twice.Sessions.Count);
+        Assert.Equal(course.Count + 2, await IngestionFixture.StoredEventCount(fixture.Host, feed));
+    }
+
+    [Fact]
     public async Task RetractedCourseEnd_ReopensTheCourse()
     {
         var feed = CourseFeed.ForNewPatient(NewClinic());
