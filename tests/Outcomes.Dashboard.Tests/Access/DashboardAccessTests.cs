@@ -31,6 +31,23 @@ public sealed partial class DashboardAccessTests(IngestionFixture fixture)
     }
 
     [Fact]
+    public async Task CompareForALeadOfTwoClinics_TheNetworkSideSaysItLeavesBothOut()
+    {
+        var (first, second) = (NewClinic(), NewClinic());
+        Assert.True((await fixture.Client.PostAsync("/api/v1/releases", null)).IsSuccessStatusCode);
+        var browser = Browser();
+        await SignIn(browser, fixture.Host.Token([Roles.Quality], [first, second]));
+
+        var page = await browser.GetStringAsync($"/dashboard/compare?clinicId={first}&report=overview");
+
+        // The network figures leave out every clinic of the token (the service adds them to excludeClinic), so the
+        // page must not call them "every other clinic".
+        var ordered = string.Join(", ", new[] { first, second }.Order(StringComparer.Ordinal));
+        Assert.Contains($"every clinic but {ordered} (the clinics of your token)", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("every other clinic", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NoToken_DashboardPage_RedirectedToSignInWithTheWayBack()
     {
         var response = await Browser().GetAsync("/dashboard/reports/overview?clinicId=clinic-a");
