@@ -33,7 +33,7 @@ public static class ReportDisclosure
     /// none was stored): the same values as <paramref name="recordKeys"/> gives, read instead of derived.
     public static PublishedCohortReport Protected(IReadOnlyList<CohortMember> members, ReportDefinition definition, ReportProvenance provenance,
         RecordKeys recordKeys, PerturbationParameters parameters, ReleasePoint? release, IReadOnlyList<short>? storedKeys = null) =>
-        Protected(ComputeProtected(members, definition, provenance, recordKeys, parameters, storedKeys), release, NoSlots);
+        Protected(ComputeProtected(members, definition, provenance, recordKeys, parameters, storedKeys), release);
 
     /// The protected report computed but not yet published: the service asks the differencing lock-out about its
     /// slots' signatures (I/O) before publishing it.
@@ -47,17 +47,16 @@ public static class ReportDisclosure
     }
 
     /// Publishes a protected computation; the slots in <paramref name="lockedOut"/> (0: the whole cohort) are withheld
-    /// whole, as the lock-out decided.
-    public static PublishedCohortReport Protected(ProtectedComputation computed, ReleasePoint? release, IReadOnlySet<int> lockedOut)
+    /// whole, as the lock-out decided (none when it did not ask).
+    public static PublishedCohortReport Protected(ProtectedComputation computed, ReleasePoint? release, IReadOnlySet<int>? lockedOut = null)
     {
         ArgumentNullException.ThrowIfNull(computed);
-        ArgumentNullException.ThrowIfNull(lockedOut);
         var (report, parameters) = (computed.Report, computed.Parameters);
         var keys = report.Keys!;
         GroupReport[] slots = [report.Overall, .. report.Groups];
         var published = new PublishedGroup[slots.Length];
         for (var s = 0; s < slots.Length; s++)
-            published[s] = lockedOut.Contains(s)
+            published[s] = lockedOut?.Contains(s) == true
                 ? Withheld(slots[s].Group)
                 : Group(slots[s], keys.Slots[s], keys.LifeTables[s], report.Definition.Options, parameters);
 
@@ -71,8 +70,6 @@ public static class ReportDisclosure
             Disclosure = DisclosureStatement.Protected(parameters, release),
         };
     }
-
-    private static readonly IReadOnlySet<int> NoSlots = new HashSet<int>();
 
     private static PublishedGroup Withheld(string? group) => new(group, SuppressionReason.Protected, null, null, null, null, null, null);
 

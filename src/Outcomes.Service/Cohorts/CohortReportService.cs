@@ -150,8 +150,6 @@ public sealed class CohortReportService(
 
     private const string Refused = "refused";
 
-    private static readonly IReadOnlySet<int> NoSlots = new HashSet<int>();
-
     /// The protected tier answers at release points only: the latest release, or the release at asOfPosition.
     private async Task<ReportAnswer> Protected(ReportDefinition definition, IReadOnlyCollection<string>? clinics, long? asOfPosition,
         string? subject, CancellationToken cancellationToken)
@@ -172,7 +170,7 @@ public sealed class CohortReportService(
         var keys = await releases.RecordKeysAsync(cancellationToken);
         var provenance = new ReportProvenance(definitions.Id, definitions.Version, members.Position, members.StoreTime);
         var computed = ReportDisclosure.ComputeProtected(members.Members, definition, provenance, keys, Perturbation, members.RecordKeys);
-        var lockedOut = NoSlots;
+        IReadOnlySet<int>? lockedOut = null;
         if (subject is not null)
         {
             var decision = await lockOut.DecideAsync(subject, release, computed.Signatures, cancellationToken);

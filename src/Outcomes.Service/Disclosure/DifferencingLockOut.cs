@@ -59,12 +59,10 @@ public sealed class DifferencingLockOut(IDocumentStore store, NpgsqlDataSource d
             await serialise.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var courses = await CourseHashesAsync(connection, transaction, cancellationToken);
-        bool IsCourse(long hash) => Array.BinarySearch(courses, hash) >= 0;
         var slots = signatures.Slots.Count;
+        var sets = Enumerable.Range(0, slots).SelectMany(signatures.Of).ToList();
         // Only sets of the same size or one apart can be a repeat or a pair; at any release (one course joined since).
-        var sizes = Enumerable.Range(0, slots).SelectMany(signatures.Of)
-            .SelectMany(s => new[] { s.Courses - 1, s.Courses, s.Courses + 1 }).Distinct().ToArray();
+        var sizes = sets.SelectMany(s => new[] { s.Courses - 1, s.Courses, s.Courses + 1 }).Distinct().ToArray();
         var known = new HashSet<CohortSignature>();
         await using (var read = new NpgsqlCommand(
             $"select distinct courses, hash_sum from {Schema}.{AskedTable} where subject = $1 and courses = any($2)", connection, transaction))
@@ -74,6 +72,13 @@ public sealed class DifferencingLockOut(IDocumentStore store, NpgsqlDataSource d
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) known.Add(new CohortSignature(reader.GetInt32(0), reader.GetInt64(1)));
         }
+        // The store's course hashes are needed only when some set is one course larger or smaller than another (asked
+        // before, or in this report): most reports have none, and then skip reading them.
+        var sizesSeen = known.Select(k => k.Courses).Concat(sets.Select(s => s.Courses)).ToHashSet();
+        long[] courses = sets.Any(s => sizesSeen.Contains(s.Courses - 1) || sizesSeen.Contains(s.Courses + 1))
+            ? await CourseHashesAsync(connection, transaction, cancellationToken)
+            : [];
+        bool IsCourse(long hash) => Array.BinarySearch(courses, hash) >= 0;
         long asked;
         await using (var count = new NpgsqlCommand(
             $"select count(*) from {Schema}.{AskedTable} where subject = $1 and release_id = $2", connection, transaction))
@@ -88,13 +93,13 @@ public sealed class DifferencingLockOut(IDocumentStore store, NpgsqlDataSource d
         for (var slot = 0; slot < slots; slot++)
         {
             // A slot is a pair with a set asked before if its courses or its eligible courses are one course from it.
-            var sets = signatures.Of(slot).Where(set => !known.Contains(set)).ToList();
-            if (sets.Any(set => known.Any(other => CohortSignatures.DifferByOneCourse(set, other, IsCourse))))
+            var unknown = signatures.Of(slot).Where(set => !known.Contains(set)).ToList();
+            if (unknown.Any(set => known.Any(other => CohortSignatures.DifferByOneCourse(set, other, IsCourse))))
             {
                 withheld.Add(slot);
                 continue;
             }
-            foreach (var set in sets)
+            foreach (var set in unknown)
             {
                 fresh.Add(set);
                 known.Add(set);

@@ -24,21 +24,16 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
     /// known to the test (and to nobody reading reports).
     private async Task FeedClinic(string clinic, int typical, bool withTargets = true)
     {
-        var feeds = Enumerable.Range(0, typical).Select(_ => CourseFeed.ForNewPatient(clinic)).ToList();
-        var messages = feeds.SelectMany(f => f.Induction()).ToList();
-        var expected = feeds.Select(f => (f, f.Induction().Count)).ToList();
+        var courses = Enumerable.Range(0, typical).Select(_ => Banded(clinic, "35-44")).ToList();
         if (withTargets)
         {
             for (var t = 0; t < TargetBands.Length; t++)
             {
                 var target = CourseFeed.ForNewPatient(clinic);
-                var course = Target(target, TargetBands[t], TargetWeekTwoScores[t]);
-                messages.AddRange(course);
-                expected.Add((target, course.Count));
+                courses.Add((target, Target(target, TargetBands[t], TargetWeekTwoScores[t])));
             }
         }
-        await fixture.Publisher.PublishAll(messages);
-        foreach (var (feed, facts) in expected) await fixture.CourseWith(feed, facts);
+        await Feed(courses);
     }
 
     private static List<WireMessage> Target(CourseFeed feed, string band, int weekTwo)
@@ -90,14 +85,10 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
     private static (CourseFeed Feed, List<WireMessage> Messages) Banded(string clinic, string band, bool eligible = true)
     {
         var feed = CourseFeed.ForNewPatient(clinic);
-        var messages = eligible
-            ? feed.Induction().ToList()
-            : [CourseFeed.Message("patient-enrolled", feed.Enrolment(CourseFeed.Start.AddDays(-3))),
-               CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start))];
-        var enrolment = JsonNode.Parse(messages[0].Json)!.AsObject();
+        if (eligible) return (feed, feed.Induction(band).ToList());
+        var enrolment = feed.Enrolment(CourseFeed.Start.AddDays(-3));
         enrolment["ageBand"] = band;
-        messages[0] = CourseFeed.Message("patient-enrolled", enrolment);
-        return (feed, messages);
+        return (feed, [CourseFeed.Message("patient-enrolled", enrolment), CourseFeed.Message("treatment-session-given", feed.Session(CourseFeed.Start))]);
     }
 
     private static JsonNode Overall(JsonNode report) => report["overall"]!;
@@ -294,7 +285,7 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
     {
         var clinic = NewClinic();
         var target = CourseFeed.ForNewPatient(clinic);
-        var typical = Enumerable.Range(0, 12).Select(_ => CourseFeed.ForNewPatient(clinic)).Select(f => (f, f.Induction().ToList())).ToList();
+        var typical = Enumerable.Range(0, 12).Select(_ => Banded(clinic, "35-44")).ToList();
         await Feed([.. typical, (target, Isolated(target, "90+"))]);
         await CutRelease();
         var isolating = Sections(Cohort(clinic, ["90+"]), "counts", "response", "trajectory", "item9");
@@ -343,15 +334,7 @@ public sealed class DisclosureAttackTests(IngestionFixture fixture)
         var courses = new List<(CourseFeed, List<WireMessage>)>();
         foreach (var band in TargetBands)
         {
-            for (var i = 0; i < 7; i++)
-            {
-                var feed = CourseFeed.ForNewPatient(mine);
-                var messages = feed.Induction().ToList();
-                var enrolment = JsonNode.Parse(messages[0].Json)!.AsObject();
-                enrolment["ageBand"] = band;
-                messages[0] = CourseFeed.Message("patient-enrolled", enrolment);
-                courses.Add((feed, messages));
-            }
+            for (var i = 0; i < 7; i++) courses.Add(Banded(mine, band));
             var target = CourseFeed.ForNewPatient(theirs);
             courses.Add((target, Isolated(target, band)));
         }

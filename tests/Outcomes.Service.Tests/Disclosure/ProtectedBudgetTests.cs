@@ -34,15 +34,7 @@ public sealed class ProtectedBudgetTests(IngestionFixture fixture)
             var lines = new List<string>();
             foreach (var band in Bands)
             {
-                for (var i = 0; i < 6; i++)
-                {
-                    var feed = CourseFeed.ForNewPatient(clinic);
-                    var messages = feed.Induction().ToList();
-                    var enrolment = JsonNode.Parse(messages[0].Json)!.AsObject();
-                    enrolment["ageBand"] = band;
-                    messages[0] = CourseFeed.Message("patient-enrolled", enrolment);
-                    lines.AddRange(messages.Select(BulkUploadTests.Line));
-                }
+                for (var i = 0; i < 6; i++) lines.AddRange(CourseFeed.ForNewPatient(clinic).Induction(band).Select(BulkUploadTests.Line));
             }
             Assert.Equal(0L, (await BulkUploadTests.Upload(admin, lines)).Rejected);
             Assert.True((await admin.PostAsync("/api/v1/releases", null)).IsSuccessStatusCode);

@@ -81,12 +81,15 @@ public sealed class CourseFeed(string clinicId, string patientKey)
 
     public static WireMessage Message(string type, JsonObject body) => new($"v1.{type}", body.ToJsonString());
 
-    /// A typical induction: enrolment, a baseline PHQ-9, six sessions over 17 days with PHQ-9s, an end.
-    public IReadOnlyList<WireMessage> Induction()
+    /// A typical induction: enrolment (in the given age band, else the usual one), a baseline PHQ-9, six sessions over
+    /// 17 days with PHQ-9s, an end.
+    public IReadOnlyList<WireMessage> Induction(string? ageBand = null)
     {
+        var enrolment = Enrolment(Start.AddDays(-3));
+        if (ageBand is not null) enrolment["ageBand"] = ageBand;
         var messages = new List<WireMessage>
         {
-            Message("patient-enrolled", Enrolment(Start.AddDays(-3))),
+            Message("patient-enrolled", enrolment),
             Message("phq9-completed", Phq9(Start.AddDays(-1), 2, 3, 2, 2, 2, 2, 2, 2, 1)),
         };
         int[] sessionDays = [0, 3, 7, 10, 14, 17];
