@@ -112,8 +112,10 @@ public static class InsightEndpoints
         // The network side leaves out every clinic of the caller's token, not only the one compared (CohortReportService).
         var leftOut = network.Definition.Filter.ExcludeClinic ?? [clinic];
         body.Append($"<p class=\"scope\">{Markup.Text(definition.Title)}: <strong>{Markup.Text(clinic)}</strong> (exact) beside " +
-                    (leftOut.Count > 1 ? $"every clinic but {Markup.Text(string.Join(", ", leftOut.Order(StringComparer.Ordinal)))} (the clinics of your token)" : "every other clinic") +
-                    " (protected: perturbed counts, at the latest release point).</p>");
+                    (leftOut.Count > 1
+                        ? $"every clinic but {Markup.Text(string.Join(", ", leftOut.Order(StringComparer.Ordinal)))} (the clinics of your token are left out; "
+                        : "every other clinic (") +
+                    "protected: perturbed counts, at the latest release point).</p>");
         var ownSeries = new Series(clinic, 0);
         var networkSeries = new Series("rest of the network", 1);
         var measures = new List<RateChart.Measure>();

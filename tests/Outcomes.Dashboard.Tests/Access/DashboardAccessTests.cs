@@ -43,7 +43,7 @@ public sealed partial class DashboardAccessTests(IngestionFixture fixture)
         // The network figures leave out every clinic of the token (the service adds them to excludeClinic), so the
         // page must not call them "every other clinic".
         var ordered = string.Join(", ", new[] { first, second }.Order(StringComparer.Ordinal));
-        Assert.Contains($"every clinic but {ordered} (the clinics of your token)", page, StringComparison.Ordinal);
+        Assert.Contains($"every clinic but {ordered} (the clinics of your token are left out;", page, StringComparison.Ordinal);
         Assert.DoesNotContain("every other clinic", page, StringComparison.Ordinal);
     }
 
